@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin wrappers, one module per domain area, over bot.services."""

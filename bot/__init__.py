@@ -1,0 +1,1 @@
+"""Zhinan gateway: WeChat channel, simulator, staff console and shared services."""

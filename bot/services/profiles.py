@@ -1,0 +1,70 @@
+"""The user profile: what a job seeker told Zhinan, kept so it need not be asked again.
+
+Stored as one Redis hash per OpenID. Everything personal about a user lives under keys
+that `personal_data_keys()` can enumerate, so that an unsubscribe deletes it all.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, Mapping, Optional
+
+import redis.asyncio as aioredis
+
+from bot.settings import Settings
+
+# Profile fields other features read; free-form extras are allowed too.
+KNOWN_FIELDS = (
+    "name",
+    "phone",
+    "identity",
+    "city",
+    "district",
+    "school",
+    "major",
+    "education",
+    "graduation_year",
+    "age",
+    "holland_code",
+    "qr_scene",
+    "consent_at",
+)
+
+# Per-user key families (under the settings prefix) that hold personal data. Features that
+# store personal data per OpenID register their family here (see `register_personal_key`).
+_PERSONAL_KEY_FAMILIES: set = {"profile"}
+
+
+def register_personal_key(family: str) -> None:
+    """Declare that `<prefix>:<family>:<openid>` holds personal data to delete on unsubscribe."""
+    _PERSONAL_KEY_FAMILIES.add(family)
+
+
+class ProfileStore:
+    """Reads and writes user profiles in Redis."""
+
+    def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._settings = settings
+
+    def _key(self, openid: str) -> str:
+        return self._settings.key("profile", openid)
+
+    async def get(self, openid: str) -> Dict[str, str]:
+        return await self._redis.hgetall(self._key(openid))
+
+    async def update(self, openid: str, fields: Mapping[str, Optional[object]]) -> None:
+        """Set the given fields; a value of None removes that field."""
+        to_set = {k: str(v) for k, v in fields.items() if v is not None and v != ""}
+        to_del = [k for k, v in fields.items() if v is None]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if to_set:
+                pipe.hset(self._key(openid), mapping=to_set)
+            if to_del:
+                pipe.hdel(self._key(openid), *to_del)
+            await pipe.execute()
+
+    def personal_data_keys(self, openid: str) -> Iterable[str]:
+        return [self._settings.key(family, openid) for family in sorted(_PERSONAL_KEY_FAMILIES)]
+
+    async def delete_personal_data(self, openid: str) -> int:
+        """Delete every registered per-user key of this OpenID; returns how many existed."""
+        return await self._redis.delete(*self.personal_data_keys(openid))

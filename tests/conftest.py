@@ -1,0 +1,61 @@
+"""Shared fixtures: real Redis under a per-test key prefix, settings pointing at it."""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import AsyncIterator, Iterator
+
+import pytest
+import redis as sync_redis
+
+from bot.redis_client import create_redis
+from bot.settings import Settings, load_settings
+
+# Tests run against a real Redis: REDIS_URL when set, else the machine's local Redis.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def _unique_prefix() -> str:
+    # Rasa requires an alphanumeric key prefix, so tests use the same shape.
+    return "zt" + uuid.uuid4().hex[:12]
+
+
+def _delete_prefix(url: str, prefix: str) -> None:
+    client = sync_redis.from_url(url)
+    try:
+        for pattern in (f"{prefix}:*", f"{prefix}lock:*"):
+            batch = list(client.scan_iter(pattern, count=1000))
+            for start in range(0, len(batch), 500):
+                client.delete(*batch[start : start + 500])
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings on the test Redis with a key prefix of this test's own (deleted afterwards)."""
+    prefix = _unique_prefix()
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+    monkeypatch.setenv("REDIS_KEY_PREFIX", prefix)
+    yield load_settings()
+    _delete_prefix(TEST_REDIS_URL, prefix)
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator:
+    """An asyncio Redis client (decoded strings) for the test's settings."""
+    client = create_redis(settings)
+    yield client
+    await client.aclose() if hasattr(client, "aclose") else await client.close()
+
+
+@pytest.fixture
+def action_runtime(settings: Settings) -> Iterator[Settings]:
+    """Point `actions.runtime` at the test's settings and Redis for the duration of a test."""
+    from actions import runtime
+
+    runtime.settings.cache_clear()
+    runtime.redis.cache_clear()
+    yield settings
+    runtime.settings.cache_clear()
+    runtime.redis.cache_clear()
