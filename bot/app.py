@@ -1,0 +1,41 @@
+"""The aiohttp application factory of the Zhinan gateway."""
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator, Optional
+
+import aiohttp
+from aiohttp import web
+
+from bot.appkeys import CONVERSATION, HTTP_SESSION, RASA, REDIS, SETTINGS
+from bot.conversation import ConversationService
+from bot.health import healthz
+from bot.rasa_client import RasaClient
+from bot.redis_client import create_redis
+from bot.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    redis = create_redis(settings)
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+    rasa = RasaClient(session, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
+    app[REDIS] = redis
+    app[HTTP_SESSION] = session
+    app[RASA] = rasa
+    app[CONVERSATION] = ConversationService(rasa)
+    yield
+    await session.close()
+    await redis.close()
+
+
+def create_app(settings: Optional[Settings] = None) -> web.Application:
+    """Build the gateway: WeChat channel, simulator, console, fake WeChat API, health."""
+    settings = settings or load_settings()
+    app = web.Application(client_max_size=settings.wechat_max_body_bytes * 4)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_resources)
+    app.router.add_get("/healthz", healthz)
+    return app

@@ -1,0 +1,16 @@
+"""Typed keys for what the aiohttp application holds."""
+from __future__ import annotations
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from bot.conversation import ConversationService
+from bot.rasa_client import RasaClient
+from bot.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", aioredis.Redis)
+HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+RASA = web.AppKey("rasa", RasaClient)
+CONVERSATION = web.AppKey("conversation", ConversationService)
