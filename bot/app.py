@@ -13,6 +13,9 @@ from bot.health import healthz
 from bot.rasa_client import RasaClient
 from bot.redis_client import create_redis
 from bot.settings import Settings, load_settings
+from bot.simulator import setup_simulator
+from bot.wechat.fake_api import setup_fake_wechat_routes
+from bot.wechat.views import setup_wechat_routes
 
 logger = logging.getLogger(__name__)
 
@@ -38,4 +41,9 @@ def create_app(settings: Optional[Settings] = None) -> web.Application:
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)
     app.router.add_get("/healthz", healthz)
+    setup_wechat_routes(app)
+    if settings.uses_fake_wechat_api:
+        setup_fake_wechat_routes(app)
+    if settings.simulator_enabled:
+        setup_simulator(app)
     return app

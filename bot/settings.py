@@ -67,7 +67,13 @@ class Settings:
     console_secret: str
     timezone: str
     user_rate_limit_per_min: int
+    simulator_enabled: bool
     var_dir: Path = field(default=PROJECT_ROOT / "var")
+
+    @property
+    def uses_fake_wechat_api(self) -> bool:
+        """Locally the WeChat API base points at the fake API this gateway serves."""
+        return "/fake-wechat" in self.wechat_api_base
 
     @property
     def uses_embedded_redis(self) -> bool:
@@ -114,6 +120,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         console_secret=_env("CONSOLE_SECRET", "change-me-local-console-secret-32b"),
         timezone=_env("TIMEZONE", "Asia/Shanghai"),
         user_rate_limit_per_min=_env_int("USER_RATE_LIMIT_PER_MIN", 30),
+        simulator_enabled=_env_bool("SIMULATOR_ENABLED", True),
         var_dir=Path(_env("VAR_DIR", str(PROJECT_ROOT / "var"))),
     )
 

@@ -59,3 +59,51 @@ def action_runtime(settings: Settings) -> Iterator[Settings]:
     yield settings
     runtime.settings.cache_clear()
     runtime.redis.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Rasa (real trained model) and the action server on free ports, once per test session.
+
+    Yields the environment that defines the stack's settings; the `stack_settings` fixture
+    turns it into a Settings object for in-process gateways.
+    """
+    from bot.stack import Stack, StackError, free_port, latest_model
+
+    model = latest_model()
+    if model is None:
+        pytest.fail("no trained model in models/: run `make train` (make test does it)")
+    prefix = _unique_prefix()
+    rasa_port, action_port = free_port(), free_port()
+    env = {
+        "REDIS_URL": TEST_REDIS_URL,
+        "REDIS_KEY_PREFIX": prefix,
+        "RASA_PORT": str(rasa_port),
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "ACTION_SERVER_PORT": str(action_port),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
+        "RASA_TOKEN": "test-" + uuid.uuid4().hex[:8],
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        stack = Stack(load_settings(), tmp_path_factory.mktemp("stack-logs"), env=env)
+        try:
+            stack.start_action_server()
+            stack.start_rasa(model)
+        except StackError as exc:
+            stack.stop()
+            pytest.fail(f"could not start the stack: {exc}")
+        try:
+            yield env
+        finally:
+            stack.stop()
+            _delete_prefix(TEST_REDIS_URL, prefix)
+
+
+@pytest.fixture
+def stack_settings(stack_env: dict, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for a gateway talking to the session's real Rasa and action server."""
+    for name, value in stack_env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings()

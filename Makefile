@@ -1,0 +1,88 @@
+# Zhinan (职引): `make run` starts everything, `make test` tests everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+STAMP   := $(VENV)/.installed
+MODEL_STAMP := models/.trained
+# Everything a trained model depends on: retrain only when one of these changes.
+TRAIN_INPUTS := config.yml domain.yml $(shell find nlu_data -type f 2>/dev/null) $(wildcard bot/nlu/*.py)
+
+# python3.10: on PATH, else the newest 3.10 that pyenv has.
+PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null | sort -V | tail -n 1)
+
+N ?= 2000
+C ?= 32
+
+.PHONY: help install train run test test-unit test-stories bench eval-nlu bench-nlu validate \
+        import-points export-points wechat-menu install-browser clean
+
+help:
+	@echo "make run      - install, train if needed, start Redis + actions + Rasa + gateway"
+	@echo "make test     - the whole test suite (real Redis, real trained model, real browser)"
+	@echo "make bench    - N signed WeChat messages through the gateway, C users at once (N=$(N) C=$(C))"
+	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | wechat-menu"
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "Zhinan needs Python 3.10 (Rasa 3.6 does not install on 3.11+)."; \
+	  echo "Install it (e.g. 'pyenv install 3.10' or your distribution's python3.10) and retry."; \
+	  exit 1; fi
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25" "setuptools>=68,<71" wheel
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+install-browser:
+	@bash scripts/install_browser.sh
+
+$(MODEL_STAMP): $(STAMP) $(TRAIN_INPUTS)
+	@mkdir -p models
+	flock /tmp/zhinan-train.lock $(RASA) train --config config.yml --domain domain.yml --data nlu_data --out models --fixed-model-name zhinan
+	@touch $(MODEL_STAMP)
+
+train: $(MODEL_STAMP)
+
+validate: $(STAMP)
+	$(RASA) data validate --config config.yml --domain domain.yml --data nlu_data
+
+run: $(MODEL_STAMP)
+	$(PY) -m bot.stack
+
+test: $(MODEL_STAMP) install-browser
+	$(PY) -m pytest
+	$(MAKE) test-stories
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -m "not stack and not browser"
+
+test-stories: $(MODEL_STAMP)
+	$(RASA) test core --model models/zhinan.tar.gz --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/stories
+
+bench: $(MODEL_STAMP)
+	$(PY) scripts/bench.py --messages $(N) --users $(C)
+
+eval-nlu: $(STAMP)
+	$(PY) scripts/eval_nlu.py
+
+bench-nlu: $(STAMP)
+	$(PY) scripts/bench_nlu.py
+
+import-points: $(STAMP)
+	@test -n "$(FILE)" || (echo "usage: make import-points FILE=points.csv|points.xlsx"; exit 2)
+	$(PY) -m bot.services.points_cli import "$(FILE)"
+
+export-points: $(STAMP)
+	@test -n "$(FILE)" || (echo "usage: make export-points FILE=points.csv"; exit 2)
+	$(PY) -m bot.services.points_cli export "$(FILE)"
+
+wechat-menu: $(STAMP)
+	$(PY) -m bot.wechat.menu publish
+
+clean:
+	rm -rf models results reports .pytest_cache

@@ -1,0 +1,27 @@
+"""Run the gateway: `python -m bot.main` (normally started by `make run`)."""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.settings import load_settings
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings()
+    web.run_app(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        access_log=None,  # per-request logs would carry OpenIDs; metrics cover traffic
+        print=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

