@@ -30,7 +30,8 @@ KNOWN_FIELDS = (
 
 # Per-user key families (under the settings prefix) that hold personal data. Features that
 # store personal data per OpenID register their family here (see `register_personal_key`).
-_PERSONAL_KEY_FAMILIES: set = {"profile"}
+# "tracker"/"trackermeta" are the Rasa conversation (bot/rasa_tracker_store.py).
+_PERSONAL_KEY_FAMILIES: set = {"profile", "tracker", "trackermeta"}
 
 
 def register_personal_key(family: str) -> None:

@@ -5,6 +5,7 @@ the gateway's replies, so the protocol is checked by an implementation that is n
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -122,3 +123,25 @@ async def test_simulator_takes_the_wechat_path(aiohttp_server, aiohttp_client, s
     # the turn reached Rasa under the simulator user's OpenID, as a WeChat turn would
     tracker = await app[RASA].tracker(openid)
     assert any(e.get("text") == "你好" for e in tracker["events"] if e.get("event") == "user")
+
+
+async def test_rasa_keeps_conversations_in_the_append_only_store(aiohttp_client, stack_settings):
+    """endpoints.yml wires Rasa to bot.rasa_tracker_store: one Redis list per conversation."""
+    from bot.redis_client import create_redis
+
+    client = await aiohttp_client(create_app(stack_settings))
+    openid = "o" + uuid.uuid4().hex[:20]
+    for text in ("你好", "谢谢"):
+        resp = await client.post(
+            "/wechat", params=_signed_query(stack_settings), data=_text_xml(openid, text).encode()
+        )
+        assert resp.status == 200
+    redis = create_redis(stack_settings)
+    try:
+        key = stack_settings.key("tracker", openid)
+        assert await redis.type(key) == "list"
+        events = [json.loads(item) for item in await redis.lrange(key, 0, -1)]
+        assert [e["text"] for e in events if e["event"] == "user"] == ["你好", "谢谢"]
+        assert int(await redis.hget(stack_settings.key("trackermeta", openid), "length")) == len(events)
+    finally:
+        await redis.close()

@@ -1,0 +1,125 @@
+"""The append-only tracker store on real Redis: what it writes and what Rasa gets back."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+
+from bot import rasa_tracker_store as store_module
+from bot.rasa_tracker_store import AppendOnlyRedisTrackerStore
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [greet, inform]
+entities: [city]
+slots:
+  city:
+    type: text
+    mappings: [{type: from_entity, entity: city}]
+  topic:
+    type: text
+    mappings: [{type: from_entity, entity: city}]
+forms:
+  booking_form:
+    required_slots: [topic]
+responses:
+  utter_greet: [{text: "您好"}]
+"""
+)
+
+
+def _turn(text: str, reply: str) -> list:
+    return [
+        UserUttered(text, {"name": "greet", "confidence": 0.9}),
+        ActionExecuted("utter_greet"),
+        BotUttered(reply),
+        ActionExecuted("action_listen"),
+    ]
+
+
+@pytest.fixture
+async def store(settings, redis):
+    return AppendOnlyRedisTrackerStore(DOMAIN, key_prefix=settings.redis_key_prefix, redis_client=redis)
+
+
+async def _new_tracker(store, sender: str):
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update_with_events(
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        DOMAIN,
+    )
+    await store.save(tracker)
+    return tracker
+
+
+async def test_each_save_appends_only_the_new_events(store, redis, settings):
+    await _new_tracker(store, "u1")
+    key = settings.key("tracker", "u1")
+    before = await redis.llen(key)
+    tracker = await store.retrieve("u1")
+    tracker.update_with_events(_turn("你好", "您好"), DOMAIN)
+    await store.save(tracker)
+    assert await redis.llen(key) == before + 4
+    await store.save(tracker)  # saving again without new events writes nothing
+    assert await redis.llen(key) == before + 4
+    again = await store.retrieve("u1")
+    assert [e.as_dict() for e in again.events] == [e.as_dict() for e in tracker.events]
+
+
+async def test_retrieve_returns_the_latest_session_and_full_returns_all(store):
+    tracker = await _new_tracker(store, "u2")
+    tracker.update_with_events(_turn("第一次", "好的"), DOMAIN)
+    await store.save(tracker)
+    tracker = await store.retrieve("u2")
+    tracker.update_with_events(
+        [ActionExecuted("action_session_start"), SessionStarted(), SlotSet("city", "济南市"),
+         ActionExecuted("action_listen")] + _turn("第二次", "好的"),
+        DOMAIN,
+    )
+    await store.save(tracker)
+    latest = await store.retrieve("u2")
+    texts = [e.text for e in latest.events if isinstance(e, UserUttered)]
+    assert texts == ["第二次"]
+    assert latest.get_slot("city") == "济南市"
+    full = await store.retrieve_full_tracker("u2")
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["第一次", "第二次"]
+
+
+async def test_a_long_session_is_read_from_a_checkpoint_with_its_state(store, monkeypatch):
+    monkeypatch.setattr(store_module, "CHECKPOINT_AFTER_EVENTS", 40)
+    monkeypatch.setattr(store_module, "EVENTS_KEPT_AFTER_CHECKPOINT", 12)
+    tracker = await _new_tracker(store, "u3")
+    tracker.update_with_events([SlotSet("city", "青岛市"), ActiveLoop("booking_form")], DOMAIN)
+    await store.save(tracker)
+    sizes = []
+    for turn in range(40):
+        tracker = await store.retrieve("u3")
+        sizes.append(len(tracker.events))
+        tracker.update_with_events(_turn(f"第{turn}句", "收到"), DOMAIN)
+        await store.save(tracker)
+    tracker = await store.retrieve("u3")
+    # bounded: what a turn reads stops growing once checkpoints start
+    assert max(sizes[-10:]) <= 40 + 4 + 6
+    assert tracker.get_slot("city") == "青岛市"
+    assert tracker.active_loop_name == "booking_form"
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)][-1] == "第39句"
+    full = await store.retrieve_full_tracker("u3")
+    assert len([e for e in full.events if isinstance(e, UserUttered)]) == 40
+    # the snapshot events are never written back into the stored history
+    stored = await store.red.lrange(store._events_key("u3"), 0, -1)
+    assert not any(store_module.SNAPSHOT_MARKER in json.dumps(json.loads(x).get("metadata") or {}) for x in stored)
+
+
+async def test_unknown_conversation_is_none(store):
+    assert await store.retrieve("nobody") is None
+    assert await store.retrieve_full_tracker("nobody") is None
