@@ -9,30 +9,34 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 MESSAGE_MODES = ("plaintext", "compatible", "safe")
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
+class _Source:
+    """Variables from the process environment, falling back to those read from `.env`."""
 
+    def __init__(self, dotenv: Mapping[str, Optional[str]]) -> None:
+        self._values = {k: v for k, v in dotenv.items() if v is not None}
+        self._values.update(os.environ)
 
-def _env_int(name: str, default: int) -> int:
-    return int(_env(name, str(default)))
+    def str(self, name: str, default: str) -> str:
+        value = self._values.get(name)
+        return default if value is None or value == "" else value
 
+    def int(self, name: str, default: int) -> int:
+        return int(self.str(name, str(default)))
 
-def _env_float(name: str, default: float) -> float:
-    return float(_env(name, str(default)))
+    def float(self, name: str, default: float) -> float:
+        return float(self.str(name, str(default)))
 
-
-def _env_bool(name: str, default: bool) -> bool:
-    return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
+    def bool(self, name: str, default: bool) -> bool:
+        return self.str(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -85,43 +89,44 @@ class Settings:
 
 
 def load_settings(env_file: Optional[Path] = None) -> Settings:
-    """Read `.env` (without overriding the environment) and build the settings."""
-    load_dotenv(env_file or PROJECT_ROOT / ".env", override=False)
-    mode = _env("WECHAT_MESSAGE_MODE", "plaintext").lower()
+    """Read `.env` (the environment wins over it) and build the settings."""
+    path = env_file or PROJECT_ROOT / ".env"
+    env = _Source(dotenv_values(path) if path.exists() else {})
+    mode = env.str("WECHAT_MESSAGE_MODE", "plaintext").lower()
     if mode not in MESSAGE_MODES:
         raise ValueError(f"WECHAT_MESSAGE_MODE must be one of {MESSAGE_MODES}, not {mode!r}")
-    rasa_port = _env_int("RASA_PORT", 5005)
-    action_port = _env_int("ACTION_SERVER_PORT", 5055)
-    gateway_port = _env_int("GATEWAY_PORT", 8080)
+    rasa_port = env.int("RASA_PORT", 5005)
+    action_port = env.int("ACTION_SERVER_PORT", 5055)
+    gateway_port = env.int("GATEWAY_PORT", 8080)
     return Settings(
-        wechat_token=_env("WECHAT_TOKEN", "zhinan-local-token"),
-        wechat_appid=_env("WECHAT_APPID", "wx0000000000000000"),
-        wechat_appsecret=_env("WECHAT_APPSECRET", "local-app-secret"),
-        wechat_encoding_aes_key=_env(
+        wechat_token=env.str("WECHAT_TOKEN", "zhinan-local-token"),
+        wechat_appid=env.str("WECHAT_APPID", "wx0000000000000000"),
+        wechat_appsecret=env.str("WECHAT_APPSECRET", "local-app-secret"),
+        wechat_encoding_aes_key=env.str(
             "WECHAT_ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
         ),
         wechat_message_mode=mode,
-        wechat_api_base=_env("WECHAT_API_BASE", f"http://127.0.0.1:{gateway_port}/fake-wechat"),
-        wechat_reply_budget_s=_env_float("WECHAT_REPLY_BUDGET_S", 4.5),
-        wechat_timestamp_window_s=_env_int("WECHAT_TIMESTAMP_WINDOW_S", 300),
-        wechat_max_body_bytes=_env_int("WECHAT_MAX_BODY_BYTES", 64 * 1024),
-        rasa_url=_env("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
-        rasa_token=_env("RASA_TOKEN", "zhinan-local-rasa-token"),
+        wechat_api_base=env.str("WECHAT_API_BASE", f"http://127.0.0.1:{gateway_port}/fake-wechat"),
+        wechat_reply_budget_s=env.float("WECHAT_REPLY_BUDGET_S", 4.5),
+        wechat_timestamp_window_s=env.int("WECHAT_TIMESTAMP_WINDOW_S", 300),
+        wechat_max_body_bytes=env.int("WECHAT_MAX_BODY_BYTES", 64 * 1024),
+        rasa_url=env.str("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+        rasa_token=env.str("RASA_TOKEN", "zhinan-local-rasa-token"),
         rasa_port=rasa_port,
-        action_server_url=_env("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"),
+        action_server_url=env.str("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"),
         action_server_port=action_port,
-        rasa_timeout_s=_env_float("RASA_TIMEOUT_S", 10.0),
-        redis_url=_env("REDIS_URL", ""),
-        redis_key_prefix=_env("REDIS_KEY_PREFIX", "zhinan"),
-        embedded_redis_port=_env_int("EMBEDDED_REDIS_PORT", 6391),
-        gateway_host=_env("GATEWAY_HOST", "127.0.0.1"),
+        rasa_timeout_s=env.float("RASA_TIMEOUT_S", 10.0),
+        redis_url=env.str("REDIS_URL", ""),
+        redis_key_prefix=env.str("REDIS_KEY_PREFIX", "zhinan"),
+        embedded_redis_port=env.int("EMBEDDED_REDIS_PORT", 6391),
+        gateway_host=env.str("GATEWAY_HOST", "127.0.0.1"),
         gateway_port=gateway_port,
-        public_base_url=_env("PUBLIC_BASE_URL", f"http://127.0.0.1:{gateway_port}"),
-        console_secret=_env("CONSOLE_SECRET", "change-me-local-console-secret-32b"),
-        timezone=_env("TIMEZONE", "Asia/Shanghai"),
-        user_rate_limit_per_min=_env_int("USER_RATE_LIMIT_PER_MIN", 30),
-        simulator_enabled=_env_bool("SIMULATOR_ENABLED", True),
-        var_dir=Path(_env("VAR_DIR", str(PROJECT_ROOT / "var"))),
+        public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{gateway_port}"),
+        console_secret=env.str("CONSOLE_SECRET", "change-me-local-console-secret-32b"),
+        timezone=env.str("TIMEZONE", "Asia/Shanghai"),
+        user_rate_limit_per_min=env.int("USER_RATE_LIMIT_PER_MIN", 30),
+        simulator_enabled=env.bool("SIMULATOR_ENABLED", True),
+        var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),
     )
 
 

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,25 @@ async def run_gateway_bench(settings: Settings, base: str, messages: int, users:
     }
 
 
+async def run_long_conversation(settings: Settings, base: str, turns: int) -> Dict:
+    """One user, `turns` messages in a row: is the cost of a turn flat as the tracker grows?"""
+    url = f"{base}/wechat"
+    openid = f"bench-long-{uuid.uuid4().hex[:6]}"
+    latencies: List[float] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        for turn in range(turns):
+            text = CONVERSATION[turn % len(CONVERSATION)]
+            elapsed, _, _ = await _one_message(session, settings, url, openid, text)
+            latencies.append(elapsed)
+    window = max(1, min(20, turns // 4))
+    return {
+        "turns": turns,
+        "first": statistics.median(latencies[1 : window + 1]) * 1000,
+        "last": statistics.median(latencies[-window:]) * 1000,
+        "window": window,
+    }
+
+
 async def run_parse_bench(settings: Settings, count: int) -> Dict:
     url = f"{settings.rasa_url}/model/parse"
     latencies: List[float] = []
@@ -162,6 +182,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--parse", type=int, default=300, help="sequential /model/parse calls")
+    parser.add_argument("--long", type=int, default=150, help="turns of one long conversation")
     args = parser.parse_args()
 
     settings = load_settings()
@@ -173,7 +194,8 @@ def main() -> int:
     try:
         gateway = asyncio.run(run_gateway_bench(settings, base, args.messages, args.users))
         parse = asyncio.run(run_parse_bench(settings, args.parse))
-        _report(gateway, parse)
+        long_run = asyncio.run(run_long_conversation(settings, base, args.long))
+        _report(gateway, parse, long_run)
         points_bench = Path(__file__).with_name("bench_points.py")
         if points_bench.exists():
             subprocess.run([sys.executable, str(points_bench)], check=False)
@@ -183,7 +205,7 @@ def main() -> int:
     return 0
 
 
-def _report(gateway: Dict, parse: Dict) -> None:
+def _report(gateway: Dict, parse: Dict, long_run: Dict) -> None:
     print(
         f"\nGateway (WeChat-signed text, {gateway['users']} concurrent users, "
         f"{gateway['messages']} messages in {gateway['wall_s']:.1f}s)\n"
@@ -193,7 +215,9 @@ def _report(gateway: Dict, parse: Dict) -> None:
         f"  errors     : {gateway['errors']} · answered later via 客服消息 (passive 'success'): "
         f"{gateway['unanswered']}\n"
         f"Rasa NLU parse (sequential, {parse['count']} calls): p50 {parse['p50']:.1f} ms · "
-        f"p99 {parse['p99']:.1f} ms",
+        f"p99 {parse['p99']:.1f} ms\n"
+        f"One conversation of {long_run['turns']} turns: median of turns 2–{long_run['window'] + 1} "
+        f"{long_run['first']:.0f} ms, of the last {long_run['window']} {long_run['last']:.0f} ms",
         flush=True,
     )
 

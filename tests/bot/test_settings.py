@@ -1,0 +1,39 @@
+"""Settings: the environment wins over .env, .env over defaults; bad modes are refused."""
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import effective_redis_url, load_settings
+
+_NAMES = ("WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT")
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in _NAMES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_dotenv_fills_in_and_the_environment_wins(tmp_path, clean_env):
+    env_file = tmp_path / ".env"
+    env_file.write_text("WECHAT_TOKEN=from-dotenv\nGATEWAY_PORT=9090\nWECHAT_MESSAGE_MODE=safe\n")
+    clean_env.setenv("WECHAT_TOKEN", "from-environment")
+    settings = load_settings(env_file)
+    assert settings.wechat_token == "from-environment"
+    assert settings.gateway_port == 9090
+    assert settings.wechat_message_mode == "safe"
+
+
+def test_defaults_are_local_and_redis_is_embedded(tmp_path, clean_env):
+    settings = load_settings(tmp_path / "missing.env")
+    assert settings.uses_embedded_redis
+    assert effective_redis_url(settings) == f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+    assert settings.uses_fake_wechat_api
+    assert settings.key("points", "geo") == f"{settings.redis_key_prefix}:points:geo"
+
+
+def test_an_unknown_message_mode_is_refused(tmp_path, clean_env):
+    clean_env.setenv("WECHAT_MESSAGE_MODE", "encrypted")
+    with pytest.raises(ValueError, match="WECHAT_MESSAGE_MODE"):
+        load_settings(tmp_path / "missing.env")
