@@ -1,0 +1,418 @@
+"""The WeChat official-account endpoint: GET/POST /wechat.
+
+Request path (POST):
+  size limit (413) -> `signature` over token/timestamp/nonce (403) -> timestamp window (403)
+  -> mode: plaintext / compatible / safe (`msg_signature` + AES; safe refuses plaintext bodies)
+  -> defusedxml parse (400) -> de-duplication -> per-OpenID rate limit -> UserTurn -> Rasa
+  -> passive reply within `wechat_reply_budget_s`, else "success" and a customer-service push.
+
+Nothing that reaches the handler produces a 5xx or a stack trace: an unexpected error is logged
+(phone numbers masked) and answered with "success", which WeChat accepts silently.
+
+De-duplication (WeChat re-sends a request it got no answer to within 5 s, 3 deliveries in all):
+`SET NX settings.key("wechat", "msg", <MsgId | FromUserName:CreateTime>)` decides, across
+processes, which delivery owns the turn. The owner runs the one Rasa turn; the state goes
+pending -> done/passive (answer kept 60 s so a retry re-sends the same reply) or
+pending -> deferred -> done/push (the answer went out via the customer-service API; retries get
+"success"). A retry never starts a second turn.
+
+Unsubscribe and personal data: WeChat requires deleting a user's data on unfollow. We delete
+every per-OpenID family registered with `bot.services.profiles.register_personal_key` (the
+profile, the last location `location`, the customer-service window `cswindow`, and whatever
+other features registered) and the Rasa tracker `<prefix>:tracker:<openid>`. Kept: nothing
+personal — only aggregate counters that carry no OpenID, plus de-duplication markers (a MsgId
+hash, at most 60 s) and rate-limit counters (at most 60 s) that expire by themselves.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Set
+
+from aiohttp import web
+
+from bot.appkeys import CONVERSATION, HTTP_SESSION, REDIS, SETTINGS
+from bot.clock import Clock, system_clock
+from bot.conversation import UserTurn
+from bot.services.profiles import ProfileStore, register_personal_key
+from bot.settings import Settings
+from bot.wechat import messages as m
+from bot.wechat.api_client import OUT_OF_QUOTA, OUT_OF_WINDOW, WeChatAPIError, WeChatClient
+from bot.wechat.crypto import WeChatCryptoError, WeChatMessageCrypto, check_url_signature
+from bot.wechat.menu import click_intents
+from bot.wechat.window import CustomerServiceWindow
+
+logger = logging.getLogger(__name__)
+
+LOCATION_FAMILY = "location"
+register_personal_key(LOCATION_FAMILY)
+LOCATION_TTL_S = 30 * 60
+
+SUCCESS = "success"
+DONE_TTL_S = 60
+PENDING_TTL_S = 120
+RETRY_POLL_S = 0.05
+
+TEXT_MEDIA_UNSUPPORTED = (
+    "我目前能看懂文字和位置，图片、视频、文件和链接还看不懂。"
+    "请直接打字告诉我您想了解什么，比如“附近的就业服务站”“预约招聘讲座”。"
+)
+TEXT_VOICE_UNRECOGNISED = "抱歉，这条语音我没听清。请直接打字告诉我，比如“我想找工作”。"
+TEXT_EMPTY = "请直接打字告诉我您想了解什么，比如“附近的就业服务站”。"
+TEXT_RATE_LIMITED = "您发消息有点快，我跟不上啦。请稍等一分钟再发，我会继续为您服务。"
+
+WECHAT_CHANNEL = web.AppKey("wechat_channel", object)
+
+_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_pii(text: str) -> str:
+    """Mask mainland mobile numbers (138****5678) before anything reaches a log."""
+    return _PHONE_RE.sub(r"\1****\2", text)
+
+
+@dataclass
+class Outcome:
+    """What one inbound message produces: reply parts (empty = "success")."""
+
+    parts: List[str] = field(default_factory=list)
+
+
+class WeChatChannel:
+    """State of the channel in one gateway process (Redis holds what processes share)."""
+
+    def __init__(self, app: web.Application, clock: Clock = system_clock) -> None:
+        self.app = app
+        self.settings: Settings = app[SETTINGS]
+        self.redis = app[REDIS]
+        self.clock = clock
+        self.client = WeChatClient(self.settings, self.redis, app[HTTP_SESSION])
+        self.window = CustomerServiceWindow(self.redis, self.settings, clock)
+        self.profiles = ProfileStore(self.redis, self.settings)
+        s = self.settings
+        self.crypto = WeChatMessageCrypto(s.wechat_token, s.wechat_encoding_aes_key, s.wechat_appid)
+        self.click_intents = click_intents()
+        self.tasks: Set[asyncio.Task] = set()
+
+    def spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for background turns and pushes (tests and shutdown)."""
+        pending = [t for t in self.tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+    def msg_key(self, dedupe_id: str) -> str:
+        return self.settings.key("wechat", "msg", dedupe_id)
+
+    # -- turning a message into an answer -----------------------------------------------------
+
+    async def _converse(self, openid: str, text: str, metadata: Dict[str, Any]) -> List[str]:
+        turn = UserTurn(openid=openid, text=text, channel="wechat", metadata=metadata)
+        replies = await self.app[CONVERSATION].handle(turn)
+        joined = "\n\n".join(r.strip() for r in replies if r and r.strip())
+        return m.split_utf8(joined) if joined else []
+
+    async def _rate_limited(self, openid: str) -> bool:
+        limit = self.settings.user_rate_limit_per_min
+        if limit <= 0:
+            return False
+        minute = int(time.time() // 60)
+        key = self.settings.key("wechat", "rate", openid, str(minute))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ = await pipe.execute()
+        return int(count) > limit
+
+    async def remember_location(self, openid: str, lat: float, lon: float, label: str) -> None:
+        value = json.dumps(
+            {"latitude": lat, "longitude": lon, "label": label, "at": int(self.clock().timestamp())},
+            ensure_ascii=False,
+        )
+        await self.redis.set(self.settings.key(LOCATION_FAMILY, openid), value, ex=LOCATION_TTL_S)
+
+    async def answer(self, msg: m.Message) -> List[str]:
+        """Reply parts for one message (empty list = answer "success"). Runs once per message."""
+        openid = msg.from_user
+        meta: Dict[str, Any] = {"wechat_msg_type": msg.msg_type}
+        if isinstance(msg, (m.TextMessage, m.VoiceMessage, m.LocationMessage, m.MediaMessage)):
+            await self.window.record_user_message(openid)
+        elif isinstance(msg, (m.ClickEvent, m.SubscribeEvent, m.ScanEvent)):
+            await self.window.record_event(openid)
+
+        if isinstance(msg, m.UnsubscribeEvent):
+            await self.forget_user(openid)
+            return []
+        if isinstance(msg, m.LocationEvent):
+            await self.remember_location(openid, msg.latitude, msg.longitude, "")
+            return []
+        if isinstance(msg, (m.ViewEvent, m.UnknownEvent, m.UnknownMessage)):
+            if isinstance(msg, (m.UnknownEvent, m.UnknownMessage)):
+                logger.info("unhandled WeChat %s/%s", msg.msg_type, getattr(msg, "event", ""))
+            return []
+        if isinstance(msg, m.MediaMessage):
+            return [TEXT_MEDIA_UNSUPPORTED]
+
+        # everything below goes to Rasa, so it is rate limited
+        if await self._rate_limited(openid):
+            logger.warning("rate limit hit for %s", openid)
+            return [TEXT_RATE_LIMITED]
+
+        if isinstance(msg, m.TextMessage):
+            text = msg.content.strip()
+            return await self._converse(openid, text, meta) if text else [TEXT_EMPTY]
+        if isinstance(msg, m.VoiceMessage):
+            text = msg.recognition.strip().rstrip("。")
+            if not text:
+                return [TEXT_VOICE_UNRECOGNISED]
+            return await self._converse(openid, text, dict(meta, voice=True))
+        if isinstance(msg, m.LocationMessage):
+            await self.remember_location(openid, msg.latitude, msg.longitude, msg.label)
+            entities = {"latitude": msg.latitude, "longitude": msg.longitude, "location_label": msg.label}
+            trigger = "/find_service_point" + json.dumps(entities, ensure_ascii=False)
+            return await self._converse(openid, trigger, meta)
+        if isinstance(msg, (m.SubscribeEvent, m.ScanEvent)):
+            if msg.scene:
+                await self.profiles.update(openid, {"qr_scene": msg.scene[:64]})
+                meta["qr_scene"] = msg.scene[:64]
+            return await self._converse(openid, "/greet", meta)
+        if isinstance(msg, m.ClickEvent):
+            intent = self.click_intents.get(msg.event_key)
+            if not intent:
+                logger.warning("unknown menu key %r", msg.event_key[:64])
+                return []
+            return await self._converse(openid, "/" + intent, dict(meta, menu_key=msg.event_key))
+        return []  # pragma: no cover - every type is handled above
+
+    async def forget_user(self, openid: str) -> None:
+        deleted = await self.profiles.delete_personal_data(openid)
+        deleted += await self.redis.delete(self.settings.key("tracker", openid))
+        logger.info("unsubscribe: deleted %d personal keys of %s", deleted, openid)
+
+    # -- pushing -------------------------------------------------------------------------------
+
+    async def push(self, openid: str, parts: List[str]) -> int:
+        """Send parts through the customer-service API within the window; returns how many."""
+        sent = 0
+        for part in parts:
+            if not await self.window.consume(openid):
+                allowed, reason = await self.window.may_send(openid)
+                logger.warning("not pushing to %s: %s (%d parts left)", openid, reason, len(parts) - sent)
+                break
+            try:
+                await self.client.send_text(openid, part)
+                sent += 1
+            except WeChatAPIError as exc:
+                if exc.errcode in (OUT_OF_WINDOW, OUT_OF_QUOTA):
+                    await self.window.record_api_refusal(openid, exc.errcode)
+                logger.warning("customer-service send to %s failed: %s", openid, exc)
+                break  # never retry into a refusal
+        return sent
+
+    async def _deliver_late(self, key: str, openid: str, turn: asyncio.Task) -> None:
+        try:
+            parts = await turn
+        except Exception:
+            logger.exception("late WeChat turn for %s failed", openid)
+            parts = []
+        await self.redis.set(key, json.dumps({"s": "done", "d": "push"}), ex=DONE_TTL_S)
+        if parts:
+            await self.push(openid, parts)
+
+    async def _run_turn(self, msg: m.Message) -> List[str]:
+        try:
+            return await self.answer(msg)
+        except Exception:
+            logger.exception("WeChat turn for %s failed", msg.from_user)
+            return []
+
+    # -- the de-duplicated, time-boxed handling of one delivery -------------------------------
+
+    async def handle(self, msg: m.Message) -> List[str]:
+        """Reply parts for this delivery: [first passive part] or [] for "success"."""
+        key = self.msg_key(msg.dedupe_id)
+        claimed = await self.redis.set(key, json.dumps({"s": "pending"}), nx=True, ex=PENDING_TTL_S)
+        if not claimed:
+            return await self._await_other_delivery(key)
+        turn = self.spawn(self._run_turn(msg))
+        budget = self.settings.wechat_reply_budget_s
+        try:
+            await asyncio.wait({turn}, timeout=budget)
+        except asyncio.CancelledError:
+            # WeChat hung up on us: the answer goes out as a push
+            await self._defer(key, msg.from_user, turn)
+            raise
+        if not turn.done():
+            await self._defer(key, msg.from_user, turn)
+            return []
+        parts = turn.result()
+        await self.redis.set(
+            key, json.dumps({"s": "done", "d": "passive", "a": parts[:1]}, ensure_ascii=False), ex=DONE_TTL_S
+        )
+        if len(parts) > 1:
+            self.spawn(self.push(msg.from_user, parts[1:]))
+        return parts[:1]
+
+    async def _defer(self, key: str, openid: str, turn: asyncio.Task) -> None:
+        await self.redis.set(key, json.dumps({"s": "deferred"}), ex=PENDING_TTL_S)
+        self.spawn(self._deliver_late(key, openid, turn))
+
+    async def _await_other_delivery(self, key: str) -> List[str]:
+        deadline = time.monotonic() + self.settings.wechat_reply_budget_s
+        while True:
+            raw = await self.redis.get(key)
+            state = json.loads(raw) if raw else {"s": "gone"}
+            if state.get("s") == "done" and state.get("d") == "passive":
+                return list(state.get("a") or [])
+            if state.get("s") != "pending" or time.monotonic() >= deadline:
+                return []
+            await asyncio.sleep(RETRY_POLL_S)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP handlers
+
+
+def _channel(request: web.Request) -> WeChatChannel:
+    return get_channel(request.app)
+
+
+def _plain(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/plain", charset="utf-8")
+
+
+def _xml(text: str) -> web.Response:
+    return web.Response(text=text, content_type="application/xml", charset="utf-8")
+
+
+async def verify_url(request: web.Request) -> web.Response:
+    settings: Settings = request.app[SETTINGS]
+    q = request.query
+    echostr = q.get("echostr", "")
+    if echostr and check_url_signature(
+        settings.wechat_token, q.get("signature"), q.get("timestamp", ""), q.get("nonce", "")
+    ):
+        return _plain(echostr)
+    return _plain("forbidden", status=403)
+
+
+async def _read_body(request: web.Request, limit: int) -> Optional[bytes]:
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: List[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(64 * 1024)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive(request: web.Request) -> web.Response:
+    try:
+        return await _receive(request)
+    except asyncio.CancelledError:
+        raise
+    except web.HTTPException as exc:
+        if exc.status >= 500:
+            logger.error("WeChat POST produced HTTP %s; answering success", exc.status)
+            return _plain(SUCCESS)
+        raise
+    except Exception as exc:  # never a 5xx or a trace to WeChat
+        logger.error("WeChat POST failed: %s", mask_pii(repr(exc)), exc_info=False)
+        logger.debug("WeChat POST failure detail", exc_info=True)
+        return _plain(SUCCESS)
+
+
+async def _receive(request: web.Request) -> web.Response:
+    settings: Settings = request.app[SETTINGS]
+    body = await _read_body(request, settings.wechat_max_body_bytes)
+    if body is None:
+        return _plain("payload too large", status=413)
+    q = request.query
+    timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+    if not check_url_signature(settings.wechat_token, q.get("signature"), timestamp, nonce):
+        return _plain("forbidden", status=403)
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        return _plain("forbidden", status=403)
+    if abs(time.time() - int(timestamp)) > settings.wechat_timestamp_window_s:
+        return _plain("stale timestamp", status=403)
+
+    channel = _channel(request)
+    mode = settings.wechat_message_mode
+    encrypted = q.get("encrypt_type", "raw").lower() == "aes"
+    try:
+        fields = m.parse_xml_fields(body)
+        if encrypted:
+            if mode == "plaintext":
+                return _plain("encryption not enabled", status=400)
+            encrypt = fields.get("Encrypt", "")
+            if not encrypt:
+                return _plain("Encrypt missing", status=400)
+            inner = channel.crypto.decrypt_signed(encrypt, q.get("msg_signature"), timestamp, nonce)
+            msg = m.parse_message(inner)
+        else:
+            if mode == "safe":
+                return _plain("plaintext refused in safe mode", status=400)
+            msg = m.message_from_fields(fields)
+    except WeChatCryptoError as exc:
+        logger.warning("WeChat crypto check failed: %s", exc)
+        status = 403 if exc.code in (-40001, -40005) else 400
+        return _plain("forbidden" if status == 403 else "bad request", status=status)
+    except m.MessageParseError as exc:
+        logger.warning("unparseable WeChat body: %s", exc)
+        return _plain("bad request", status=400)
+
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("WeChat %s from %s: %s", msg.msg_type, msg.from_user,
+                     mask_pii(getattr(msg, "content", "") or getattr(msg, "recognition", "")))
+    parts = await channel.handle(msg)
+    if not parts:
+        return _plain(SUCCESS)
+    reply = m.reply_to(msg, parts[0])
+    if not encrypted:
+        return _xml(reply)
+    reply_ts, reply_nonce = str(int(time.time())), str(secrets.randbelow(10**10))
+    encrypt, signature = channel.crypto.encrypt_signed(reply, reply_ts, reply_nonce)
+    return _xml(m.render_encrypted_envelope(encrypt, signature, reply_ts, reply_nonce))
+
+
+async def _channel_ctx(app: web.Application):
+    yield
+    channel = app.get(WECHAT_CHANNEL)
+    if channel is not None:
+        await channel.drain(timeout=5.0)  # type: ignore[attr-defined]
+        for task in list(channel.tasks):  # type: ignore[attr-defined]
+            task.cancel()
+
+
+def setup_wechat_routes(app: web.Application, path: str = "/wechat") -> None:
+    """GET (URL verification) and POST (messages) on `path`."""
+    app.router.add_get(path, verify_url)
+    app.router.add_post(path, receive)
+    app.cleanup_ctx.append(_channel_ctx)
+
+
+def get_channel(app: web.Application) -> WeChatChannel:
+    """The app's channel (created on first use), e.g. for tests to drain background pushes.
+
+    Created lazily because Redis and the HTTP session exist only once the app has started."""
+    channel = app.get(WECHAT_CHANNEL)
+    if channel is None:
+        channel = WeChatChannel(app)
+        app[WECHAT_CHANNEL] = channel
+    return channel  # type: ignore[return-value]

@@ -1,0 +1,165 @@
+"""Fixtures for the WeChat channel: a Rasa test double, the gateway app, and a WeChat side.
+
+The Rasa double is a real aiohttp server answering /webhooks/rest/webhook with a configurable
+delay; it counts calls. The WeChat side uses wechatpy (independent implementation) to encrypt
+and sign requests the way WeChat does and to decrypt/parse our replies.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import socket
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+import xmltodict
+from aiohttp import web
+from wechatpy import parse_message as wx_parse_message
+from wechatpy.crypto import WeChatCrypto
+
+from bot.app import create_app
+from bot.settings import Settings
+from bot.wechat.fake_api import setup_fake_wechat_routes
+from bot.wechat.views import get_channel, setup_wechat_routes
+
+GH_ID = "gh_zhinan0000001"
+
+
+class RasaDouble:
+    """State of the fake Rasa: what it was sent, how slow it is, what it answers."""
+
+    def __init__(self) -> None:
+        self.calls: List[Dict[str, Any]] = []
+        self.delay_s = 0.0
+        self.answer: Callable[[Dict[str, Any]], List[str]] = lambda p: [f"收到：{p['message']}"]
+        self.url = ""
+
+    def texts(self) -> List[str]:
+        return [c["message"] for c in self.calls]
+
+
+@pytest.fixture
+async def rasa(aiohttp_server) -> RasaDouble:
+    double = RasaDouble()
+
+    async def webhook(request: web.Request) -> web.Response:
+        payload = await request.json()
+        double.calls.append(payload)
+        if double.delay_s:
+            await asyncio.sleep(double.delay_s)
+        texts = double.answer(payload)
+        return web.json_response([{"recipient_id": payload["sender"], "text": t} for t in texts])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    server = await aiohttp_server(app)
+    double.url = str(server.make_url("")).rstrip("/")
+    return double
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WeChatSide:
+    """Plays the WeChat server against our endpoint (wechatpy does the crypto)."""
+
+    def __init__(self, client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.wx = WeChatCrypto(settings.wechat_token, settings.wechat_encoding_aes_key, settings.wechat_appid)
+        self._msgid = int(time.time() * 1000) * 1000
+
+    def next_msgid(self) -> str:
+        self._msgid += 1
+        return str(self._msgid)
+
+    def query(self, timestamp: Optional[str] = None, nonce: str = "1320562132") -> Dict[str, str]:
+        ts = timestamp or str(int(time.time()))
+        sig = hashlib.sha1("".join(sorted([self.settings.wechat_token, ts, nonce])).encode()).hexdigest()
+        return {"signature": sig, "timestamp": ts, "nonce": nonce, "openid": "x"}
+
+    def build(self, inner_xml: str, mode: str, timestamp: Optional[str] = None, nonce: str = "1320562132"):
+        """(query, body) as WeChat would send `inner_xml` in the given mode."""
+        q = self.query(timestamp, nonce)
+        if mode == "plaintext":
+            return q, inner_xml.encode("utf-8")
+        env = xmltodict.parse(self.wx.encrypt_message(inner_xml, nonce, q["timestamp"]))["xml"]
+        q.update(encrypt_type="aes", msg_signature=env["MsgSignature"])
+        if mode == "safe":
+            body = f"<xml><ToUserName><![CDATA[{GH_ID}]]></ToUserName><Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>"
+        else:  # compatible: plain fields and Encrypt
+            body = inner_xml.replace("</xml>", f"<Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>")
+        return q, body.encode("utf-8")
+
+    async def post(self, inner_xml: str, mode: str = "plaintext", **kw):
+        q, body = self.build(inner_xml, mode, **kw)
+        resp = await self.client.post("/wechat", params=q, data=body)
+        return resp.status, await resp.text()
+
+    def open_reply(self, text: str, encrypted: bool):
+        """Decrypt (verifying msg_signature and appid with wechatpy) and parse our reply."""
+        if encrypted:
+            env = xmltodict.parse(text)["xml"]
+            text = self.wx.decrypt_message(text, env["MsgSignature"], env["TimeStamp"], env["Nonce"])
+        return wx_parse_message(text)
+
+    async def sent(self, openid: Optional[str] = None) -> List[Dict[str, Any]]:
+        resp = await self.client.get("/fake-wechat/_sent", params={"touser": openid} if openid else {})
+        return (await resp.json())["messages"]
+
+
+def text_xml(openid: str, content: str, msgid: str, create_time: Optional[int] = None) -> str:
+    ct = create_time or int(time.time())
+    return (
+        f"<xml><ToUserName><![CDATA[{GH_ID}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{ct}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msgid}</MsgId></xml>"
+    )
+
+
+def event_xml(openid: str, event: str, extra: str = "", create_time: Optional[int] = None) -> str:
+    ct = create_time or int(time.time())
+    return (
+        f"<xml><ToUserName><![CDATA[{GH_ID}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{ct}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[{event}]]></Event>{extra}</xml>"
+    )
+
+
+@pytest.fixture
+def make_gateway(settings: Settings, rasa: RasaDouble, aiohttp_client):
+    """Factory: the gateway app (create_app + WeChat routes + fake API) -> WeChatSide."""
+
+    async def make(**overrides: Any) -> WeChatSide:
+        port = free_port()
+        values = dict(
+            rasa_url=rasa.url,
+            wechat_api_base=f"http://127.0.0.1:{port}/fake-wechat",
+            wechat_reply_budget_s=3.0,
+        )
+        values.update(overrides)
+        s = dataclasses.replace(settings, **values)
+        app = create_app(s)
+        setup_wechat_routes(app)
+        setup_fake_wechat_routes(app)
+        client = await aiohttp_client(app, server_kwargs={"port": port})
+        side = WeChatSide(client, s)
+        side.app = app  # type: ignore[attr-defined]
+        side.channel = lambda: get_channel(app)  # type: ignore[attr-defined]
+        return side
+
+    return make
+
+
+def unique_openid(tag: str = "") -> str:
+    return "oZn" + tag + hashlib.md5(str(time.time_ns()).encode()).hexdigest()[:20]
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
