@@ -1,0 +1,232 @@
+"""Booking actions run directly with rasa_sdk Trackers on real Redis (the action_runtime fixture)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.booking as booking_actions
+from actions import runtime
+from actions.booking import (
+    ActionBookingFollowup,
+    ActionBookingRebook,
+    ActionBookingSubmit,
+    ActionCancelBooking,
+    ActionMyBookings,
+    ActionAskBookingSlotId,
+    ValidateWorkshopBookingForm,
+    parse_when,
+)
+from bot.clock import SHANGHAI, FrozenClock
+from bot.services.profiles import ProfileStore
+from bot.settings import PROJECT_ROOT
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # Tuesday
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+FORM = "workshop_booking_form"
+
+
+@pytest.fixture
+async def env(action_runtime, monkeypatch):
+    clock = FrozenClock(T0)
+    monkeypatch.setattr(booking_actions, "CLOCK", clock)
+    service = booking_actions.booking_service()
+    await service.catalogue.sync_from_file()
+    yield service
+    await runtime.redis().close()
+
+
+def make_tracker(
+    text: str,
+    intent: str = "inform",
+    *,
+    slots: Optional[Dict[str, Any]] = None,
+    extracted: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[dict]] = None,
+    sender: str = "u1",
+    message_id: str = "m1",
+    active: bool = True,
+) -> Tracker:
+    values = {name: None for name in DOMAIN["slots"]}
+    values.update(slots or {})
+    values.update(extracted or {})
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        "message_id": message_id,
+    }
+    events = [{"event": "user", "text": text, "parse_data": latest, "message_id": message_id}]
+    events += [{"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()]
+    return Tracker(sender, values, latest, events, False, None,
+                   {"name": FORM} if active else {}, "action_listen")
+
+
+async def run(action, tracker) -> tuple[Dict[str, Any], List[str]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return slots, [m.get("text") or "" for m in dispatcher.messages]
+
+
+async def test_full_booking_conversation(env):
+    form = ValidateWorkshopBookingForm()
+    state: Dict[str, Any] = {}
+
+    async def step(text, extracted, intent="inform", **kw):
+        slots, texts = await run(form, make_tracker(text, intent, slots=state, extracted=extracted, **kw))
+        state.update(slots)
+        return slots, texts
+
+    # "我想约个老师改简历": the topic comes from the NLU entity at activation.
+    slots, _ = await step("我想约个老师改简历", {"booking_topic": "简历指导"}, "book_workshop")
+    assert slots["booking_topic"] == "简历指导"
+    state["requested_slot"] = "booking_when"
+    slots, texts = await step("下周三", {"booking_when": "下周三"})
+    offered = slots["booking_offered"]
+    assert offered and slots["booking_when"].startswith("12月9日")
+    found = [await env.catalogue.get_slot(s) for s in offered]
+    assert all(s.start.date().isoformat() == "2026-12-09" for s in found)
+    topics = [(await env.catalogue.get_workshop(s.workshop_id)).topic for s in found]
+    assert topics and set(topics) == {"简历指导"}
+    _, listing = await run(ActionAskBookingSlotId(), make_tracker("", slots=state))
+    assert listing[0].count("\n1. ") == 1 and "余8席" in listing[0]
+    state["requested_slot"] = "booking_slot_id"
+    slots, texts = await step("9", {"booking_slot_id": "9"})
+    assert slots["booking_slot_id"] is None and "序号" in texts[0]
+    slots, _ = await step("1", {"booking_slot_id": "1"}, entities=[{"entity": "number", "value": "1"}])
+    assert slots["booking_slot_id"] == offered[0]
+    state["requested_slot"] = "booking_name"
+    slots, texts = await step("张3", {"booking_name": "张3"})
+    assert slots["booking_name"] is None and "姓名" in texts[0]
+    slots, _ = await step("我叫张三", {"booking_name": "我叫张三"})
+    assert slots["booking_name"] == "张三"
+    state["requested_slot"] = "booking_phone"
+    slots, texts = await step("1234567", {"booking_phone": "1234567"})
+    assert slots["booking_phone"] is None and "11位" in texts[0]
+    slots, _ = await step("138 0013 8000", {"booking_phone": "138 0013 8000"})
+    assert slots["booking_phone"] == "13800138000"
+    state["requested_slot"] = "booking_confirm"
+    slots, _ = await step("确认", {"booking_confirm": True}, "affirm")
+    assert slots["booking_confirm"] is True
+
+    slots, texts = await run(ActionBookingSubmit(), make_tracker("确认", "affirm", slots=state, message_id="m9", active=False))
+    assert "预约成功" in texts[0]
+    code = texts[0].split("预约码：")[1][:6]
+    record = await env.get(code)
+    assert record.openid == "u1" and record.slot_id == offered[0] and record.phone == "13800138000"
+    assert all(v is None for k, v in slots.items() if k != "booking_pending")
+    profile = await ProfileStore(runtime.redis(), runtime.settings()).get("u1")
+    assert profile["name"] == "张三" and profile["phone"] == "13800138000"
+    # The same confirmation delivered twice: one booking, the same code.
+    _, again = await run(ActionBookingSubmit(), make_tracker("确认", "affirm", slots=state, message_id="m10", active=False))
+    assert code in again[0] and await env.seats_taken(offered[0]) == 1
+
+    # My bookings, then cancel by number, then rebook on the same topic.
+    _, mine = await run(ActionMyBookings(), make_tracker("我的预约", "my_bookings", active=False))
+    assert code in mine[0] and "1个预约" in mine[0]
+    slots, texts = await run(ActionCancelBooking(), make_tracker("取消预约", "cancel_booking", active=False))
+    assert slots["booking_pending"] == "cancel_pick" and "1. " in texts[0]
+    slots, texts = await run(
+        ActionBookingFollowup(), make_tracker("1", slots=slots, entities=[{"entity": "number", "value": "1"}], active=False)
+    )
+    assert "已取消预约" in texts[0] and slots["booking_pending"] == "rebook"
+    assert (await env.get(code)).status == "cancelled"
+    slots, _ = await run(ActionBookingRebook(), make_tracker("是", "affirm", slots=slots, active=False))
+    assert slots["booking_topic"] == "简历指导" and slots["booking_pending"] is None
+
+
+async def test_profile_prefills_name_and_phone(env):
+    await ProfileStore(runtime.redis(), runtime.settings()).update("u7", {"name": "李四", "phone": "13900139000"})
+    slots, _ = await run(
+        ValidateWorkshopBookingForm(),
+        make_tracker("模拟面试", "book_workshop", extracted={"booking_topic": "模拟面试"}, sender="u7"),
+    )
+    assert slots["booking_topic"] == "面试技巧"
+    assert slots["booking_name"] == "李四" and slots["booking_phone"] == "13900139000"
+
+
+async def test_topic_by_number_and_unclear(env):
+    form = ValidateWorkshopBookingForm()
+    slots, _ = await run(form, make_tracker("4", slots={"requested_slot": "booking_topic"}, extracted={"booking_topic": "4"}))
+    assert slots["booking_topic"] == "一对一咨询"
+    slots, _ = await run(form, make_tracker("一对一咨询", slots={"requested_slot": "booking_topic"}, extracted={"booking_topic": "一对一咨询"}))
+    assert slots["booking_topic"] == "一对一咨询"
+    slots, texts = await run(form, make_tracker("嗯嗯", slots={"requested_slot": "booking_topic"}, extracted={"booking_topic": "嗯嗯"}))
+    assert slots["booking_topic"] is None and "1. 简历指导" in texts[0]
+
+
+@pytest.mark.parametrize("text,intent,requested", [
+    ("算了", "stop", "booking_when"),
+    ("不约了", "stop", "booking_slot_id"),
+    ("算了", "inform", "booking_phone"),  # even if the NLU misses the intent
+    ("不是", "deny", "booking_name"),
+])
+async def test_leaving_the_form_at_any_step(env, text, intent, requested):
+    state = {"booking_topic": "简历指导", "requested_slot": requested}
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker(text, intent, slots=state))
+    assert slots == {"booking_confirm": False, "requested_slot": None}
+    state.update(slots)
+    _, texts = await run(ActionBookingSubmit(), make_tracker(text, intent, slots=state, active=False))
+    assert "已退出预约" in texts[0]
+    assert await env.my_bookings("u1") == []
+
+
+async def test_deny_at_confirmation_books_nothing(env):
+    form = ValidateWorkshopBookingForm()
+    state = {"requested_slot": "booking_confirm", "booking_slot_id": "x"}
+    slots, _ = await run(form, make_tracker("不", "deny", slots=state, extracted={"booking_confirm": False}))
+    assert slots["booking_confirm"] is False
+    slots, _ = await run(form, make_tracker("换成13700137000", slots=state, extracted={"booking_confirm": "换成13700137000"}))
+    assert slots == {"booking_phone": "13700137000", "booking_confirm": None}
+
+
+async def test_when_not_understood_or_empty_window(env):
+    form = ValidateWorkshopBookingForm()
+    state = {"booking_topic": "创业指导", "requested_slot": "booking_when"}
+    slots, texts = await run(form, make_tracker("呃", slots=state, extracted={"booking_when": "呃"}))
+    assert slots["booking_when"] is None and "明天下午" in texts[0]
+    # 创业指导 only runs on Fridays in the sample: a Monday gets the nearest slots instead.
+    slots, texts = await run(form, make_tracker("下周一", slots=state, extracted={"booking_when": "下周一"}))
+    assert slots["booking_offered"] and "最近的场次" in texts[0]
+    first = await env.catalogue.get_slot(slots["booking_offered"][0])
+    assert first.start.isoweekday() == 5
+
+
+async def test_full_slot_offers_the_waitlist(env):
+    slot = (await env.open_slots("一对一咨询", city="青岛"))[0][0]
+    assert slot.capacity == 1
+    assert (await env.book("other", slot.id, "王五", "13700137000", "r")).status == "confirmed"
+    state = {"booking_slot_id": slot.id, "booking_name": "张三", "booking_phone": "13800138000", "booking_confirm": True}
+    slots, texts = await run(ActionBookingSubmit(), make_tracker("确认", "affirm", slots=state, active=False))
+    assert "约满" in texts[0] and slots["booking_pending"] == "waitlist"
+    slots, texts = await run(ActionBookingFollowup(), make_tracker("是", "affirm", slots=slots, active=False))
+    assert "第1位" in texts[0]
+    assert await env.waitlist(slot.id) == ["u1"]
+    # The other user cancels: u1 gets the seat.
+    code = (await env.my_bookings("other"))[0].booking.code
+    result = await env.cancel("other", code)
+    assert [o for o, _ in result.promoted] == ["u1"]
+
+
+async def test_cancel_by_code_and_nothing_to_cancel(env):
+    _, texts = await run(ActionCancelBooking(), make_tracker("取消预约", "cancel_booking", active=False))
+    assert "没有可以取消" in texts[0]
+    slot = (await env.open_slots("职业规划"))[0][0]
+    code = (await env.book("u1", slot.id, "张三", "13800138000", "r")).code
+    slots, texts = await run(ActionCancelBooking(), make_tracker(f"取消预约 {code.lower()}", "cancel_booking", active=False))
+    assert "已取消预约" in texts[0] and slots["booking_pending"] == "rebook"
+
+
+def test_parse_when_in_shanghai():
+    start, end = parse_when("明天下午", T0)
+    assert start.date().isoformat() == "2026-12-02" and 12 <= start.hour <= 14 and end.hour >= 17
+    start, _ = parse_when("3月5号", T0)
+    assert start.date().isoformat() == "2027-03-05"  # the next 5 March, not the past one
+    start, end = parse_when("最近", T0)
+    assert start == T0 and end - start == timedelta(weeks=4)
+    assert parse_when("呃", T0) is None
