@@ -1,0 +1,396 @@
+"""Camp actions: information, the enrolment form (prefill, validation, submit) and 退订/订阅.
+
+Thin by design: parsing of the user's words and the dialogue glue live here, every rule and
+every write lives in `bot.services.camp` / `bot.services.eligibility` / `bot.services.push`.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from bot.clock import Clock, system_clock
+from bot.services.camp import (
+    Cohort,
+    EnrollmentStore,
+    last_pushed_cohort,
+    load_catalogue,
+    mask_phone,
+    normalise_phone,
+    camp_info_text,
+)
+from bot.services.eligibility import check_eligibility, load_rules
+from bot.services.profiles import ProfileStore
+from bot.services.push import PushPreferences
+
+# Tests replace this with a FrozenClock.
+clock: Clock = system_clock
+
+FORM = "camp_enrollment_form"
+# form slot -> profile field (the profile is what later conversations prefill from)
+PROFILE_FIELDS = {
+    "camp_name": "name",
+    "camp_mobile": "phone",
+    "camp_identity": "identity",
+    "camp_grad_year": "graduation_year",
+    "camp_age": "age",
+    "camp_school": "school",
+    "camp_major": "major",
+    "camp_city": "city",
+}
+FORM_SLOTS = list(PROFILE_FIELDS) + ["camp_cohort", "camp_refusal"]
+STUDENT_LIKE = ("在校生", "应届毕业生", "离校未就业毕业生")
+SHANDONG_CITIES = (
+    "济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊", "济宁",
+    "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽",
+)
+IDENTITY_WORDS = (
+    ("离校未就业", "离校未就业毕业生"),
+    ("未就业", "离校未就业毕业生"),
+    ("应届", "应届毕业生"),
+    ("在校", "在校生"),
+    ("大学生", "在校生"),
+    ("学生", "在校生"),
+    ("大四", "在校生"),
+    ("研三", "在校生"),
+    ("失业", "失业青年"),
+    ("待业", "失业青年"),
+    ("无业", "失业青年"),
+    ("在职", "在职人员"),
+    ("上班", "在职人员"),
+    ("工作", "在职人员"),
+)
+STOPPED = "__stopped__"
+STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
+CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
+
+
+def today() -> date:
+    return clock().date()
+
+
+def _number(text: Any) -> Optional[int]:
+    match = re.search(r"\d+", str(text or ""))
+    return int(match.group()) if match else None
+
+
+def parse_identity(text: Any) -> Optional[str]:
+    value = str(text or "").strip()
+    choices = list(load_rules().identities)
+    if re.fullmatch(r"\d{1,2}", value):
+        index = int(value) - 1
+        return choices[index] if 0 <= index < len(choices) else None
+    for choice in choices:
+        if choice in value:
+            return choice
+    for word, identity in IDENTITY_WORDS:
+        if word in value:
+            return identity
+    return None
+
+
+def parse_year(text: Any, current: int) -> Optional[int]:
+    value = str(text or "")
+    match = re.search(r"(19|20)\d{2}", value)
+    if match:
+        year = int(match.group())
+    else:
+        short = re.fullmatch(r"\s*(\d{2})\s*届?\s*", value)
+        if not short:
+            return None
+        year = 2000 + int(short.group(1))
+    return year if current - 30 <= year <= current + 6 else None
+
+
+def parse_city(text: Any) -> Optional[str]:
+    value = str(text or "")
+    return next((c for c in SHANDONG_CITIES if c in value), None)
+
+
+def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
+    return {field: tracker.get_slot(slot) for slot, field in PROFILE_FIELDS.items()}
+
+
+def fitting_cohorts(profile: Dict[str, Any], city: Optional[str], day: date) -> List[Cohort]:
+    rules = load_rules()
+    catalogue = load_catalogue()
+    return [
+        c
+        for c in catalogue.open_cohorts(day, city)
+        if check_eligibility(profile, c, day, rules=rules).eligible
+    ]
+
+
+class ActionCampInfo(Action):
+    def name(self) -> Text:
+        return "action_camp_info"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        city = parse_city(tracker.get_slot("city") or tracker.get_slot("camp_city") or "")
+        if not city:
+            profile = await ProfileStore(runtime.redis(), runtime.settings()).get(tracker.sender_id)
+            city = parse_city(profile.get("city", ""))
+        dispatcher.utter_message(text=camp_info_text(load_catalogue(), today(), city))
+        return []
+
+
+class ActionCampEnrollStart(Action):
+    """Runs before the form: prefill from the profile and from the cohort last pushed."""
+
+    def name(self) -> Text:
+        return "action_camp_enroll_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        redis, settings = runtime.redis(), runtime.settings()
+        openid = tracker.sender_id
+        profile = await ProfileStore(redis, settings).get(openid)
+        events: List[EventType] = [SlotSet("camp_refusal", None)]
+        known = []
+        for slot, field in PROFILE_FIELDS.items():
+            value = tracker.get_slot(slot) or profile.get(field)
+            if value:
+                events.append(SlotSet(slot, str(value)))
+                if slot in ("camp_name", "camp_mobile", "camp_identity"):
+                    known.append(mask_phone(str(value)) if slot == "camp_mobile" else str(value))
+        city_entity = parse_city(next(tracker.get_latest_entity_values("city"), "") or "")
+        if city_entity:
+            events.append(SlotSet("camp_city", city_entity))
+        cohort_id = await last_pushed_cohort(redis, settings, openid)
+        cohort = load_catalogue().get(cohort_id) if cohort_id else None
+        if cohort is not None and cohort.is_open(today()):
+            events.append(SlotSet("camp_cohort", cohort.id))
+            dispatcher.utter_message(text=f"好的，为您报名{cohort.label}。")
+        else:
+            events.append(SlotSet("camp_cohort", None))
+        message = CONSENT
+        if known:
+            message += "\n已为您带入：" + "、".join(known) + "（如有变化请说“取消”后告诉我）。"
+        dispatcher.utter_message(text=message)
+        return events
+
+
+class ValidateCampEnrollmentForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_camp_enrollment_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = (tracker.latest_message.get("text") or "").strip()
+        if tracker.get_slot("requested_slot") and (intent == "stop" or STOP_RE.match(text)):
+            # Ends the form (requested_slot None); the submit action sees the marker and says so.
+            return [SlotSet("camp_refusal", STOPPED), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        if tracker.get_slot("camp_refusal"):
+            return []
+        slots = ["camp_name", "camp_mobile", "camp_identity"]
+        identity = tracker.get_slot("camp_identity")
+        if identity in STUDENT_LIKE:
+            slots += ["camp_grad_year", "camp_school", "camp_major"]
+        elif identity:
+            slots += ["camp_age"]
+        return slots + ["camp_city", "camp_cohort"]
+
+    def validate_camp_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?)", "", str(value or "").strip()).strip()
+        if re.fullmatch(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}", name):
+            return {"camp_name": name}
+        dispatcher.utter_message(text="姓名需为2–15个汉字（或英文姓名），不含数字和符号，请重新输入。")
+        return {"camp_name": None}
+
+    def validate_camp_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        phone = normalise_phone(str(value or ""))
+        if phone:
+            return {"camp_mobile": phone}
+        dispatcher.utter_message(text="手机号需为11位、以1开头的中国大陆号码，请重新输入。")
+        return {"camp_mobile": None}
+
+    def validate_camp_identity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        identity = parse_identity(value)
+        if identity is None:
+            dispatcher.utter_message(text="没有识别出您的身份，请回复序号（1–%d）。" % len(load_rules().identities))
+            return {"camp_identity": None}
+        rules = load_rules()
+        if not any(identity in g.identities for g in rules.groups.values()):
+            decision_text = (
+                f"实训营面向{rules.describe()}，“{identity}”暂不在招收范围。\n您可以考虑：\n"
+                + "\n".join(f"· {a}" for a in rules.alternatives)
+            )
+            return {"camp_identity": identity, "camp_refusal": decision_text}
+        return {"camp_identity": identity}
+
+    def validate_camp_grad_year(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        year = parse_year(value, today().year)
+        if year is None:
+            dispatcher.utter_message(text="请告诉我4位数的毕业年份（在校生填预计毕业年份），例如 2026。")
+            return {"camp_grad_year": None}
+        return {"camp_grad_year": str(year)}
+
+    def validate_camp_age(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        age = _number(value)
+        if age is None or not 10 <= age <= 70:
+            dispatcher.utter_message(text="请用数字告诉我您的周岁年龄，例如 22。")
+            return {"camp_age": None}
+        return {"camp_age": str(age)}
+
+    def _free_text(self, slot: str, label: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        if 2 <= len(text) <= 40 and not re.fullmatch(r"[\d\W_]+", text):
+            return {slot: text}
+        dispatcher.utter_message(text=f"请输入{label}全称（2–40个字）。")
+        return {slot: None}
+
+    def validate_camp_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._free_text("camp_school", "学校", value, dispatcher)
+
+    def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._free_text("camp_major", "专业", value, dispatcher)
+
+    def validate_camp_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        city = parse_city(value)
+        if city is None:
+            dispatcher.utter_message(text="请告诉我您所在的山东省城市，例如：济南、青岛、临沂。")
+            return {"camp_city": None}
+        profile = _profile_from_slots(tracker)
+        profile["city"] = city
+        if profile.get("identity") and not fitting_cohorts(profile, city, today()):
+            catalogue = load_catalogue()
+            candidates = catalogue.open_cohorts(today(), city)
+            if candidates:
+                decision = check_eligibility(profile, candidates[0], today())
+                text = decision.message()
+            else:
+                text = "目前没有正在报名的期次。\n您可以考虑：\n" + "\n".join(
+                    f"· {a}" for a in load_rules().alternatives
+                )
+            return {"camp_city": city, "camp_refusal": text}
+        return {"camp_city": city}
+
+    async def validate_camp_cohort(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        catalogue = load_catalogue()
+        text = str(value or "").strip()
+        profile = _profile_from_slots(tracker)
+        complete = bool(profile.get("identity")) and bool(profile.get("city"))
+        cohort = catalogue.get(text)
+        if cohort is None:
+            choices = fitting_cohorts(profile, profile.get("city"), today()) if complete else []
+            number = int(text) if re.fullmatch(r"\d{1,2}", text) else None
+            if number is not None and 1 <= number <= len(choices):
+                cohort = choices[number - 1]
+            else:
+                cohort = next((c for c in choices if c.title in text or c.id in text), None)
+        if cohort is None:
+            dispatcher.utter_message(text="请回复列表中的期次序号。")
+            return {"camp_cohort": None}
+        if not cohort.is_open(today()):
+            dispatcher.utter_message(text=f"{cohort.label}报名已截止，请选择其他期次。")
+            return {"camp_cohort": None}
+        if complete:
+            others = catalogue.open_cohorts(today(), profile.get("city"))
+            decision = check_eligibility(profile, cohort, today(), other_cohorts=others)
+            if not decision.eligible:
+                dispatcher.utter_message(text=decision.message())
+                return {"camp_cohort": None}
+        existing = await EnrollmentStore(runtime.redis(), runtime.settings(), clock).find(tracker.sender_id, cohort.id)
+        if existing:
+            dispatcher.utter_message(text=f"您已报名{cohort.label}（编号{existing['code']}），无需重复报名。请选择其他期次，或说“取消”退出。")
+            return {"camp_cohort": None}
+        return {"camp_cohort": cohort.id}
+
+
+class ActionAskCampCohort(Action):
+    def name(self) -> Text:
+        return "action_ask_camp_cohort"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        profile = _profile_from_slots(tracker)
+        choices = fitting_cohorts(profile, profile.get("city"), today())
+        if not choices:
+            dispatcher.utter_message(text="目前没有适合您的期次。说“取消”退出，或说“转人工”咨询职业指导师。")
+            return []
+        lines = [f"{i}. {c.label}，截止{c.enroll_deadline.month}月{c.enroll_deadline.day}日" for i, c in enumerate(choices, 1)]
+        dispatcher.utter_message(text="请选择期次，回复序号：\n" + "\n".join(lines))
+        return []
+
+
+class ActionCampEnrollSubmit(Action):
+    def name(self) -> Text:
+        return "action_camp_enroll_submit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        redis, settings = runtime.redis(), runtime.settings()
+        openid = tracker.sender_id
+        reset = [SlotSet(slot, None) for slot in ("camp_cohort", "camp_refusal")]
+        refusal = tracker.get_slot("camp_refusal")
+        if refusal == STOPPED:
+            dispatcher.utter_message(text="已退出实训营报名。想报名时说“报名实训营”即可。")
+            return reset
+        profile = _profile_from_slots(tracker)
+        # save what the user told us (the consent notice was shown when the form started)
+        await ProfileStore(redis, settings).update(
+            openid, {**{k: v for k, v in profile.items() if v}, "consent_at": clock().isoformat()}
+        )
+        if refusal:
+            dispatcher.utter_message(text=refusal)
+            return reset
+        catalogue = load_catalogue()
+        cohort = catalogue.get(tracker.get_slot("camp_cohort") or "")
+        if cohort is None:
+            dispatcher.utter_message(text="报名未完成：没有选定期次。说“报名实训营”可重新开始。")
+            return reset
+        decision = check_eligibility(
+            profile, cohort, today(), other_cohorts=catalogue.open_cohorts(today(), profile.get("city"))
+        )
+        if not decision.eligible:
+            dispatcher.utter_message(text=decision.message())
+            return reset
+        result = await EnrollmentStore(redis, settings, clock).enroll(openid, cohort, profile)
+        if result.status == "enrolled":
+            text = (
+                f"报名成功！报名编号：{result.code}\n{cohort.label}\n"
+                f"地点：{'线上（开营前短信通知会议号）' if cohort.online else cohort.venue}\n"
+                f"时间：{cohort.schedule}\n咨询：{cohort.contact}\n请保存报名编号，开营前我们会提醒您。"
+            )
+        elif result.status == "waitlisted":
+            text = (
+                f"本期名额已满，您已进入候补，候补第{result.position}位，编号：{result.code}。"
+                "有人取消时将按顺序递补并通知您。"
+            )
+        elif result.status == "duplicate_openid":
+            text = f"您已报名{cohort.label}（编号{result.code}），无需重复报名。"
+        elif result.status == "duplicate_phone":
+            text = f"手机号{mask_phone(profile['phone'])}已报名{cohort.label}，同一手机号每期只能报名一次。"
+        else:
+            text = f"{cohort.label}报名已截止。"
+        dispatcher.utter_message(text=text)
+        return reset
+
+
+class ActionUnsubscribe(Action):
+    """退订 → no more pushes; 订阅/恢复推送 → pushes again (incl. template messages)."""
+
+    def name(self) -> Text:
+        return "action_unsubscribe"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        prefs = PushPreferences(runtime.redis(), runtime.settings())
+        wants_back = re.search(r"(重新|恢复|开启|继续)(订阅|推送|接收)|^\s*订阅", text) and not re.search(
+            r"退订|取消|不要|别|停止", text
+        )
+        if wants_back:
+            await prefs.opt_in(tracker.sender_id)
+            dispatcher.utter_message(text="已为您开启推送：实训营开班、活动等消息会及时通知您。回复“退订”可随时停止。")
+        else:
+            await prefs.opt_out(tracker.sender_id)
+            dispatcher.utter_message(text="已为您退订推送，之后不会再主动给您发送活动消息。回复“订阅”可重新开启。")
+        return []

@@ -1,0 +1,411 @@
+"""青年求职能力实训营: cohorts (from data/camp_cohorts.yml), camp information and enrolment.
+
+Enrolment is one Lua script per applicant so that the three invariants hold under any
+concurrency: one enrolment per OpenID per cohort, one per phone number per cohort, and never
+more enrolled applicants than seats (the rest go to a FIFO waitlist, promoted on cancellation).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+import redis.asyncio as aioredis
+import yaml
+
+from bot.clock import Clock, system_clock
+from bot.services.eligibility import EligibilityRules, load_rules
+from bot.services.profiles import register_personal_key
+from bot.settings import PROJECT_ROOT, Settings
+
+COHORTS_PATH = PROJECT_ROOT / "data" / "camp_cohorts.yml"
+MAX_REPLY_BYTES = 2048
+
+# The cohort a user was last told about in a push: "报名" right after it pre-fills the form.
+LAST_PUSH_FAMILY = "camp_last_push"
+LAST_PUSH_TTL_S = 14 * 24 * 3600
+register_personal_key(LAST_PUSH_FAMILY)
+
+_WEEKDAYS = "一二三四五六日"
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class Cohort:
+    id: str
+    city: str
+    title: str
+    venue: str
+    online: bool
+    start: date
+    end: date
+    schedule: str
+    content: str
+    capacity: int
+    fee: str
+    certificate: str
+    contact: str
+    enroll_deadline: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.title}（{fmt_date(self.start)}–{fmt_date(self.end)}，{'线上' if self.online else self.city}）"
+
+    def is_open(self, today: date) -> bool:
+        return today <= self.enroll_deadline
+
+    def serves_city(self, city: Optional[str]) -> bool:
+        return self.online or not city or _same_city(self.city, city)
+
+
+def fmt_date(day: date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def _same_city(a: str, b: str) -> bool:
+    strip = lambda s: s.strip().removesuffix("市")  # noqa: E731
+    return strip(a) == strip(b)
+
+
+@dataclass(frozen=True)
+class CampCatalogue:
+    name: str
+    summary: str
+    cohorts: Sequence[Cohort]
+
+    def get(self, cohort_id: str) -> Optional[Cohort]:
+        return next((c for c in self.cohorts if c.id == cohort_id), None)
+
+    def open_cohorts(self, today: date, city: Optional[str] = None) -> List[Cohort]:
+        """Cohorts still taking enrolments, local ones for `city` first, then online ones."""
+        found = [c for c in self.cohorts if c.is_open(today) and c.serves_city(city)]
+        return sorted(found, key=lambda c: (c.online, c.start, c.id))
+
+    def cities(self) -> List[str]:
+        return sorted({c.city for c in self.cohorts if not c.online})
+
+
+def parse_catalogue(raw: Mapping[str, Any]) -> CampCatalogue:
+    camp = raw.get("camp") or {}
+    cohorts = []
+    for item in raw.get("cohorts") or []:
+        cohorts.append(
+            Cohort(
+                id=str(item["id"]),
+                city=str(item["city"]),
+                title=str(item.get("title", item["id"])),
+                venue=str(item["venue"]),
+                online=bool(item.get("online", False)),
+                start=_date(item["start"]),
+                end=_date(item["end"]),
+                schedule=str(item["schedule"]),
+                content=str(item["content"]),
+                capacity=int(item["capacity"]),
+                fee=str(item.get("fee", "免费")),
+                certificate=str(item.get("certificate", "")),
+                contact=str(item.get("contact", "")),
+                enroll_deadline=_date(item["enroll_deadline"]),
+            )
+        )
+    ids = [c.id for c in cohorts]
+    if len(ids) != len(set(ids)):
+        raise ValueError("camp cohorts: duplicate cohort id")
+    return CampCatalogue(str(camp.get("name", "青年求职能力实训营")), str(camp.get("summary", "")), cohorts)
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(path: Optional[Path] = None) -> CampCatalogue:
+    with open(path or COHORTS_PATH, encoding="utf-8") as fh:
+        return parse_catalogue(yaml.safe_load(fh) or {})
+
+
+# -- information --------------------------------------------------------------------------------
+
+
+def _fit(text: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """Trim to the WeChat passive-reply limit on a line boundary."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    tail = "\n……更多期次请说“实训营 + 城市”查询"
+    lines = text.split("\n")
+    while lines and len(("\n".join(lines) + tail).encode("utf-8")) > limit:
+        lines.pop()
+    return "\n".join(lines) + tail
+
+
+def cohort_details(cohort: Cohort) -> str:
+    place = "线上" if cohort.online else cohort.venue
+    return (
+        f"【{cohort.title}】{fmt_date(cohort.start)}–{fmt_date(cohort.end)}，{cohort.schedule}\n"
+        f"地点：{place}\n内容：{cohort.content}\n"
+        f"名额{cohort.capacity}人，{cohort.fee}；{cohort.certificate}；"
+        f"报名截止{fmt_date(cohort.enroll_deadline)}；咨询{cohort.contact}"
+    )
+
+
+def camp_info_text(
+    catalogue: CampCatalogue,
+    today: date,
+    city: Optional[str] = None,
+    rules: Optional[EligibilityRules] = None,
+) -> str:
+    """What/when/where/cost/who/certificate, for the user's city when known; ≤ 2,048 bytes."""
+    rules = rules or load_rules()
+    head = f"{catalogue.name}：{catalogue.summary}\n全部免费，结业颁发证书。\n招收对象：{rules.describe()}。"
+    cohorts = catalogue.open_cohorts(today, city)
+    local = [c for c in cohorts if not c.online]
+    if city and not local:
+        note = f"\n{city}近期暂无线下期次，可参加线上期次："
+    elif city:
+        note = f"\n{city}及线上近期期次："
+    else:
+        note = "\n近期期次（告诉我您所在城市可只看本地）："
+    if not cohorts:
+        body = "\n目前没有正在报名的期次，开班后我们会通知您。"
+        return _fit(head + body)
+    if city:
+        body = note + "\n" + "\n".join(cohort_details(c) for c in cohorts)
+    else:
+        body = note + "\n" + "\n".join(
+            f"· {c.label}，截止{fmt_date(c.enroll_deadline)}" for c in cohorts
+        )
+    return _fit(head + body + "\n回复“报名”即可报名。")
+
+
+# -- enrolment ----------------------------------------------------------------------------------
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_phone(text: str) -> Optional[str]:
+    digits = re.sub(r"[\s\-()（）]", "", str(text or ""))
+    digits = re.sub(r"^(\+?86)", "", digits)
+    return digits if PHONE_RE.match(digits) else None
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "***"
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    status: str  # enrolled | waitlisted | duplicate_openid | duplicate_phone | closed | unknown_cohort
+    code: str = ""
+    position: int = 0  # seat number when enrolled, waitlist position when waitlisted
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("enrolled", "waitlisted")
+
+
+# KEYS: by_openid, by_phone, records, status, seats, waitlist
+# ARGV: openid, phone, code, record_json, capacity
+_ENROLL = """
+local c = redis.call('HGET', KEYS[1], ARGV[1])
+if c then return {'duplicate_openid', c, 0} end
+c = redis.call('HGET', KEYS[2], ARGV[2])
+if c then return {'duplicate_phone', c, 0} end
+if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return {'code_taken', '', 0} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+local seats = tonumber(redis.call('GET', KEYS[5]) or '0')
+if seats < tonumber(ARGV[5]) then
+  redis.call('INCR', KEYS[5])
+  redis.call('HSET', KEYS[4], ARGV[3], 'enrolled')
+  return {'enrolled', ARGV[3], seats + 1}
+end
+local pos = redis.call('RPUSH', KEYS[6], ARGV[3])
+redis.call('HSET', KEYS[4], ARGV[3], 'waitlisted')
+return {'waitlisted', ARGV[3], pos}
+"""
+
+# KEYS: by_openid, by_phone, records, status, seats, waitlist; ARGV: openid
+# Cancels the OpenID's enrolment; a freed seat goes to the head of the waitlist.
+_CANCEL = """
+local code = redis.call('HGET', KEYS[1], ARGV[1])
+if not code then return {'', ''} end
+local rec = cjson.decode(redis.call('HGET', KEYS[3], code))
+local st = redis.call('HGET', KEYS[4], code)
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], rec['phone'])
+redis.call('HSET', KEYS[4], code, 'cancelled')
+local promoted = ''
+if st == 'enrolled' then
+  local nxt = redis.call('LPOP', KEYS[6])
+  if nxt then
+    redis.call('HSET', KEYS[4], nxt, 'enrolled')
+    promoted = nxt
+  else
+    redis.call('DECR', KEYS[5])
+  end
+else
+  redis.call('LREM', KEYS[6], 1, code)
+end
+return {code, promoted}
+"""
+
+
+class EnrollmentStore:
+    """Enrolments per cohort in Redis (atomic capacity, waitlist, duplicate refusal)."""
+
+    def __init__(self, redis: aioredis.Redis, settings: Settings, clock: Clock = system_clock) -> None:
+        self._redis = redis
+        self._settings = settings
+        self._clock = clock
+        self._enroll = redis.register_script(_ENROLL)
+        self._cancel = redis.register_script(_CANCEL)
+
+    def _keys(self, cohort_id: str) -> List[str]:
+        k = self._settings.key
+        return [
+            k("camp", "by_openid", cohort_id),
+            k("camp", "by_phone", cohort_id),
+            k("camp", "records", cohort_id),
+            k("camp", "status", cohort_id),
+            k("camp", "seats", cohort_id),
+            k("camp", "waitlist", cohort_id),
+        ]
+
+    async def enroll(self, openid: str, cohort: Cohort, applicant: Mapping[str, Any]) -> EnrollResult:
+        """Enrol `openid` with `applicant` (needs "phone"; other fields are kept for export)."""
+        phone = normalise_phone(str(applicant.get("phone", "")))
+        if not phone:
+            raise ValueError("a valid mobile number is required")
+        now = self._clock()
+        if now.date() > cohort.enroll_deadline:
+            return EnrollResult("closed")
+        record = {k: str(v) for k, v in applicant.items() if v is not None}
+        record.update(openid=openid, phone=phone, cohort=cohort.id, enrolled_at=now.isoformat())
+        for _ in range(5):
+            code = f"{cohort.id.split('-')[0].upper()}{secrets.randbelow(10**6):06d}"
+            record["code"] = code
+            status, found, pos = await self._enroll(
+                keys=self._keys(cohort.id),
+                args=[openid, phone, code, json.dumps(record, ensure_ascii=False), cohort.capacity],
+            )
+            if status != "code_taken":
+                return EnrollResult(status, found, int(pos))
+        raise RuntimeError("could not allocate an enrolment code")
+
+    async def cancel(self, openid: str, cohort_id: str) -> Optional[str]:
+        """Cancel; returns the code of the waitlisted applicant promoted to the seat, if any."""
+        code, promoted = await self._cancel(keys=self._keys(cohort_id), args=[openid])
+        if not code:
+            raise KeyError("no enrolment for this user in this cohort")
+        return promoted or None
+
+    async def find(self, openid: str, cohort_id: str) -> Optional[Dict[str, str]]:
+        code = await self._redis.hget(self._keys(cohort_id)[0], openid)
+        if not code:
+            return None
+        return await self.record(cohort_id, code)
+
+    async def record(self, cohort_id: str, code: str) -> Optional[Dict[str, str]]:
+        keys = self._keys(cohort_id)
+        raw, status = await self._redis.hget(keys[2], code), await self._redis.hget(keys[3], code)
+        if raw is None:
+            return None
+        rec = json.loads(raw)
+        rec["status"] = status or ""
+        return rec
+
+    async def enrolled_openids(self, cohort_id: str) -> set:
+        return set(await self._redis.hkeys(self._keys(cohort_id)[0]))
+
+    async def counts(self, cohort_id: str) -> Dict[str, int]:
+        keys = self._keys(cohort_id)
+        return {
+            "enrolled": int(await self._redis.get(keys[4]) or 0),
+            "waitlisted": int(await self._redis.llen(keys[5])),
+        }
+
+    async def records(self, cohort_id: str) -> List[Dict[str, str]]:
+        keys = self._keys(cohort_id)
+        raw, status = await self._redis.hgetall(keys[2]), await self._redis.hgetall(keys[3])
+        waitlist = await self._redis.lrange(keys[5], 0, -1)
+        out = []
+        for code, text in raw.items():
+            rec = json.loads(text)
+            rec["status"] = status.get(code, "")
+            rec["waitlist_position"] = str(waitlist.index(code) + 1) if code in waitlist else ""
+            out.append(rec)
+        return sorted(out, key=lambda r: r.get("enrolled_at", ""))
+
+    async def export_csv(self, cohort_id: str) -> bytes:
+        """Enrolments of a cohort as CSV in UTF-8 with BOM (Excel opens it without mojibake)."""
+        columns = [
+            ("code", "报名编号"), ("status", "状态"), ("waitlist_position", "候补顺位"),
+            ("name", "姓名"), ("phone", "手机号"), ("identity", "身份"),
+            ("graduation_year", "毕业年份"), ("age", "年龄"), ("school", "学校"),
+            ("major", "专业"), ("city", "城市"), ("enrolled_at", "报名时间"),
+        ]
+        labels = {"enrolled": "已录取", "waitlisted": "候补", "cancelled": "已取消"}
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow([title for _, title in columns])
+        for rec in await self.records(cohort_id):
+            rec["status"] = labels.get(rec.get("status", ""), rec.get("status", ""))
+            writer.writerow([_csv_safe(rec.get(name, "")) for name, _ in columns])
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheet formula injection: a leading = + - @ would be evaluated by Excel.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+# -- the cohort a push told the user about -------------------------------------------------------
+
+
+async def remember_pushed_cohort(redis: aioredis.Redis, settings: Settings, openid: str, cohort_id: str) -> None:
+    await redis.set(settings.key(LAST_PUSH_FAMILY, openid), cohort_id, ex=LAST_PUSH_TTL_S)
+
+
+async def last_pushed_cohort(redis: aioredis.Redis, settings: Settings, openid: str) -> Optional[str]:
+    return await redis.get(settings.key(LAST_PUSH_FAMILY, openid))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m bot.services.camp export COHORT_ID FILE.csv`"""
+    import argparse
+    import asyncio
+
+    from bot.redis_client import create_redis
+    from bot.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m bot.services.camp")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    exp = sub.add_parser("export", help="enrolments of one cohort as CSV (UTF-8 BOM)")
+    exp.add_argument("cohort_id")
+    exp.add_argument("file")
+    args = parser.parse_args(argv)
+
+    async def run() -> int:
+        settings = load_settings()
+        redis = create_redis(settings)
+        try:
+            data = await EnrollmentStore(redis, settings).export_csv(args.cohort_id)
+        finally:
+            await redis.close()
+        Path(args.file).write_bytes(data)
+        print(f"wrote {args.file}")
+        return 0
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""Camp actions with rasa_sdk Trackers on real Redis: prefill after a push, the form, submit."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.camp as camp_actions
+from actions import runtime
+from actions.camp import (
+    STOPPED,
+    ActionAskCampCohort,
+    ActionCampEnrollStart,
+    ActionCampEnrollSubmit,
+    ActionCampInfo,
+    ActionUnsubscribe,
+    ValidateCampEnrollmentForm,
+)
+from bot.clock import SHANGHAI, FrozenClock
+from bot.services.camp import EnrollmentStore, remember_pushed_cohort
+from bot.services.profiles import ProfileStore
+from bot.services.push import PushPreferences
+from bot.settings import PROJECT_ROOT
+
+FORM = "camp_enrollment_form"
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+ALL_SLOTS = {name: None for name in DOMAIN["slots"]}
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch, action_runtime):
+    monkeypatch.setattr(camp_actions, "clock", FrozenClock(datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)))
+    yield
+
+
+def tracker(
+    sender: str,
+    slots: Optional[Dict[str, Any]] = None,
+    *,
+    text: str = "",
+    intent: str = "inform",
+    candidates: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[Dict[str, Any]]] = None,
+    active: bool = True,
+) -> Tracker:
+    """A tracker as Rasa sends it to the validation action: slot candidates after the user turn."""
+    candidates = candidates or {}
+    events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}]
+    events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
+    return Tracker(
+        sender_id=sender,
+        slots={**ALL_SLOTS, **(slots or {}), **candidates},
+        latest_message={"text": text, "intent": {"name": intent}, "entities": entities or []},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": FORM} if active else {},
+        latest_action_name="action_listen",
+    )
+
+
+def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def validate(slots: Dict[str, Any], requested: str, value: Any, text: str = "", intent: str = "inform", sender: str = "o-user"):
+    dispatcher = CollectingDispatcher()
+    t = tracker(sender, {**slots, "requested_slot": requested}, text=text or str(value), intent=intent, candidates={requested: value})
+    events = await ValidateCampEnrollmentForm().run(dispatcher, t, DOMAIN)
+    return slot_events(events), texts(dispatcher)
+
+
+async def test_reply_baoming_after_push_prefills_cohort_and_profile():
+    redis, settings = runtime.redis(), runtime.settings()
+    await remember_pushed_cohort(redis, settings, "o-push", "qd-2026-12")
+    await ProfileStore(redis, settings).update("o-push", {"name": "张三", "phone": "13800138000", "identity": "失业青年", "age": "27"})
+    dispatcher = CollectingDispatcher()
+    events = await ActionCampEnrollStart().run(dispatcher, tracker("o-push", text="报名", intent="enroll_camp", active=False), DOMAIN)
+    slots = slot_events(events)
+    assert slots["camp_cohort"] == "qd-2026-12"
+    assert slots["camp_name"] == "张三" and slots["camp_mobile"] == "13800138000" and slots["camp_age"] == "27"
+    said = texts(dispatcher)
+    assert "青岛第8期" in said and "保存到职引档案" in said and "138****8000" in said
+    # the form's validation (as Rasa calls it on activation with the prefilled slots) accepts it
+    dispatcher = CollectingDispatcher()
+    t = tracker("o-push", {}, text="报名", intent="enroll_camp", candidates={k: v for k, v in slots.items() if v})
+    result = slot_events(await ValidateCampEnrollmentForm().run(dispatcher, t, DOMAIN))
+    assert result["camp_cohort"] == "qd-2026-12"
+    assert result["requested_slot"] == "camp_city"  # only the city is still missing
+
+
+async def test_without_push_no_cohort_prefilled():
+    events = await ActionCampEnrollStart().run(CollectingDispatcher(), tracker("o-new", active=False), DOMAIN)
+    assert slot_events(events)["camp_cohort"] is None
+
+
+@pytest.mark.parametrize(
+    "slot,value,ok",
+    [
+        ("camp_name", "我叫李雷", "李雷"),
+        ("camp_name", "12345", None),
+        ("camp_mobile", "138 0013 8000", "13800138000"),
+        ("camp_mobile", "1380013", None),
+        ("camp_identity", "3", "离校未就业毕业生"),
+        ("camp_identity", "我在待业", "失业青年"),
+        ("camp_identity", "9", None),
+        ("camp_grad_year", "2025年", "2025"),
+        ("camp_grad_year", "26届", "2026"),
+        ("camp_grad_year", "去年", None),
+        ("camp_age", "22岁", "22"),
+        ("camp_age", "很年轻", None),
+        ("camp_city", "济南市历下区", "济南"),
+        ("camp_city", "北京", None),
+    ],
+)
+async def test_field_validation_with_reasons(slot, value, ok):
+    # grad year is asked of students/graduates, age of the others (required_slots decides)
+    known = {"camp_identity": "失业青年" if slot == "camp_age" else "在校生"}
+    slots, said = await validate(known, slot, value)
+    assert slots[slot] == ok
+    if ok is None:
+        assert said  # the user is told why
+
+
+async def test_walkthrough_student_numbered_cohort_then_duplicates_refused():
+    s: Dict[str, Any] = {}
+    steps = [
+        ("camp_name", "王小明", "camp_mobile"),
+        ("camp_mobile", "13912345678", "camp_identity"),
+        ("camp_identity", "1", "camp_grad_year"),
+        ("camp_grad_year", "2027", "camp_school"),
+        ("camp_school", "山东大学", "camp_major"),
+        ("camp_major", "计算机科学与技术", "camp_city"),
+        ("camp_city", "济南", "camp_cohort"),
+    ]
+    for slot, value, expected_next in steps:
+        result, _ = await validate(s, slot, value, sender="o-stu")
+        s.update({k: v for k, v in result.items() if k != "requested_slot"})
+        assert result["requested_slot"] == expected_next, (slot, result)
+    # the numbered choice lists only cohorts that fit (Jinan + online for a 2027 student)
+    dispatcher = CollectingDispatcher()
+    await ActionAskCampCohort().run(dispatcher, tracker("o-stu", s), DOMAIN)
+    menu = texts(dispatcher)
+    assert "1. 济南第12期" in menu and "2. 线上第4期" in menu and "青岛" not in menu
+    result, _ = await validate(s, "camp_cohort", "1", sender="o-stu")
+    assert result["camp_cohort"] == "jn-2026-12" and result["requested_slot"] is None
+    s.update(camp_cohort="jn-2026-12")
+    dispatcher = CollectingDispatcher()
+    await ActionCampEnrollSubmit().run(dispatcher, tracker("o-stu", s, active=False), DOMAIN)
+    said = texts(dispatcher)
+    assert "报名成功" in said and "报名编号：JN" in said
+    record = await EnrollmentStore(runtime.redis(), runtime.settings()).find("o-stu", "jn-2026-12")
+    assert record["school"] == "山东大学" and record["status"] == "enrolled"
+    profile = await ProfileStore(runtime.redis(), runtime.settings()).get("o-stu")
+    assert profile["graduation_year"] == "2027" and profile["major"] == "计算机科学与技术" and profile["consent_at"]
+    # same OpenID again: refused at the cohort question
+    result, said = await validate(s, "camp_cohort", "1", sender="o-stu")
+    assert result["camp_cohort"] is None and "已报名" in said
+    # same phone from another OpenID: refused at submit (atomic check)
+    dispatcher = CollectingDispatcher()
+    await ActionCampEnrollSubmit().run(dispatcher, tracker("o-other", s, active=False), DOMAIN)
+    assert "同一手机号每期只能报名一次" in texts(dispatcher)
+    assert (await EnrollmentStore(runtime.redis(), runtime.settings()).counts("jn-2026-12"))["enrolled"] == 1
+
+
+async def test_unemployed_youth_asks_age_not_school_and_refuses_with_alternatives():
+    base = {"camp_name": "赵六", "camp_mobile": "13700001111", "camp_identity": "失业青年"}
+    result, _ = await validate(base, "camp_age", "40")
+    assert result["requested_slot"] == "camp_city"  # age is asked, school/major are not
+    result, _ = await validate({**base, "camp_age": "40"}, "camp_city", "济南")
+    assert "camp_refusal" in result and result["requested_slot"] is None  # no cohort fits: form ends
+    dispatcher = CollectingDispatcher()
+    await ActionCampEnrollSubmit().run(dispatcher, tracker("o-old", {**base, "camp_age": "40", **result}, active=False), DOMAIN)
+    said = texts(dispatcher)
+    assert "暂不符合" in said and "周岁" in said and "转人工" in said
+
+
+async def test_identity_outside_every_group_ends_the_form():
+    result, _ = await validate({"camp_name": "钱七", "camp_mobile": "13700002222"}, "camp_identity", "5")
+    assert result["camp_identity"] == "在职人员" and result["requested_slot"] is None
+    assert "不在招收范围" in result["camp_refusal"]
+
+
+async def test_stop_leaves_the_form():
+    dispatcher = CollectingDispatcher()
+    t = tracker("o-stop", {"requested_slot": "camp_mobile", "camp_name": "孙八"}, text="算了", intent="stop")
+    result = slot_events(await ValidateCampEnrollmentForm().run(dispatcher, t, DOMAIN))
+    assert result == {"camp_refusal": STOPPED, "requested_slot": None}
+    dispatcher = CollectingDispatcher()
+    await ActionCampEnrollSubmit().run(dispatcher, tracker("o-stop", {"camp_refusal": STOPPED}, active=False), DOMAIN)
+    assert "已退出" in texts(dispatcher)
+
+
+async def test_camp_info_uses_profile_city_and_fits():
+    await ProfileStore(runtime.redis(), runtime.settings()).update("o-info", {"city": "临沂"})
+    dispatcher = CollectingDispatcher()
+    await ActionCampInfo().run(dispatcher, tracker("o-info", active=False, intent="ask_camp_info"), DOMAIN)
+    said = texts(dispatcher)
+    assert "北京路9号" in said and "免费" in said and len(said.encode("utf-8")) <= 2048
+
+
+async def test_unsubscribe_and_subscribe_again():
+    prefs = PushPreferences(runtime.redis(), runtime.settings())
+    await ActionUnsubscribe().run(CollectingDispatcher(), tracker("o-u", text="退订", intent="unsubscribe", active=False), DOMAIN)
+    assert await prefs.is_opted_out("o-u")
+    await ActionUnsubscribe().run(CollectingDispatcher(), tracker("o-u", text="订阅", intent="unsubscribe", active=False), DOMAIN)
+    assert not await prefs.is_opted_out("o-u") and await prefs.allows_template("o-u")
+    await ActionUnsubscribe().run(CollectingDispatcher(), tracker("o-u", text="取消订阅", intent="unsubscribe", active=False), DOMAIN)
+    assert await prefs.is_opted_out("o-u")

@@ -1,0 +1,120 @@
+"""Cohorts, camp information and enrolment on real Redis."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from dataclasses import replace
+from datetime import date, datetime
+
+import pytest
+
+from bot.clock import SHANGHAI, FrozenClock
+from bot.services.camp import (
+    EnrollmentStore,
+    camp_info_text,
+    load_catalogue,
+    normalise_phone,
+)
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
+
+
+def test_sample_cohorts_cover_several_cities_and_all_fields():
+    catalogue = load_catalogue()
+    assert len(catalogue.cities()) >= 4
+    assert any(c.online for c in catalogue.cohorts)
+    for c in catalogue.cohorts:
+        assert c.fee == "免费" and c.capacity > 0 and c.certificate and c.contact
+        assert c.start <= c.end and c.enroll_deadline <= c.start
+
+
+@pytest.mark.parametrize("city", [None, "济南", "青岛", "临沂", "日照", "菏泽"])
+def test_info_text_fits_wechat_and_is_local(city):
+    catalogue = load_catalogue()
+    text = camp_info_text(catalogue, NOW.date(), city)
+    assert len(text.encode("utf-8")) <= 2048
+    for word in ("免费", "证书", "招收对象", "失业青年"):
+        assert word in text
+    if city == "济南":
+        assert "泺源大街" in text and "延安三路" not in text  # Jinan's venue, not Qingdao's
+        assert "线上第4期" in text
+    if city == "日照":  # no local cohort: offered the online one
+        assert "暂无线下期次" in text and "线上第4期" in text
+
+
+def test_info_text_trims_long_catalogues_on_a_line_boundary():
+    catalogue = load_catalogue()
+    many = replace(catalogue, cohorts=[replace(c, id=f"{c.id}-{i}") for i in range(20) for c in catalogue.cohorts])
+    text = camp_info_text(many, NOW.date(), "济南")
+    assert len(text.encode("utf-8")) <= 2048 and text.endswith("查询")
+
+
+def test_closed_cohorts_are_not_offered():
+    catalogue = load_catalogue()
+    after = date(2026, 12, 11)  # Linyi (12-03) and Jinan (12-10) closed
+    ids = {c.id for c in catalogue.open_cohorts(after)}
+    assert "ly-2026-12" not in ids and "jn-2026-12" not in ids and "online-2026-12" in ids
+
+
+def test_phone_normalisation():
+    assert normalise_phone("+86 138-0013-8000") == "13800138000"
+    assert normalise_phone("12800138000") is None
+    assert normalise_phone("1380013800") is None
+
+
+async def test_duplicate_by_openid_or_phone_refused(redis, settings):
+    store = EnrollmentStore(redis, settings, FrozenClock(NOW))
+    cohort = load_catalogue().get("jn-2026-12")
+    first = await store.enroll("o-a", cohort, {"name": "张三", "phone": "13800138000"})
+    assert first.status == "enrolled" and first.code.startswith("JN")
+    again = await store.enroll("o-a", cohort, {"name": "张三", "phone": "13900139000"})
+    assert (again.status, again.code) == ("duplicate_openid", first.code)
+    by_phone = await store.enroll("o-b", cohort, {"name": "李四", "phone": "+86 138 0013 8000"})
+    assert (by_phone.status, by_phone.code) == ("duplicate_phone", first.code)
+    # another cohort is fine for the same person
+    other = await store.enroll("o-a", load_catalogue().get("online-2026-12"), {"name": "张三", "phone": "13800138000"})
+    assert other.status == "enrolled"
+    assert (await store.counts("jn-2026-12")) == {"enrolled": 1, "waitlisted": 0}
+
+
+async def test_closed_cohort_refused(redis, settings):
+    store = EnrollmentStore(redis, settings, FrozenClock(datetime(2026, 12, 11, 9, tzinfo=SHANGHAI)))
+    result = await store.enroll("o-a", load_catalogue().get("jn-2026-12"), {"phone": "13800138000"})
+    assert result.status == "closed"
+
+
+async def test_capacity_is_atomic_with_waitlist_and_promotion(redis, settings):
+    store = EnrollmentStore(redis, settings, FrozenClock(NOW))
+    cohort = replace(load_catalogue().get("yt-2027-01"), capacity=10)
+    results = await asyncio.gather(
+        *(store.enroll(f"o-{i}", cohort, {"name": "王五", "phone": f"1390000{i:04d}"}) for i in range(60))
+    )
+    enrolled = [r for r in results if r.status == "enrolled"]
+    waitlisted = sorted(r.position for r in results if r.status == "waitlisted")
+    assert len(enrolled) == 10 and sorted(r.position for r in enrolled) == list(range(1, 11))
+    assert waitlisted == list(range(1, 51))
+    assert len({r.code for r in results}) == 60
+    # a cancelled seat goes to the head of the waitlist
+    head = next(r for r in results if r.status == "waitlisted" and r.position == 1)
+    cancelled_openid = next(f"o-{i}" for i, r in enumerate(results) if r.status == "enrolled")
+    promoted = await store.cancel(cancelled_openid, cohort.id)
+    assert promoted == head.code
+    assert (await store.counts(cohort.id)) == {"enrolled": 10, "waitlisted": 49}
+    # the cancelled person may enrol again (goes to the back of the waitlist)
+    back = await store.enroll(cancelled_openid, cohort, {"phone": "13911112222"})
+    assert back.status == "waitlisted" and back.position == 50
+
+
+async def test_export_csv_has_bom_and_all_enrolments(redis, settings):
+    store = EnrollmentStore(redis, settings, FrozenClock(NOW))
+    cohort = replace(load_catalogue().get("wf-2027-01"), capacity=1)
+    await store.enroll("o-1", cohort, {"name": "赵六", "phone": "13700000001", "school": "山东大学", "major": "=cmd"})
+    await store.enroll("o-2", cohort, {"name": "钱七", "phone": "13700000002", "identity": "失业青年", "age": "22"})
+    data = await store.export_csv(cohort.id)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["报名编号", "状态", "候补顺位", "姓名"]
+    body = {r[3]: r for r in rows[1:]}
+    assert body["赵六"][1] == "已录取" and body["钱七"][1] == "候补" and body["钱七"][2] == "1"
+    assert body["赵六"][9] == "'=cmd"  # no spreadsheet formula injection
