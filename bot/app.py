@@ -1,17 +1,19 @@
 """The aiohttp application factory of the Zhinan gateway."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import AsyncIterator, Optional
 
 import aiohttp
 from aiohttp import web
 
-from bot.appkeys import CONVERSATION, HTTP_SESSION, RASA, REDIS, SETTINGS
+from bot.appkeys import CONVERSATION, HTTP_SESSION, RASA, REDIS, SERVICES, SETTINGS
 from bot.conversation import ConversationService
 from bot.health import healthz
 from bot.rasa_client import RasaClient
 from bot.redis_client import create_redis
+from bot.runtime import build_services, load_reference_data, run_background
 from bot.settings import Settings, load_settings
 from bot.simulator import setup_simulator
 from bot.wechat.fake_api import setup_fake_wechat_routes
@@ -29,9 +31,27 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[HTTP_SESSION] = session
     app[RASA] = rasa
     app[CONVERSATION] = ConversationService(rasa)
+    app[SERVICES] = build_services(settings, redis, session)
     yield
     await session.close()
     await redis.close()
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    """Reference data in Redis, then the job runner (reminders, promotions, campaigns)."""
+    services = app[SERVICES]
+    try:
+        await load_reference_data(services)
+    except Exception:  # Redis down at start-up: serve anyway, /healthz shows it
+        logger.exception("could not load the reference data")
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_background(services, stop))
+    yield
+    stop.set()
+    try:
+        await asyncio.wait_for(runner, timeout=10)
+    except asyncio.TimeoutError:
+        runner.cancel()
 
 
 def create_app(settings: Optional[Settings] = None) -> web.Application:
@@ -40,6 +60,7 @@ def create_app(settings: Optional[Settings] = None) -> web.Application:
     app = web.Application(client_max_size=settings.wechat_max_body_bytes * 4)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_background)
     app.router.add_get("/healthz", healthz)
     setup_wechat_routes(app)
     if settings.uses_fake_wechat_api:

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
+from bot.runtime import Services
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -14,3 +15,4 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 CONVERSATION = web.AppKey("conversation", ConversationService)
+SERVICES = web.AppKey("services", Services)

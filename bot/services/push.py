@@ -45,6 +45,7 @@ OUT_OF_WINDOW = 45015
 OUT_OF_QUOTA = 45047
 DAILY_LIMIT = 45009
 TRANSIENT_CODES = frozenset({-1})
+RETRY_KIND = "push_retry"
 
 
 def _parse_hhmm(text: str) -> dtime:
@@ -169,6 +170,7 @@ class PushService:
         config: Optional[PushConfig] = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.time,
+        scheduler: Any = None,
     ) -> None:
         self._redis = redis
         self._settings = settings
@@ -179,6 +181,8 @@ class PushService:
         self._sleep = sleep
         self._now_s = monotonic  # real time for the token bucket (a frozen test clock never refills)
         self.preferences = PushPreferences(redis, settings)
+        # With a scheduler, a notice deferred by quiet hours is re-sent when they end.
+        self._scheduler = scheduler
         self._take_token = redis.register_script(_TAKE_TOKEN)
         self.bucket_key = settings.key("push", "bucket")
         self.api_limited_key = settings.key("push", "api_limited")
@@ -224,9 +228,50 @@ class PushService:
             raise
         if result.status == "deferred":
             await self._redis.delete(dkey)  # not attempted: a later call may send it
+            await self._schedule_retry(openid, text, kind, template, dedupe_key)
         else:
             await self._store(dkey, result)
         return result
+
+    def register_jobs(self, scheduler: Any) -> None:
+        """Let the scheduler re-send deferred notices (`RETRY_KIND` jobs)."""
+        self._scheduler = scheduler
+
+        async def resend(job: Any) -> None:
+            payload = job.payload
+            template = payload.get("template")
+            await self.notify(
+                payload["openid"],
+                payload["text"],
+                kind=payload["kind"],
+                template=TemplateMessage(**template) if template else None,
+                dedupe_key=payload["dedupe_key"],
+            )
+
+        # idempotent: the dedupe key makes a re-run after a crash a no-op
+        scheduler.register(RETRY_KIND, resend, idempotent=True)
+
+    async def _schedule_retry(
+        self,
+        openid: str,
+        text: str,
+        kind: str,
+        template: Optional[TemplateMessage],
+        dedupe_key: str,
+    ) -> None:
+        if self._scheduler is None:
+            return
+        due = self.next_send_time()
+        payload = {
+            "openid": openid,
+            "text": text,
+            "kind": kind,
+            "template": asdict(template) if template else None,
+            "dedupe_key": dedupe_key,
+        }
+        await self._scheduler.schedule(
+            f"{RETRY_KIND}:{dedupe_key}:{due.timestamp():.0f}", RETRY_KIND, payload, due
+        )
 
     async def _store(self, dkey: str, result: DeliveryResult) -> None:
         await self._redis.set(dkey, json.dumps(asdict(result)), ex=self.config.dedupe_ttl_s)

@@ -36,16 +36,15 @@ from typing import Any, Dict, List, Optional, Set
 
 from aiohttp import web
 
-from bot.appkeys import CONVERSATION, HTTP_SESSION, REDIS, SETTINGS
+from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.conversation import UserTurn
 from bot.services.profiles import ProfileStore, register_personal_key
 from bot.settings import Settings
 from bot.wechat import messages as m
-from bot.wechat.api_client import OUT_OF_QUOTA, OUT_OF_WINDOW, WeChatAPIError, WeChatClient
+from bot.wechat.api_client import OUT_OF_QUOTA, OUT_OF_WINDOW, WeChatAPIError
 from bot.wechat.crypto import WeChatCryptoError, WeChatMessageCrypto, check_url_signature
 from bot.wechat.menu import click_intents
-from bot.wechat.window import CustomerServiceWindow
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +90,9 @@ class WeChatChannel:
         self.settings: Settings = app[SETTINGS]
         self.redis = app[REDIS]
         self.clock = clock
-        self.client = WeChatClient(self.settings, self.redis, app[HTTP_SESSION])
-        self.window = CustomerServiceWindow(self.redis, self.settings, clock)
+        services = app[SERVICES]
+        self.client = services.wechat
+        self.window = services.window
         self.profiles = ProfileStore(self.redis, self.settings)
         s = self.settings
         self.crypto = WeChatMessageCrypto(s.wechat_token, s.wechat_encoding_aes_key, s.wechat_appid)

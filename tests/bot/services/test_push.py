@@ -215,3 +215,26 @@ async def test_unsubscribe_deletes_push_preferences(wechat_env):
     assert env.settings.key("push_pref", "z1") in profiles.personal_data_keys("z1")
     await profiles.delete_personal_data("z1")
     assert not await push.preferences.is_opted_out("z1")
+
+
+async def test_a_deferred_notice_is_resent_by_the_scheduler_when_quiet_hours_end(wechat_env):
+    from bot.jobs.scheduler import JobScheduler
+
+    env = wechat_env
+    env.clock.set(datetime(2026, 11, 28, 23, 30, tzinfo=SHANGHAI))
+    scheduler = JobScheduler(env.redis, env.settings)
+    push = make(env)
+    push.register_jobs(scheduler)
+    await env.window.record_user_message("u9")
+    result = await push.notify("u9", "明天的直播课提醒", kind="course_push", dedupe_key="course:c1:u9")
+    assert result.status == "deferred"
+    # nothing is due during the quiet hours …
+    env.clock.set(datetime(2026, 11, 29, 7, 59, tzinfo=SHANGHAI))
+    assert (await scheduler.run_due(env.clock())).ran == 0
+    assert await env.sent_to("u9") == []
+    # … and at 08:00 the notice goes out exactly once, however often the runner passes
+    env.clock.set(datetime(2026, 11, 29, 8, 0, 30, tzinfo=SHANGHAI))
+    assert (await scheduler.run_due(env.clock())).ran == 1
+    assert (await scheduler.run_due(env.clock())).ran == 0
+    sent = await env.sent_to("u9")
+    assert len(sent) == 1 and "直播课提醒" in sent[0]["raw"]

@@ -1,0 +1,98 @@
+"""The service objects of one gateway process, built once and shared by every feature.
+
+One WeChat client, one 48-hour window, one PushService (the Notifier), one job scheduler;
+features get these instead of building their own. `start_background` runs the scheduler loop
+(reminders, waitlist promotions, campaigns, deferred pushes) inside the gateway.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from bot.clock import Clock, system_clock
+from bot.jobs.scheduler import JobScheduler
+from bot.services.booking import BookingService
+from bot.services.campaigns import CampaignWorker, register_campaign_jobs
+from bot.services.courses import CourseService
+from bot.services.profiles import ProfileStore
+from bot.services.push import PushService
+from bot.services.service_points import ServicePointStore, load_sample_if_empty
+from bot.services.workshops import WorkshopCatalogue
+from bot.settings import Settings
+from bot.wechat.api_client import WeChatClient
+from bot.wechat.window import CustomerServiceWindow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: aioredis.Redis
+    clock: Clock
+    wechat: WeChatClient
+    window: CustomerServiceWindow
+    push: PushService
+    scheduler: JobScheduler
+    profiles: ProfileStore
+    points: ServicePointStore
+    catalogue: WorkshopCatalogue
+    booking: BookingService
+    courses: CourseService
+    campaigns: CampaignWorker
+
+
+def build_services(
+    settings: Settings,
+    redis: aioredis.Redis,
+    session: aiohttp.ClientSession,
+    clock: Clock = system_clock,
+) -> Services:
+    wechat = WeChatClient(settings, redis, session)
+    window = CustomerServiceWindow(redis, settings, clock)
+    scheduler = JobScheduler(redis, settings)
+    push = PushService(redis, settings, wechat, window, clock, scheduler=scheduler)
+    catalogue = WorkshopCatalogue(redis, settings, clock)
+    booking = BookingService(
+        redis, settings, catalogue=catalogue, scheduler=scheduler, notifier=push, clock=clock
+    )
+    services = Services(
+        settings=settings,
+        redis=redis,
+        clock=clock,
+        wechat=wechat,
+        window=window,
+        push=push,
+        scheduler=scheduler,
+        profiles=ProfileStore(redis, settings),
+        points=ServicePointStore(redis, settings, clock),
+        catalogue=catalogue,
+        booking=booking,
+        courses=CourseService(redis, settings, clock=clock, notifier=push),
+        campaigns=CampaignWorker(redis, settings, push, clock),
+    )
+    booking.register_jobs(scheduler)
+    push.register_jobs(scheduler)
+    register_campaign_jobs(scheduler, services.campaigns)
+    return services
+
+
+async def load_reference_data(services: Services) -> None:
+    """Put the shipped catalogues into Redis where they are missing (staff edits survive)."""
+    points = await load_sample_if_empty(services.points)
+    workshops = await services.catalogue.sync_from_file()
+    logger.info(
+        "reference data: %d sample service points imported; %d workshop slots created",
+        points,
+        workshops.slots_created,
+    )
+
+
+async def run_background(services: Services, stop: asyncio.Event, interval_s: float = 5.0) -> None:
+    """The job runner of this process (several gateway processes may run one each)."""
+    await services.scheduler.run_forever(services.clock, interval=interval_s, stop=stop)
