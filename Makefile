@@ -61,7 +61,7 @@ test-unit: $(STAMP)
 	$(PY) -m pytest -m "not stack and not browser"
 
 test-stories: $(MODEL_STAMP)
-	$(RASA) test core --model models/zhinan.tar.gz --stories tests/test_stories.yml \
+	$(RASA) test core --model models/zhinan.tar.gz --stories tests/stories \
 	  --fail-on-prediction-errors --out results/stories
 
 bench: $(MODEL_STAMP)
