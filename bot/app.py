@@ -9,11 +9,15 @@ import aiohttp
 from aiohttp import web
 
 from bot.appkeys import CONVERSATION, HTTP_SESSION, RASA, REDIS, SERVICES, SETTINGS
+from bot.clock import Clock, system_clock
 from bot.conversation import ConversationService
+from bot.console import setup_console
 from bot.health import healthz
+from bot.metrics import setup_metrics
 from bot.rasa_client import RasaClient
 from bot.redis_client import create_redis
 from bot.runtime import build_services, load_reference_data, run_background
+from bot.services.handoff import HandoffConfig
 from bot.settings import Settings, load_settings
 from bot.simulator import setup_simulator
 from bot.wechat.fake_api import setup_fake_wechat_routes
@@ -54,14 +58,24 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         runner.cancel()
 
 
-def create_app(settings: Optional[Settings] = None) -> web.Application:
-    """Build the gateway: WeChat channel, simulator, console, fake WeChat API, health."""
+def create_app(
+    settings: Optional[Settings] = None,
+    *,
+    clock: Clock = system_clock,
+    handoff_config: Optional[HandoffConfig] = None,
+) -> web.Application:
+    """Build the gateway: WeChat channel, simulator, console, fake WeChat API, health.
+
+    `clock` and `handoff_config` let tests control office hours and waiting times.
+    """
     settings = settings or load_settings()
     app = web.Application(client_max_size=settings.wechat_max_body_bytes * 4)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_background)
     app.router.add_get("/healthz", healthz)
+    setup_metrics(app)
+    setup_console(app, clock=clock, config=handoff_config)
     setup_wechat_routes(app)
     if settings.uses_fake_wechat_api:
         setup_fake_wechat_routes(app)

@@ -1,0 +1,87 @@
+"""The staff console (handoff queue, conversations, dashboards) under /console.
+
+    from bot.console import setup_console
+    setup_console(app)          # in create_app, after the app's resources are registered
+
+It mounts the console as a sub-application (its guard middleware — login, roles, CSRF — only
+sees /console), and at startup builds the handoff service, the WeChat client and window, and
+adds `HandoffInterceptor` (keeps the bot silent while a human holds a conversation) and
+`IntentStatsObserver` to the app's ConversationService.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Optional
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.appkeys import CONVERSATION, RASA, REDIS, SERVICES, SETTINGS
+from bot.clock import Clock, system_clock
+from bot.console.audit import AuditLog
+from bot.console.auth import ConsoleAuth
+from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, WECHAT_CLIENT
+from bot.console.stats import IntentStatsObserver
+from bot.console.views import JINJA, TEMPLATES_DIR, add_routes, console_guard
+from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
+
+__all__ = ["setup_console", "HANDOFF", "INTERCEPTOR"]
+
+INTERCEPTOR = web.AppKey("handoff_interceptor", HandoffInterceptor)
+INTENT_STATS = web.AppKey("intent_stats", IntentStatsObserver)
+
+
+def setup_console(
+    app: web.Application,
+    *,
+    clock: Clock = system_clock,
+    config: Optional[HandoffConfig] = None,
+    session_idle_s: int = 30 * 60,
+    session_absolute_s: int = 12 * 3600,
+) -> web.Application:
+    """Mount /console on `app`; returns the console sub-application."""
+    handoff_config = config or HandoffConfig.from_env()
+
+    async def _console_ctx(app: web.Application) -> AsyncIterator[None]:
+        if CONVERSATION not in app:
+            raise RuntimeError("setup_console() must be called after the app's resources are registered")
+        settings, redis = app[SETTINGS], app[REDIS]
+
+        handoff = HandoffService(redis, settings, clock, handoff_config)
+        app[HANDOFF] = handoff
+        app[CONSOLE_AUTH] = ConsoleAuth(redis, settings, idle_ttl_s=session_idle_s, absolute_ttl_s=session_absolute_s)
+        app[AUDIT] = AuditLog(redis, settings, clock)
+        # the process's one WeChat client and window (bot/runtime.py)
+        app[WECHAT_CLIENT] = app[SERVICES].wechat
+        app[CS_WINDOW] = app[SERVICES].window
+        app[CONSOLE_STATE] = {"stopping": asyncio.Event(), "streams": set()}
+        interceptor = HandoffInterceptor(handoff)
+        app[INTERCEPTOR] = interceptor
+        app[CONVERSATION].add_interceptor(interceptor)
+        stats = IntentStatsObserver(redis, settings, app[RASA], clock)
+        app[INTENT_STATS] = stats
+        app[CONVERSATION].add_observer(stats)
+        yield
+        await stats.drain()
+
+    async def _stop_streams(app: web.Application) -> None:
+        # open SSE streams would otherwise hold the graceful shutdown
+        state = app.get(CONSOLE_STATE)
+        if state:
+            state["stopping"].set()
+            await asyncio.sleep(0)
+
+    app.cleanup_ctx.append(_console_ctx)
+    app.on_shutdown.append(_stop_streams)
+
+    console = web.Application(middlewares=[console_guard])
+    aiohttp_jinja2.setup(
+        console,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        app_key=JINJA,
+    )
+    add_routes(console)
+    app.add_subapp("/console", console)
+    return console

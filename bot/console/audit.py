@@ -1,0 +1,40 @@
+"""The audit log: one Redis stream entry per staff action (who, what, on which item, when).
+
+Append-only from the console's point of view; supervisors read it at /console/audit.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+from bot.clock import Clock, system_clock
+from bot.settings import Settings
+
+
+class AuditLog:
+    def __init__(self, redis: Any, settings: Settings, clock: Clock = system_clock) -> None:
+        self._redis = redis
+        self.key = settings.key("console", "audit")
+        self._clock = clock
+
+    async def record(
+        self, user: str, action: str, target: str = "", detail: Optional[Dict[str, Any]] = None,
+        *, ip: str = "",
+    ) -> None:
+        await self._redis.xadd(
+            self.key,
+            {
+                "at": repr(self._clock().timestamp()),
+                "user": user,
+                "action": action,
+                "target": target,
+                "detail": json.dumps(detail or {}, ensure_ascii=False),
+                "ip": ip,
+            },
+            maxlen=200000,
+            approximate=True,
+        )
+
+    async def latest(self, count: int = 200) -> List[Dict[str, str]]:
+        rows = await self._redis.xrevrange(self.key, count=count)
+        return [{"id": entry_id, **fields} for entry_id, fields in rows]

@@ -1,0 +1,17 @@
+"""Typed keys for what the console keeps on the application."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from aiohttp import web
+
+from bot.console.audit import AuditLog
+from bot.console.auth import ConsoleAuth
+from bot.services.handoff import HandoffService
+
+HANDOFF = web.AppKey("handoff", HandoffService)
+CONSOLE_AUTH = web.AppKey("console_auth", ConsoleAuth)
+AUDIT = web.AppKey("console_audit", AuditLog)
+WECHAT_CLIENT = web.AppKey("console_wechat_client", object)  # bot.wechat.api_client.WeChatClient
+CS_WINDOW = web.AppKey("console_cs_window", object)  # bot.wechat.window.CustomerServiceWindow
+CONSOLE_STATE = web.AppKey("console_state", dict)  # {"stopping": asyncio.Event, "streams": set}

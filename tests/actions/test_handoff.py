@@ -1,0 +1,86 @@
+"""Handoff actions on real Redis: request_human queues, two fallbacks in a row hand off."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.handoff as handoff_action
+from actions import runtime
+from bot.clock import SHANGHAI, FrozenClock
+from bot.services.handoff import HandoffConfig, HandoffService
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FrozenClock:
+    frozen = FrozenClock(datetime(2025, 6, 4, 10, 0, tzinfo=SHANGHAI))  # Wednesday
+    monkeypatch.setattr(handoff_action, "CLOCK", frozen)
+    return frozen
+
+
+def service(clock) -> HandoffService:
+    return HandoffService(runtime.redis(), runtime.settings(), clock, HandoffConfig())
+
+
+def user(text: str, intent: str) -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.3}}}
+
+
+def action(name: str) -> dict:
+    return {"event": "action", "name": name}
+
+
+async def run(action_cls, openid: str, text: str, intent: str, events=None):
+    tracker = Tracker(openid, {}, {"text": text, "intent": {"name": intent}, "entities": []},
+                      events or [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    await action_cls().run(dispatcher, tracker, {})
+    return dispatcher.messages
+
+
+async def test_request_human_queues_with_position(action_runtime, clock):
+    await service(clock).heartbeat("li")
+    messages = await run(handoff_action.ActionRequestHuman, "oUserA", "我要找真人", "request_human")
+    assert "第 1 位" in messages[0]["text"]
+    item = await service(clock).active_item("oUserA")
+    assert item["reason"] == "request_human" and item["first_message"] == "我要找真人"
+
+
+async def test_complaint_is_high_priority(action_runtime, clock):
+    svc = service(clock)
+    await svc.heartbeat("li")
+    await run(handoff_action.ActionRequestHuman, "oUserB", "转人工", "request_human")
+    await run(handoff_action.ActionRequestHuman, "oUserC", "我要投诉 转人工", "request_human")
+    assert [i["openid"] for i in await svc.snapshot()] == ["oUserC", "oUserB"]
+
+
+async def test_off_hours_offers_callback(action_runtime, clock):
+    clock.set(datetime(2025, 6, 8, 15, 0))  # Sunday
+    messages = await run(handoff_action.ActionRequestHuman, "oUserD", "转人工", "request_human")
+    assert "不在人工服务时间" in messages[0]["text"]
+    assert await service(clock).active_item("oUserD") is None
+
+
+async def test_two_fallbacks_in_a_row_hand_off(action_runtime, clock):
+    await service(clock).heartbeat("li")
+    first_events = [user("你好", "greet"), action("utter_greet"), action("action_listen"), user("asdf", "nlu_fallback")]
+    first = await run(handoff_action.ActionHandoffFallback, "oUserE", "asdf", "nlu_fallback", first_events)
+    assert [m.get("response") for m in first] == ["utter_default"]
+    assert await service(clock).active_item("oUserE") is None
+    second_events = first_events + [action("action_handoff_fallback"), action("action_listen"), user("qwer", "nlu_fallback")]
+    second = await run(handoff_action.ActionHandoffFallback, "oUserE", "qwer", "nlu_fallback", second_events)
+    assert "第 1 位" in second[0]["text"]
+    item = await service(clock).active_item("oUserE")
+    assert item["reason"] == "repeated_fallback" and item["priority"] == "1"
+
+
+def test_fallbacks_must_be_consecutive():
+    events = [user("a", "nlu_fallback"), action("action_handoff_fallback"), action("action_listen"),
+              user("附近服务点", "find_service_point"), action("action_find_service_point"), action("action_listen"),
+              user("b", "nlu_fallback")]
+    assert handoff_action.consecutive_fallbacks(events) == 1
+    # a fallback answered by another feature (e.g. the assessment) does not count
+    events = [user("a", "nlu_fallback"), action("action_career_assessment"), action("action_listen"), user("b", "nlu_fallback")]
+    assert handoff_action.consecutive_fallbacks(events) == 1

@@ -1,0 +1,95 @@
+"""The gate in front of Rasa: while a conversation is queued or held the bot stays silent (the
+Rasa double, a real aiohttp server, is never called); hand-back resumes the bot."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiohttp
+import pytest
+
+from bot.clock import SHANGHAI, FrozenClock
+from bot.conversation import ConversationService, UserTurn
+from bot.rasa_client import RasaClient
+from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
+from tests.bot.console.helpers import start_rasa
+
+
+@pytest.fixture
+async def env(redis, settings, aiohttp_server):
+    rasa = await start_rasa(aiohttp_server)
+    clock = FrozenClock(datetime(2025, 6, 4, 10, 0, tzinfo=SHANGHAI))
+    service = HandoffService(redis, settings, clock, HandoffConfig())
+    await service.heartbeat("li")
+    async with aiohttp.ClientSession() as session:
+        client = RasaClient(session, rasa.url, "t", 5)
+        conversation = ConversationService(client)
+        conversation.add_interceptor(HandoffInterceptor(service))
+        yield rasa, service, conversation, client, clock
+
+
+async def test_bot_silent_while_human_holds_and_resumes_after_hand_back(env):
+    rasa, service, conversation, client, clock = env
+    assert await conversation.handle(UserTurn("u1", "你好")) == ["机器人收到：你好"]
+    assert len(rasa.messages) == 1
+
+    queued = await conversation.handle(UserTurn("u1", "转人工"))
+    assert "第 1 位" in queued[0]
+    assert len(rasa.messages) == 1  # the keyword never reached Rasa
+
+    # while queued: at most one short acknowledgement, never Rasa
+    assert await conversation.handle(UserTurn("u1", "我想问失业金")) == []
+    item = await service.active_item("u1")
+    await service.claim(item["id"], "li")
+    for text in ("在吗", "请问怎么申请", "/affirm"):
+        assert await conversation.handle(UserTurn("u1", text)) == []
+    assert len(rasa.messages) == 1
+    user_lines = [e["text"] for e in await service.transcript(item["id"]) if e["kind"] == "user"]
+    assert user_lines == ["转人工", "我想问失业金", "在吗", "请问怎么申请", "[非文字消息] /affirm"]
+
+    # another user is not affected
+    assert await conversation.handle(UserTurn("u2", "你好")) == ["机器人收到：你好"]
+    assert len(rasa.messages) == 2
+
+    # hand back: close + trigger_intent reaches Rasa, then the next message goes to the bot
+    await service.close(item["id"], "li", "handed_back")
+    greeting = await client.trigger_intent("u1", service.config.resume_intent)
+    assert rasa.triggers == [{"sender": "u1", "name": "greet", "entities": {}}]
+    assert greeting[0]["text"].startswith("您好")
+    assert await conversation.handle(UserTurn("u1", "附近的服务点")) == ["机器人收到：附近的服务点"]
+    assert rasa.texts("u1") == ["你好", "附近的服务点"]
+
+
+async def test_queued_acknowledgement_is_rate_limited(env):
+    rasa, service, conversation, client, clock = env
+    await conversation.handle(UserTurn("u3", "人工客服"))
+    # the queued reply itself counts as the first acknowledgement
+    assert await conversation.handle(UserTurn("u3", "还要等多久")) == []
+    await service._redis.delete(service._settings.key("handoff_ack", "u3"))
+    ack = await conversation.handle(UserTurn("u3", "有人吗"))
+    assert "第 1 位" in ack[0]
+    assert await conversation.handle(UserTurn("u3", "喂")) == []
+    assert rasa.messages == []
+
+
+async def test_user_can_cancel_while_queued(env):
+    rasa, service, conversation, client, clock = env
+    await conversation.handle(UserTurn("u4", "转人工"))
+    reply = await conversation.handle(UserTurn("u4", "取消"))
+    assert "已为您取消" in reply[0]
+    assert await service.queue_length() == 0
+    assert await conversation.handle(UserTurn("u4", "你好")) == ["机器人收到：你好"]
+
+
+async def test_nobody_available_offers_callback(env):
+    rasa, service, conversation, client, clock = env
+    clock.set(datetime(2025, 6, 4, 20, 0))  # Wednesday evening
+    offer = await conversation.handle(UserTurn("u5", "转人工"))
+    assert "不在人工服务时间" in offer[0] and "预约" in offer[0]
+    # the bot still answers other things
+    assert await conversation.handle(UserTurn("u5", "预约指导课")) == ["机器人收到：预约指导课"]
+    done = await conversation.handle(UserTurn("u5", "我的电话是13812345678"))
+    assert "138****5678" in done[0]
+    snap = await service.snapshot()
+    assert snap[0]["kind"] == "callback" and snap[0]["phone"] == "13812345678"
+    # a callback does not hold the conversation
+    assert await conversation.handle(UserTurn("u5", "谢谢")) == ["机器人收到：谢谢"]
