@@ -25,8 +25,17 @@ import redis.asyncio as aioredis
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.services.intent_stats import queue_intent_count, stats_day
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +90,9 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         self.record_exp = int(record_exp) if record_exp else None
         super().__init__(domain, event_broker, **kwargs)
 
+    def _key(self, *parts: str) -> str:
+        return self.key_prefix + ":".join(parts)
+
     def _events_key(self, sender_id: Text) -> str:
         return f"{self.key_prefix}tracker:{sender_id}"
 
@@ -107,6 +119,11 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         async with self.red.pipeline(transaction=True) as pipe:
             pipe.rpush(self._events_key(tracker.sender_id), *dumped)
             pipe.hset(self._meta_key(tracker.sender_id), mapping=updates)
+            for event in new_events:
+                if isinstance(event, UserUttered) and event.intent_name:
+                    queue_intent_count(
+                        pipe, self._key, stats_day(event.timestamp), event.intent_name, event.text or ""
+                    )
             if self.record_exp:
                 pipe.expire(self._events_key(tracker.sender_id), self.record_exp)
                 pipe.expire(self._meta_key(tracker.sender_id), self.record_exp)

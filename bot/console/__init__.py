@@ -4,9 +4,8 @@
     setup_console(app)          # in create_app, after the app's resources are registered
 
 It mounts the console as a sub-application (its guard middleware — login, roles, CSRF — only
-sees /console), and at startup builds the handoff service, the WeChat client and window, and
-adds `HandoffInterceptor` (keeps the bot silent while a human holds a conversation) and
-`IntentStatsObserver` to the app's ConversationService.
+sees /console), and at startup builds the handoff service and adds `HandoffInterceptor`
+(keeps the bot silent while a human holds a conversation) to the app's ConversationService.
 """
 from __future__ import annotations
 
@@ -17,19 +16,17 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.appkeys import CONVERSATION, RASA, REDIS, SERVICES, SETTINGS
+from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
 from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, WECHAT_CLIENT
-from bot.console.stats import IntentStatsObserver
 from bot.console.views import JINJA, TEMPLATES_DIR, add_routes, console_guard
 from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
 
 __all__ = ["setup_console", "HANDOFF", "INTERCEPTOR"]
 
 INTERCEPTOR = web.AppKey("handoff_interceptor", HandoffInterceptor)
-INTENT_STATS = web.AppKey("intent_stats", IntentStatsObserver)
 
 
 def setup_console(
@@ -59,11 +56,7 @@ def setup_console(
         interceptor = HandoffInterceptor(handoff)
         app[INTERCEPTOR] = interceptor
         app[CONVERSATION].add_interceptor(interceptor)
-        stats = IntentStatsObserver(redis, settings, app[RASA], clock)
-        app[INTENT_STATS] = stats
-        app[CONVERSATION].add_observer(stats)
         yield
-        await stats.drain()
 
     async def _stop_streams(app: web.Application) -> None:
         # open SSE streams would otherwise hold the graceful shutdown

@@ -1,17 +1,13 @@
-"""Dashboard figures for supervisors, and the observer that records what users ask about.
+"""Dashboard figures for supervisors.
 
-Intent counts: after each turn Rasa answered, `IntentStatsObserver` reads the user's tracker in
-the background (never delaying the reply; at most `max_inflight` reads at once, the rest are
-skipped) and counts the latest intent per day; NLU fallbacks are counted separately with the
-first 20 characters of the text so supervisors see what the bot does not understand.
+Intent and fallback counts are written by the tracker store (`bot.services.intent_stats`).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import statistics
 from datetime import timedelta
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional
 
 from bot.clock import Clock, system_clock
 from bot.services.handoff import HandoffService
@@ -19,7 +15,6 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-STATS_TTL_S = 40 * 86400
 
 
 def _percentile(values: List[float], q: float) -> float:
@@ -28,56 +23,6 @@ def _percentile(values: List[float], q: float) -> float:
     ordered = sorted(values)
     index = max(0, min(len(ordered) - 1, int(round(q * (len(ordered) - 1)))))
     return ordered[index]
-
-
-class IntentStatsObserver:
-    """A ConversationService observer that counts intents and fallbacks per day."""
-
-    def __init__(
-        self, redis: Any, settings: Settings, rasa: Any, clock: Clock = system_clock,
-        max_inflight: int = 2,
-    ) -> None:
-        self._redis = redis
-        self._settings = settings
-        self._rasa = rasa
-        self._clock = clock
-        self._max = max_inflight
-        self._tasks: Set[asyncio.Task] = set()
-
-    async def observe(self, turn: Any, replies: List[str], handled_by: str) -> None:
-        if handled_by != "rasa" or len(self._tasks) >= self._max:
-            return
-        task = asyncio.create_task(self._record(turn.openid, turn.text))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def _record(self, openid: str, text: str) -> None:
-        try:
-            tracker = await self._rasa.tracker(openid)
-            intent = ((tracker or {}).get("latest_message") or {}).get("intent") or {}
-            name = intent.get("name")
-            if not name:
-                return
-            await record_intent(self._redis, self._settings, self._clock, name, text)
-        except Exception:
-            logger.debug("intent stats skipped", exc_info=True)
-
-
-async def record_intent(redis: Any, settings: Settings, clock: Clock, intent: str, text: str) -> None:
-    day = clock().strftime("%Y-%m-%d")
-    ikey = settings.key("stats", "intents", day)
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.hincrby(ikey, intent, 1)
-        pipe.expire(ikey, STATS_TTL_S)
-        if intent == "nlu_fallback":
-            fkey = settings.key("stats", "fallbacks", day)
-            pipe.hincrby(fkey, (text or "").strip()[:20] or "（空）", 1)
-            pipe.expire(fkey, STATS_TTL_S)
-        await pipe.execute()
 
 
 async def dashboard_data(

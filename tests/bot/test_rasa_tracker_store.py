@@ -123,3 +123,23 @@ async def test_a_long_session_is_read_from_a_checkpoint_with_its_state(store, mo
 async def test_unknown_conversation_is_none(store):
     assert await store.retrieve("nobody") is None
     assert await store.retrieve_full_tracker("nobody") is None
+
+
+async def test_saving_user_messages_counts_intents_and_fallback_texts(store, redis, settings):
+    from bot.services.intent_stats import stats_day
+
+    tracker = await _new_tracker(store, "u4")
+    tracker.update_with_events(
+        [
+            UserUttered("你好", {"name": "greet", "confidence": 0.9}),
+            ActionExecuted("utter_greet"),
+            UserUttered("阿巴阿巴", {"name": "nlu_fallback", "confidence": 0.3}),
+            ActionExecuted("action_listen"),
+        ],
+        DOMAIN,
+    )
+    await store.save(tracker)
+    await store.save(tracker)  # nothing new: nothing counted twice
+    day = stats_day(tracker.events[-1].timestamp)
+    assert await redis.hgetall(settings.key("stats", "intents", day)) == {"greet": "1", "nlu_fallback": "1"}
+    assert await redis.hgetall(settings.key("stats", "fallbacks", day)) == {"阿巴阿巴": "1"}
