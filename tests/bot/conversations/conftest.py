@@ -1,0 +1,119 @@
+"""Conversations through the real gateway, real Rasa (trained model) and real action server.
+
+`chat` gives a `WeChatUser` that sends WeChat-signed XML (signed with wechatpy, the independent
+implementation) to the in-process gateway and reads the passive reply the way WeChat would.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import AsyncIterator, List, Optional
+
+import pytest
+from wechatpy import parse_message
+from wechatpy.utils import WeChatSigner
+
+from bot.app import create_app
+from bot.appkeys import SERVICES
+from bot.settings import Settings, load_settings
+from bot.stack import free_port
+from bot.wechat.views import get_channel
+
+ACCOUNT = "gh_zhinan_test"
+
+
+class WeChatUser:
+    """One WeChat user talking to the official account."""
+
+    def __init__(self, client, settings: Settings, openid: Optional[str] = None) -> None:
+        self.client = client
+        self.settings = settings
+        self.openid = openid or "o" + uuid.uuid4().hex[:20]
+        self.transcript: List[str] = []
+
+    @property
+    def app(self):
+        return self.client.server.app
+
+    @property
+    def services(self):
+        return self.app[SERVICES]
+
+    def _query(self) -> dict:
+        timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+        signer = WeChatSigner()
+        signer.add_data(self.settings.wechat_token, timestamp, nonce)
+        return {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce}
+
+    async def _post(self, inner: str) -> str:
+        xml = (
+            f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{self.openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime>{inner}</xml>"
+        )
+        resp = await self.client.post("/wechat", params=self._query(), data=xml.encode())
+        assert resp.status == 200, await resp.text()
+        body = await resp.text()
+        if body.strip() in ("", "success"):
+            return ""
+        reply = parse_message(body)
+        assert reply.target == self.openid and reply.source == ACCOUNT
+        return reply.content
+
+    async def say(self, text: str) -> str:
+        """Send a text message; returns the passive reply ("" when WeChat gets `success`)."""
+        msg_id = uuid.uuid4().int >> 66
+        reply = await self._post(
+            f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>"
+            f"<MsgId>{msg_id}</MsgId>"
+        )
+        self.transcript += [f"用户: {text}", f"职引: {reply}"]
+        return reply
+
+    async def send_location(self, latitude: float, longitude: float, label: str = "") -> str:
+        msg_id = uuid.uuid4().int >> 66
+        return await self._post(
+            f"<MsgType><![CDATA[location]]></MsgType><Location_X>{latitude}</Location_X>"
+            f"<Location_Y>{longitude}</Location_Y><Scale>15</Scale>"
+            f"<Label><![CDATA[{label}]]></Label><MsgId>{msg_id}</MsgId>"
+        )
+
+    async def event(self, event: str, key: str = "") -> str:
+        return await self._post(
+            f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event>"
+            f"<EventKey><![CDATA[{key}]]></EventKey>"
+        )
+
+    async def pushed(self) -> List[str]:
+        """Texts the fake WeChat API received for this user (customer-service messages)."""
+        await get_channel(self.app).drain()
+        raw = await self.services.redis.lrange(
+            self.settings.key("fakewechat", "sent", self.openid), 0, -1
+        )
+        texts = []
+        for item in raw:
+            payload = json.loads(item).get("payload", {})
+            if payload.get("msgtype") == "text":
+                texts.append(payload["text"]["content"])
+        return texts
+
+
+@pytest.fixture
+async def chat(aiohttp_server, aiohttp_client, stack_settings, monkeypatch) -> AsyncIterator:
+    """A factory of WeChat users talking to one in-process gateway on the session's stack.
+
+    The gateway serves the fake WeChat API itself, so pushes (answers past the 5-second
+    budget, counsellor replies, notices) land where `WeChatUser.pushed()` reads them.
+    """
+    port = free_port()
+    monkeypatch.setenv("GATEWAY_PORT", str(port))
+    monkeypatch.setenv("WECHAT_API_BASE", f"http://127.0.0.1:{port}/fake-wechat")
+    settings = load_settings()
+    server = await aiohttp_server(create_app(settings), port=port)
+    client = await aiohttp_client(server)
+
+    def new_user(openid: Optional[str] = None) -> WeChatUser:
+        return WeChatUser(client, settings, openid)
+
+    yield new_user

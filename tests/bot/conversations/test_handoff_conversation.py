@@ -1,0 +1,62 @@
+"""Human handoff on the real stack: the bot is silent while a counsellor holds the
+conversation, and after hand-back the real Rasa greets the user and answers again."""
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.appkeys import RASA, SETTINGS
+from bot.services.handoff import HandoffConfig
+from tests.bot.console.helpers import ALWAYS_OPEN, add_user, gateway_app, login
+from tests.bot.conversations.conftest import WeChatUser
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+async def console_stack(aiohttp_server, stack_settings):
+    from bot.stack import free_port
+
+    port = free_port()
+    app = gateway_app(stack_settings, stack_settings.rasa_url, port, config=HandoffConfig(office_hours=ALWAYS_OPEN))
+    server = await aiohttp_server(app, port=port)
+    add_user(stack_settings, "li", "counsellor")
+    staff = TestClient(server)
+    await staff.start_server()
+    users = TestClient(server)
+    await users.start_server()
+    yield app, staff, WeChatUser(users, app[SETTINGS])
+    await staff.close()
+    await users.close()
+
+
+async def test_counsellor_takes_over_and_hands_back_to_the_real_bot(console_stack):
+    app, staff, user = console_stack
+    csrf = await login(staff, "li")  # an open console counts as a counsellor online
+    assert "职引" in await user.say("你好")
+    queued = await user.say("转人工")
+    assert "第 1 位" in queued
+
+    headers = {"X-CSRF-Token": csrf}
+    queue = (await (await staff.get("/console/api/queue")).json())["items"]
+    item_id = next(item["id"] for item in queue if item["openid"] == user.openid)
+    assert (await staff.post(f"/console/api/items/{item_id}/claim", headers=headers)).status == 200
+
+    # while the counsellor holds it, Rasa never sees the user's messages
+    assert await user.say("我想咨询一下档案托管") == ""
+    tracker = await app[RASA].tracker(user.openid)
+    user_texts = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+    assert "我想咨询一下档案托管" not in user_texts
+
+    reply = await staff.post(
+        f"/console/api/items/{item_id}/reply", json={"text": "您好，我是李老师，档案托管可以在人才服务中心办理"}, headers=headers
+    )
+    assert reply.status == 200, await reply.text()
+    assert any("李老师" in text for text in await user.pushed())
+
+    back = await staff.post(f"/console/api/items/{item_id}/handback", headers=headers)
+    assert back.status == 200
+    # the real bot greets the user back through a customer-service message …
+    assert any("职引" in text for text in await user.pushed())
+    # … and answers the next message itself
+    assert "不客气" in await user.say("谢谢")
