@@ -9,7 +9,6 @@ says goodbye instead of booking.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -48,21 +47,14 @@ _NAME_RE = re.compile(r"^[\u4e00-\u9fa5A-Za-z·•\s]{2,20}$")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def booking_service() -> BookingService:
     """The service as actions use it: no notifier here (the gateway's job runner sends)."""
     return BookingService(
         runtime.redis(),
         runtime.settings(),
         clock=lambda: CLOCK(),
-        max_active=_env_int("BOOKING_MAX_ACTIVE", 3),
-        cancel_cutoff=timedelta(hours=_env_int("BOOKING_CANCEL_CUTOFF_HOURS", 2)),
+        max_active=runtime.settings().booking_max_active,
+        cancel_cutoff=timedelta(hours=runtime.settings().booking_cancel_cutoff_hours),
     )
 
 

@@ -36,7 +36,7 @@ BUSY_TEXT = "人工服务暂时无法接通，请稍后再说“转人工”，�
 
 
 def _service() -> HandoffService:
-    return HandoffService(runtime.redis(), runtime.settings(), CLOCK, HandoffConfig.from_env())
+    return HandoffService(runtime.redis(), runtime.settings(), CLOCK, HandoffConfig.from_settings(runtime.settings()))
 
 
 async def hand_to_human(

@@ -25,6 +25,11 @@ class _Source:
         self._values = {k: v for k, v in dotenv.items() if v is not None}
         self._values.update(os.environ)
 
+    def raw(self, name: str, default: str) -> str:
+        """Like `str`, but an empty value is kept (it can mean "none")."""
+        value = self._values.get(name)
+        return default if value is None else value
+
     def str(self, name: str, default: str) -> str:
         value = self._values.get(name)
         return default if value is None or value == "" else value
@@ -72,6 +77,21 @@ class Settings:
     timezone: str
     user_rate_limit_per_min: int
     simulator_enabled: bool
+    # Pushes (bot/services/push.py): quiet hours "HH:MM-HH:MM" ("" = none), shared rate limit
+    push_quiet_hours: str
+    push_rate_per_s: float
+    push_burst: int
+    # Human handoff (bot/services/handoff.py)
+    handoff_office_hours: str
+    handoff_no_staff_minutes: float
+    handoff_overdue_minutes: float
+    handoff_default_handle_minutes: float
+    handoff_resume_intent: str
+    handoff_ack_interval_s: int
+    handoff_template_id: str
+    # Workshop booking (bot/services/booking.py)
+    booking_max_active: int
+    booking_cancel_cutoff_hours: float
     var_dir: Path = field(default=PROJECT_ROOT / "var")
 
     @property
@@ -126,6 +146,18 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         timezone=env.str("TIMEZONE", "Asia/Shanghai"),
         user_rate_limit_per_min=env.int("USER_RATE_LIMIT_PER_MIN", 30),
         simulator_enabled=env.bool("SIMULATOR_ENABLED", True),
+        push_quiet_hours=env.raw("PUSH_QUIET_HOURS", "22:00-08:00"),
+        push_rate_per_s=env.float("PUSH_RATE_PER_S", 20.0),
+        push_burst=env.int("PUSH_BURST", 20),
+        handoff_office_hours=env.str("HANDOFF_OFFICE_HOURS", "1-5 08:30-17:30"),
+        handoff_no_staff_minutes=env.float("HANDOFF_NO_STAFF_MINUTES", 5.0),
+        handoff_overdue_minutes=env.float("HANDOFF_OVERDUE_MINUTES", 10.0),
+        handoff_default_handle_minutes=env.float("HANDOFF_DEFAULT_HANDLE_MINUTES", 5.0),
+        handoff_resume_intent=env.str("HANDOFF_RESUME_INTENT", "greet"),
+        handoff_ack_interval_s=env.int("HANDOFF_ACK_INTERVAL_S", 300),
+        handoff_template_id=env.str("HANDOFF_TEMPLATE_ID", "handoff_reply_notice"),
+        booking_max_active=env.int("BOOKING_MAX_ACTIVE", 3),
+        booking_cancel_cutoff_hours=env.float("BOOKING_CANCEL_CUTOFF_HOURS", 2.0),
         var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),
     )
 

@@ -38,12 +38,12 @@ def setup_console(
     session_absolute_s: int = 12 * 3600,
 ) -> web.Application:
     """Mount /console on `app`; returns the console sub-application."""
-    handoff_config = config or HandoffConfig.from_env()
 
     async def _console_ctx(app: web.Application) -> AsyncIterator[None]:
         if CONVERSATION not in app:
             raise RuntimeError("setup_console() must be called after the app's resources are registered")
         settings, redis = app[SETTINGS], app[REDIS]
+        handoff_config = config or HandoffConfig.from_settings(settings)
 
         handoff = HandoffService(redis, settings, clock, handoff_config)
         app[HANDOFF] = handoff

@@ -47,7 +47,6 @@ CANNED_REPLIES = [
     "关于政策的具体标准，以当地人社部门最新公布的文件为准，您也可以拨打 12333 咨询。",
     "感谢您的耐心，本次咨询就到这里。之后有问题可以随时留言，职引也会继续为您服务。",
 ]
-TEMPLATE_ID_DEFAULT = "handoff_reply_notice"
 HTTP_ERROR_STATUS = {"missing": 404, "bad_outcome": 400}
 API_PREFIX = "/console/api/"
 
@@ -475,7 +474,7 @@ async def api_template(request: web.Request) -> web.Response:
         item = await _require_holder(request, item_id)
     except HandoffError as exc:
         return _error(exc)
-    template_id = os.environ.get("HANDOFF_TEMPLATE_ID") or TEMPLATE_ID_DEFAULT
+    template_id = request.config_dict[SETTINGS].handoff_template_id
     data = {
         "first": "职业指导师回复了您的咨询",
         "keyword1": "人工咨询",

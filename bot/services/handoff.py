@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -141,15 +140,14 @@ class HandoffConfig:
     ack_interval_s: int = 300
 
     @classmethod
-    def from_env(cls) -> "HandoffConfig":
-        env = os.environ.get
+    def from_settings(cls, settings: Settings) -> "HandoffConfig":
         return cls(
-            office_hours=parse_office_hours(env("HANDOFF_OFFICE_HOURS") or "1-5 08:30-17:30"),
-            no_staff_minutes=float(env("HANDOFF_NO_STAFF_MINUTES") or 5),
-            overdue_minutes=float(env("HANDOFF_OVERDUE_MINUTES") or 10),
-            default_handle_minutes=float(env("HANDOFF_DEFAULT_HANDLE_MINUTES") or 5),
-            resume_intent=env("HANDOFF_RESUME_INTENT") or "greet",
-            ack_interval_s=int(env("HANDOFF_ACK_INTERVAL_S") or 300),
+            office_hours=parse_office_hours(settings.handoff_office_hours),
+            no_staff_minutes=settings.handoff_no_staff_minutes,
+            overdue_minutes=settings.handoff_overdue_minutes,
+            default_handle_minutes=settings.handoff_default_handle_minutes,
+            resume_intent=settings.handoff_resume_intent,
+            ack_interval_s=settings.handoff_ack_interval_s,
         )
 
     def describe_hours(self) -> str:

@@ -22,7 +22,6 @@ import asyncio
 import inspect
 import json
 import logging
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -69,20 +68,15 @@ class PushConfig:
     immediate_kinds: FrozenSet[str] = frozenset({"reply", "handoff"})
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "PushConfig":
+    def from_settings(cls, settings: Settings, **overrides: Any) -> "PushConfig":
         """PUSH_QUIET_HOURS="22:00-08:00" (empty = none), PUSH_RATE_PER_S, PUSH_BURST."""
-        values: dict = {}
-        quiet = os.environ.get("PUSH_QUIET_HOURS")
-        if quiet is not None:
-            if quiet.strip():
-                start, end = quiet.split("-")
-                values.update(quiet_start=_parse_hhmm(start), quiet_end=_parse_hhmm(end))
-            else:
-                values.update(quiet_start=dtime(0, 0), quiet_end=dtime(0, 0))
-        if os.environ.get("PUSH_RATE_PER_S"):
-            values["rate_per_s"] = float(os.environ["PUSH_RATE_PER_S"])
-        if os.environ.get("PUSH_BURST"):
-            values["burst"] = int(os.environ["PUSH_BURST"])
+        values: dict = {"rate_per_s": settings.push_rate_per_s, "burst": settings.push_burst}
+        quiet = settings.push_quiet_hours.strip()
+        if quiet:
+            start, end = quiet.split("-")
+            values.update(quiet_start=_parse_hhmm(start), quiet_end=_parse_hhmm(end))
+        else:
+            values.update(quiet_start=dtime(0, 0), quiet_end=dtime(0, 0))
         values.update(overrides)
         return cls(**values)
 
@@ -177,7 +171,7 @@ class PushService:
         self._client = wechat_client
         self._window = window
         self._clock = clock
-        self.config = config or PushConfig.from_env()
+        self.config = config or PushConfig.from_settings(settings)
         self._sleep = sleep
         self._now_s = monotonic  # real time for the token bucket (a frozen test clock never refills)
         self.preferences = PushPreferences(redis, settings)

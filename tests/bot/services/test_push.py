@@ -10,6 +10,7 @@ from bot.clock import SHANGHAI
 from bot.services.notify import Notifier, TemplateMessage
 from bot.services.push import PushConfig, PushService
 from bot.services.profiles import ProfileStore
+from bot.settings import load_settings
 from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 
 TPL = TemplateMessage("TPL_CAMP", {"first": "实训营开始报名", "keyword1": "济南第12期"})
@@ -85,7 +86,7 @@ async def test_quiet_hours(wechat_env, hour, minute, status):
 
 async def test_quiet_hours_configurable(wechat_env, monkeypatch):
     monkeypatch.setenv("PUSH_QUIET_HOURS", "12:00-13:30")
-    config = PushConfig.from_env(rate_per_s=1000.0, burst=1000)
+    config = PushConfig.from_settings(load_settings(), rate_per_s=1000.0, burst=1000)
     env = wechat_env
     env.clock.set(datetime(2026, 11, 28, 12, 45, tzinfo=SHANGHAI))
     push = PushService(env.redis, env.settings, env.client, env.window, env.clock, config=config)
