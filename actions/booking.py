@@ -259,11 +259,14 @@ class ValidateWorkshopBookingForm(FormValidationAction):
     async def validate_booking_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)", "", str(value or "").strip()).strip()
-        if not _NAME_RE.match(name):
-            dispatcher.utter_message(text="姓名需要是2-20个汉字或字母（不能有数字），请重新输入您的真实姓名。")
-            return {"booking_name": None}
-        return {"booking_name": name}
+        # The person_name entity may cover only part of a short name ("赵" of "赵一"): fall back
+        # to the whole message when the entity alone is not a valid name.
+        for raw in (value, tracker.latest_message.get("text")):
+            name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)", "", str(raw or "").strip()).strip()
+            if _NAME_RE.match(name):
+                return {"booking_name": name}
+        dispatcher.utter_message(text="姓名需要是2-20个汉字或字母（不能有数字），请重新输入您的真实姓名。")
+        return {"booking_name": None}
 
     async def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

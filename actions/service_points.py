@@ -98,6 +98,12 @@ def coords_from_entities(tracker: Tracker) -> Optional[Tuple[float, float]]:
     return _valid_coords(_float(lats[-1]), _float(lons[-1]))
 
 
+def label_from_entities(tracker: Tracker) -> str:
+    """The place name WeChat sent with the location (its `Label`), clipped for the reply."""
+    labels = [str(v).strip() for v in _entities(tracker, "location_label") if str(v).strip()]
+    return labels[-1][:30] if labels else ""
+
+
 def normalize_place(text: str, city_hint: Optional[str] = None) -> Tuple[Optional[str], Optional[str], bool]:
     """(city, district, ambiguous) for a place mention; ambiguous = district without a city."""
     if not text:
@@ -207,8 +213,11 @@ class ActionFindServicePoint(Action):
 
         coords = coords_from_entities(tracker)
         if coords:
+            # The location came in this very message: not "上次".
+            label = label_from_entities(tracker)
+            intro = f"按您发送的位置{f'（{label}）' if label else ''}查找：\n"
             query = PointQuery(latitude=coords[0], longitude=coords[1], types=types)
-            return await answer(dispatcher, query, 0) + done
+            return await answer(dispatcher, query, 0, intro) + done
 
         city, district, ambiguous = place_from_turn(tracker)
         if ambiguous and not city:

@@ -230,3 +230,16 @@ def test_parse_when_in_shanghai():
     start, end = parse_when("最近", T0)
     assert start == T0 and end - start == timedelta(weeks=4)
     assert parse_when("呃", T0) is None
+
+
+async def test_a_partial_name_entity_falls_back_to_the_whole_message(env):
+    """The model may tag only "赵" of "赵一" (一 read as a numeral): the text is the name."""
+    validator = ValidateWorkshopBookingForm()
+    tracker = make_tracker("赵一", slots={"requested_slot": "booking_name"},
+                           entities=[{"entity": "person_name", "value": "赵"}])
+    result = await validator.validate_booking_name("赵", CollectingDispatcher(), tracker, DOMAIN)
+    assert result == {"booking_name": "赵一"}
+    bad = make_tracker("12", slots={"requested_slot": "booking_name"})
+    dispatcher = CollectingDispatcher()
+    assert await validator.validate_booking_name("12", dispatcher, bad, DOMAIN) == {"booking_name": None}
+    assert "姓名" in dispatcher.messages[0]["text"]

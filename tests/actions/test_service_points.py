@@ -205,3 +205,16 @@ async def test_redis_down_gives_a_polite_answer(action_runtime, monkeypatch):
     msgs, _ = await run(sp.ActionFindServicePoint(), tracker("/x", entities=ents(latitude=36.6, longitude=117.0)))
     assert msgs[0]["response"] == "utter_points_unavailable"
     assert "utter_points_unavailable" in DOMAIN["responses"]
+
+
+async def test_a_location_sent_in_this_message_is_not_called_the_last_one(seeded, redis, settings):
+    # The channel stores the location before Rasa runs, so a remembered one exists too.
+    stored = {"latitude": 36.07, "longitude": 120.38, "label": "五四广场", "at": NOW.isoformat()}
+    await redis.set(settings.key("location", OPENID), json.dumps(stored, ensure_ascii=False))
+    msgs, _ = await run(
+        sp.ActionFindServicePoint(),
+        tracker("/find_service_point", entities=ents(latitude=36.07, longitude=120.38, location_label="五四广场")),
+    )
+    text = msgs[0]["text"]
+    assert text.startswith("按您发送的位置（五四广场）查找：") and "上次" not in text
+    assert len(text.encode("utf-8")) <= 2048
