@@ -1,0 +1,82 @@
+"""Length-preserving clean-up of what WeChat users type, applied before tokenisation.
+
+Every output character sits at the same offset as the input character it came from, so entity
+spans annotated in training data (and reported by extractors) still point at the user's text:
+- full-width ASCII -> half-width (ＡＢＣ１２３ -> ABC123, ideographic space -> space);
+- traditional -> simplified Chinese (OpenCC t2s; per character when a phrase changes length);
+- emoji, WeChat "[微笑]" stickers, zero-width joiners, variation selectors -> spaces;
+- repeated punctuation ("？？？", "!!!") -> the first mark followed by spaces;
+- tabs/newlines -> spaces. The tokenizer drops whitespace tokens (rasa #7910).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# WeChat's built-in stickers arrive as text, e.g. "[微笑]", "[捂脸]", "[OK]", "/::)".
+_WECHAT_STICKER = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]|/::?[^\s\u4e00-\u9fff]{1,3}")
+_INVISIBLE = {"\u200d", "\u200b", "\u200c", "\u2060", "\ufeff", "\u20e3"}
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def _is_emoji(ch: str) -> bool:
+    cp = ord(ch)
+    if ch in _INVISIBLE or 0xFE00 <= cp <= 0xFE0F or 0x1F3FB <= cp <= 0x1F3FF:
+        return True
+    if 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x1F1E6 <= cp <= 0x1F1FF:
+        return True
+    return unicodedata.category(ch) == "So"
+
+
+def _to_halfwidth(ch: str) -> str:
+    cp = ord(ch)
+    if cp == 0x3000:
+        return " "
+    if 0xFF01 <= cp <= 0xFF5E:
+        return chr(cp - 0xFEE0)
+    return ch
+
+
+def to_simplified(text: str) -> str:
+    """繁 -> 简 without changing the length (phrase conversions that would are done per char)."""
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    out = []
+    for ch in text:
+        c = _t2s().convert(ch)
+        out.append(c if len(c) == 1 else ch)
+    return "".join(out)
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P") or ch in "~～"
+
+
+def normalize_text(text: str) -> str:
+    """Normalise ``text`` keeping ``len(result) == len(text)`` (see module docstring)."""
+    if not text:
+        return text
+    text = _WECHAT_STICKER.sub(lambda m: " " * len(m.group(0)), text)
+    chars = [" " if _is_emoji(ch) else _to_halfwidth(ch) for ch in text]
+    chars = [" " if ch in "\t\r\n\v\f" else ch for ch in chars]
+    # Repeated punctuation: keep the first mark of a run.
+    before = list(chars)
+    for i in range(1, len(chars)):
+        if _is_punct(before[i]) and _is_punct(before[i - 1]):
+            chars[i] = " "
+    result = to_simplified("".join(chars))
+    assert len(result) == len(text)
+    return result
+
+
+def is_blank(text: str) -> bool:
+    """True when nothing but whitespace is left (an emoji-only message, for instance)."""
+    return not text or not text.strip()

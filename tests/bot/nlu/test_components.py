@@ -1,0 +1,166 @@
+"""The custom Rasa graph components, each on its own, with real Chinese messages."""
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.components import (
+    CharNgramIntentClassifier,
+    ChineseNormalizer,
+    PlaceNormalizer,
+    PreloadedJiebaTokenizer,
+    TimeNormalizer,
+)
+from bot.nlu.time_parser import SHANGHAI
+
+ROOT = Path(__file__).resolve().parents[3]
+JIEBA_DIR = str(ROOT / "nlu_data" / "jieba")
+
+
+@pytest.fixture
+def storage(tmp_path):
+    (tmp_path / "storage").mkdir()
+    return LocalModelStorage(tmp_path / "storage")
+
+
+@pytest.fixture
+def ctx():
+    return ExecutionContext(GraphSchema({}), "test")
+
+
+def _tokenizer(storage, ctx, name="tok"):
+    config = {**PreloadedJiebaTokenizer.get_default_config(), "dictionary_path": JIEBA_DIR}
+    return PreloadedJiebaTokenizer.create(config, storage, Resource(name), ctx)
+
+
+def test_normalizer_keeps_entity_offsets_and_simplifies_values(storage, ctx):
+    norm = ChineseNormalizer.create({}, storage, Resource("n"), ctx)
+    msg = Message(data={"text": "濟南歷下區有沒有驛站😀", "intent": "find_service_point", "entities": [
+        {"entity": "city", "start": 0, "end": 2, "value": "濟南"},
+        {"entity": "point_type", "start": 8, "end": 10, "value": "社区就业驿站"},
+    ]})
+    norm.process_training_data(TrainingData([msg]))
+    assert msg.get("text") == "济南历下区有没有驿站 "
+    assert msg.get("entities")[0]["value"] == "济南"  # was equal to its span: follows 繁->简
+    assert msg.get("entities")[1]["value"] == "社区就业驿站"  # an explicit synonym is kept
+
+
+def test_tokenizer_rejects_a_file_as_dictionary_path(storage, ctx):
+    config = {**PreloadedJiebaTokenizer.get_default_config(),
+              "dictionary_path": str(ROOT / "nlu_data" / "jieba" / "zhinan_userdict.txt")}
+    with pytest.raises(ValueError, match="directory"):
+        PreloadedJiebaTokenizer.create(config, storage, Resource("t"), ctx)
+
+
+def test_tokenizer_is_warm_and_splits_on_place_names(storage, ctx):
+    import jieba
+
+    tok = _tokenizer(storage, ctx)
+    assert jieba.dt.initialized  # loaded at construction, not on the first message
+    words = [t.text for t in tok.tokenize(Message(data={"text": "济南市中区有没有能帮忙改简历的地方"}), "text")]
+    assert words[:2] == ["济南", "市中区"]
+    assert "改简历" in words
+
+
+def test_tokenizer_drops_spaces_and_splits_scripts(storage, ctx):
+    tok = _tokenizer(storage, ctx)
+    tokens = tok.tokenize(Message(data={"text": "找 hr 聊聊 tel13812345678 我二十三岁"}), "text")
+    words = [t.text for t in tokens]
+    assert " " not in words and "" not in words
+    assert "hr" in words and "tel" in words and "13812345678" in words
+    assert "二十三" in words and "岁" in words
+    t = tokens[words.index("13812345678")]
+    assert "找 hr 聊聊 tel13812345678 我二十三岁"[t.start:t.end] == "13812345678"
+
+
+def test_tokenizer_persists_and_reloads_dictionary(storage, ctx):
+    tok = _tokenizer(storage, ctx, "tok2")
+    tok.train(TrainingData([]))
+    loaded = PreloadedJiebaTokenizer.load(
+        {**PreloadedJiebaTokenizer.get_default_config(), "dictionary_path": JIEBA_DIR},
+        storage, Resource("tok2"), ctx,
+    )
+    assert [t.text for t in loaded.tokenize(Message(data={"text": "枣庄市中区"}), "text")] == ["枣庄", "市中区"]
+
+
+def test_place_normalizer_adds_city_for_district(storage, ctx):
+    comp = PlaceNormalizer.create({}, storage, Resource("p"), ctx)
+    msg = Message(data={"text": "我在莱芜", "entities": [
+        {"entity": "district", "start": 2, "end": 4, "value": "莱芜", "extractor": "DIETClassifier"}]})
+    comp.process([msg])
+    ents = {e["entity"]: e for e in msg.get("entities")}
+    assert ents["district"]["value"] == "莱芜区"
+    assert ents["city"]["value"] == "济南市" and ents["city"]["extractor"] == "PlaceNormalizer"
+
+
+def test_place_normalizer_resolves_ambiguous_district_with_city(storage, ctx):
+    comp = PlaceNormalizer.create({}, storage, Resource("p"), ctx)
+    msg = Message(data={"text": "枣庄市中区", "entities": [
+        {"entity": "city", "start": 0, "end": 2, "value": "枣庄"},
+        {"entity": "district", "start": 2, "end": 5, "value": "市中区"}]})
+    comp.process([msg])
+    ents = msg.get("entities")
+    assert [(e["entity"], e["value"]) for e in ents] == [("city", "枣庄市"), ("district", "市中区")]
+    alone = Message(data={"text": "市中区", "entities": [{"entity": "district", "start": 0, "end": 3, "value": "市中区"}]})
+    comp.process([alone])
+    assert [e["entity"] for e in alone.get("entities")] == ["district"]
+
+
+def test_time_normalizer_uses_message_time(storage, ctx):
+    comp = TimeNormalizer.create(TimeNormalizer.get_default_config(), storage, Resource("t"), ctx)
+    sent = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI).timestamp()
+    msg = Message(data={"text": "约明天下午", "entities": [{"entity": "time", "start": 1, "end": 5, "value": "明天下午"}]}, time=sent)
+    bad = Message(data={"text": "2月30号", "entities": [{"entity": "time", "start": 0, "end": 5, "value": "2月30号"}]}, time=sent)
+    comp.process([msg, bad])
+    e = msg.get("entities")[0]
+    assert e["value"] == "2026-11-29T13:00:00+08:00/2026-11-29T17:59:59+08:00"
+    assert e["start"] == 1 and e["end"] == 5  # the span is untouched
+    assert e["additional_info"]["raw"] == "明天下午"
+    b = bad.get("entities")[0]
+    assert b["value"] == "2月30号" and b["additional_info"]["start"] is None
+
+
+def _examples():
+    data = {
+        "request_human": ["转人工", "人工客服", "我要找真人", "帮我转人工服务", "找个活人聊"],
+        "unsubscribe": ["退订", "别再推送了", "取消订阅", "关闭推送", "不要再发消息"],
+        "enroll_camp": ["实训营怎么报名", "我要报名实训营", "报名求职实训营", "帮我报个实训营", "参加实训营"],
+    }
+    return [Message(data={"text": t, "intent": i}) for i, ts in data.items() for t in ts]
+
+
+def test_char_ngram_classifier_trains_persists_and_ensembles(storage, ctx):
+    tok = _tokenizer(storage, ctx, "tok3")
+    examples = _examples()
+    for m in examples:
+        m.set("text_tokens", tok.tokenize(m, "text"))
+    config = CharNgramIntentClassifier.get_default_config()
+    clf = CharNgramIntentClassifier.create(config, storage, Resource("clf"), ctx)
+    clf.train(TrainingData(examples))
+    loaded = CharNgramIntentClassifier.load(config, storage, Resource("clf"), ctx)
+
+    msg = Message(data={"text": "我想转个人工"})
+    msg.set("text_tokens", tok.tokenize(msg, "text"))
+    loaded.process([msg])
+    assert msg.get("intent")["name"] == "request_human"
+    ranking = msg.get("intent_ranking")
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+
+    # With a previous (DIET) ranking, the result mixes both: a confident DIET vote moves it.
+    msg2 = Message(data={"text": "我想转个人工"})
+    msg2.set("text_tokens", tok.tokenize(msg2, "text"))
+    msg2.set("intent_ranking", [{"name": "unsubscribe", "confidence": 1.0}])
+    loaded.process([msg2])
+    conf = {r["name"]: r["confidence"] for r in msg2.get("intent_ranking")}
+    assert conf["unsubscribe"] >= config["diet_weight"] - 1e-9
+    assert abs(sum(conf.values()) - 1.0) < 1e-6
+
+    # Emoji-only text (blank after normalisation): uniform, low confidence -> fallback path.
+    blank = Message(data={"text": "   "})
+    loaded.process([blank])
+    assert blank.get("intent")["confidence"] == pytest.approx(1 / 3)

@@ -1,0 +1,46 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.nlu.time_parser import SHANGHAI, parse_time_expression
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)  # a Saturday
+
+
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("明天下午", "2026-11-29T13:00:00+08:00", "2026-11-29T17:59:59+08:00"),
+        ("下周三", "2026-12-02T00:00:00+08:00", "2026-12-02T23:59:59+08:00"),
+        ("后天上午十点", "2026-11-30T10:00:00+08:00", "2026-11-30T10:59:59+08:00"),
+        ("明早9点半", "2026-11-29T09:30:00+08:00", "2026-11-29T09:30:59+08:00"),
+        ("今晚", "2026-11-28T18:00:00+08:00", "2026-11-28T23:59:59+08:00"),
+        ("十二月五号", "2026-12-05T00:00:00+08:00", "2026-12-05T23:59:59+08:00"),
+        ("明天下午3点到5点", "2026-11-29T15:00:00+08:00", "2026-11-29T17:00:00+08:00"),
+    ],
+)
+def test_parses_relative_to_now(text, start, end):
+    assert parse_time_expression(text, NOW) == (start, end)
+
+
+def test_past_dates_without_year_mean_the_next_one():
+    # 3月5号 said in November is next March; a bare weekday already past is next week's.
+    assert parse_time_expression("3月5号", NOW)[0] == "2027-03-05T00:00:00+08:00"
+    assert parse_time_expression("周三", NOW)[0] == "2026-12-02T00:00:00+08:00"
+    assert parse_time_expression("礼拜三", NOW)[0] == "2026-12-02T00:00:00+08:00"
+    assert parse_time_expression("12号下午", NOW)[0] == "2026-12-12T13:00:00+08:00"
+    assert parse_time_expression("2027年1月3日", NOW)[0] == "2027-01-03T00:00:00+08:00"
+
+
+@pytest.mark.parametrize("text", ["2月30号", "13月1号", "每周三", "你好", "", "   ", "下个月"])
+def test_impossible_or_non_time_gives_none(text):
+    assert parse_time_expression(text, NOW) is None
+
+
+def test_now_in_other_timezone_is_converted():
+    utc_now = datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)  # 2026-11-29 01:00 in Shanghai
+    assert parse_time_expression("明天", utc_now)[0] == "2026-11-30T00:00:00+08:00"
+
+
+def test_naive_now_is_taken_as_shanghai():
+    assert parse_time_expression("明天", datetime(2026, 11, 28, 23, 0))[0] == "2026-11-29T00:00:00+08:00"
