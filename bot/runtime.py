@@ -14,6 +14,9 @@ from typing import Optional
 import aiohttp
 import redis.asyncio as aioredis
 
+# Imported for its side effect too: it registers the assessment's personal-data family, so an
+# unsubscribe handled by this process deletes the user's assessment progress.
+import bot.services.assessment  # noqa: F401
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
 from bot.services.booking import BookingService

@@ -19,9 +19,11 @@ pending -> deferred -> done/push (the answer went out via the customer-service A
 Unsubscribe and personal data: WeChat requires deleting a user's data on unfollow. We delete
 every per-OpenID family registered with `bot.services.profiles.register_personal_key` (the
 profile, the last location `location`, the customer-service window `cswindow`, and whatever
-other features registered) and the Rasa tracker `<prefix>:tracker:<openid>`. Kept: nothing
-personal — only aggregate counters that carry no OpenID, plus de-duplication markers (a MsgId
-hash, at most 60 s) and rate-limit counters (at most 60 s) that expire by themselves.
+other features registered: push preferences, assessment progress, course subscriptions …) and
+the Rasa conversation (`tracker`, `trackermeta`). Kept, as records of the public service (see
+README "Personal data"): confirmed workshop bookings and camp enrolments (name, phone — the
+organisers need them), handoff transcripts, aggregate counters without OpenIDs, and short-lived
+de-duplication markers and rate-limit counters (at most 60 s) that expire by themselves.
 """
 from __future__ import annotations
 
