@@ -10,8 +10,8 @@ MODEL_STAMP := models/.trained
 # Everything a trained model depends on: retrain only when one of these changes.
 TRAIN_INPUTS := config.yml domain.yml $(shell find nlu_data -type f 2>/dev/null) $(wildcard bot/nlu/*.py)
 
-# python3.10: on PATH, else the newest 3.10 that pyenv has.
-PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null | sort -V | tail -n 1)
+# A working python3.10: on PATH, else the newest 3.10 that pyenv has.
+PYTHON310 := $(shell bash scripts/find_python310.sh)
 
 N ?= 2000
 C ?= 32
