@@ -25,6 +25,7 @@ from bot.services.camp import (
     normalise_phone,
     camp_info_text,
 )
+from bot.services.courses import find_topic
 from bot.services.eligibility import check_eligibility, load_rules
 from bot.services.profiles import ProfileStore
 from bot.services.push import PushPreferences
@@ -383,6 +384,12 @@ class ActionUnsubscribe(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
+        if re.search(r"课", text) or (find_topic(text) and not re.search(r"推送|消息|活动|实训营", text)):
+            # "取消订阅面试" / "退订简历课" is about course subscriptions, not every push:
+            # opting the user out of everything would be the wrong, silent consequence.
+            from actions.courses import ActionCourses
+
+            return await ActionCourses().run(dispatcher, tracker, domain)
         prefs = PushPreferences(runtime.redis(), runtime.settings())
         wants_back = re.search(r"(重新|恢复|开启|继续)(订阅|推送|接收)|^\s*订阅", text) and not re.search(
             r"退订|取消|不要|别|停止", text

@@ -215,3 +215,25 @@ async def test_unsubscribe_and_subscribe_again():
     assert not await prefs.is_opted_out("o-u") and await prefs.allows_template("o-u")
     await ActionUnsubscribe().run(CollectingDispatcher(), tracker("o-u", text="取消订阅", intent="unsubscribe", active=False), DOMAIN)
     assert await prefs.is_opted_out("o-u")
+
+
+async def test_unsubscribe_naming_a_course_topic_cancels_that_course_topic_only():
+    """"取消订阅面试" read as `unsubscribe` must not silently stop every push."""
+    from bot.services.courses import CourseService
+
+    courses = CourseService(runtime.redis(), runtime.settings())
+    prefs = PushPreferences(runtime.redis(), runtime.settings())
+    await courses.subscribe("o-c", "面试")
+    await courses.subscribe("o-c", "简历")
+    dispatcher = CollectingDispatcher()
+    await ActionUnsubscribe().run(
+        dispatcher, tracker("o-c", text="取消订阅面试", intent="unsubscribe", active=False), DOMAIN
+    )
+    assert "已取消订阅：面试" in texts(dispatcher)
+    assert await courses.subscriptions("o-c") == ["简历"]
+    assert not await prefs.is_opted_out("o-c")
+    # 退订 of the camp pushes still opts out
+    await ActionUnsubscribe().run(
+        CollectingDispatcher(), tracker("o-c", text="退订实训营推送", intent="unsubscribe", active=False), DOMAIN
+    )
+    assert await prefs.is_opted_out("o-c")

@@ -1,0 +1,177 @@
+"""青年求职能力实训营 (issue 7) through the whole stack: gateway, trained Rasa, action server.
+
+Information from the cohort file, a full enrolment conversation, a refused duplicate, "报名"
+after a real campaign push (campaign → worker → push → fake WeChat API → this user), and 退订.
+"""
+from __future__ import annotations
+
+import random
+import re
+import uuid
+
+import pytest
+
+from bot.services.camp import EnrollmentStore, last_pushed_cohort, load_catalogue
+from bot.services.campaigns import CampaignStore, Segment
+from bot.services.push import PushPreferences
+
+pytestmark = pytest.mark.stack
+
+# 潍坊's cohort has the latest enrolment deadline in data/camp_cohorts.yml; the action server
+# runs on the real clock, so the conversation needs a cohort that is still open today.
+CITY, COHORT_ID = "潍坊", "wf-2027-01"
+
+
+@pytest.fixture
+def no_quiet_hours(monkeypatch):
+    """Campaign pushes respect quiet hours (22:00–08:00); these tests must not depend on the hour.
+
+    Requested before `chat`, so the gateway's PushService reads it when it is built.
+    """
+    monkeypatch.setenv("PUSH_QUIET_HOURS", "")
+
+
+def random_phone() -> str:
+    return "139" + "".join(random.choice("0123456789") for _ in range(8))
+
+
+def cohort_open() -> bool:
+    from datetime import date
+
+    return load_catalogue().get(COHORT_ID).is_open(date.today())
+
+
+async def enrol(user, phone: str) -> str:
+    """The whole enrolment form; returns the confirmation reply."""
+    reply = await user.say("我想报名实训营")
+    assert "姓名" in reply, user.transcript
+    assert "档案" in reply  # the one-line consent notice
+    assert "手机号" in await user.say("张晓明")
+    reply = await user.say(phone)
+    assert "1. 在校生" in reply and "3. 离校未就业毕业生" in reply, user.transcript
+    assert "毕业" in await user.say("3"), user.transcript
+    assert "学校" in await user.say("2025"), user.transcript
+    assert "专业" in await user.say("山东理工大学"), user.transcript
+    assert "城市" in await user.say("计算机科学与技术"), user.transcript
+    reply = await user.say(CITY)
+    assert "请选择期次" in reply, user.transcript
+    first = reply.splitlines()[1]
+    assert first.startswith("1. ") and "潍坊" in first, reply
+    return await user.say("1")
+
+
+@pytest.mark.skipif(not cohort_open(), reason="the sample 潍坊 cohort's enrolment has closed")
+async def test_camp_information_comes_from_the_cohort_data(chat):
+    user = chat()
+    reply = await user.say("实训营是什么")
+    catalogue = load_catalogue()
+    assert catalogue.name in reply and catalogue.summary in reply, user.transcript
+    # every cohort still taking enrolments, with its dates and place, from data/camp_cohorts.yml
+    from datetime import date
+
+    for cohort in catalogue.open_cohorts(date.today()):
+        assert cohort.label in reply, (cohort.id, reply)
+    assert "免费" in reply and "招收对象" in reply, reply
+    assert "抱歉" not in reply
+
+    # with the city known (the profile), the details of that city's cohort: venue, schedule
+    await user.services.profiles.update(user.openid, {"city": CITY})
+    reply = await user.say("实训营在哪里上课")
+    cohort = catalogue.get(COHORT_ID)
+    assert cohort.venue in reply and cohort.contact in reply, user.transcript
+
+
+@pytest.mark.skipif(not cohort_open(), reason="the sample 潍坊 cohort's enrolment has closed")
+async def test_full_enrolment_then_duplicate_refused(chat):
+    user = chat()
+    phone = random_phone()
+    confirmation = await enrol(user, phone)
+    assert "报名成功" in confirmation, user.transcript
+    code = re.search(r"报名编号：(\w+)", confirmation).group(1)
+    assert code.startswith("WF")
+
+    store = EnrollmentStore(user.services.redis, user.services.settings)
+    record = await store.find(user.openid, COHORT_ID)
+    assert record is not None and record["code"] == code
+    assert record["phone"] == phone and record["name"] == "张晓明"
+    assert record["identity"] == "离校未就业毕业生" and record["graduation_year"] == "2025"
+    assert record["school"] == "山东理工大学" and record["city"] == CITY
+
+    profile = await user.services.profiles.get(user.openid)
+    assert profile["name"] == "张晓明" and profile["phone"] == phone
+    assert profile["identity"] == "离校未就业毕业生" and profile["major"] == "计算机科学与技术"
+    assert profile.get("consent_at")
+
+    # Again: the profile prefills everything, the cohort choice refuses the same cohort.
+    reply = await user.say("我要报名实训营")
+    assert "已为您带入" in reply and "张晓明" in reply, user.transcript
+    assert "请选择期次" in reply, user.transcript
+    reply = await user.say("1")
+    assert "无需重复报名" in reply and code in reply, user.transcript
+    assert "已退出" in await user.say("取消"), user.transcript
+    assert await store.find(user.openid, COHORT_ID) == record
+
+    # The same phone from another WeChat account is refused too.
+    other = chat()
+    reply = await enrol(other, phone)
+    assert "同一手机号每期只能报名一次" in reply, other.transcript
+    assert await store.find(other.openid, COHORT_ID) is None
+
+
+@pytest.mark.skipif(not cohort_open(), reason="the sample 潍坊 cohort's enrolment has closed")
+async def test_enrol_reply_after_a_campaign_push_prefills_the_cohort(no_quiet_hours, chat):
+    user = chat()
+    services = user.services
+    tag = "camp-test-" + uuid.uuid4().hex[:8]  # the segment selects only this test's user
+    await services.profiles.update(
+        user.openid,
+        {"identity": "离校未就业毕业生", "graduation_year": "2025", "city": CITY, "tags": tag},
+    )
+    await user.say("你好")  # opens the 48-hour customer-service window
+
+    campaign = await CampaignStore(services.redis, services.settings).create(
+        COHORT_ID, Segment(tags=(tag,)), "潍坊青年求职能力实训营开始报名啦！回复“报名”即可报名。"
+    )
+    outcome = await services.campaigns.run(campaign.id)
+    assert outcome.status == "done" and outcome.sent == 1, outcome
+    assert any("回复“报名”" in text for text in await user.pushed())
+    assert await last_pushed_cohort(services.redis, services.settings, user.openid) == COHORT_ID
+    report = await services.campaigns.store.report(campaign.id)
+    assert report.sent == 1 and report.failed_total == 0
+
+    reply = await user.say("报名")
+    cohort = load_catalogue().get(COHORT_ID)
+    assert f"为您报名{cohort.label}" in reply, user.transcript
+    assert "姓名" in reply, user.transcript
+    await user.say("李红")
+    assert "学校" in await user.say(random_phone()), user.transcript  # identity, year, city known
+    await user.say("青岛大学")
+    reply = await user.say("汉语言文学")
+    # the cohort came from the push: no cohort question, straight to the confirmation
+    assert "报名成功" in reply and "请选择期次" not in reply, user.transcript
+    record = await EnrollmentStore(services.redis, services.settings).find(user.openid, COHORT_ID)
+    assert record and record["name"] == "李红"
+
+
+async def test_unsubscribe_opts_out_and_a_later_campaign_skips_the_user(no_quiet_hours, chat):
+    user = chat()
+    services = user.services
+    tag = "camp-test-" + uuid.uuid4().hex[:8]
+    await services.profiles.update(
+        user.openid,
+        {"identity": "离校未就业毕业生", "graduation_year": "2025", "city": CITY, "tags": tag},
+    )
+    await user.say("你好")
+    reply = await user.say("退订")
+    assert "已为您退订" in reply, user.transcript
+    assert await PushPreferences(services.redis, services.settings).is_opted_out(user.openid)
+
+    campaign = await CampaignStore(services.redis, services.settings).create(
+        COHORT_ID, Segment(tags=(tag,), eligible_only=False), "实训营开始报名啦！回复“报名”即可报名。"
+    )
+    outcome = await services.campaigns.run(campaign.id)
+    assert outcome.status == "done" and outcome.sent == 0
+    report = await services.campaigns.store.report(campaign.id)
+    assert report.sent == 0 and report.skipped_total == 1, report
+    assert "opted_out" in " ".join(report.skipped), report
+    assert await user.pushed() == []
