@@ -65,9 +65,13 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
         "REDIS_PASSWORD": url.password or "",
         "REDIS_KEY_PREFIX": settings.redis_key_prefix,
         "ACTION_SERVER_URL": settings.action_server_url,
-        # jieba and TensorFlow: quiet, deterministic, one thread per worker on 2 cores
+        # TensorFlow and BLAS: one thread each. Rasa serves many small requests; TF's default
+        # thread pools spin on every core and, measured under 32 concurrent users on 2 cores,
+        # burn CPU the other processes need.
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "OMP_NUM_THREADS": "1",
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
     }
 
 
