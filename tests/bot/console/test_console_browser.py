@@ -5,7 +5,6 @@ queue without a reload (the time is measured and printed); the counsellor claims
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -86,4 +85,3 @@ async def test_counsellor_handles_a_handoff_live(settings, aiohttp_server, aioht
     before = len(rasa.texts(openid))
     assert await user_says("附近的服务点") == ["机器人收到：附近的服务点"]
     assert rasa.texts(openid)[before:] == ["附近的服务点"]
-    shutil.copyfile(ARTIFACTS / "console-conversation.png", ROOT / "docs" / "console.png")
