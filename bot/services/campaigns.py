@@ -443,3 +443,14 @@ async def start_campaign(scheduler: Any, campaign_id: str, when: Optional[dateti
     return await scheduler.schedule(
         f"campaign:{campaign_id}:start", JOB_KIND, {"campaign_id": campaign_id}, when or system_clock()
     )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m bot.services.campaigns create|report|list …` (see bot.services.campaigns_cli)."""
+    from bot.services.campaigns_cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

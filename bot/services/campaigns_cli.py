@@ -1,9 +1,13 @@
 """Staff command line for camp push campaigns (the gateway's job runner does the sending).
 
-    python -m bot.services.campaigns_cli create --cohort jn-2026-12 --identity 应届毕业生 \
-        --city 济南市 --message "济南第12期青年求职能力实训营开始报名，回复“报名”即可报名" [--at "2026-12-01 09:00"]
-    python -m bot.services.campaigns_cli report CAMPAIGN_ID
-    python -m bot.services.campaigns_cli list
+    python -m bot.services.campaigns create --cohort jn-2026-12 --identity 应届毕业生 \
+        --city 济南市 --message "济南第12期青年求职能力实训营开始报名，回复“报名”即可报名" \
+        [--template-id T] [--start-now | --at "2026-12-01 09:00"]
+    python -m bot.services.campaigns report CAMPAIGN_ID
+    python -m bot.services.campaigns list
+
+(`python -m bot.services.campaigns_cli …` is the same.) User mistakes exit 2 with one line on
+stderr; an unreachable Redis exits 1 with one line; never a traceback.
 """
 from __future__ import annotations
 
@@ -11,13 +15,16 @@ import argparse
 import asyncio
 import sys
 from datetime import datetime
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import SHANGHAI
 from bot.jobs.scheduler import JobScheduler
 from bot.redis_client import create_redis
 from bot.services.camp import load_catalogue
-from bot.services.campaigns import CampaignStore, Segment, start_campaign
+from bot.services.campaigns import CampaignReport, CampaignStore, Segment, start_campaign
 from bot.settings import load_settings
 
 
@@ -31,11 +38,11 @@ def _parse_at(text: Optional[str]) -> Optional[datetime]:
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI)
     except ValueError as exc:
-        raise UsageError(f"时间格式应为 YYYY-MM-DD HH:MM，而不是 {text!r}") from exc
+        raise UsageError(f"时间格式应为 YYYY-MM-DD HH:MM (bad date/time): {text!r}") from exc
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot.services.campaigns_cli")
+    parser = argparse.ArgumentParser(prog="python -m bot.services.campaigns")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="define a campaign and queue it for sending")
     create.add_argument("--cohort", required=True)
@@ -45,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--tag", action="append", default=[])
     create.add_argument("--message", required=True)
     create.add_argument("--template-id", default="")
-    create.add_argument("--at", help="start time in Asia/Shanghai, YYYY-MM-DD HH:MM (default: now)")
+    when = create.add_mutually_exclusive_group()
+    when.add_argument("--start-now", action="store_true", help="queue for now (the default)")
+    when.add_argument("--at", help="start time in Asia/Shanghai, YYYY-MM-DD HH:MM (default: now)")
     create.add_argument("--by", default="staff-cli")
     report = sub.add_parser("report", help="delivery report of one campaign")
     report.add_argument("campaign_id")
@@ -62,8 +71,8 @@ async def _run(args: argparse.Namespace) -> List[str]:
             return await _create(args, store, JobScheduler(redis, settings))
         if args.command == "report":
             if await store.get(args.campaign_id) is None:
-                raise UsageError(f"没有这个活动：{args.campaign_id}")
-            return [(await store.report(args.campaign_id)).as_text()]
+                raise UsageError(f"没有这个活动 unknown campaign: {args.campaign_id}")
+            return format_report(await store.report(args.campaign_id))
         return [await _describe(store, campaign_id) for campaign_id in await store.ids()] or ["（还没有活动）"]
     finally:
         await redis.close()
@@ -73,7 +82,7 @@ async def _create(args: argparse.Namespace, store: CampaignStore, scheduler: Job
     catalogue = load_catalogue()
     if catalogue.get(args.cohort) is None:
         valid = ", ".join(cohort.id for cohort in catalogue.cohorts)
-        raise UsageError(f"没有期次 {args.cohort!r}；可选：{valid}")
+        raise UsageError(f"没有期次 unknown cohort {args.cohort!r}；可选 valid: {valid}")
     when = _parse_at(args.at)
     segment = Segment(
         identities=tuple(args.identity),
@@ -92,12 +101,44 @@ async def _create(args: argparse.Namespace, store: CampaignStore, scheduler: Job
     return [campaign.id, f"已排队发送（开始：{start}；夜间 22:00–08:00 自动顺延）"]
 
 
+_LABELS = {
+    "customer_service": "客服消息 customer service",
+    "template": "模板消息 template",
+    "interrupted": "发送中断 interrupted",
+    "opted_out": "已退订 opted out",
+    "selection:opted_out": "已退订（选人时）opted out at selection",
+    "selection:already_enrolled": "已报名 already enrolled",
+    "selection:not_eligible": "不符合条件 not eligible",
+    "window_closed_template_not_allowed": "48小时窗口已关且未授权模板 window closed, no template consent",
+}
+
+
+def _breakdown(counts: Dict[str, int]) -> List[str]:
+    return [f"    {_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())]
+
+
+def format_report(report: CampaignReport) -> List[str]:
+    """The delivery report, one figure per line, Chinese and English labels."""
+    return [
+        f"活动 campaign {report.campaign_id}  状态 status: {report.status}",
+        f"  目标人数 audience: {report.audience}",
+        f"  已发送 sent: {report.sent}",
+        *_breakdown(report.sent_by_channel),
+        f"  失败 failed: {report.failed_total}",
+        *_breakdown(report.failed),
+        f"  跳过 skipped: {report.skipped_total}",
+        *_breakdown(report.skipped),
+        f"  待发送 pending: {report.pending}",
+    ]
+
+
 async def _describe(store: CampaignStore, campaign_id: str) -> str:
     campaign = await store.get(campaign_id)
     report = await store.report(campaign_id)
     if campaign is None:
         return campaign_id
-    return f"{campaign.id}\t{campaign.cohort_id}\t{campaign.created_at[:16]}\t{report.status}\t已发送 {report.sent}"
+    created = campaign.created_at[:16].replace("T", " ")
+    return f"{campaign.id}\t{campaign.cohort_id}\t{created}\t{report.status}\t已发送 sent {report.sent}"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -105,8 +146,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         lines = asyncio.run(_run(args))
     except UsageError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误 error: {exc}", file=sys.stderr)
         return 2
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        print(f"错误 error: 无法连接 Redis (cannot reach Redis): {exc}", file=sys.stderr)
+        return 1
     print("\n".join(lines))
     return 0
 
