@@ -75,7 +75,9 @@ async def console_guard(request: web.Request, handler: Callable[[web.Request], A
     response = await _guarded(request, handler)
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        # style="" attributes only (ECharts positions its tooltip with them); <style> and scripts stay blocked
+        "style-src-attr 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

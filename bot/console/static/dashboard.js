@@ -2,10 +2,25 @@
 (function () {
   "use strict";
   var charts = {};
+  // Tooltip content built as DOM nodes (textContent + CSSOM): ECharts' default HTML tooltip writes
+  // style="" attributes, which the console's CSP (style-src 'self', no 'unsafe-inline') blocks.
+  function tipContent(params) {
+    var box = document.createElement("div");
+    (Array.isArray(params) ? params : [params]).forEach(function (p, i) {
+      if (i === 0 && p.name) { var h = document.createElement("div"); h.className = "tt-head"; h.textContent = p.name; box.appendChild(h); }
+      var row = document.createElement("div"), dot = document.createElement("span"), label = document.createElement("span"), val = document.createElement("b");
+      row.className = "tt-row"; dot.className = "tt-dot"; dot.style.backgroundColor = p.color;
+      label.textContent = p.seriesName && p.seriesName.indexOf("series") !== 0 ? p.seriesName : "";
+      var v = Array.isArray(p.value) ? p.value[p.value.length - 1] : p.value; val.textContent = String(v);
+      row.appendChild(dot); row.appendChild(label); row.appendChild(val); box.appendChild(row);
+    });
+    return box;
+  }
+  function tip(extra) { var t = { formatter: tipContent }; Object.keys(extra || {}).forEach(function (k) { t[k] = extra[k]; }); return t; }
   function chart(id) { return charts[id] || (charts[id] = echarts.init(document.getElementById(id))); }
   function bar(id, title, names, values, horizontal) {
     var cat = { type: "category", data: names, axisLabel: { interval: 0 } }, val = { type: "value", minInterval: 1 };
-    chart(id).setOption({ title: { text: title, textStyle: { fontSize: 14 } }, tooltip: {}, grid: { left: horizontal ? 140 : 40, right: 20 },
+    chart(id).setOption({ title: { text: title, textStyle: { fontSize: 14 } }, tooltip: tip(), grid: { left: horizontal ? 140 : 40, right: 20 },
       xAxis: horizontal ? val : cat, yAxis: horizontal ? cat : val, series: [{ type: "bar", data: values }] }, true);
   }
   function kpi(label, value) {
@@ -32,9 +47,9 @@
       var series = Object.keys(d.queue_length).map(function (day) {
         return { name: day, type: "line", step: "end", data: d.queue_length[day].map(function (p) { return [p[0], p[1]]; }) };
       });
-      chart("chart-qlen").setOption({ title: { text: "排队人数变化（今天/昨天）", textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" }, legend: { top: 24 },
+      chart("chart-qlen").setOption({ title: { text: "排队人数变化（今天/昨天）", textStyle: { fontSize: 14 } }, tooltip: tip({ trigger: "axis" }), legend: { top: 24 },
         xAxis: { type: "category" }, yAxis: { type: "value", minInterval: 1 }, series: series }, true);
-      chart("chart-wait").setOption({ title: { text: "每日等待时长（秒）", textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" }, legend: { top: 24 },
+      chart("chart-wait").setOption({ title: { text: "每日等待时长（秒）", textStyle: { fontSize: 14 } }, tooltip: tip({ trigger: "axis" }), legend: { top: 24 },
         xAxis: { type: "category", data: d.days.map(function (x) { return x.slice(5); }) }, yAxis: { type: "value" },
         series: [{ name: "中位数", type: "line", data: d.wait.per_day_median_s }, { name: "P90", type: "line", data: d.wait.per_day_p90_s }] }, true);
       bar("chart-handled", "各职业指导师处理量", Object.keys(d.handled_per_counsellor), Object.values(d.handled_per_counsellor));
