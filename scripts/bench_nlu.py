@@ -7,7 +7,8 @@
 - Latency: load a Zhinan NLU model and time `Agent.parse_message` over realistic messages, pinned
   to one core (taskset) with TensorFlow/BLAS limited to one thread; prints p50/p90/p99.
 Writes reports/nlu_bench.md and reports/nlu_bench.json.
-CAIS (slot F1 vs CM-Net) is not run: see the report for why.
+- CAIS: train the same pipeline on train+valid, slot F1 on exact spans of the test split next to
+  CM-Net's 86.16 (scripts/bench_cais.py; ≈ 25 min here, skip with --skip-cais).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List
+
+from bench_cais import run_cais
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -78,20 +81,26 @@ def sh(cmd: List[str], log: Path, lock: bool = True, env: Dict[str, str] | None 
     return time.monotonic() - started
 
 
-def smp(train_only: bool, out: Path) -> dict:
+def smp(train_only: bool, out: Path, config: str, tune: bool = False) -> dict:
+    """Train on train(+dev), evaluate on test; with ``tune``, train on train and evaluate on dev
+    (for choosing settings without looking at test)."""
+    train_only = train_only or tune
+    evaluate_on = "dev" if tune else "test"
     data = Path(tempfile.mkdtemp(prefix="smp2017-"))
     try:
         shutil.copy(BENCH / "smp2017" / "train.yml", data / "train.yml")
         if not train_only:
             shutil.copy(BENCH / "smp2017" / "dev.yml", data / "dev.yml")
-        train_s = sh([RASA, "train", "nlu", "--config", "config.yml", "--nlu", str(data), "--out",
+        train_s = sh([RASA, "train", "nlu", "--config", config, "--nlu", str(data), "--out",
                       str(out / "model"), "--fixed-model-name", "smp2017"], out / "smp_train.log")
     finally:
         shutil.rmtree(data, ignore_errors=True)
     sh([RASA, "test", "nlu", "--model", str(out / "model" / "smp2017.tar.gz"), "--nlu",
-        str(BENCH / "smp2017" / "test.yml"), "--out", str(out / "smp_test")], out / "smp_test.log")
-    rep = json.loads((out / "smp_test" / "intent_report.json").read_text())
-    return {"split": "train" if train_only else "train+dev", "accuracy": rep["accuracy"],
+        str(BENCH / "smp2017" / f"{evaluate_on}.yml"), "--out", str(out / f"smp_{evaluate_on}")],
+       out / f"smp_{evaluate_on}.log")
+    rep = json.loads((out / f"smp_{evaluate_on}" / "intent_report.json").read_text())
+    return {"split": "train" if train_only else "train+dev", "evaluated_on": evaluate_on,
+            "config": config, "accuracy": rep["accuracy"],
             "macro_f1": rep["macro avg"]["f1-score"], "train_seconds": round(train_s, 1),
             "weakest": sorted(((k, round(v["f1-score"], 3)) for k, v in rep.items()
                                if isinstance(v, dict) and "avg" not in k), key=lambda kv: kv[1])[:5]}
@@ -112,16 +121,22 @@ def latency(model: Path, n: int, out: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train-only", action="store_true", help="SMP2017: train split only (default train+dev)")
+    ap.add_argument("--tune", action="store_true", help="SMP2017: train on train, evaluate on dev (not test)")
+    ap.add_argument("--config", default="config.yml", help="pipeline for SMP2017 (default: ours)")
+    ap.add_argument("--out", default=str(REPORTS / "nlu_bench"), help="where logs and models go")
     ap.add_argument("--skip-smp", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--skip-cais", action="store_true")
     ap.add_argument("--model", help="Zhinan NLU model for the latency run (default: train one)")
     ap.add_argument("-n", type=int, default=500, help="parses in the latency run")
     args = ap.parse_args()
-    out = REPORTS / "nlu_bench"
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"load_average_at_start": round(os.getloadavg()[0], 2)}
     if not args.skip_smp:
-        result["smp2017"] = smp(args.train_only, out)
+        result["smp2017"] = smp(args.train_only, out, args.config, tune=args.tune)
+    if not args.skip_cais and not args.tune:
+        result["cais"] = run_cais(out, ROOT / args.config)
     if not args.skip_latency:
         model = Path(args.model) if args.model else None
         if model is None:
@@ -145,10 +160,17 @@ def main() -> None:
         lines += ["## Parse latency (one core, one thread, Agent.parse_message)", "",
                   f"- n={lt['n']}: p50 {lt['p50_ms']} ms, p90 {lt['p90_ms']} ms, **p99 {lt['p99_ms']} ms**, max {lt['max_ms']} ms",
                   f"- model load {lt['load_s']} s; first parse after load {lt['first_parse_ms']} ms (jieba preloaded)", ""]
-    lines += ["## CAIS", "", "Not run: CAIS slot F1 on exact spans needs a character tokenizer or a train-only jieba "
-              "dictionary of slot values and ~8k-example training runs; left for later (see issue #3).", ""]
-    (REPORTS / "nlu_bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (REPORTS / "nlu_bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    if "cais" in result:
+        c, sl = result["cais"], result["cais"]["slots"]
+        lines += ["## CAIS (test split, 1,012 utterances, exact-span slot F1)", "",
+                  "| system | slot F1 | intent acc |", "|---|---|---|",
+                  f"| **Zhinan pipeline, {c['trained_on']}** | **{sl['f1']:.4f}** (P {sl['precision']:.4f}, "
+                  f"R {sl['recall']:.4f}) | {c['intent_accuracy']:.4f} |",
+                  "| CM-Net (Liu et al., EMNLP 2019) | 0.8616 | 0.9456 |", "",
+                  f"Training time {c['train_seconds']} s. Weakest slot types: "
+                  + ", ".join(f"{w['type']} {w['f1']:.2f} (n={w['support']})" for w in c["weakest_slot_types"]), ""]
+    (out.parent / f"{out.name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out.parent / f"{out.name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

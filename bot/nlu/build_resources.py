@@ -58,8 +58,19 @@ SCHOOLS = [
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
             "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 
+_DIGITS = "一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    """11..99 as typed: 十一, 二十, 三十五."""
+    tens, ones = divmod(n, 10)
+    return ("十" if tens == 1 else _DIGITS[tens - 1] + "十") + (_DIGITS[ones - 1] if ones else "")
+
+
 SPLIT_ME = [f"{e}{s}" for e in ["本科", "大专", "专科", "硕士", "博士", "研究生", "高中", "中专", "初中"]
             for s in ["学历", "毕业", "文凭", "在读"]]
+# "[明天](time)天气…" and "[二十三](age)岁": the time / age span must end on a token boundary.
+SPLIT_ME += ["今天天气", "明天天气"] + [f"{_chinese_number(n)}岁" for n in range(11, 36)]
 
 
 def _lines(words: Iterable[str], freq: int, tag: str) -> List[str]:

