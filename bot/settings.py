@@ -93,6 +93,8 @@ class Settings:
     booking_max_active: int
     booking_cancel_cutoff_hours: float
     var_dir: Path = field(default=PROJECT_ROOT / "var")
+    # 实训营 cohorts staff publish (bot/services/camp.py)
+    camp_cohorts_file: Path = field(default=PROJECT_ROOT / "data" / "camp_cohorts.yml")
 
     @property
     def uses_fake_wechat_api(self) -> bool:
@@ -159,6 +161,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         booking_max_active=env.int("BOOKING_MAX_ACTIVE", 3),
         booking_cancel_cutoff_hours=env.float("BOOKING_CANCEL_CUTOFF_HOURS", 2.0),
         var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),
+        camp_cohorts_file=Path(env.str("CAMP_COHORTS_FILE", str(PROJECT_ROOT / "data" / "camp_cohorts.yml"))),
     )
 
 

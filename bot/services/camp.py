@@ -23,9 +23,8 @@ import yaml
 from bot.clock import Clock, system_clock
 from bot.services.eligibility import EligibilityRules, load_rules
 from bot.services.profiles import register_personal_key
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings, load_settings
 
-COHORTS_PATH = PROJECT_ROOT / "data" / "camp_cohorts.yml"
 MAX_REPLY_BYTES = 2048
 
 # The cohort a user was last told about in a push: "报名" right after it pre-fills the form.
@@ -125,9 +124,14 @@ def parse_catalogue(raw: Mapping[str, Any]) -> CampCatalogue:
     return CampCatalogue(str(camp.get("name", "青年求职能力实训营")), str(camp.get("summary", "")), cohorts)
 
 
-@lru_cache(maxsize=4)
 def load_catalogue(path: Optional[Path] = None) -> CampCatalogue:
-    with open(path or COHORTS_PATH, encoding="utf-8") as fh:
+    """The cohorts in ``path``, by default the file CAMP_COHORTS_FILE names (data/camp_cohorts.yml)."""
+    return _load_catalogue_file(Path(path) if path else load_settings().camp_cohorts_file)
+
+
+@lru_cache(maxsize=4)
+def _load_catalogue_file(path: Path) -> CampCatalogue:
+    with open(path, encoding="utf-8") as fh:
         return parse_catalogue(yaml.safe_load(fh) or {})
 
 

@@ -37,3 +37,16 @@ def test_an_unknown_message_mode_is_refused(tmp_path, clean_env):
     clean_env.setenv("WECHAT_MESSAGE_MODE", "encrypted")
     with pytest.raises(ValueError, match="WECHAT_MESSAGE_MODE"):
         load_settings(tmp_path / "missing.env")
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    import re
+
+    from bot.settings import PROJECT_ROOT
+
+    source = (PROJECT_ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'env\.(?:str|raw|int|float|bool)\("([A-Z0-9_]+)"', source))
+    example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", example, flags=re.M))
+    assert "CAMP_COHORTS_FILE" in read and len(read) > 30
+    assert read - documented == set()

@@ -2,6 +2,7 @@
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -197,6 +198,25 @@ def test_sentence_embeddings_match_between_training_and_inference(ctx):
     assert len(batch) == 3 and float(batch[0] @ batch[2]) < 0.99
 
 
+def test_sentence_embedding_reads_only_the_first_max_characters(ctx):
+    from bot.nlu import sentence_embedding
+
+    limit = SentenceEmbeddingFeaturizer.get_default_config()["max_characters"]
+    long_text = "我是今年的应届毕业生想问问济南有没有能帮忙改简历的地方谢谢老师"
+    assert len(long_text) > limit
+    short, long = Message(data={"text": "转人工"}), Message(data={"text": long_text})
+    _embedder(ctx).process([short, long])
+    long_vector = long.get_dense_features("text")[1].features[0]
+    assert np.allclose(long_vector, sentence_embedding.embed_one(long_text[:limit]), atol=1e-5)
+    assert not np.allclose(long_vector, sentence_embedding.embed_one(long_text), atol=1e-3)
+    assert np.allclose(short.get_dense_features("text")[1].features[0], sentence_embedding.embed_one("转人工"), atol=1e-5)
+
+    uncapped = SentenceEmbeddingFeaturizer.create({"max_characters": 0}, None, Resource("e5all"), ctx)
+    whole = Message(data={"text": long_text})
+    uncapped.process([whole])
+    assert np.allclose(whole.get_dense_features("text")[1].features[0], sentence_embedding.embed_one(long_text), atol=1e-5)
+
+
 def test_char_ngram_classifier_uses_dense_features_when_present(storage, ctx):
     tok = _tokenizer(storage, ctx, "tok4")
     embedder = _embedder(ctx)
@@ -215,6 +235,17 @@ def test_char_ngram_classifier_uses_dense_features_when_present(storage, ctx):
     embedder.process([msg])
     loaded.process([msg])
     assert msg.get("intent")["name"] == "request_human"
+
+    # Scoring block by block gives the margins of the fitted LinearSVC on the stacked features.
+    from scipy.sparse import csr_matrix, hstack
+
+    model = loaded._model
+    stacked = hstack([model["char"].transform([msg.get("text")]),
+                      model["word"].transform([CharNgramIntentClassifier._words(msg)]),
+                      csr_matrix(loaded._dense([msg], 384))]).tocsr()
+    z = model["clf"].decision_function(stacked) / loaded._config["temperature"]
+    expected = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    assert np.allclose(loaded.linear_probabilities([msg]), expected, atol=1e-9)
 
     # A message without dense features still gets a ranking (the dense block is zeros).
     bare = Message(data={"text": "实训营报名"})

@@ -5,11 +5,12 @@ import asyncio
 import csv
 import io
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from bot.clock import SHANGHAI, FrozenClock
+from bot.settings import PROJECT_ROOT
 from bot.services.camp import (
     EnrollmentStore,
     camp_info_text,
@@ -118,3 +119,23 @@ async def test_export_csv_has_bom_and_all_enrolments(redis, settings):
     body = {r[3]: r for r in rows[1:]}
     assert body["赵六"][1] == "已录取" and body["钱七"][1] == "候补" and body["钱七"][2] == "1"
     assert body["赵六"][9] == "'=cmd"  # no spreadsheet formula injection
+
+
+def test_the_cohorts_file_comes_from_the_settings(tmp_path, monkeypatch):
+    from tests.conftest import write_cohorts_open_today
+
+    today = date.today()
+    shifted = write_cohorts_open_today(tmp_path / "cohorts.yml")
+    monkeypatch.setenv("CAMP_COHORTS_FILE", str(shifted))
+    catalogue = load_catalogue()
+    assert catalogue is load_catalogue(shifted)
+    assert min(c.enroll_deadline for c in catalogue.cohorts) == today + timedelta(days=7)
+    assert {c.id for c in catalogue.open_cohorts(today)} == {c.id for c in catalogue.cohorts}
+    # same cohorts, same lengths and order: only the calendar moved
+    sample = load_catalogue(PROJECT_ROOT / "data" / "camp_cohorts.yml")
+    assert [c.id for c in catalogue.cohorts] == [c.id for c in sample.cohorts]
+    assert [(c.end - c.start, c.start - c.enroll_deadline) for c in catalogue.cohorts] == [
+        (c.end - c.start, c.start - c.enroll_deadline) for c in sample.cohorts
+    ]
+    monkeypatch.delenv("CAMP_COHORTS_FILE")
+    assert load_catalogue() is sample
