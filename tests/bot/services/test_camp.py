@@ -19,10 +19,16 @@ from bot.services.camp import (
 )
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
+SAMPLE_COHORTS = PROJECT_ROOT / "data" / "camp_cohorts.yml"
+
+
+def sample_catalogue():
+    """The shipped sample with its own dates (the test stack points CAMP_COHORTS_FILE elsewhere)."""
+    return load_catalogue(SAMPLE_COHORTS)
 
 
 def test_sample_cohorts_cover_several_cities_and_all_fields():
-    catalogue = load_catalogue()
+    catalogue = sample_catalogue()
     assert len(catalogue.cities()) >= 4
     assert any(c.online for c in catalogue.cohorts)
     for c in catalogue.cohorts:
@@ -32,7 +38,7 @@ def test_sample_cohorts_cover_several_cities_and_all_fields():
 
 @pytest.mark.parametrize("city", [None, "济南", "青岛", "临沂", "日照", "菏泽"])
 def test_info_text_fits_wechat_and_is_local(city):
-    catalogue = load_catalogue()
+    catalogue = sample_catalogue()
     text = camp_info_text(catalogue, NOW.date(), city)
     assert len(text.encode("utf-8")) <= 2048
     for word in ("免费", "证书", "招收对象", "失业青年"):
@@ -45,14 +51,14 @@ def test_info_text_fits_wechat_and_is_local(city):
 
 
 def test_info_text_trims_long_catalogues_on_a_line_boundary():
-    catalogue = load_catalogue()
+    catalogue = sample_catalogue()
     many = replace(catalogue, cohorts=[replace(c, id=f"{c.id}-{i}") for i in range(20) for c in catalogue.cohorts])
     text = camp_info_text(many, NOW.date(), "济南")
     assert len(text.encode("utf-8")) <= 2048 and text.endswith("查询")
 
 
 def test_closed_cohorts_are_not_offered():
-    catalogue = load_catalogue()
+    catalogue = sample_catalogue()
     after = date(2026, 12, 11)  # Linyi (12-03) and Jinan (12-10) closed
     ids = {c.id for c in catalogue.open_cohorts(after)}
     assert "ly-2026-12" not in ids and "jn-2026-12" not in ids and "online-2026-12" in ids
@@ -66,7 +72,7 @@ def test_phone_normalisation():
 
 async def test_duplicate_by_openid_or_phone_refused(redis, settings):
     store = EnrollmentStore(redis, settings, FrozenClock(NOW))
-    cohort = load_catalogue().get("jn-2026-12")
+    cohort = sample_catalogue().get("jn-2026-12")
     first = await store.enroll("o-a", cohort, {"name": "张三", "phone": "13800138000"})
     assert first.status == "enrolled" and first.code.startswith("JN")
     again = await store.enroll("o-a", cohort, {"name": "张三", "phone": "13900139000"})
@@ -74,20 +80,20 @@ async def test_duplicate_by_openid_or_phone_refused(redis, settings):
     by_phone = await store.enroll("o-b", cohort, {"name": "李四", "phone": "+86 138 0013 8000"})
     assert (by_phone.status, by_phone.code) == ("duplicate_phone", first.code)
     # another cohort is fine for the same person
-    other = await store.enroll("o-a", load_catalogue().get("online-2026-12"), {"name": "张三", "phone": "13800138000"})
+    other = await store.enroll("o-a", sample_catalogue().get("online-2026-12"), {"name": "张三", "phone": "13800138000"})
     assert other.status == "enrolled"
     assert (await store.counts("jn-2026-12")) == {"enrolled": 1, "waitlisted": 0}
 
 
 async def test_closed_cohort_refused(redis, settings):
     store = EnrollmentStore(redis, settings, FrozenClock(datetime(2026, 12, 11, 9, tzinfo=SHANGHAI)))
-    result = await store.enroll("o-a", load_catalogue().get("jn-2026-12"), {"phone": "13800138000"})
+    result = await store.enroll("o-a", sample_catalogue().get("jn-2026-12"), {"phone": "13800138000"})
     assert result.status == "closed"
 
 
 async def test_capacity_is_atomic_with_waitlist_and_promotion(redis, settings):
     store = EnrollmentStore(redis, settings, FrozenClock(NOW))
-    cohort = replace(load_catalogue().get("yt-2027-01"), capacity=10)
+    cohort = replace(sample_catalogue().get("yt-2027-01"), capacity=10)
     results = await asyncio.gather(
         *(store.enroll(f"o-{i}", cohort, {"name": "王五", "phone": f"1390000{i:04d}"}) for i in range(60))
     )
@@ -109,7 +115,7 @@ async def test_capacity_is_atomic_with_waitlist_and_promotion(redis, settings):
 
 async def test_export_csv_has_bom_and_all_enrolments(redis, settings):
     store = EnrollmentStore(redis, settings, FrozenClock(NOW))
-    cohort = replace(load_catalogue().get("wf-2027-01"), capacity=1)
+    cohort = replace(sample_catalogue().get("wf-2027-01"), capacity=1)
     await store.enroll("o-1", cohort, {"name": "赵六", "phone": "13700000001", "school": "山东大学", "major": "=cmd"})
     await store.enroll("o-2", cohort, {"name": "钱七", "phone": "13700000002", "identity": "失业青年", "age": "22"})
     data = await store.export_csv(cohort.id)
@@ -132,7 +138,7 @@ def test_the_cohorts_file_comes_from_the_settings(tmp_path, monkeypatch):
     assert min(c.enroll_deadline for c in catalogue.cohorts) == today + timedelta(days=7)
     assert {c.id for c in catalogue.open_cohorts(today)} == {c.id for c in catalogue.cohorts}
     # same cohorts, same lengths and order: only the calendar moved
-    sample = load_catalogue(PROJECT_ROOT / "data" / "camp_cohorts.yml")
+    sample = sample_catalogue()
     assert [c.id for c in catalogue.cohorts] == [c.id for c in sample.cohorts]
     assert [(c.end - c.start, c.start - c.enroll_deadline) for c in catalogue.cohorts] == [
         (c.end - c.start, c.start - c.enroll_deadline) for c in sample.cohorts
