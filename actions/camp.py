@@ -120,7 +120,7 @@ def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
 
 def fitting_cohorts(profile: Dict[str, Any], city: Optional[str], day: date) -> List[Cohort]:
     rules = load_rules()
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
     return [
         c
         for c in catalogue.open_cohorts(day, city)
@@ -137,7 +137,7 @@ class ActionCampInfo(Action):
         if not city:
             profile = await ProfileStore(runtime.redis(), runtime.settings()).get(tracker.sender_id)
             city = parse_city(profile.get("city", ""))
-        dispatcher.utter_message(text=camp_info_text(load_catalogue(), today(), city))
+        dispatcher.utter_message(text=camp_info_text(load_catalogue(runtime.settings().camp_cohorts_file), today(), city))
         return []
 
 
@@ -163,7 +163,7 @@ class ActionCampEnrollStart(Action):
         if city_entity:
             events.append(SlotSet("camp_city", city_entity))
         cohort_id = await last_pushed_cohort(redis, settings, openid)
-        cohort = load_catalogue().get(cohort_id) if cohort_id else None
+        cohort = load_catalogue(runtime.settings().camp_cohorts_file).get(cohort_id) if cohort_id else None
         if cohort is not None and cohort.is_open(today()):
             events.append(SlotSet("camp_cohort", cohort.id))
             dispatcher.utter_message(text=f"好的，为您报名{cohort.label}。")
@@ -264,7 +264,7 @@ class ValidateCampEnrollmentForm(FormValidationAction):
         profile = _profile_from_slots(tracker)
         profile["city"] = city
         if profile.get("identity") and not fitting_cohorts(profile, city, today()):
-            catalogue = load_catalogue()
+            catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
             candidates = catalogue.open_cohorts(today(), city)
             if candidates:
                 decision = check_eligibility(profile, candidates[0], today())
@@ -277,7 +277,7 @@ class ValidateCampEnrollmentForm(FormValidationAction):
         return {"camp_city": city}
 
     async def validate_camp_cohort(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        catalogue = load_catalogue()
+        catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
         text = str(value or "").strip()
         profile = _profile_from_slots(tracker)
         complete = bool(profile.get("identity")) and bool(profile.get("city"))
@@ -343,7 +343,7 @@ class ActionCampEnrollSubmit(Action):
         if refusal:
             dispatcher.utter_message(text=refusal)
             return reset
-        catalogue = load_catalogue()
+        catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
         cohort = catalogue.get(tracker.get_slot("camp_cohort") or "")
         if cohort is None:
             dispatcher.utter_message(text="报名未完成：没有选定期次。说“报名实训营”可重新开始。")

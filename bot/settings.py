@@ -14,6 +14,8 @@ from typing import Mapping, Optional
 from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The sample 实训营 cohorts shipped with the product; CAMP_COHORTS_FILE names the real ones.
+DEFAULT_CAMP_COHORTS_FILE = PROJECT_ROOT / "data" / "camp_cohorts.yml"
 
 MESSAGE_MODES = ("plaintext", "compatible", "safe")
 
@@ -94,7 +96,7 @@ class Settings:
     booking_cancel_cutoff_hours: float
     var_dir: Path = field(default=PROJECT_ROOT / "var")
     # 实训营 cohorts staff publish (bot/services/camp.py)
-    camp_cohorts_file: Path = field(default=PROJECT_ROOT / "data" / "camp_cohorts.yml")
+    camp_cohorts_file: Path = field(default=DEFAULT_CAMP_COHORTS_FILE)
 
     @property
     def uses_fake_wechat_api(self) -> bool:
@@ -161,7 +163,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         booking_max_active=env.int("BOOKING_MAX_ACTIVE", 3),
         booking_cancel_cutoff_hours=env.float("BOOKING_CANCEL_CUTOFF_HOURS", 2.0),
         var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),
-        camp_cohorts_file=Path(env.str("CAMP_COHORTS_FILE", str(PROJECT_ROOT / "data" / "camp_cohorts.yml"))),
+        camp_cohorts_file=Path(env.str("CAMP_COHORTS_FILE", str(DEFAULT_CAMP_COHORTS_FILE))),
     )
 
 

@@ -12,7 +12,7 @@ import redis as sync_redis
 import yaml
 
 from bot.redis_client import create_redis
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import DEFAULT_CAMP_COHORTS_FILE, Settings, load_settings
 
 # Tests run against a real Redis: REDIS_URL when set, else the machine's local Redis.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -68,7 +68,7 @@ def write_cohorts_open_today(target: Path) -> Path:
     """data/camp_cohorts.yml with every date moved by the same number of days, so that the earliest
     enrolment deadline is a week from today: the stack runs on the real clock, the sample has
     fixed dates, and the conversations must not depend on the day CI runs."""
-    raw = yaml.safe_load((PROJECT_ROOT / "data" / "camp_cohorts.yml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(DEFAULT_CAMP_COHORTS_FILE.read_text(encoding="utf-8"))
     shift = date.today() + timedelta(days=7) - min(c["enroll_deadline"] for c in raw["cohorts"])
     for cohort in raw["cohorts"]:
         for key in ("start", "end", "enroll_deadline"):

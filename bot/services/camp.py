@@ -23,7 +23,7 @@ import yaml
 from bot.clock import Clock, system_clock
 from bot.services.eligibility import EligibilityRules, load_rules
 from bot.services.profiles import register_personal_key
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 
 MAX_REPLY_BYTES = 2048
 
@@ -124,13 +124,9 @@ def parse_catalogue(raw: Mapping[str, Any]) -> CampCatalogue:
     return CampCatalogue(str(camp.get("name", "青年求职能力实训营")), str(camp.get("summary", "")), cohorts)
 
 
-def load_catalogue(path: Optional[Path] = None) -> CampCatalogue:
-    """The cohorts in ``path``, by default the file CAMP_COHORTS_FILE names (data/camp_cohorts.yml)."""
-    return _load_catalogue_file(Path(path) if path else load_settings().camp_cohorts_file)
-
-
 @lru_cache(maxsize=4)
-def _load_catalogue_file(path: Path) -> CampCatalogue:
+def load_catalogue(path: Path) -> CampCatalogue:
+    """The cohorts in ``path``: ``settings.camp_cohorts_file`` (CAMP_COHORTS_FILE) in the product."""
     with open(path, encoding="utf-8") as fh:
         return parse_catalogue(yaml.safe_load(fh) or {})
 

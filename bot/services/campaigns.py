@@ -157,7 +157,7 @@ class CampaignStore:
         campaign_id: Optional[str] = None,
         catalogue: Optional[CampCatalogue] = None,
     ) -> Campaign:
-        catalogue = catalogue or load_catalogue()
+        catalogue = catalogue or load_catalogue(self._settings.camp_cohorts_file)
         if catalogue.get(cohort_id) is None:
             raise ValueError(f"unknown cohort {cohort_id!r}")
         if not message.strip():
@@ -233,7 +233,7 @@ class CampaignWorker:
         self._settings = settings
         self._notifier = notifier
         self._clock = clock
-        self._catalogue = catalogue or load_catalogue()
+        self._catalogue = catalogue or load_catalogue(settings.camp_cohorts_file)
         self._rules = rules or load_rules()
         self._batch = batch_size
         self._concurrency = concurrency

@@ -23,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.clock import SHANGHAI
 from bot.jobs.scheduler import JobScheduler
 from bot.redis_client import create_redis
-from bot.services.camp import load_catalogue
+from bot.services.camp import CampCatalogue, load_catalogue
 from bot.services.campaigns import CampaignReport, CampaignStore, Segment, start_campaign
 from bot.settings import load_settings
 
@@ -68,7 +68,7 @@ async def _run(args: argparse.Namespace) -> List[str]:
     store = CampaignStore(redis, settings)
     try:
         if args.command == "create":
-            return await _create(args, store, JobScheduler(redis, settings))
+            return await _create(args, store, JobScheduler(redis, settings), load_catalogue(settings.camp_cohorts_file))
         if args.command == "report":
             if await store.get(args.campaign_id) is None:
                 raise UsageError(f"没有这个活动 unknown campaign: {args.campaign_id}")
@@ -78,8 +78,9 @@ async def _run(args: argparse.Namespace) -> List[str]:
         await redis.close()
 
 
-async def _create(args: argparse.Namespace, store: CampaignStore, scheduler: JobScheduler) -> List[str]:
-    catalogue = load_catalogue()
+async def _create(
+    args: argparse.Namespace, store: CampaignStore, scheduler: JobScheduler, catalogue: CampCatalogue
+) -> List[str]:
     if catalogue.get(args.cohort) is None:
         valid = ", ".join(cohort.id for cohort in catalogue.cohorts)
         raise UsageError(f"没有期次 unknown cohort {args.cohort!r}；可选 valid: {valid}")

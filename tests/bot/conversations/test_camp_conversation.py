@@ -18,7 +18,7 @@ from bot.services.push import PushPreferences
 pytestmark = pytest.mark.stack
 
 # The stack reads the sample cohorts with their dates moved to stay open (tests/conftest.py:
-# write_cohorts_open_today); load_catalogue() here reads the same file (CAMP_COHORTS_FILE).
+# write_cohorts_open_today); the tests read the same file through the settings.
 CITY, COHORT_ID = "潍坊", "wf-2027-01"
 
 
@@ -57,7 +57,7 @@ async def enrol(user, phone: str) -> str:
 async def test_camp_information_comes_from_the_cohort_data(chat):
     user = chat()
     reply = await user.say("实训营是什么")
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(user.services.settings.camp_cohorts_file)
     assert catalogue.name in reply and catalogue.summary in reply, user.transcript
     # every cohort still taking enrolments, with its dates and place, from data/camp_cohorts.yml
     from datetime import date
@@ -131,7 +131,7 @@ async def test_enrol_reply_after_a_campaign_push_prefills_the_cohort(no_quiet_ho
     assert report.sent == 1 and report.failed_total == 0
 
     reply = await user.say("报名")
-    cohort = load_catalogue().get(COHORT_ID)
+    cohort = load_catalogue(services.settings.camp_cohorts_file).get(COHORT_ID)
     assert f"为您报名{cohort.label}" in reply, user.transcript
     assert "姓名" in reply, user.transcript
     await user.say("李红")

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.clock import SHANGHAI, FrozenClock
-from bot.settings import PROJECT_ROOT
+from bot.settings import DEFAULT_CAMP_COHORTS_FILE, load_settings
 from bot.services.camp import (
     EnrollmentStore,
     camp_info_text,
@@ -19,12 +19,11 @@ from bot.services.camp import (
 )
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
-SAMPLE_COHORTS = PROJECT_ROOT / "data" / "camp_cohorts.yml"
 
 
 def sample_catalogue():
     """The shipped sample with its own dates (the test stack points CAMP_COHORTS_FILE elsewhere)."""
-    return load_catalogue(SAMPLE_COHORTS)
+    return load_catalogue(DEFAULT_CAMP_COHORTS_FILE)
 
 
 def test_sample_cohorts_cover_several_cities_and_all_fields():
@@ -133,7 +132,7 @@ def test_the_cohorts_file_comes_from_the_settings(tmp_path, monkeypatch):
     today = date.today()
     shifted = write_cohorts_open_today(tmp_path / "cohorts.yml")
     monkeypatch.setenv("CAMP_COHORTS_FILE", str(shifted))
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(load_settings().camp_cohorts_file)
     assert catalogue is load_catalogue(shifted)
     assert min(c.enroll_deadline for c in catalogue.cohorts) == today + timedelta(days=7)
     assert {c.id for c in catalogue.open_cohorts(today)} == {c.id for c in catalogue.cohorts}
@@ -144,4 +143,4 @@ def test_the_cohorts_file_comes_from_the_settings(tmp_path, monkeypatch):
         (c.end - c.start, c.start - c.enroll_deadline) for c in sample.cohorts
     ]
     monkeypatch.delenv("CAMP_COHORTS_FILE")
-    assert load_catalogue() is sample
+    assert load_catalogue(load_settings().camp_cohorts_file) is sample

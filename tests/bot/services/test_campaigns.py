@@ -79,7 +79,7 @@ async def test_campaign_5000_users_quiet_hours_restart_exactly_once(wechat_env):
     users = await generate_users(env, 5000)
     # a few already enrolled: they are told nothing
     enrolments = EnrollmentStore(env.redis, env.settings, env.clock)
-    cohort = load_catalogue().get(COHORT)
+    cohort = load_catalogue(env.settings.camp_cohorts_file).get(COHORT)
     segment_ids = [o for o, p in users.items() if p["city"] != "日照" and p["identity"] != "在职人员"]
     already = [o for o in segment_ids if expected_eligible(users[o]) and not users[o]["opted_out"]][:25]
     for i, openid in enumerate(already):
