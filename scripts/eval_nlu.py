@@ -21,6 +21,8 @@ from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
+# Same folds on every run (Rasa shuffles them unseeded), so configs compare like for like.
+SEEDED_RASA = [sys.executable, str(ROOT / "scripts" / "seeded_rasa.py")]
 REPORTS = ROOT / "reports"
 LOCK = "/tmp/zhinan-train.lock"
 
@@ -89,7 +91,7 @@ def main() -> None:
     cv_seconds = None
     if not args.skip_cv:
         cv_seconds = run(
-            [RASA, "test", "nlu", "--nlu", "nlu_data", "--config", args.config, "--cross-validation",
+            [*SEEDED_RASA, "test", "nlu", "--nlu", "nlu_data", "--config", args.config, "--cross-validation",
              "--folds", str(args.folds), "--successes", "--out", str(cv_dir)],
             out / "cv.log",
         )

@@ -4,7 +4,8 @@ Plain helper (no Rasa): the TimeNormalizer component and the booking code both c
 ``parse_time_expression(text, now)``. It wraps jionlp's rule-based ``parse_time`` (offline, no
 model download) and fixes what matters for booking a slot:
 - colloquial shortcuts jionlp does not know (明早, 今晚, 礼拜天 ...);
-- future preference: "周三", "3月5号", "12号" said after that day mean the next one;
+- future preference: "周三", "3月5号", "12号" said after that day mean the next one, and a bare
+  clock time or part of the day already past ("上午9点半" at 10:00) means tomorrow's;
 - impossible dates (2月30号, 13月1号) give None, never an exception.
 """
 from __future__ import annotations
@@ -39,6 +40,8 @@ _YEAR = re.compile(r"(\d{2,4}|[零〇一二三四五六七八九]{2,4})年|今�
 _MONTH = re.compile(_NUM + r"月(?!份?底|份?初)")
 _DAY = re.compile(_NUM + r"[号日](?![子常])")
 _BARE_WEEKDAY = re.compile(r"(?<![上下这本])(周|星期)[一二三四五六日1-7]")
+_PART_OF_DAY = re.compile(r"[上下中]午|早上|晚上|傍晚|凌晨")
+_CLOCK = re.compile(_NUM + r"[点:]")
 
 
 def _cn_to_int(token: str) -> Optional[int]:
@@ -97,10 +100,14 @@ def _future_shift(text: str, start: datetime, end: datetime, now: datetime) -> O
             return start.replace(year=start.year + 1), end.replace(year=end.year + 1)
         except ValueError:  # 2月29号 with no leap year next
             return None
-    day_words = re.sub(r"[上下中]午|早上|晚上|傍晚|凌晨", "", text)
-    if _DAY.search(text) and not re.search(r"今|明|后天|昨|前天|周|星期|下|上|这|本", day_words):
+    day_words = _PART_OF_DAY.sub("", text)
+    if re.search(r"今|明|后天|昨|前天|周|星期|下|上|这|本", day_words):
+        return start, end
+    if _DAY.search(text):
         s, e = _add_months(start, 1), _add_months(end, 1)
         return (s, e) if s and e else None
+    if _CLOCK.search(text) or _PART_OF_DAY.search(text):  # "上午9点半" said at 10:00: tomorrow's
+        return start + timedelta(days=1), end + timedelta(days=1)
     return start, end
 
 

@@ -32,6 +32,17 @@ def test_past_dates_without_year_mean_the_next_one():
     assert parse_time_expression("2027年1月3日", NOW)[0] == "2027-01-03T00:00:00+08:00"
 
 
+def test_past_clock_time_without_a_day_means_tomorrow():
+    # NOW is 10:00: 上午9点半 and 早上 are gone today, 下午3点 and 14:00 are still ahead.
+    assert parse_time_expression("上午9点半", NOW)[0] == "2026-11-29T09:30:00+08:00"
+    assert parse_time_expression("早上", NOW)[0].startswith("2026-11-29T")
+    assert parse_time_expression("9:30", NOW)[0] == "2026-11-29T09:30:00+08:00"
+    assert parse_time_expression("下午3点", NOW)[0] == "2026-11-28T15:00:00+08:00"
+    assert parse_time_expression("14:00", NOW)[0] == "2026-11-28T14:00:00+08:00"
+    # A day was named: today is meant even when it is past (the booking flow says it is over).
+    assert parse_time_expression("今天上午9点", NOW)[0] == "2026-11-28T09:00:00+08:00"
+
+
 @pytest.mark.parametrize("text", ["2月30号", "13月1号", "每周三", "你好", "", "   ", "下个月"])
 def test_impossible_or_non_time_gives_none(text):
     assert parse_time_expression(text, NOW) is None
