@@ -61,6 +61,17 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 _DIGITS = "一二三四五六七八九"
 
 
+# Token features for DIET's time tagging (only 70-odd distinct time spans in the data): relative days
+# and parts of the day, weekdays, months and dates, clock times. Hints only; DIET decides the span.
+TIME_HINTS = [
+    r"(大?后|今|明|昨|前)(天|早|晚)|[上下中]午|早上|晚上|傍晚|凌晨|一早|周末|月底|月初",
+    r"(这|本|下下?|上)个?(周|星期|礼拜)[一二三四五六日天1-7]?|(周|星期|礼拜)[一二三四五六日天1-7]",
+    r"(这|本|下下?|上)个?月|\d{1,2}月(\d{1,2}[日号]?)?|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十\d]{0,3}[日号]?",
+    r"\d{1,2}[日号]|[一二三四五六七八九十]{1,3}[日号]|\d{4}年",
+    r"\d{1,2}(点|:)(半|钟|\d{1,2}分?)?|[一二两三四五六七八九十]{1,3}点(半|钟|[一二三四五六七八九十\d]{1,3}分?)?",
+]
+
+
 def _chinese_number(n: int) -> str:
     """11..99 as typed: 十一, 二十, 三十五."""
     tens, ones = divmod(n, 10)
@@ -127,6 +138,9 @@ def render_lookups() -> str:
     out.append("  - regex: choice_number")
     out.append("    examples: |")
     out.append("      - ^(选|要|就|我选|我要)?第?[1-9一二三四五六七八九两]个?(吧|号|可以|那个)?$")
+    out.append("  - regex: time_hint")
+    out.append("    examples: |")
+    out += [f"      - {pattern}" for pattern in TIME_HINTS]
     return "\n".join(out) + "\n"
 
 

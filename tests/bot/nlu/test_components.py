@@ -217,6 +217,22 @@ def test_sentence_embedding_reads_only_the_first_max_characters(ctx):
     assert np.allclose(whole.get_dense_features("text")[1].features[0], sentence_embedding.embed_one(long_text), atol=1e-5)
 
 
+def test_sentence_embedding_prefix_selects_e5_passage_or_query_input(ctx):
+    from bot.nlu import sentence_embedding
+
+    text = "济南哪里能改简历"
+    by_default, as_query = Message(data={"text": text}), Message(data={"text": text})
+    _embedder(ctx).process([by_default])
+    SentenceEmbeddingFeaturizer.create({"prefix": "query"}, None, Resource("e5q"), ctx).process([as_query])
+    passage_vector = by_default.get_dense_features("text")[1].features[0]
+    query_vector = as_query.get_dense_features("text")[1].features[0]
+    assert np.allclose(passage_vector, sentence_embedding.embed_one(text, "passage"), atol=1e-5)
+    assert np.allclose(query_vector, sentence_embedding.embed_one(text, "query"), atol=1e-5)
+    assert not np.allclose(passage_vector, query_vector, atol=1e-3)  # the prefix reaches the model
+    with pytest.raises(ValueError):
+        SentenceEmbeddingFeaturizer.create({"prefix": "document"}, None, Resource("e5x"), ctx)
+
+
 def test_char_ngram_classifier_uses_dense_features_when_present(storage, ctx):
     tok = _tokenizer(storage, ctx, "tok4")
     embedder = _embedder(ctx)

@@ -74,3 +74,21 @@ def test_generated_resources_are_up_to_date():
     assert lookups.read_text(encoding="utf-8") == build_resources.render_lookups()
     words = {line.split(" ")[0] for line in jieba_file.read_text(encoding="utf-8").splitlines()}
     assert {d.name for d in divisions()} <= words
+
+
+def test_every_annotated_time_span_is_touched_by_a_time_hint(train):
+    # The time_hint regexes are DIET's token features for time spans: a span none of them
+    # touches gets no help from them, which means a pattern is missing for that kind of expression.
+    import re
+
+    hints = [re.compile(p) for p in build_resources.TIME_HINTS]
+    spans = {
+        (m.get("text") or "")[e["start"]:e["end"]]
+        for m in train.training_examples
+        for e in m.get("entities") or []
+        if e["entity"] == "time"
+    }
+    assert len(spans) > 100
+    untouched = sorted(s for s in spans if not any(h.search(s) for h in hints))
+    assert untouched == []
+    assert not any(h.search(t) for h in hints for t in ("你好", "我想改简历", "周杰伦的歌", "转人工"))
