@@ -6,13 +6,12 @@ random_state, so every `rasa test nlu --cross-validation` run splits differently
 are never compared on the same folds. Seeding the global generators fixes the split; DIET's own
 `random_seed` in config.yml fixes its weights. Usage: `python scripts/seeded_rasa.py test nlu …`.
 """
-import os
 import random
 import sys
 
 import numpy as np
 
-SEED = int(os.environ.get("ZHINAN_CV_SEED", "0"))
+SEED = 0
 
 if __name__ == "__main__":
     random.seed(SEED)

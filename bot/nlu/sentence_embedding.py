@@ -36,8 +36,7 @@ def _get_model():
 
 
 def warm_up() -> None:
-    for prefix in PREFIXES:
-        embed_one("济南哪里可以改简历", prefix)
+    embed_one("济南哪里可以改简历")
 
 
 def _encoder(prefix: str):
