@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
+    CampCatalogue,
     Cohort,
     EnrollmentStore,
     last_pushed_cohort,
@@ -118,9 +119,14 @@ def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
     return {field: tracker.get_slot(slot) for slot, field in PROFILE_FIELDS.items()}
 
 
+def current_catalogue() -> CampCatalogue:
+    """The cohorts from CAMP_COHORTS_FILE (cached per path by load_catalogue)."""
+    return load_catalogue(runtime.settings().camp_cohorts_file)
+
+
 def fitting_cohorts(profile: Dict[str, Any], city: Optional[str], day: date) -> List[Cohort]:
     rules = load_rules()
-    catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
+    catalogue = current_catalogue()
     return [
         c
         for c in catalogue.open_cohorts(day, city)
@@ -137,7 +143,7 @@ class ActionCampInfo(Action):
         if not city:
             profile = await ProfileStore(runtime.redis(), runtime.settings()).get(tracker.sender_id)
             city = parse_city(profile.get("city", ""))
-        dispatcher.utter_message(text=camp_info_text(load_catalogue(runtime.settings().camp_cohorts_file), today(), city))
+        dispatcher.utter_message(text=camp_info_text(current_catalogue(), today(), city))
         return []
 
 
@@ -163,7 +169,7 @@ class ActionCampEnrollStart(Action):
         if city_entity:
             events.append(SlotSet("camp_city", city_entity))
         cohort_id = await last_pushed_cohort(redis, settings, openid)
-        cohort = load_catalogue(runtime.settings().camp_cohorts_file).get(cohort_id) if cohort_id else None
+        cohort = current_catalogue().get(cohort_id) if cohort_id else None
         if cohort is not None and cohort.is_open(today()):
             events.append(SlotSet("camp_cohort", cohort.id))
             dispatcher.utter_message(text=f"好的，为您报名{cohort.label}。")
@@ -264,7 +270,7 @@ class ValidateCampEnrollmentForm(FormValidationAction):
         profile = _profile_from_slots(tracker)
         profile["city"] = city
         if profile.get("identity") and not fitting_cohorts(profile, city, today()):
-            catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
+            catalogue = current_catalogue()
             candidates = catalogue.open_cohorts(today(), city)
             if candidates:
                 decision = check_eligibility(profile, candidates[0], today())
@@ -277,7 +283,7 @@ class ValidateCampEnrollmentForm(FormValidationAction):
         return {"camp_city": city}
 
     async def validate_camp_cohort(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
+        catalogue = current_catalogue()
         text = str(value or "").strip()
         profile = _profile_from_slots(tracker)
         complete = bool(profile.get("identity")) and bool(profile.get("city"))
@@ -343,7 +349,7 @@ class ActionCampEnrollSubmit(Action):
         if refusal:
             dispatcher.utter_message(text=refusal)
             return reset
-        catalogue = load_catalogue(runtime.settings().camp_cohorts_file)
+        catalogue = current_catalogue()
         cohort = catalogue.get(tracker.get_slot("camp_cohort") or "")
         if cohort is None:
             dispatcher.utter_message(text="报名未完成：没有选定期次。说“报名实训营”可重新开始。")

@@ -239,7 +239,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
-        self._prefix = self._config.get("prefix", "passage")
+        self._prefix = self._config["prefix"]
         sentence_embedding.warm_up()
 
     @classmethod
