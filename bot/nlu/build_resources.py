@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List
 
 from bot.nlu import places
+from bot.nlu.time_parser import TIME_HINTS
 
 ROOT = Path(__file__).resolve().parents[2]
 JIEBA_DIR = ROOT / "nlu_data" / "jieba"
@@ -59,17 +60,6 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
             "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 
 _DIGITS = "一二三四五六七八九"
-
-
-# Token features for DIET's time tagging (only 70-odd distinct time spans in the data): relative days
-# and parts of the day, weekdays, months and dates, clock times. Hints only; DIET decides the span.
-TIME_HINTS = [
-    r"(大?后|今|明|昨|前)(天|早|晚)|[上下中]午|早上|晚上|傍晚|凌晨|一早|周末|月底|月初",
-    r"(这|本|下下?|上)个?(周|星期|礼拜)[一二三四五六日天1-7]?|(周|星期|礼拜)[一二三四五六日天1-7]",
-    r"(这|本|下下?|上)个?月|\d{1,2}月(\d{1,2}[日号]?)?|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十\d]{0,3}[日号]?",
-    r"\d{1,2}[日号]|[一二三四五六七八九十]{1,3}[日号]|\d{4}年",
-    r"\d{1,2}(点|:)(半|钟|\d{1,2}分?)?|[一二两三四五六七八九十]{1,3}点(半|钟|[一二三四五六七八九十\d]{1,3}分?)?",
-]
 
 
 def _chinese_number(n: int) -> str:

@@ -42,7 +42,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import places, sentence_embedding
 from bot.nlu.text_normalize import normalize_text
-from bot.nlu.time_parser import SHANGHAI, parse_time_expression
+from bot.nlu.time_parser import SHANGHAI, looks_like_time, parse_time_expression
 from bot.nlu.time_parser import warm_up as warm_up_time_parser
 
 logger = logging.getLogger(__name__)
@@ -561,8 +561,9 @@ class TimeNormalizer(GraphComponent):
     """`time` entities -> ISO 8601 interval "start/end" (Asia/Shanghai) relative to the message time.
 
     The value becomes e.g. "2026-11-29T13:00:00+08:00/2026-11-29T17:59:59+08:00" and the entity
-    gains ``additional_info = {"raw": words typed, "start": iso, "end": iso}``. Unparseable or
-    impossible expressions (2月30号) keep their words as value, with start/end None.
+    gains ``additional_info = {"raw": words typed, "start": iso, "end": iso}``. Impossible dates
+    (2月30号) keep their words as value, with start/end None, so the bot can say so. A span that
+    neither parses nor looks like a time at all (a name DIET mistook: 我叫苏瑶) is dropped.
     """
 
     @staticmethod
@@ -596,19 +597,24 @@ class TimeNormalizer(GraphComponent):
         for message in messages:
             entities = message.get(ENTITIES) or []
             changed = False
+            kept = []
             for e in entities:
                 if e.get(ENTITY_ATTRIBUTE_TYPE) != self._entity or "additional_info" in e:
+                    kept.append(e)
                     continue
+                changed = True
                 text = message.get(TEXT) or ""
                 start, end = e.get(ENTITY_ATTRIBUTE_START), e.get(ENTITY_ATTRIBUTE_END)
                 raw = text[start:end] if start is not None and end is not None else str(e.get(ENTITY_ATTRIBUTE_VALUE) or "")
                 parsed = parse_time_expression(raw, self._message_time(message))
+                if parsed is None and not looks_like_time(raw):
+                    continue
                 info: Dict[str, Any] = {"raw": raw, "start": None, "end": None}
                 if parsed is not None:
                     info["start"], info["end"] = parsed
                     e[ENTITY_ATTRIBUTE_VALUE] = f"{parsed[0]}/{parsed[1]}"
                 e["additional_info"] = info
-                changed = True
+                kept.append(e)
             if changed:
-                message.set(ENTITIES, entities, add_to_output=True)
+                message.set(ENTITIES, kept, add_to_output=True)
         return messages

@@ -34,6 +34,18 @@ _REWRITES = [
     ("号号", "号"),
 ]
 
+# What a time expression looks like, without parsing it: relative days and parts of the day,
+# weekdays, months and dates, clock times. DIET gets these as token features (lookups.yml, generated
+# by build_resources), and TimeNormalizer uses them to tell an impossible date from a non-time.
+TIME_HINTS = [
+    r"(大?后|今|明|昨|前)(天|早|晚)|[上下中]午|早上|晚上|傍晚|凌晨|一早|周末|月底|月初",
+    r"(这|本|下下?|上)个?(周|星期|礼拜)[一二三四五六日天1-7]?|(周|星期|礼拜)[一二三四五六日天1-7]",
+    r"(这|本|下下?|上)个?月|\d{1,2}月(\d{1,2}[日号]?)?|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十\d]{0,3}[日号]?",
+    r"\d{1,2}[日号]|[一二三四五六七八九十]{1,3}[日号]|\d{4}年",
+    r"\d{1,2}(点|:)(半|钟|\d{1,2}分?)?|[一二两三四五六七八九十]{1,3}点(半|钟|[一二三四五六七八九十\d]{1,3}分?)?",
+]
+_TIME_HINT = re.compile("|".join(f"(?:{pattern})" for pattern in TIME_HINTS))
+
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUM = r"(\d{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _YEAR = re.compile(r"(\d{2,4}|[零〇一二三四五六七八九]{2,4})年|今年|明年|去年|前年|后年")
@@ -130,6 +142,11 @@ def _jionlp_parse(text: str, base: datetime) -> Optional[dict]:
 def warm_up() -> None:
     """Build jionlp's parser now (about 0.5 s) instead of on the first user message."""
     _jionlp_parse("明天下午", datetime(2026, 1, 1, 9, 0, tzinfo=SHANGHAI))
+
+
+def looks_like_time(text: str) -> bool:
+    """True if some part of ``text`` reads as a date or time (明天, 周三, 2月30号, 9点半)."""
+    return bool(text) and _TIME_HINT.search(text) is not None
 
 
 def parse_time_expression(text: str, now: Optional[datetime] = None) -> Optional[Tuple[str, str]]:

@@ -127,6 +127,15 @@ def test_time_normalizer_uses_message_time(storage, ctx):
     assert b["value"] == "2月30号" and b["additional_info"]["start"] is None
 
 
+def test_time_normalizer_drops_a_name_mistaken_for_a_time(storage, ctx):
+    comp = TimeNormalizer.create(TimeNormalizer.get_default_config(), storage, Resource("t"), ctx)
+    name = {"entity": "person_name", "start": 5, "end": 7, "value": "苏瑶"}
+    msg = Message(data={"text": "我的名字叫苏瑶", "entities": [
+        {"entity": "time", "start": 5, "end": 7, "value": "苏瑶"}, dict(name)]})
+    comp.process([msg])
+    assert msg.get("entities") == [name]
+
+
 def _examples():
     data = {
         "request_human": ["转人工", "人工客服", "我要找真人", "帮我转人工服务", "找个活人聊"],

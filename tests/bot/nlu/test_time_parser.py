@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.nlu.time_parser import SHANGHAI, parse_time_expression
+from bot.nlu.time_parser import SHANGHAI, looks_like_time, parse_time_expression
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)  # a Saturday
 
@@ -55,3 +55,13 @@ def test_now_in_other_timezone_is_converted():
 
 def test_naive_now_is_taken_as_shanghai():
     assert parse_time_expression("明天", datetime(2026, 11, 28, 23, 0))[0] == "2026-11-29T00:00:00+08:00"
+
+
+@pytest.mark.parametrize("text", ["明天下午", "周三", "2月30号", "9点半", "下个月", "今晚", "十二月二十二号"])
+def test_time_like_text_is_recognised_even_when_impossible(text):
+    assert looks_like_time(text)
+
+
+@pytest.mark.parametrize("text", ["苏瑶", "你好", "周杰伦的歌", "改简历", ""])
+def test_names_and_plain_words_do_not_look_like_time(text):
+    assert not looks_like_time(text)

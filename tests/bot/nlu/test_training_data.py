@@ -13,6 +13,7 @@ from bot.nlu import build_resources
 from bot.nlu.components import PreloadedJiebaTokenizer
 from bot.nlu.places import divisions
 from bot.nlu.text_normalize import normalize_text
+from bot.nlu.time_parser import TIME_HINTS
 
 ROOT = Path(__file__).resolve().parents[3]
 INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope", "inform",
@@ -81,7 +82,7 @@ def test_every_annotated_time_span_is_touched_by_a_time_hint(train):
     # touches gets no help from them, which means a pattern is missing for that kind of expression.
     import re
 
-    hints = [re.compile(p) for p in build_resources.TIME_HINTS]
+    hints = [re.compile(p) for p in TIME_HINTS]
     spans = {
         (m.get("text") or "")[e["start"]:e["end"]]
         for m in train.training_examples
