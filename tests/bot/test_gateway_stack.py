@@ -5,10 +5,12 @@ the gateway's replies, so the protocol is checked by an implementation that is n
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 
+import aiohttp
 import pytest
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -145,3 +147,33 @@ async def test_rasa_keeps_conversations_in_the_append_only_store(aiohttp_client,
         assert int(await redis.hget(stack_settings.key("trackermeta", openid), "length")) == len(events)
     finally:
         await redis.close()
+
+
+async def test_concurrent_turns_of_one_user_run_one_after_another(stack_settings):
+    """Rasa runs RASA_WORKERS processes; the Redis lock store must still keep each turn whole."""
+    from bot.redis_client import create_redis
+
+    assert stack_settings.rasa_workers > 1
+    sender = "o" + uuid.uuid4().hex[:20]
+    texts = ["你好", "谢谢", "实训营是什么", "失业登记怎么办", "你是机器人吗", "再见"]
+    url = f"{stack_settings.rasa_url}/webhooks/rest/webhook"
+    async with aiohttp.ClientSession() as session:
+
+        async def send(text: str) -> int:
+            async with session.post(url, json={"sender": sender, "message": text}) as resp:
+                await resp.read()
+                return resp.status
+
+        assert await asyncio.gather(*(send(t) for t in texts)) == [200] * len(texts)
+    redis = create_redis(stack_settings)
+    try:
+        events = [json.loads(item) for item in await redis.lrange(stack_settings.key("tracker", sender), 0, -1)]
+    finally:
+        await redis.close()
+    users = [i for i, e in enumerate(events) if e["event"] == "user"]
+    assert sorted(events[i]["text"] for i in users) == sorted(texts)
+    # every turn ends (action_listen after the bot's answer) before the next user message starts
+    for start, end in zip(users, users[1:] + [len(events)]):
+        turn = events[start + 1:end]
+        assert any(e["event"] == "bot" for e in turn)
+        assert turn[-1]["event"] == "action" and turn[-1]["name"] == "action_listen"

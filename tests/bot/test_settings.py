@@ -5,7 +5,7 @@ import pytest
 
 from bot.settings import effective_redis_url, load_settings
 
-_NAMES = ("WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT")
+_NAMES = ("WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT", "RASA_WORKERS")
 
 
 @pytest.fixture
@@ -50,3 +50,14 @@ def test_every_variable_the_settings_read_is_documented_in_env_example():
     documented = set(re.findall(r"^([A-Z0-9_]+)=", example, flags=re.M))
     assert "CAMP_COHORTS_FILE" in read and len(read) > 30
     assert read - documented == set()
+
+
+def test_rasa_workers_reach_rasa_and_zero_is_refused(tmp_path, clean_env):
+    from bot.stack import rasa_environment
+
+    assert load_settings(tmp_path / "missing.env").rasa_workers == 2
+    clean_env.setenv("RASA_WORKERS", "3")
+    assert rasa_environment(load_settings(tmp_path / "missing.env"))["SANIC_WORKERS"] == "3"
+    clean_env.setenv("RASA_WORKERS", "0")
+    with pytest.raises(ValueError, match="RASA_WORKERS"):
+        load_settings(tmp_path / "missing.env")
