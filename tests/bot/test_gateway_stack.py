@@ -167,7 +167,8 @@ async def test_concurrent_turns_of_one_user_run_one_after_another(stack_settings
         assert await asyncio.gather(*(send(t) for t in texts)) == [200] * len(texts)
     redis = create_redis(stack_settings)
     try:
-        events = [json.loads(item) for item in await redis.lrange(stack_settings.key("tracker", sender), 0, -1)]
+        stored = await redis.lrange(stack_settings.key("tracker", sender), 0, -1)
+        events = [json.loads(item) for item in stored]
     finally:
         await redis.close()
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
