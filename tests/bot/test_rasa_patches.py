@@ -1,4 +1,4 @@
-"""bot.rasa_patches: the action-response check is cached, and still accepts and refuses as Rasa does."""
+"""bot.rasa_patches: one cached action-response check that accepts and refuses as Rasa does."""
 from __future__ import annotations
 
 import jsonschema
@@ -29,9 +29,13 @@ def test_valid_responses_pass_without_rebuilding_the_validator(action, monkeypat
     assert action._validate_action_result({"events": [], "responses": []}) is True
 
 
-@pytest.mark.parametrize("bad", [{"events": "not a list"}, {"responses": ["好的"]}, {"events": [{"event": "no_such_event"}]}])
+BAD = [{"events": "not a list"}, {"responses": ["好的"]}, {"events": [{"event": "no_such_event"}]}]
+
+
+@pytest.mark.parametrize("bad", BAD)
 def test_invalid_responses_get_rasas_own_error(action, bad):
-    with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+    expected = "Failed to validate Action server response"
+    with pytest.raises(jsonschema.ValidationError, match=expected):
         action._validate_action_result(bad)
 
 

@@ -6,7 +6,8 @@ import pytest
 from bot.settings import effective_redis_url, load_settings
 
 _NAMES = (
-    "WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT", "RASA_WORKERS",
+    "WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT",
+    "RASA_WORKERS",
 )
 
 
