@@ -21,7 +21,8 @@ _response_validator = None
 
 
 def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
-    if _response_validator is not None and _response_validator.is_valid(result):
+    # Only installed once the validator exists (install below).
+    if _response_validator.is_valid(result):
         return True
     return _rasa_validate_action_result(self, result)
 

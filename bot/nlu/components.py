@@ -232,10 +232,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        prefix = config.get("prefix", "passage")
-        if prefix not in sentence_embedding.PREFIXES:
-            raise ValueError(f"SentenceEmbeddingFeaturizer: prefix must be one of "
-                             f"{sentence_embedding.PREFIXES}, not {prefix!r}")
+        sentence_embedding.check_prefix(config.get("prefix", "passage"))
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)

@@ -39,9 +39,13 @@ def warm_up() -> None:
     embed_one("济南哪里可以改简历")
 
 
-def _encoder(prefix: str):
+def check_prefix(prefix: str) -> None:
     if prefix not in PREFIXES:
         raise ValueError(f"unknown e5 prefix {prefix!r}; use one of {PREFIXES}")
+
+
+def _encoder(prefix: str):
+    check_prefix(prefix)
     model = _get_model()
     return model.passage if prefix == "passage" else model.query
 
