@@ -1,0 +1,1 @@
+"""Rasa dialogue-policy components of Zhinan (they run inside Rasa's processes)."""
