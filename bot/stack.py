@@ -66,8 +66,8 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
         "REDIS_PASSWORD": url.password or "",
         "REDIS_KEY_PREFIX": settings.redis_key_prefix,
         "ACTION_SERVER_URL": settings.action_server_url,
-        # Rasa reads its worker count here; with more than one, its Redis lock store keeps a
-        # conversation's turns in order across the processes.
+        # Rasa reads its worker count here; with more than one, the lock store in endpoints.yml
+        # (bot/rasa_lock_store.py) keeps a conversation's turns in order across the processes.
         "SANIC_WORKERS": str(settings.rasa_workers),
         # TensorFlow and BLAS: one thread each. Rasa serves many small requests; TF's default
         # thread pools spin on every core and, measured under 32 concurrent users on 2 cores,

@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import threading
 from typing import Callable, List
-from urllib.parse import urlparse
 
+import pytest
 from rasa.core.lock_store import RedisLockStore
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from bot.rasa_lock_store import AtomicRedisLockStore
-from tests.conftest import TEST_REDIS_URL
+from bot.settings import PROJECT_ROOT
+from bot.stack import rasa_environment
 
 WORKERS, TICKETS_EACH = 8, 25
 
 
-def _endpoint(settings) -> EndpointConfig:
-    url = urlparse(TEST_REDIS_URL)
-    return EndpointConfig(
-        url=url.hostname, type="bot.rasa_lock_store.AtomicRedisLockStore", port=url.port or 6379,
-        db=(url.path or "/0").lstrip("/") or "0", key_prefix=f"{settings.redis_key_prefix}lock",
-    )
+@pytest.fixture
+def endpoint(settings, monkeypatch) -> EndpointConfig:
+    """endpoints.yml's lock_store, with the variables the stack gives Rasa for these settings."""
+    for name, value in rasa_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    return read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "lock_store")
 
 
 def _issue_from_threads(make_store: Callable[[], RedisLockStore], conversation: str) -> List[int]:
@@ -41,22 +42,22 @@ def _issue_from_threads(make_store: Callable[[], RedisLockStore], conversation: 
     return issued
 
 
-def test_the_store_is_built_from_endpoints_yml_settings(settings):
-    store = RedisLockStore.create(_endpoint(settings))
+def test_the_store_is_built_from_endpoints_yml(settings, endpoint):
+    store = RedisLockStore.create(endpoint)
     assert isinstance(store, AtomicRedisLockStore)
     assert store.key_prefix.startswith(settings.redis_key_prefix)
 
 
-def test_concurrent_tickets_are_all_kept_and_distinct(settings):
-    store = AtomicRedisLockStore(_endpoint(settings))
-    issued = _issue_from_threads(lambda: AtomicRedisLockStore(_endpoint(settings)), "c1")
+def test_concurrent_tickets_are_all_kept_and_distinct(endpoint):
+    store = AtomicRedisLockStore(endpoint)
+    issued = _issue_from_threads(lambda: AtomicRedisLockStore(endpoint), "c1")
     lock = store.get_lock("c1")
     assert len(issued) == len(set(issued)) == WORKERS * TICKETS_EACH
     assert sorted(ticket.number for ticket in lock.tickets) == sorted(issued)
 
 
-def test_cleanup_deletes_the_lock_only_when_nobody_waits(settings):
-    store = AtomicRedisLockStore(_endpoint(settings))
+def test_cleanup_deletes_the_lock_only_when_nobody_waits(endpoint):
+    store = AtomicRedisLockStore(endpoint)
     first, second = store.issue_ticket("c2", 60), store.issue_ticket("c2", 60)
     store.cleanup("c2", first)
     assert [t.number for t in store.get_lock("c2").tickets] == [second]
@@ -66,8 +67,8 @@ def test_cleanup_deletes_the_lock_only_when_nobody_waits(settings):
     assert store.get_lock("c2") is None
 
 
-def test_finish_serving_keeps_an_empty_lock_and_update_drops_expired_tickets(settings):
-    store = AtomicRedisLockStore(_endpoint(settings))
+def test_finish_serving_keeps_an_empty_lock_and_update_drops_expired_tickets(endpoint):
+    store = AtomicRedisLockStore(endpoint)
     alive = store.issue_ticket("c3", 60)
     expired = store.issue_ticket("c3", -1)  # issued already past its lifetime
     assert [t.number for t in store.get_lock("c3").tickets] == [alive, expired]
