@@ -7,6 +7,7 @@ the conversation); then Rasa answers; observers see every finished turn (metrics
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Protocol
 
@@ -16,13 +17,27 @@ logger = logging.getLogger(__name__)
 
 BOT_UNAVAILABLE_TEXT = "系统有点忙，请稍后再发一次消息；着急的话可以说“转人工”。"
 
+# Rasa reads a message that starts with "/" as an intent trigger ('/cancel_booking{"id": 1}'),
+# skipping NLU. The gateway builds triggers itself (menu clicks, locations); ChineseNormalizer
+# would turn a full-width "／" into "/" before Rasa's trigger handler runs.
+_TRIGGER_PREFIX = re.compile(r"^[\s/／]+")
+
+
+def typed_text(raw: str) -> str:
+    """What a user typed, made safe to send to Rasa: never an intent trigger.
+
+    A leading slash means nothing in a chat message, so it is dropped rather than refused:
+    "/转人工" is read as "转人工", and "/restart" cannot reset someone's conversation.
+    """
+    return _TRIGGER_PREFIX.sub("", raw).strip()
+
 
 @dataclass(frozen=True)
 class UserTurn:
     """One message from a user, already reduced to what Rasa reads."""
 
     openid: str
-    text: str  # plain text, or an intent trigger such as '/find_service_point{"latitude": 36.6}'
+    text: str  # typed_text(...), or a trigger the gateway built, such as '/find_service_point{"latitude": 36.6}'
     channel: str = "wechat"
     metadata: Dict[str, Any] = field(default_factory=dict)
 

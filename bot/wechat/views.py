@@ -40,7 +40,7 @@ from aiohttp import web
 
 from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
-from bot.conversation import UserTurn
+from bot.conversation import UserTurn, typed_text
 from bot.services.profiles import ProfileStore, register_personal_key
 from bot.settings import Settings
 from bot.wechat import messages as m
@@ -171,10 +171,10 @@ class WeChatChannel:
             return [TEXT_RATE_LIMITED]
 
         if isinstance(msg, m.TextMessage):
-            text = msg.content.strip()
+            text = typed_text(msg.content)
             return await self._converse(openid, text, meta) if text else [TEXT_EMPTY]
         if isinstance(msg, m.VoiceMessage):
-            text = msg.recognition.strip().rstrip("。")
+            text = typed_text(msg.recognition).rstrip("。")
             if not text:
                 return [TEXT_VOICE_UNRECOGNISED]
             return await self._converse(openid, text, dict(meta, voice=True))

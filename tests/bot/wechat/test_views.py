@@ -12,7 +12,12 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from bot.services.profiles import ProfileStore
 from bot.wechat.crypto import msg_signature, pkcs7_pad
-from bot.wechat.views import TEXT_MEDIA_UNSUPPORTED, TEXT_RATE_LIMITED, TEXT_VOICE_UNRECOGNISED
+from bot.wechat.views import (
+    TEXT_EMPTY,
+    TEXT_MEDIA_UNSUPPORTED,
+    TEXT_RATE_LIMITED,
+    TEXT_VOICE_UNRECOGNISED,
+)
 
 from .conftest import GH_ID, event_xml, text_xml, unique_openid
 
@@ -253,6 +258,34 @@ async def test_push_respects_window_refusal(make_gateway, rasa) -> None:
     assert (allowed, reason) == (False, "window_closed")
     stats = await (await side.client.get("/fake-wechat/_stats")).json()
     assert stats["custom"] == 1  # one attempt, no retry storm
+
+
+@pytest.mark.parametrize(
+    "typed, forwarded",
+    [
+        ("/restart", "restart"),
+        ('／cancel_booking{"booking_id": "b1"}', 'cancel_booking{"booking_id": "b1"}'),
+        (" / ／我想改简历", "我想改简历"),
+        ("改简历/面试辅导", "改简历/面试辅导"),
+    ],
+)
+async def test_typed_slash_never_reaches_rasa_as_an_intent_trigger(
+    make_gateway, rasa, typed: str, forwarded: str
+) -> None:
+    # Rasa reads "/intent{entities}" (and, after normalisation, "／intent") as an intent with
+    # confidence 1.0, so a user could reset a conversation or set entities past NLU.
+    side = await make_gateway()
+    openid = unique_openid()
+    _, body = await side.post(text_xml(openid, typed, side.next_msgid()))
+    assert side.open_reply(body, False).content == f"收到：{forwarded}"
+    assert rasa.texts() == [forwarded]
+
+
+async def test_slashes_alone_are_an_empty_message(make_gateway, rasa) -> None:
+    side = await make_gateway()
+    _, body = await side.post(text_xml(unique_openid(), " //／ ", side.next_msgid()))
+    assert side.open_reply(body, False).content == TEXT_EMPTY
+    assert rasa.calls == []
 
 
 # -- voice, location, media, unknown -------------------------------------------------------------------
