@@ -8,7 +8,7 @@ from typing import AsyncIterator, Optional
 import aiohttp
 from aiohttp import web
 
-from bot.appkeys import CONVERSATION, HTTP_SESSION, RASA, REDIS, SERVICES, SETTINGS
+from bot.appkeys import CLOCK, CONVERSATION, HTTP_SESSION, RASA, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.conversation import ConversationService
 from bot.console import setup_console
@@ -39,7 +39,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[HTTP_SESSION] = session
     app[RASA] = rasa
     app[CONVERSATION] = ConversationService(rasa)
-    app[SERVICES] = build_services(settings, redis, session)
+    app[SERVICES] = build_services(settings, redis, session, app[CLOCK])
     yield
     await rasa_session.close()
     await session.close()
@@ -71,11 +71,13 @@ def create_app(
 ) -> web.Application:
     """Build the gateway: WeChat channel, simulator, console, fake WeChat API, health.
 
-    `clock` and `handoff_config` let tests control office hours and waiting times.
+    `clock` (every service's time: office hours, quiet hours, reminders) and `handoff_config`
+    let tests control time and waiting.
     """
     settings = settings or load_settings()
     app = web.Application(client_max_size=settings.wechat_max_body_bytes * 4)
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_background)
     app.router.add_get("/healthz", healthz)

@@ -11,6 +11,7 @@ from bot.runtime import Services
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", object)  # bot.clock.Clock: one clock for every service of the app
 REDIS = web.AppKey("redis", aioredis.Redis)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)

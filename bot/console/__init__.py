@@ -1,4 +1,4 @@
-"""The staff console (handoff queue, conversations, dashboards) under /console.
+"""The staff console (handoff queue, conversations, dashboards, push campaigns) under /console.
 
     from bot.console import setup_console
     setup_console(app)          # in create_app, after the app's resources are registered
@@ -21,6 +21,7 @@ from bot.clock import Clock, system_clock
 from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
 from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, WECHAT_CLIENT
+from bot.console.campaigns import add_campaign_routes
 from bot.console.views import JINJA, TEMPLATES_DIR, add_routes, console_guard
 from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
 
@@ -76,5 +77,6 @@ def setup_console(
         app_key=JINJA,
     )
     add_routes(console)
+    add_campaign_routes(console)
     app.add_subapp("/console", console)
     return console

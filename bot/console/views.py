@@ -14,7 +14,7 @@ import secrets
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -55,11 +55,11 @@ def _is_api(request: web.Request) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def _staff(request: web.Request) -> StaffSession:
+def staff_of(request: web.Request) -> StaffSession:
     return request["staff"]
 
 
-def _client_ip(request: web.Request) -> str:
+def client_ip(request: web.Request) -> str:
     return request.remote or ""
 
 
@@ -67,7 +67,9 @@ def _client_ip(request: web.Request) -> str:
 # Guard: authentication, roles, CSRF, security headers
 
 _PUBLIC = ("/console/login", "/console/static/")
-_SUPERVISOR_ONLY = ("/console/dashboard", "/console/audit", "/console/api/dashboard", "/console/users")
+_SUPERVISOR_ONLY = (
+    "/console/dashboard", "/console/audit", "/console/api/dashboard", "/console/users", "/console/campaigns",
+)
 
 
 @web.middleware
@@ -98,7 +100,7 @@ async def _guarded(request: web.Request, handler: Any) -> web.StreamResponse:
         raise web.HTTPFound("/console/login?next=" + request.path)
     request["staff"] = staff
     if request.path.startswith(_SUPERVISOR_ONLY) and not staff.is_supervisor:
-        await request.config_dict[AUDIT].record(staff.username, "forbidden", request.path, ip=_client_ip(request))
+        await request.config_dict[AUDIT].record(staff.username, "forbidden", request.path, ip=client_ip(request))
         if _is_api(request):
             return web.json_response({"error": "需要主管权限"}, status=403)
         return web.Response(text="需要主管权限", status=403, content_type="text/plain")
@@ -109,7 +111,7 @@ async def _guarded(request: web.Request, handler: Any) -> web.StreamResponse:
         if supplied is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             supplied = (await request.post()).get("_csrf")
         if not csrf_matches(staff.csrf, supplied if isinstance(supplied, str) else None):
-            await request.config_dict[AUDIT].record(staff.username, "csrf_rejected", request.path, ip=_client_ip(request))
+            await request.config_dict[AUDIT].record(staff.username, "csrf_rejected", request.path, ip=client_ip(request))
             return web.json_response({"error": "页面已过期，请刷新后重试（CSRF 校验失败）"}, status=403)
     return await handler(request)
 
@@ -156,7 +158,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     user = None if failures >= 10 else await auth.authenticate(username, password)
     if user is None:
         await redis.set(fail_key, failures + 1, ex=900)
-        await audit.record(username[:40], "login_failed", ip=_client_ip(request))
+        await audit.record(username[:40], "login_failed", ip=client_ip(request))
         token = secrets.token_urlsafe(24)
         msg = "尝试次数过多，请 15 分钟后再试" if failures >= 10 else "用户名或密码错误"
         resp = aiohttp_jinja2.render_template("login.html", request, {"csrf": token, "error": msg, "next": ""}, app_key=JINJA, status=401)
@@ -164,7 +166,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return resp
     await redis.delete(fail_key)
     session_token = await auth.create_session(username, user["role"], user.get("display_name", ""))
-    await audit.record(username, "login", ip=_client_ip(request))
+    await audit.record(username, "login", ip=client_ip(request))
     nxt = str(form.get("next", ""))
     target = nxt if nxt.startswith("/console/") and not nxt.startswith("//") else "/console/"
     resp = web.HTTPFound(target)
@@ -176,7 +178,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     auth = request.config_dict[CONSOLE_AUTH]
     await auth.destroy_session(request.cookies.get(COOKIE_NAME))
-    await request.config_dict[AUDIT].record(_staff(request).username, "logout", ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff_of(request).username, "logout", ip=client_ip(request))
     resp = web.HTTPFound("/console/login")
     resp.del_cookie(COOKIE_NAME, path="/console")
     raise resp
@@ -186,8 +188,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 # Pages
 
 
-def _base_context(request: web.Request, **extra: Any) -> Dict[str, Any]:
-    staff = _staff(request)
+def base_context(request: web.Request, **extra: Any) -> Dict[str, Any]:
+    staff = staff_of(request)
     return {
         "staff": staff,
         "role_label": ROLE_LABELS.get(staff.role, staff.role),
@@ -198,8 +200,8 @@ def _base_context(request: web.Request, **extra: Any) -> Dict[str, Any]:
 
 
 async def queue_page(request: web.Request) -> web.Response:
-    await request.config_dict[HANDOFF].heartbeat(_staff(request).username)
-    return aiohttp_jinja2.render_template("queue.html", request, _base_context(request, page="queue"), app_key=JINJA)
+    await request.config_dict[HANDOFF].heartbeat(staff_of(request).username)
+    return aiohttp_jinja2.render_template("queue.html", request, base_context(request, page="queue"), app_key=JINJA)
 
 
 def _fmt_ts(ts: Any) -> str:
@@ -277,7 +279,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     if summary is None:
         raise web.HTTPNotFound(text="会话不存在")
     openid = summary["openid"]
-    await request.config_dict[AUDIT].record(_staff(request).username, "view", item_id, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff_of(request).username, "view", item_id, ip=client_ip(request))
     profile = await ProfileStore(request.config_dict[REDIS], request.config_dict[SETTINGS]).get(openid)
     staff_names = sorted((await request.config_dict[CONSOLE_AUTH].list_users()).keys())
     transcript = await handoff.transcript(item_id)
@@ -286,7 +288,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template(
         "conversation.html",
         request,
-        _base_context(
+        base_context(
             request,
             page="conversation",
             item=summary,
@@ -297,7 +299,7 @@ async def conversation_page(request: web.Request) -> web.Response:
             window=await _window_state(request, openid),
             canned=CANNED_REPLIES,
             outcomes=OUTCOMES,
-            colleagues=[n for n in staff_names if n != _staff(request).username],
+            colleagues=[n for n in staff_names if n != staff_of(request).username],
             past=[i for i in await handoff.items_for_openid(openid) if i != item_id],
         ),
         app_key=JINJA,
@@ -305,7 +307,7 @@ async def conversation_page(request: web.Request) -> web.Response:
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
-    return aiohttp_jinja2.render_template("dashboard.html", request, _base_context(request, page="dashboard"), app_key=JINJA)
+    return aiohttp_jinja2.render_template("dashboard.html", request, base_context(request, page="dashboard"), app_key=JINJA)
 
 
 async def audit_page(request: web.Request) -> web.Response:
@@ -315,7 +317,7 @@ async def audit_page(request: web.Request) -> web.Response:
     users = await request.config_dict[CONSOLE_AUTH].list_users()
     online = set(await request.config_dict[HANDOFF].online_staff())
     return aiohttp_jinja2.render_template(
-        "audit.html", request, _base_context(request, page="audit", rows=rows, users=users, online=online), app_key=JINJA
+        "audit.html", request, base_context(request, page="audit", rows=rows, users=users, online=online), app_key=JINJA
     )
 
 
@@ -354,14 +356,14 @@ async def _json_body(request: web.Request) -> Dict[str, Any]:
 
 
 async def api_claim(request: web.Request) -> web.Response:
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     handoff = request.config_dict[HANDOFF]
     try:
         item = await handoff.claim(item_id, staff.username)
     except HandoffError as exc:
-        await request.config_dict[AUDIT].record(staff.username, "claim_refused", item_id, {"code": exc.code, "holder": exc.holder}, ip=_client_ip(request))
+        await request.config_dict[AUDIT].record(staff.username, "claim_refused", item_id, {"code": exc.code, "holder": exc.holder}, ip=client_ip(request))
         return _error(exc)
-    await request.config_dict[AUDIT].record(staff.username, "claim", item_id, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "claim", item_id, ip=client_ip(request))
     metrics = request.config_dict.get(_metrics_key())
     if metrics is not None and item.get("wait_s"):
         metrics.observe_wait(float(item["wait_s"]))
@@ -375,17 +377,17 @@ def _metrics_key() -> Any:
 
 
 async def api_release(request: web.Request) -> web.Response:
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     try:
         await request.config_dict[HANDOFF].release(item_id, staff.username, supervisor=staff.is_supervisor)
     except HandoffError as exc:
         return _error(exc)
-    await request.config_dict[AUDIT].record(staff.username, "release", item_id, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "release", item_id, ip=client_ip(request))
     return web.json_response({"ok": True})
 
 
 async def api_transfer(request: web.Request) -> web.Response:
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     body = await _json_body(request)
     to_user = str(body.get("to", "")).strip()
     users = await request.config_dict[CONSOLE_AUTH].list_users()
@@ -399,24 +401,24 @@ async def api_transfer(request: web.Request) -> web.Response:
         await handoff.transfer(item_id, from_user, to_user, supervisor=staff.is_supervisor, note=note)
     except HandoffError as exc:
         return _error(exc)
-    await request.config_dict[AUDIT].record(staff.username, "transfer", item_id, {"to": to_user, "note": note}, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "transfer", item_id, {"to": to_user, "note": note}, ip=client_ip(request))
     return web.json_response({"ok": True, "holder": to_user})
 
 
 async def api_close(request: web.Request) -> web.Response:
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     body = await _json_body(request)
     outcome = str(body.get("outcome", ""))
     try:
         await request.config_dict[HANDOFF].close(item_id, staff.username, outcome, supervisor=staff.is_supervisor)
     except HandoffError as exc:
         return _error(exc)
-    await request.config_dict[AUDIT].record(staff.username, "close", item_id, {"outcome": outcome}, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "close", item_id, {"outcome": outcome}, ip=client_ip(request))
     return web.json_response({"ok": True})
 
 
 async def _require_holder(request: web.Request, item_id: str) -> Dict[str, str]:
-    staff = _staff(request)
+    staff = staff_of(request)
     item = await request.config_dict[HANDOFF].get(item_id)
     if not item:
         raise HandoffError("missing", "该会话不存在")
@@ -445,7 +447,7 @@ async def _send_to_user(request: web.Request, openid: str, text: str) -> Dict[st
 
 
 async def api_reply(request: web.Request) -> web.Response:
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     body = await _json_body(request)
     text = str(body.get("text", "")).strip()
     if not text or len(text) > 600:
@@ -455,7 +457,7 @@ async def api_reply(request: web.Request) -> web.Response:
     except HandoffError as exc:
         return _error(exc)
     result = await _send_to_user(request, item["openid"], text)
-    await request.config_dict[AUDIT].record(staff.username, "reply" if result["ok"] else "reply_failed", item_id, {"chars": len(text), "reason": result.get("reason", "")}, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "reply" if result["ok"] else "reply_failed", item_id, {"chars": len(text), "reason": result.get("reason", "")}, ip=client_ip(request))
     if not result["ok"]:
         return web.json_response({"error": result["error"], "reason": result["reason"], "window": await _window_state(request, item["openid"])}, status=409)
     handoff = request.config_dict[HANDOFF]
@@ -469,9 +471,8 @@ async def api_reply(request: web.Request) -> web.Response:
 async def api_template(request: web.Request) -> web.Response:
     """When the window is closed: a template (service notice) asking the user to reply."""
     from bot.wechat.api_client import WeChatAPIError
-    import os
 
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     try:
         item = await _require_holder(request, item_id)
     except HandoffError as exc:
@@ -488,12 +489,12 @@ async def api_template(request: web.Request) -> web.Response:
     except WeChatAPIError as exc:
         return web.json_response({"error": f"服务通知发送失败（{exc.errcode}）：{exc.errmsg}"}, status=502)
     await request.config_dict[HANDOFF].add_transcript(item_id, "system", "已发送服务通知，请用户回复", author=staff.username)
-    await request.config_dict[AUDIT].record(staff.username, "template", item_id, {"template_id": template_id}, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "template", item_id, {"template_id": template_id}, ip=client_ip(request))
     return web.json_response({"ok": True})
 
 
 async def api_note(request: web.Request) -> web.Response:
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     body = await _json_body(request)
     text = str(body.get("text", "")).strip()
     if not text or len(text) > 1000:
@@ -502,13 +503,13 @@ async def api_note(request: web.Request) -> web.Response:
     if not await handoff.get(item_id):
         return web.json_response({"error": "该会话不存在"}, status=404)
     await handoff.add_transcript(item_id, "note", text, author=staff.username)
-    await request.config_dict[AUDIT].record(staff.username, "note", item_id, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "note", item_id, ip=client_ip(request))
     return web.json_response({"ok": True})
 
 
 async def api_handback(request: web.Request) -> web.Response:
     """Close as "handed back", then let Rasa greet the user again (delivered via WeChat)."""
-    staff, item_id = _staff(request), request.match_info["item_id"]
+    staff, item_id = staff_of(request), request.match_info["item_id"]
     handoff = request.config_dict[HANDOFF]
     try:
         item = await _require_holder(request, item_id) if not staff.is_supervisor else (await handoff.get(item_id) or {})
@@ -517,7 +518,7 @@ async def api_handback(request: web.Request) -> web.Response:
         await handoff.close(item_id, staff.username, "handed_back", supervisor=staff.is_supervisor)
     except HandoffError as exc:
         return _error(exc)
-    await request.config_dict[AUDIT].record(staff.username, "handback", item_id, ip=_client_ip(request))
+    await request.config_dict[AUDIT].record(staff.username, "handback", item_id, ip=client_ip(request))
     openid = item["openid"]
     delivered, problems = 0, []
     try:
@@ -563,7 +564,7 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
     handoff = request.config_dict[HANDOFF]
     redis = request.config_dict[REDIS]
     state = request.config_dict[CONSOLE_STATE]
-    staff = _staff(request)
+    staff = staff_of(request)
     resp = web.StreamResponse(headers={
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-store",
@@ -602,7 +603,7 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
 
 
 async def api_heartbeat(request: web.Request) -> web.Response:
-    await request.config_dict[HANDOFF].heartbeat(_staff(request).username)
+    await request.config_dict[HANDOFF].heartbeat(staff_of(request).username)
     return web.json_response({"ok": True})
 
 

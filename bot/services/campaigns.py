@@ -23,7 +23,7 @@ import json
 import secrets
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -137,6 +137,37 @@ class RunOutcome:
     seconds: float = 0.0
 
 
+# Report keys as staff read them (CLI and console), Chinese first.
+REPORT_LABELS = {
+    "customer_service": "客服消息 customer service",
+    "template": "模板消息 template",
+    "interrupted": "发送中断 interrupted",
+    "opted_out": "已退订 opted out",
+    "selection:opted_out": "已退订（选人时）opted out at selection",
+    "selection:already_enrolled": "已报名 already enrolled",
+    "selection:not_eligible": "不符合条件 not eligible",
+    "window_closed": "48小时窗口已关，活动未设模板消息 window closed, no template",
+    "window_closed_template_not_allowed": "48小时窗口已关且未授权模板 window closed, no template consent",
+    "quota_exhausted": "客服消息额度已用完 customer-service quota used up",
+    "quota_exhausted_template_not_allowed": "客服消息额度已用完且未授权模板 quota used up, no template consent",
+    "api_daily_limit": "接口当日调用量已达上限 API daily limit",
+}
+START_TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")  # typed, and HTML datetime-local
+
+
+def parse_start_time(text: Optional[str]) -> Optional[datetime]:
+    """A campaign start typed by staff, in Asia/Shanghai; None (blank) means now."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    for fmt in START_TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=SHANGHAI)
+        except ValueError:
+            continue
+    raise ValueError(f"时间格式应为 YYYY-MM-DD HH:MM (bad date/time): {text!r}")
+
+
 class CampaignStore:
     def __init__(self, redis: aioredis.Redis, settings: Settings, clock: Clock = system_clock) -> None:
         self._redis = redis
@@ -145,6 +176,9 @@ class CampaignStore:
 
     def key(self, campaign_id: str, *parts: str) -> str:
         return self._settings.key("campaign", campaign_id, *parts)
+
+    def now(self) -> datetime:
+        return self._clock()
 
     async def create(
         self,
@@ -240,6 +274,10 @@ class CampaignWorker:
         self.store = CampaignStore(redis, settings, clock)
         self._prefs = PushPreferences(redis, settings)
         self._enrolments = EnrollmentStore(redis, settings, clock)
+
+    @property
+    def catalogue(self) -> CampCatalogue:
+        return self._catalogue
 
     # -- audience -------------------------------------------------------------------------------
 
@@ -436,6 +474,33 @@ def register_campaign_jobs(scheduler: Any, worker: CampaignWorker, *, slice_s: f
 
     # idempotent: re-running a campaign job never double-sends (per-user claims)
     scheduler.register(JOB_KIND, handle, idempotent=True)
+
+
+async def define_campaign(
+    store: CampaignStore,
+    scheduler: Any,
+    catalogue: CampCatalogue,
+    *,
+    cohort_id: str,
+    segment: Segment,
+    message: str,
+    template_id: str = "",
+    created_by: str = "",
+    when: Optional[datetime] = None,
+) -> Campaign:
+    """Define a campaign and queue it (the one path for the CLI and the console).
+
+    Raises ValueError with a message staff can act on (unknown cohort, empty or oversized message).
+    """
+    if catalogue.get(cohort_id) is None:
+        valid = ", ".join(cohort.id for cohort in catalogue.cohorts)
+        raise ValueError(f"没有期次 unknown cohort {cohort_id!r}；可选 valid: {valid}")
+    campaign = await store.create(
+        cohort_id, segment, message.strip(), template_id=template_id.strip(), created_by=created_by,
+        catalogue=catalogue,
+    )
+    await start_campaign(scheduler, campaign.id, when or store.now())
+    return campaign
 
 
 async def start_campaign(scheduler: Any, campaign_id: str, when: Optional[datetime] = None) -> bool:

@@ -14,31 +14,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime
 from typing import Dict, List, Optional, Sequence
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.clock import SHANGHAI
 from bot.jobs.scheduler import JobScheduler
 from bot.redis_client import create_redis
 from bot.services.camp import CampCatalogue, load_catalogue
-from bot.services.campaigns import CampaignReport, CampaignStore, Segment, start_campaign
+from bot.services.campaigns import (
+    REPORT_LABELS,
+    CampaignReport,
+    CampaignStore,
+    Segment,
+    define_campaign,
+    parse_start_time,
+)
 from bot.settings import load_settings
 
 
 class UsageError(Exception):
     """A mistake in what the staff member typed: reported in one line, exit code 2."""
-
-
-def _parse_at(text: Optional[str]) -> Optional[datetime]:
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI)
-    except ValueError as exc:
-        raise UsageError(f"时间格式应为 YYYY-MM-DD HH:MM (bad date/time): {text!r}") from exc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,10 +77,6 @@ async def _run(args: argparse.Namespace) -> List[str]:
 async def _create(
     args: argparse.Namespace, store: CampaignStore, scheduler: JobScheduler, catalogue: CampCatalogue
 ) -> List[str]:
-    if catalogue.get(args.cohort) is None:
-        valid = ", ".join(cohort.id for cohort in catalogue.cohorts)
-        raise UsageError(f"没有期次 unknown cohort {args.cohort!r}；可选 valid: {valid}")
-    when = _parse_at(args.at)
     segment = Segment(
         identities=tuple(args.identity),
         cities=tuple(args.city),
@@ -92,30 +84,19 @@ async def _create(
         tags=tuple(args.tag),
     )
     try:
-        campaign = await store.create(
-            args.cohort, segment, args.message, template_id=args.template_id, created_by=args.by
+        when = parse_start_time(args.at)
+        campaign = await define_campaign(
+            store, scheduler, catalogue, cohort_id=args.cohort, segment=segment, message=args.message,
+            template_id=args.template_id, created_by=args.by, when=when,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    await start_campaign(scheduler, campaign.id, when)
     start = when.strftime("%Y-%m-%d %H:%M") if when else "立即"
     return [campaign.id, f"已排队发送（开始：{start}；夜间 22:00–08:00 自动顺延）"]
 
 
-_LABELS = {
-    "customer_service": "客服消息 customer service",
-    "template": "模板消息 template",
-    "interrupted": "发送中断 interrupted",
-    "opted_out": "已退订 opted out",
-    "selection:opted_out": "已退订（选人时）opted out at selection",
-    "selection:already_enrolled": "已报名 already enrolled",
-    "selection:not_eligible": "不符合条件 not eligible",
-    "window_closed_template_not_allowed": "48小时窗口已关且未授权模板 window closed, no template consent",
-}
-
-
 def _breakdown(counts: Dict[str, int]) -> List[str]:
-    return [f"    {_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())]
+    return [f"    {REPORT_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())]
 
 
 def format_report(report: CampaignReport) -> List[str]:

@@ -1,0 +1,95 @@
+"""A supervisor defines a camp push campaign in real headless Chromium: the form refuses a
+campaign that was not confirmed (and keeps what was typed), then queues it; the gateway's job
+runner sends it through the fake WeChat API and the campaign page shows the delivery report.
+No page error, no failed request, no CSP violation. Screenshots: test-artifacts/console-campaign*.png."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.appkeys import SERVICES
+from bot.clock import SHANGHAI, FrozenClock
+from tests.bot.console.helpers import add_user, free_port, gateway_app, start_rasa
+from tests.bot.console.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.bot.console.test_dashboard_browser import CSP_RECORDER
+
+pytestmark = [pytest.mark.browser]
+
+MORNING = datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)  # enrolment open, outside quiet hours
+MESSAGE = "线上青年求职能力实训营开始报名，回复“报名”即可报名"
+
+
+async def test_supervisor_defines_a_campaign_and_watches_it_sent(settings, aiohttp_server):
+    from playwright.async_api import async_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium missing: run scripts/install_browser.sh (make install-browser)")
+    rasa = await start_rasa(aiohttp_server)
+    port = free_port()
+    app = gateway_app(settings, rasa.url, port, clock=FrozenClock(MORNING))
+    server = await aiohttp_server(app, port=port)
+    add_user(settings, "zhang", "supervisor")
+    services = app[SERVICES]
+    for openid, city in (("oBrowser-jn", "济南市"), ("oBrowser-qd", "青岛市")):
+        await services.redis.hset(settings.key("profile", openid), mapping={
+            "identity": "应届毕业生", "graduation_year": "2026", "age": "22", "city": city})
+        await services.window.record_user_message(openid)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors, failed = [], []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 1200}, locale="zh-CN")
+        await page.add_init_script(CSP_RECORDER)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+        await page.goto(str(server.make_url("/console/login")))
+        await page.fill("input[name=username]", "zhang")
+        await page.fill("input[name=password]", "correct-horse-42")
+        await page.click("#login-btn")
+        await page.wait_for_url("**/console/", timeout=10000)
+        await page.click("nav >> text=推送活动")
+        await page.wait_for_url("**/console/campaigns", timeout=10000)
+
+        await page.select_option("select[name=cohort]", "online-2026-12")
+        await page.check("input[name=identity][value=应届毕业生]")
+        await page.check("input[name=city][value=济南市]")
+        await page.fill("input[name=graduation_years]", "2026")
+        await page.fill("textarea[name=message]", MESSAGE)
+        await page.click("#create-campaign")
+        await page.wait_for_selector("#form-error", timeout=10000)
+        assert "请先勾选" in await page.inner_text("#form-error")
+        assert await page.input_value("textarea[name=message]") == MESSAGE
+        assert await page.is_checked("input[name=city][value=济南市]")
+        assert await services.campaigns.store.ids() == []
+        await page.screenshot(path=str(ARTIFACTS / "console-campaign-form.png"), full_page=True)
+
+        await page.check("input[name=confirm]")
+        await page.click("#create-campaign")
+        await page.wait_for_url("**/console/campaigns/c*", timeout=10000)
+        campaign_id = page.url.rsplit("/", 1)[1]
+        assert "身份：应届毕业生；城市：济南市；毕业年份：2026" in await page.inner_text("dl.profile")
+
+        for _ in range(60):  # the job runner polls every 5 s; the page refreshes itself every 10 s
+            if (await services.campaigns.store.report(campaign_id)).status == "done":
+                break
+            await page.wait_for_timeout(500)
+        await page.reload()
+        assert await page.inner_text("#status") == "done"
+        await page.wait_for_selector("#live-state[data-state=live]", timeout=10000)  # console.js runs here too
+        assert await page.inner_text("#sent") == "1" and await page.inner_text("#audience") == "1"
+        await page.screenshot(path=str(ARTIFACTS / "console-campaign.png"), full_page=True)
+
+        await page.click("text=← 全部活动")
+        row = page.locator(f'tr[data-campaign="{campaign_id}"]')
+        assert "done" in await row.inner_text()
+        violations = await page.evaluate("window.__cspViolations")
+        await browser.close()
+
+    sent = await services.redis.lrange(settings.key("fakewechat", "sent"), 0, -1)
+    assert len(sent) == 1 and "oBrowser-jn" in sent[0] and "回复“报名”" in sent[0]
+    assert errors == [] and violations == []
+    assert failed == [f"400 {server.make_url('/console/campaigns')}"]  # the unconfirmed form, on purpose
