@@ -30,6 +30,21 @@ from bot.services.eligibility import identity_choices
 _YEAR = re.compile(r"\d{4}")
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
 FINISHED_STATUSES = ("done",)
+STATUS_LABELS = {
+    "created": "已创建，等待开始",
+    "preparing": "正在筛选发送对象",
+    "sending": "发送中",
+    "paused": "发送中（分批）",
+    "deferred": "夜间顺延",
+    "done": "已完成",
+}
+
+
+def status_text(report: CampaignReport) -> str:
+    label = STATUS_LABELS.get(report.status, report.status)
+    if report.status == "deferred" and report.resume_at:
+        label += f"，{report.resume_at:%m-%d %H:%M} 继续"
+    return label
 
 
 class FormError(ValueError):
@@ -92,7 +107,8 @@ async def _overview(request: web.Request) -> List[Dict[str, Any]]:
     for campaign_id in await store.ids():
         campaign = await store.get(campaign_id)
         if campaign is not None:
-            rows.append({"campaign": campaign, "report": await store.report(campaign_id)})
+            report = await store.report(campaign_id)
+            rows.append({"campaign": campaign, "report": report, "status": status_text(report)})
     rows.sort(key=lambda row: row["campaign"].created_at, reverse=True)
     return rows
 
@@ -171,6 +187,7 @@ async def campaign_page(request: web.Request) -> web.Response:
         cohort_label=cohort.label if cohort else campaign.cohort_id,
         segment_text=describe_segment(campaign.segment),
         report=report,
+        status=status_text(report),
         rows=_report_rows(report),
         refresh=report.status not in FINISHED_STATUSES,
     )

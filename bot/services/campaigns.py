@@ -110,6 +110,7 @@ class CampaignReport:
     skipped: Dict[str, int]
     pending: int
     status: str
+    resume_at: Optional[datetime] = None  # when a deferred campaign goes on (after quiet hours)
 
     @property
     def failed_total(self) -> int:
@@ -245,6 +246,7 @@ class CampaignStore:
             skipped=dict(counts["skipped"]),
             pending=max(0, targets - handled),
             status=meta.get("status", "unknown"),
+            resume_at=datetime.fromisoformat(meta["resume_at"]) if meta.get("resume_at") else None,
         )
 
 

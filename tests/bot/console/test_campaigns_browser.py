@@ -78,14 +78,14 @@ async def test_supervisor_defines_a_campaign_and_watches_it_sent(settings, aioht
                 break
             await page.wait_for_timeout(500)
         await page.reload()
-        assert await page.inner_text("#status") == "done"
+        assert await page.inner_text("#status") == "已完成"
         await page.wait_for_selector("#live-state[data-state=live]", timeout=10000)  # console.js runs here too
         assert await page.inner_text("#sent") == "1" and await page.inner_text("#audience") == "1"
         await page.screenshot(path=str(ARTIFACTS / "console-campaign.png"), full_page=True)
 
         await page.click("text=← 全部活动")
         row = page.locator(f'tr[data-campaign="{campaign_id}"]')
-        assert "done" in await row.inner_text()
+        assert "已完成" in await row.inner_text()
         violations = await page.evaluate("window.__cspViolations")
         await browser.close()
 

@@ -21,10 +21,15 @@ MORNING = datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)  # enrolment open, outs
 
 
 @pytest.fixture
-async def gw(settings, aiohttp_server, aiohttp_client):
+def clock() -> FrozenClock:
+    return FrozenClock(MORNING)
+
+
+@pytest.fixture
+async def gw(settings, aiohttp_server, aiohttp_client, clock):
     rasa = await start_rasa(aiohttp_server)
     port = free_port()
-    app = gateway_app(settings, rasa.url, port, clock=FrozenClock(MORNING))
+    app = gateway_app(settings, rasa.url, port, clock=clock)
     server = await aiohttp_server(app, port=port)
     add_user(settings, "li", "counsellor")
     add_user(settings, "zhang", "supervisor")
@@ -152,3 +157,25 @@ async def test_campaign_defined_in_the_console_is_sent_and_reported(gw):
     listing = await (await boss.get("/console/campaigns")).text()
     assert f'data-campaign="{campaign_id}"' in listing
     assert (await boss.get("/console/campaigns/nope")).status == 404
+
+
+async def test_campaign_started_in_quiet_hours_says_when_it_goes_on(gw, clock):
+    app, boss, csrf = gw
+    clock.set(datetime(2026, 11, 28, 22, 40, tzinfo=SHANGHAI))
+    await _profile(app, "oCon-night", window=True, city="济南市", identity="应届毕业生",
+                   graduation_year="2026", age="22")
+    resp = await boss.post("/console/campaigns", data=_fields(_form(csrf)), allow_redirects=False)
+    assert resp.status == 303
+    campaign_id = resp.headers["Location"].rsplit("/", 1)[1]
+    store = app[SERVICES].campaigns.store
+    for _ in range(100):
+        if (await store.report(campaign_id)).status == "deferred":
+            break
+        await asyncio.sleep(0.2)
+    report = await store.report(campaign_id)
+    assert report.status == "deferred" and report.sent == 0
+    assert report.resume_at == datetime(2026, 11, 29, 8, 0, tzinfo=SHANGHAI)
+    page = await (await boss.get(f"/console/campaigns/{campaign_id}")).text()
+    assert re.search(r'id="status" data-status="deferred">夜间顺延，11-29 08:00 继续<', page)
+    assert 'http-equiv="refresh"' in page
+    assert (await (await boss.get("/fake-wechat/_sent")).json())["messages"] == []
