@@ -7,6 +7,7 @@ the same path as the staff CLI; the gateway's job runner does the sending.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import aiohttp_jinja2
@@ -115,7 +116,8 @@ async def _overview(request: web.Request) -> List[Dict[str, Any]]:
 
 async def _render_list(
     request: web.Request, *, error: str = "", form: Optional[Mapping[str, Any]] = None,
-    chosen: Optional[Mapping[str, List[str]]] = None, status: int = 200,
+    chosen: Optional[Mapping[str, List[str]]] = None, preview: Optional[Dict[str, Any]] = None,
+    status: int = 200,
 ) -> web.Response:
     today = request.config_dict[SERVICES].clock().date()
     cohorts = request.config_dict[SERVICES].campaigns.catalogue.cohorts
@@ -129,6 +131,7 @@ async def _render_list(
         error=error,
         form=form or {},
         chosen=chosen or {"identity": [], "city": []},
+        preview=preview,
     )
     response = aiohttp_jinja2.render_template("campaigns.html", request, context, app_key=JINJA)
     response.set_status(status)
@@ -140,19 +143,22 @@ async def campaigns_page(request: web.Request) -> web.Response:
 
 
 async def create_campaign(request: web.Request) -> web.StreamResponse:
+    """Define and queue a campaign, or (the form's 预览 button) count its audience first."""
     form: MultiDictProxy = await request.post()
     values = {k: str(v) for k, v in form.items() if k != "_csrf" and isinstance(v, str)}
     chosen = {name: [str(v) for v in form.getall(name, [])] for name in ("identity", "city")}
     services = request.config_dict[SERVICES]
     try:
+        if values.get("action") == "preview":
+            preview = await _preview(request, values.get("cohort", ""), segment_from_form(form))
+            return await _render_list(request, form=values, chosen=chosen, preview=preview)
         if form.get("confirm") != "yes":
             raise FormError("请先勾选“我已核对发送对象和消息内容”")
-        segment = segment_from_form(form)
         campaign = await define_campaign(
             services.campaigns.store, services.scheduler, services.campaigns.catalogue,
-            cohort_id=values.get("cohort", ""), segment=segment, message=values.get("message", ""),
-            template_id=values.get("template_id", ""), created_by=staff_of(request).username,
-            when=parse_start_time(values.get("start_at")),
+            cohort_id=values.get("cohort", ""), segment=segment_from_form(form),
+            message=values.get("message", ""), template_id=values.get("template_id", ""),
+            created_by=staff_of(request).username, when=parse_start_time(values.get("start_at")),
         )
     except ValueError as exc:  # FormError, or the service's own refusal
         return await _render_list(request, error=_staff_message(exc), form=values, chosen=chosen, status=400)
@@ -163,6 +169,20 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
         ip=client_ip(request),
     )
     raise web.HTTPSeeOther(f"/console/campaigns/{campaign.id}")
+
+
+async def _preview(request: web.Request, cohort_id: str, segment: Segment) -> Dict[str, Any]:
+    """How many users the campaign would reach now, and whom it would skip, by reason."""
+    worker = request.config_dict[SERVICES].campaigns
+    if worker.catalogue.get(cohort_id) is None:
+        raise FormError("请先选择期次")
+    targets, skips = await worker.select_audience(cohort_id, segment)
+    reasons = Counter(value.partition("|")[2] for value in skips.values())
+    return {
+        "targets": len(targets),
+        "skipped": [(REPORT_LABELS.get(reason, reason), count) for reason, count in sorted(reasons.items())],
+        "segment": describe_segment(segment),
+    }
 
 
 def _staff_message(exc: ValueError) -> str:

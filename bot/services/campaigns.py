@@ -303,30 +303,36 @@ class CampaignWorker:
                 out.append((key[len(prefix):], profile))
         return out
 
+    async def select_audience(self, cohort_id: str, segment: Segment) -> Tuple[List[str], Dict[str, str]]:
+        """Who a campaign would go to now, and whom the segment selects but it skips (with why).
+
+        Reads only: the console's audience preview calls it before anything is defined.
+        """
+        cohort = self._catalogue.get(cohort_id)
+        today = self._clock().date()
+        enrolled = await self._enrolments.enrolled_openids(cohort_id)
+        targets: List[str] = []
+        skips: Dict[str, str] = {}
+        for openid, profile in sorted(await self._profiles()):
+            if not segment.matches(profile):
+                continue
+            if profile.get("_opted_out") == "1":
+                skips[openid] = "skipped|selection:opted_out"
+            elif openid in enrolled:
+                skips[openid] = "skipped|selection:already_enrolled"
+            elif segment.eligible_only and not check_eligibility(profile, cohort, today, rules=self._rules).eligible:
+                skips[openid] = "skipped|selection:not_eligible"
+            else:
+                targets.append(openid)
+        return targets, skips
+
     async def prepare(self, campaign: Campaign) -> int:
         """Take the audience snapshot once; returns the number of targets."""
         meta_key = self.store.key(campaign.id)
         targets_key = self.store.key(campaign.id, "targets")
         if await self._redis.hget(meta_key, "prepared") == "1":
             return await self._redis.llen(targets_key)
-        cohort = self._catalogue.get(campaign.cohort_id)
-        today = self._clock().date()
-        enrolled = await self._enrolments.enrolled_openids(campaign.cohort_id)
-        targets: List[str] = []
-        skips: Dict[str, str] = {}
-        for openid, profile in sorted(await self._profiles()):
-            if not campaign.segment.matches(profile):
-                continue
-            if profile.get("_opted_out") == "1":
-                skips[openid] = "skipped|selection:opted_out"
-            elif openid in enrolled:
-                skips[openid] = "skipped|selection:already_enrolled"
-            elif campaign.segment.eligible_only and not check_eligibility(
-                profile, cohort, today, rules=self._rules
-            ).eligible:
-                skips[openid] = "skipped|selection:not_eligible"
-            else:
-                targets.append(openid)
+        targets, skips = await self.select_audience(campaign.cohort_id, campaign.segment)
         state_key = self.store.key(campaign.id, "state")
         tmp = targets_key + ":tmp"
         async with self._redis.pipeline(transaction=True) as pipe:

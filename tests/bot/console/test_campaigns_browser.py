@@ -59,6 +59,9 @@ async def test_supervisor_defines_a_campaign_and_watches_it_sent(settings, aioht
         await page.check("input[name=city][value=济南市]")
         await page.fill("input[name=graduation_years]", "2026")
         await page.fill("textarea[name=message]", MESSAGE)
+        await page.click("#preview-audience")
+        await page.wait_for_selector("#audience-preview", timeout=10000)
+        assert await page.inner_text("#preview-targets") == "1"  # the 青岛 graduate is outside the segment
         await page.click("#create-campaign")
         await page.wait_for_selector("#form-error", timeout=10000)
         assert "请先勾选" in await page.inner_text("#form-error")

@@ -91,6 +91,7 @@ async def test_only_supervisors_see_campaigns_and_posts_need_csrf(gw, settings, 
         ({"start_at": "2026-02-30T09:00"}, "时间格式应为"),
         ({"city": ["北京市"]}, "城市选项无效"),
         ({"identity": ["黑客"]}, "身份选项无效"),
+        ({"action": "preview", "cohort": ""}, "请先选择期次"),
     ],
 )
 async def test_bad_forms_are_refused_with_their_reason_and_queue_nothing(gw, overrides, reason):
@@ -123,7 +124,14 @@ async def test_campaign_defined_in_the_console_is_sent_and_reported(gw):
     await _profile(app, "oCon-optout", window=True, opted_out=True, city="济南市", **graduate)
     await _profile(app, "oCon-qingdao", window=True, city="青岛市", **graduate)
 
-    resp = await boss.post("/console/campaigns", data=_fields(_form(csrf)), allow_redirects=False)
+    preview = await boss.post("/console/campaigns", data=_fields(_form(csrf, action="preview", confirm=None)))
+    html = await preview.text()
+    assert preview.status == 200
+    assert re.search(r'id="preview-targets">2<', html)  # 青岛 is outside; one opted out, one not eligible
+    assert "已退订（选人时）opted out at selection 1 人" in html and "不符合条件 not eligible 1 人" in html
+    assert await _campaign_ids(app) == []
+
+    resp = await boss.post("/console/campaigns", data=_fields(_form(csrf, action="create")), allow_redirects=False)
     assert resp.status == 303, await resp.text()
     campaign_id = resp.headers["Location"].rsplit("/", 1)[1]
     campaign = await app[SERVICES].campaigns.store.get(campaign_id)
