@@ -1,7 +1,8 @@
 """Camp push campaigns in the console (supervisors): define one, watch its delivery report.
 
-The pages are plain server-rendered forms (no script), posted with the session's CSRF token like
-every console POST. Defining a campaign goes through `bot.services.campaigns.define_campaign`,
+The pages are server-rendered forms that need no script (console.js only keeps the live-queue
+badge and alerts, as on every console page), posted with the session's CSRF token like every
+console POST. Defining a campaign goes through `bot.services.campaigns.define_campaign`,
 the same path as the staff CLI; the gateway's job runner does the sending.
 """
 from __future__ import annotations
@@ -161,7 +162,7 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
             created_by=staff_of(request).username, when=parse_start_time(values.get("start_at")),
         )
     except ValueError as exc:  # FormError, or the service's own refusal
-        return await _render_list(request, error=_staff_message(exc), form=values, chosen=chosen, status=400)
+        return await _render_list(request, error=str(exc), form=values, chosen=chosen, status=400)
     await request.config_dict[AUDIT].record(
         staff_of(request).username, "campaign_create", campaign.id,
         {"cohort": campaign.cohort_id, "segment": describe_segment(campaign.segment),
@@ -183,14 +184,6 @@ async def _preview(request: web.Request, cohort_id: str, segment: Segment) -> Di
         "skipped": [(REPORT_LABELS.get(reason, reason), count) for reason, count in sorted(reasons.items())],
         "segment": describe_segment(segment),
     }
-
-
-def _staff_message(exc: ValueError) -> str:
-    text = str(exc)
-    return {
-        "a campaign needs a message": "请填写推送消息",
-        "message too long for one WeChat text": "消息太长：一条微信消息最多 2000 字节（约 660 个汉字）",
-    }.get(text, text)
 
 
 async def campaign_page(request: web.Request) -> web.Response:

@@ -196,9 +196,9 @@ class CampaignStore:
         if catalogue.get(cohort_id) is None:
             raise ValueError(f"unknown cohort {cohort_id!r}")
         if not message.strip():
-            raise ValueError("a campaign needs a message")
+            raise ValueError("请填写推送消息 (a campaign needs a message)")
         if len(message.encode("utf-8")) > 2000:
-            raise ValueError("message too long for one WeChat text")
+            raise ValueError("消息太长：一条微信消息最多 2000 字节，约 660 个汉字 (message too long for one WeChat text)")
         campaign = Campaign(
             id=campaign_id or f"c{self._clock():%Y%m%d}{secrets.token_hex(3)}",
             cohort_id=cohort_id,
@@ -210,7 +210,7 @@ class CampaignStore:
         )
         created = await self._redis.hsetnx(self.key(campaign.id), "def", campaign.to_json())
         if not created:
-            raise ValueError(f"campaign {campaign.id} exists")
+            raise ValueError(f"活动已存在 campaign {campaign.id} exists")
         await self._redis.hset(self.key(campaign.id), "status", "created")
         await self._redis.sadd(self._settings.key("campaign", "_all"), campaign.id)
         return campaign
