@@ -1,4 +1,4 @@
-"""Camp push campaigns in the console (supervisors): define one, watch its delivery report.
+"""Camp push campaigns in the console (supervisors): define one, watch its delivery report, stop it.
 
 The pages are server-rendered forms that need no script (console.js only keeps the live-queue
 badge and alerts, as on every console page), posted with the session's CSRF token like every
@@ -31,7 +31,7 @@ from bot.services.eligibility import identity_choices
 
 _YEAR = re.compile(r"\d{4}")
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
-FINISHED_STATUSES = ("done",)
+FINISHED_STATUSES = ("done", "cancelled")
 STATUS_LABELS = {
     "created": "已创建，等待开始",
     "preparing": "正在筛选发送对象",
@@ -39,6 +39,7 @@ STATUS_LABELS = {
     "paused": "发送中（分批）",
     "deferred": "夜间顺延",
     "done": "已完成",
+    "cancelled": "已取消",
 }
 
 
@@ -207,7 +208,20 @@ async def campaign_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("campaign.html", request, context, app_key=JINJA)
 
 
+async def cancel_campaign(request: web.Request) -> web.StreamResponse:
+    campaign_id = request.match_info["campaign_id"]
+    staff = staff_of(request)
+    try:
+        cancelled = await request.config_dict[SERVICES].campaigns.store.cancel(campaign_id, staff.username)
+    except KeyError:
+        raise web.HTTPNotFound(text="没有这个推送活动", content_type="text/plain") from None
+    if cancelled:
+        await request.config_dict[AUDIT].record(staff.username, "campaign_cancel", campaign_id, ip=client_ip(request))
+    raise web.HTTPSeeOther(f"/console/campaigns/{campaign_id}")
+
+
 def add_campaign_routes(console: web.Application) -> None:
     console.router.add_get("/campaigns", campaigns_page)
     console.router.add_post("/campaigns", create_campaign)
     console.router.add_get("/campaigns/{campaign_id:[A-Za-z0-9_-]{1,64}}", campaign_page)
+    console.router.add_post("/campaigns/{campaign_id:[A-Za-z0-9_-]{1,64}}/cancel", cancel_campaign)

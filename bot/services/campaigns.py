@@ -131,7 +131,7 @@ class CampaignReport:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    status: str  # "done" | "deferred"
+    status: str  # "done" | "deferred" | "paused" | "cancelled"
     resume_at: Optional[datetime] = None
     sent: int = 0
     attempted: int = 0
@@ -222,6 +222,27 @@ class CampaignStore:
     async def ids(self) -> List[str]:
         return sorted(await self._redis.smembers(self._settings.key("campaign", "_all")))
 
+    async def cancel(self, campaign_id: str, by: str = "") -> bool:
+        """Stop a campaign: the worker starts no further batch (the batch in flight finishes).
+
+        False when it had already finished or been cancelled; KeyError when there is no such campaign.
+        """
+        key = self.key(campaign_id)
+        definition, status = await self._redis.hmget(key, "def", "status")
+        if definition is None:
+            raise KeyError(campaign_id)
+        if status == "done":
+            return False
+        # HSETNX: the first cancel wins and keeps its time; the worker checks the field, so a
+        # status it writes a moment later cannot undo the cancel
+        if not await self._redis.hsetnx(key, "cancelled_at", self._clock().isoformat()):
+            return False
+        await self._redis.hset(key, "cancelled_by", by)
+        return True
+
+    async def is_cancelled(self, campaign_id: str) -> bool:
+        return bool(await self._redis.hexists(self.key(campaign_id), "cancelled_at"))
+
     async def report(self, campaign_id: str) -> CampaignReport:
         state = await self._redis.hgetall(self.key(campaign_id, "state"))
         meta = await self._redis.hgetall(self.key(campaign_id))
@@ -245,9 +266,14 @@ class CampaignStore:
             failed=dict(counts["failed"]),
             skipped=dict(counts["skipped"]),
             pending=max(0, targets - handled),
-            status=meta.get("status", "unknown"),
+            status=_reported_status(meta),
             resume_at=datetime.fromisoformat(meta["resume_at"]) if meta.get("resume_at") else None,
         )
+
+
+def _reported_status(meta: Mapping[str, str]) -> str:
+    status = meta.get("status", "unknown")
+    return "cancelled" if meta.get("cancelled_at") and status != "done" else status
 
 
 class CampaignWorker:
@@ -403,7 +429,7 @@ class CampaignWorker:
         return resume if resume > now else None
 
     async def run(self, campaign_id: str, *, max_seconds: Optional[float] = None) -> RunOutcome:
-        """Send until done, deferred by quiet hours/rate limit, or `max_seconds` elapsed."""
+        """Send until done, cancelled, deferred by quiet hours/rate limit, or `max_seconds` elapsed."""
         campaign = await self.store.get(campaign_id)
         if campaign is None:
             raise KeyError(campaign_id)
@@ -416,6 +442,8 @@ class CampaignWorker:
         def outcome(status: str, resume: Optional[datetime] = None) -> RunOutcome:
             return RunOutcome(status, resume, sent, attempted, time.monotonic() - started)
 
+        if await self.store.is_cancelled(campaign_id):
+            return outcome("cancelled")
         resume = self._quiet_until()
         if resume is not None:
             await self._redis.hset(meta_key, mapping={"status": "deferred", "resume_at": resume.isoformat()})
@@ -426,6 +454,8 @@ class CampaignWorker:
         template = self._template(campaign)
         sem = asyncio.Semaphore(self._concurrency)
         while True:
+            if await self.store.is_cancelled(campaign_id):
+                return outcome("cancelled")
             resume = self._quiet_until()
             if resume is not None:
                 await self._redis.hset(meta_key, mapping={"status": "deferred", "resume_at": resume.isoformat()})
@@ -470,7 +500,7 @@ def register_campaign_jobs(scheduler: Any, worker: CampaignWorker, *, slice_s: f
     async def handle(job: Any) -> None:
         campaign_id = job.payload["campaign_id"]
         result = await worker.run(campaign_id, max_seconds=slice_s)
-        if result.status == "done":
+        if result.status in ("done", "cancelled"):
             return
         due = result.resume_at or system_clock()
         await scheduler.schedule(

@@ -4,6 +4,7 @@
         --city 济南市 --message "济南第12期青年求职能力实训营开始报名，回复“报名”即可报名" \
         [--template-id T] [--start-now | --at "2026-12-01 09:00"]
     python -m bot.services.campaigns report CAMPAIGN_ID
+    python -m bot.services.campaigns cancel CAMPAIGN_ID
     python -m bot.services.campaigns list
 
 (`python -m bot.services.campaigns_cli …` is the same.) User mistakes exit 2 with one line on
@@ -54,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--by", default="staff-cli")
     report = sub.add_parser("report", help="delivery report of one campaign")
     report.add_argument("campaign_id")
+    cancel = sub.add_parser("cancel", help="stop a campaign (the batch in flight finishes)")
+    cancel.add_argument("campaign_id")
+    cancel.add_argument("--by", default="staff-cli")
     sub.add_parser("list", help="all campaigns")
     return parser
 
@@ -65,10 +69,14 @@ async def _run(args: argparse.Namespace) -> List[str]:
     try:
         if args.command == "create":
             return await _create(args, store, JobScheduler(redis, settings), load_catalogue(settings.camp_cohorts_file))
+        if args.command in ("report", "cancel") and await store.get(args.campaign_id) is None:
+            raise UsageError(f"没有这个活动 unknown campaign: {args.campaign_id}")
         if args.command == "report":
-            if await store.get(args.campaign_id) is None:
-                raise UsageError(f"没有这个活动 unknown campaign: {args.campaign_id}")
             return format_report(await store.report(args.campaign_id))
+        if args.command == "cancel":
+            if not await store.cancel(args.campaign_id, args.by):
+                raise UsageError(f"活动已结束或已取消 campaign already finished or cancelled: {args.campaign_id}")
+            return [f"已取消 cancelled: {args.campaign_id}（正在发送的一批发完即停）"]
         return [await _describe(store, campaign_id) for campaign_id in await store.ids()] or ["（还没有活动）"]
     finally:
         await redis.close()

@@ -75,6 +75,7 @@ async def test_only_supervisors_see_campaigns_and_posts_need_csrf(gw, settings, 
     assert (await counsellor.get("/console/campaigns")).status == 403
     refused = await counsellor.post("/console/campaigns", data=_fields(_form(counsellor_csrf)))
     assert refused.status == 403
+    assert (await counsellor.post("/console/campaigns/c1/cancel", data={"_csrf": counsellor_csrf})).status == 403
     forged = await boss.post("/console/campaigns", data=_fields(_form("forged")))
     assert forged.status == 403
     assert await _campaign_ids(app) == []
@@ -167,7 +168,7 @@ async def test_campaign_defined_in_the_console_is_sent_and_reported(gw):
     assert (await boss.get("/console/campaigns/nope")).status == 404
 
 
-async def test_campaign_started_in_quiet_hours_says_when_it_goes_on(gw, clock):
+async def test_campaign_deferred_by_quiet_hours_says_when_it_goes_on_and_can_be_cancelled(gw, clock):
     app, boss, csrf = gw
     clock.set(datetime(2026, 11, 28, 22, 40, tzinfo=SHANGHAI))
     await _profile(app, "oCon-night", window=True, city="济南市", identity="应届毕业生",
@@ -187,3 +188,19 @@ async def test_campaign_started_in_quiet_hours_says_when_it_goes_on(gw, clock):
     assert re.search(r'id="status" data-status="deferred">夜间顺延，11-29 08:00 继续<', page)
     assert 'http-equiv="refresh"' in page
     assert (await (await boss.get("/fake-wechat/_sent")).json())["messages"] == []
+    assert 'id="cancel-campaign"' in page
+
+    # a deferred campaign is stopped before 08:00: the runner then sends nothing
+    cancel_url = f"/console/campaigns/{campaign_id}/cancel"
+    assert (await boss.post(cancel_url, data={"_csrf": "forged"})).status == 403
+    resp = await boss.post(cancel_url, data={"_csrf": csrf}, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == f"/console/campaigns/{campaign_id}"
+    page = await (await boss.get(f"/console/campaigns/{campaign_id}")).text()
+    assert 'data-status="cancelled">已取消<' in page
+    assert 'http-equiv="refresh"' not in page and 'id="cancel-campaign"' not in page
+    assert [r["target"] for r in await app[AUDIT].latest() if r["action"] == "campaign_cancel"] == [campaign_id]
+    clock.set(datetime(2026, 11, 29, 8, 0, 10, tzinfo=SHANGHAI))
+    await app[SERVICES].scheduler.run_due(clock())
+    assert (await store.report(campaign_id)).status == "cancelled"
+    assert (await (await boss.get("/fake-wechat/_sent")).json())["messages"] == []
+    assert (await boss.post("/console/campaigns/nope/cancel", data={"_csrf": csrf})).status == 404

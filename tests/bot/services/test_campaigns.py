@@ -63,12 +63,12 @@ async def generate_users(env, n: int, seed: int = 7):
     return users
 
 
-def make_worker(env, *, clock=None):
+def make_worker(env, *, clock=None, batch_size: int = 200):
     push = PushService(
         env.redis, env.settings, env.client, env.window, clock or env.clock,
         config=PushConfig(rate_per_s=5000.0, burst=500),
     )
-    return CampaignWorker(env.redis, env.settings, push, clock or env.clock, batch_size=200, concurrency=24)
+    return CampaignWorker(env.redis, env.settings, push, clock or env.clock, batch_size=batch_size, concurrency=24)
 
 
 @pytest.mark.slow
@@ -218,3 +218,49 @@ async def test_campaign_runs_from_the_job_scheduler(wechat_env):
     expected = {o for o, p in users.items() if not p["opted_out"] and p["window"]}
     counts = await env.counts_for(list(users))
     assert {o for o, n in counts.items() if n} == expected
+
+
+async def test_cancelled_campaign_stops_after_the_batch_in_flight_and_stays_stopped(wechat_env):
+    from bot.jobs.scheduler import JobScheduler
+
+    env = wechat_env
+    users = await generate_users(env, 400, seed=9)
+    store = CampaignStore(env.redis, env.settings, env.clock)
+    campaign = await store.create(COHORT, Segment(eligible_only=False), "开营啦", template_id="TPL")
+    cancelling = []
+    env.on_delivery = lambda n: cancelling.append(asyncio.ensure_future(store.cancel(campaign.id, "zhang"))) if n == 10 else None
+    outcome = await make_worker(env, batch_size=50).run(campaign.id)  # several batches for 400 users
+    assert outcome.status == "cancelled"
+    assert await cancelling[0] is True
+    assert 10 <= env.delivered <= 50  # the first batch finished, no further batch started
+    report = await store.report(campaign.id)
+    assert report.status == "cancelled" and report.sent == env.delivered and report.pending > 0
+    assert report.failed == {}  # nothing left claimed half-way
+
+    # neither a new worker nor the job runner sends more; cancelling again says no
+    env.on_delivery = None
+    before = env.delivered
+    assert (await make_worker(env).run(campaign.id)).status == "cancelled"
+    scheduler = JobScheduler(env.redis, env.settings)
+    register_campaign_jobs(scheduler, make_worker(env))
+    assert await start_campaign(scheduler, campaign.id, env.clock())
+    await scheduler.run_due(env.clock())
+    assert env.delivered == before and await scheduler.pending() == []
+    assert await store.cancel(campaign.id) is False
+    assert len([o for o, n in (await env.counts_for(list(users))).items() if n]) == before
+
+
+async def test_cancel_before_start_sends_nothing_and_a_finished_campaign_cannot_be_cancelled(wechat_env):
+    env = wechat_env
+    await generate_users(env, 30, seed=4)
+    store = CampaignStore(env.redis, env.settings, env.clock)
+    first = await store.create(COHORT, Segment(eligible_only=False), "开营啦")
+    assert await store.cancel(first.id, "zhang") is True
+    assert (await make_worker(env).run(first.id)).status == "cancelled"
+    assert env.delivered == 0 and (await store.report(first.id)).audience == 0  # never prepared
+    second = await store.create(COHORT, Segment(eligible_only=False), "开营啦")
+    assert (await make_worker(env).run(second.id)).status == "done"
+    assert await store.cancel(second.id) is False
+    assert (await store.report(second.id)).status == "done"
+    with pytest.raises(KeyError):
+        await store.cancel("no-such-campaign")

@@ -65,6 +65,23 @@ async def test_unknown_cohort_and_bad_time_are_refused_without_a_traceback(wecha
     assert code == 2 and "时间格式" in err
     code, _, err = await _to_thread(_run_cli, capsys, "report", "c-missing")
     assert code == 2 and "没有这个活动" in err
+    code, _, err = await _to_thread(_run_cli, capsys, "cancel", "c-missing")
+    assert code == 2 and "没有这个活动" in err
+
+
+async def test_cancel_stops_a_queued_campaign_once(settings, redis, capsys):
+    code, out, err = await _to_thread(
+        _run_cli, capsys, "create", "--cohort", COHORT, "--message", "hi", "--at", "2026-12-01 09:00"
+    )
+    assert code == 0, err
+    campaign_id = out.splitlines()[0]
+    code, out, err = await _to_thread(_run_cli, capsys, "cancel", campaign_id, "--by", "zhang")
+    assert code == 0 and campaign_id in out
+    report = await CampaignStore(redis, settings).report(campaign_id)
+    assert report.status == "cancelled"
+    assert await redis.hget(settings.key("campaign", campaign_id), "cancelled_by") == "zhang"
+    code, _, err = await _to_thread(_run_cli, capsys, "cancel", campaign_id)
+    assert code == 2 and "已取消" in err
 
 
 async def _to_thread(func, *args):
