@@ -528,11 +528,18 @@ async def define_campaign(
 ) -> Campaign:
     """Define a campaign and queue it (the one path for the CLI and the console).
 
-    Raises ValueError with a message staff can act on (unknown cohort, empty or oversized message).
+    Raises ValueError with a message staff can act on (unknown or closed cohort, empty or oversized
+    message).
     """
-    if catalogue.get(cohort_id) is None:
+    cohort = catalogue.get(cohort_id)
+    if cohort is None:
         valid = ", ".join(cohort.id for cohort in catalogue.cohorts)
         raise ValueError(f"没有期次 unknown cohort {cohort_id!r}；可选 valid: {valid}")
+    if not cohort.is_open(store.now().date()):
+        # a push says "reply 报名 to enrol": everyone who answered would be turned away
+        raise ValueError(
+            f"该期次报名已于 {cohort.enroll_deadline:%Y-%m-%d} 截止，不能再推送 (enrolment closed): {cohort_id}"
+        )
     campaign = await store.create(
         cohort_id, segment, message.strip(), template_id=template_id.strip(), created_by=created_by,
         catalogue=catalogue,

@@ -7,13 +7,20 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from bot.clock import SHANGHAI
 from bot.services.camp import EnrollmentStore, last_pushed_cohort, load_catalogue
-from bot.services.campaigns import CampaignStore, CampaignWorker, Segment, register_campaign_jobs, start_campaign
+from bot.services.campaigns import (
+    CampaignStore,
+    CampaignWorker,
+    Segment,
+    define_campaign,
+    register_campaign_jobs,
+    start_campaign,
+)
 from bot.services.push import PushConfig, PushPreferences, PushService
 from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 
@@ -264,3 +271,20 @@ async def test_cancel_before_start_sends_nothing_and_a_finished_campaign_cannot_
     assert (await store.report(second.id)).status == "done"
     with pytest.raises(KeyError):
         await store.cancel("no-such-campaign")
+
+
+async def test_a_closed_cohort_cannot_be_pushed(wechat_env):
+    from bot.jobs.scheduler import JobScheduler
+
+    env = wechat_env
+    catalogue = load_catalogue(env.settings.camp_cohorts_file)
+    cohort = catalogue.get(COHORT)
+    store = CampaignStore(env.redis, env.settings, env.clock)
+    scheduler = JobScheduler(env.redis, env.settings)
+    env.clock.set(datetime.combine(cohort.enroll_deadline, datetime.min.time(), SHANGHAI) + timedelta(days=1))
+    with pytest.raises(ValueError, match="报名已于 .* 截止"):
+        await define_campaign(store, scheduler, catalogue, cohort_id=COHORT, segment=Segment(), message="开营啦")
+    assert await store.ids() == [] and await scheduler.pending() == []
+    env.clock.set(datetime.combine(cohort.enroll_deadline, datetime.max.time(), SHANGHAI))  # its last day
+    campaign = await define_campaign(store, scheduler, catalogue, cohort_id=COHORT, segment=Segment(), message="开营啦")
+    assert await store.ids() == [campaign.id]

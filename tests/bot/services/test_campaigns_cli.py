@@ -7,12 +7,22 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from bot.clock import SHANGHAI
 from bot.jobs.scheduler import JobScheduler
 from bot.services.campaigns import JOB_KIND, CampaignStore, Segment, register_campaign_jobs
 from bot.services.campaigns_cli import main
 from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 from tests.bot.services.test_campaigns import COHORT, generate_users, make_worker
+from tests.conftest import write_cohorts_open_today
+
+
+@pytest.fixture(autouse=True)
+def cohorts_open_today(tmp_path, monkeypatch):
+    """The CLI runs on the real clock and refuses closed cohorts: give it the sample cohorts moved
+    so that all are open, whatever the day the tests run."""
+    monkeypatch.setenv("CAMP_COHORTS_FILE", str(write_cohorts_open_today(tmp_path / "cohorts.yml")))
 
 
 def _run_cli(capsys, *argv: str):
