@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Optional
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -20,6 +19,7 @@ import bot.services.assessment  # noqa: F401
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
 from bot.services.booking import BookingService
+from bot.services.camp import EnrollmentStore
 from bot.services.campaigns import CampaignWorker, register_campaign_jobs
 from bot.services.courses import CourseService
 from bot.services.profiles import ProfileStore
@@ -48,6 +48,7 @@ class Services:
     booking: BookingService
     courses: CourseService
     campaigns: CampaignWorker
+    enrolments: EnrollmentStore
 
 
 def build_services(
@@ -78,6 +79,7 @@ def build_services(
         booking=booking,
         courses=CourseService(redis, settings, clock=clock, notifier=push),
         campaigns=CampaignWorker(redis, settings, push, clock),
+        enrolments=EnrollmentStore(redis, settings, clock),
     )
     booking.register_jobs(scheduler)
     push.register_jobs(scheduler)

@@ -1,4 +1,4 @@
-"""The staff console (handoff queue, conversations, dashboards, push campaigns) under /console.
+"""The staff console (handoff queue, conversations, dashboards, camp cohorts and push campaigns) under /console.
 
     from bot.console import setup_console
     setup_console(app)          # in create_app, after the app's resources are registered
@@ -22,6 +22,7 @@ from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
 from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, WECHAT_CLIENT
 from bot.console.campaigns import add_campaign_routes
+from bot.console.cohorts import add_cohort_routes
 from bot.console.views import JINJA, TEMPLATES_DIR, add_routes, console_guard
 from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
 
@@ -78,5 +79,6 @@ def setup_console(
     )
     add_routes(console)
     add_campaign_routes(console)
+    add_cohort_routes(console)
     app.add_subapp("/console", console)
     return console

@@ -69,6 +69,7 @@ def client_ip(request: web.Request) -> str:
 _PUBLIC = ("/console/login", "/console/static/")
 _SUPERVISOR_ONLY = (
     "/console/dashboard", "/console/audit", "/console/api/dashboard", "/console/users", "/console/campaigns",
+    "/console/cohorts",
 )
 
 

@@ -249,7 +249,7 @@
     }
   }
 
-  if (window.EventSource && ["queue", "conversation", "dashboard", "campaigns", "audit"].indexOf(page) >= 0) {
+  if (window.EventSource && ["queue", "conversation", "dashboard", "campaigns", "cohorts", "audit"].indexOf(page) >= 0) {
     var es = new EventSource("/console/api/stream");
     es.addEventListener("open", function () { setLive(true, "实时"); });
     es.addEventListener("error", function () { setLive(false, "重连中…"); });

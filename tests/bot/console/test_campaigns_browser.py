@@ -1,6 +1,7 @@
 """A supervisor defines a camp push campaign in real headless Chromium: the form refuses a
 campaign that was not confirmed (and keeps what was typed), then queues it; the gateway's job
-runner sends it through the fake WeChat API and the campaign page shows the delivery report.
+runner sends it through the fake WeChat API and the campaign page shows the delivery report; the
+cohorts page downloads the enrolment list.
 No page error, no failed request, no CSP violation. Screenshots: test-artifacts/console-campaign*.png."""
 from __future__ import annotations
 
@@ -89,6 +90,15 @@ async def test_supervisor_defines_a_campaign_and_watches_it_sent(settings, aioht
         await page.click("text=← 全部活动")
         row = page.locator(f'tr[data-campaign="{campaign_id}"]')
         assert "已完成" in await row.inner_text()
+        # the organisers' enrolment list downloads from the cohorts page
+        await page.click("nav >> text=实训营")
+        await page.wait_for_url("**/console/cohorts", timeout=10000)
+        async with page.expect_download() as download_info:
+            await page.click('tr[data-cohort="online-2026-12"] >> text=下载 CSV')
+        download = await download_info.value
+        assert download.suggested_filename == "enrolments-online-2026-12-20261128.csv"
+        data = Path(await download.path()).read_bytes()
+        assert data.startswith("\ufeff报名编号,状态".encode("utf-8"))
         violations = await page.evaluate("window.__cspViolations")
         await browser.close()
 
