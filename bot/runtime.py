@@ -65,6 +65,7 @@ def build_services(
     booking = BookingService(
         redis, settings, catalogue=catalogue, scheduler=scheduler, notifier=push, clock=clock
     )
+    enrolments = EnrollmentStore(redis, settings, clock)
     services = Services(
         settings=settings,
         redis=redis,
@@ -78,8 +79,8 @@ def build_services(
         catalogue=catalogue,
         booking=booking,
         courses=CourseService(redis, settings, clock=clock, notifier=push),
-        campaigns=CampaignWorker(redis, settings, push, clock),
-        enrolments=EnrollmentStore(redis, settings, clock),
+        campaigns=CampaignWorker(redis, settings, push, clock, enrolments=enrolments),
+        enrolments=enrolments,
     )
     booking.register_jobs(scheduler)
     push.register_jobs(scheduler)

@@ -288,6 +288,7 @@ class CampaignWorker:
         *,
         catalogue: Optional[CampCatalogue] = None,
         rules: Optional[EligibilityRules] = None,
+        enrolments: Optional[EnrollmentStore] = None,
         batch_size: int = 200,
         concurrency: int = 16,
     ) -> None:
@@ -301,7 +302,7 @@ class CampaignWorker:
         self._concurrency = concurrency
         self.store = CampaignStore(redis, settings, clock)
         self._prefs = PushPreferences(redis, settings)
-        self._enrolments = EnrollmentStore(redis, settings, clock)
+        self._enrolments = enrolments or EnrollmentStore(redis, settings, clock)
 
     @property
     def catalogue(self) -> CampCatalogue:
