@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, List
 
 import aiohttp_jinja2
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from bot.appkeys import RASA, REDIS, SETTINGS
 from bot.console.auth import (
@@ -48,6 +49,7 @@ CANNED_REPLIES = [
     "感谢您的耐心，本次咨询就到这里。之后有问题可以随时留言，职引也会继续为您服务。",
 ]
 HTTP_ERROR_STATUS = {"missing": 404, "bad_outcome": 400}
+REDIS_DOWN_TEXT = "工作台暂时连不上数据库（Redis），刚才的操作没有执行。请稍后刷新页面再试；如持续出现，请联系系统管理员。"
 API_PREFIX = "/console/api/"
 
 
@@ -75,7 +77,15 @@ _SUPERVISOR_ONLY = (
 
 @web.middleware
 async def console_guard(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    response = await _guarded(request, handler)
+    try:
+        response = await _guarded(request, handler)
+    except RedisError as exc:
+        # sessions, the queue and the audit log all live in Redis: nothing can be done or recorded
+        logger.error("console %s %s: Redis unavailable: %s", request.method, request.path, exc)
+        if _is_api(request):
+            response = web.json_response({"error": REDIS_DOWN_TEXT}, status=503)
+        else:
+            response = web.Response(text=REDIS_DOWN_TEXT, status=503, content_type="text/plain")
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self'; "

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
@@ -66,6 +67,10 @@ TEXT_MEDIA_UNSUPPORTED = (
 TEXT_VOICE_UNRECOGNISED = "抱歉，这条语音我没听清。请直接打字告诉我，比如“我想找工作”。"
 TEXT_EMPTY = "请直接打字告诉我您想了解什么，比如“附近的就业服务站”。"
 TEXT_RATE_LIMITED = "您发消息有点快，我跟不上啦。请稍等一分钟再发，我会继续为您服务。"
+TEXT_SERVICE_UNAVAILABLE = "系统正在维护，暂时无法处理您的消息，请稍后再发一次。紧急问题可拨打 12333 人社服务热线。"
+# What a user sees an answer to (WeChat shows a passive reply to these, not to the other events).
+_ANSWERED = (m.TextMessage, m.VoiceMessage, m.LocationMessage, m.MediaMessage, m.ClickEvent,
+             m.SubscribeEvent, m.ScanEvent)
 
 WECHAT_CHANNEL = web.AppKey("wechat_channel", object)
 
@@ -382,7 +387,13 @@ async def _receive(request: web.Request) -> web.Response:
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("WeChat %s from %s: %s", msg.msg_type, msg.from_user,
                      mask_pii(getattr(msg, "content", "") or getattr(msg, "recognition", "")))
-    parts = await channel.handle(msg)
+    try:
+        parts = await channel.handle(msg)
+    except RedisError as exc:
+        # No de-duplication, rate limit or conversation without Redis: say so now rather than
+        # "success", which WeChat turns into 该公众号暂时无法提供服务 after three retries.
+        logger.error("Redis unavailable, %s answered with the service notice: %s", msg.msg_type, exc)
+        parts = [TEXT_SERVICE_UNAVAILABLE] if isinstance(msg, _ANSWERED) else []
     if not parts:
         return _plain(SUCCESS)
     reply = m.reply_to(msg, parts[0])

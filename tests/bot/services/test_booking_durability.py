@@ -2,50 +2,28 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import time
 from datetime import timedelta
 
-import pytest
 import redis.asyncio as aioredis
 
 from bot.jobs.scheduler import JobScheduler
 from bot.services.booking import BookingService, durability_warnings
 from bot.services.workshops import WorkshopCatalogue
+from tests.redis_server import free_port, needs_redis_server, start_redis_server
 
 from .booking_helpers import T0, add_slot, frozen
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytestmark = needs_redis_server
 
 
 def _start(port: int, directory) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
-         "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
+    return start_redis_server(port, directory, "--appendonly", "yes", "--appendfsync", "always")
 
 
 async def test_booking_survives_kill_9_and_restart(tmp_path, settings):
-    port = _free_port()
+    port = free_port()
     proc = _start(port, tmp_path)
     try:
         clock = frozen()
@@ -76,19 +54,9 @@ async def test_booking_survives_kill_9_and_restart(tmp_path, settings):
 
 
 async def test_warns_about_a_redis_without_aof(tmp_path):
-    port = _free_port()
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
-         "--appendonly", "no", "--save", ""],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    proc = start_redis_server(port, tmp_path, "--appendonly", "no")
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         client = aioredis.from_url(f"redis://127.0.0.1:{port}/0", decode_responses=True)
         warnings = await durability_warnings(client)
         assert any("appendonly" in w for w in warnings)
