@@ -108,3 +108,12 @@ async def login(client, username: str, password: str = "correct-horse-42") -> st
     home = await client.get("/console/")
     assert home.status == 200
     return re.search(r'name="csrf-token" content="([^"]+)"', await home.text()).group(1)
+
+
+async def login_in_browser(page, server, username: str, password: str = "correct-horse-42") -> None:
+    """Log in through the real login form in a Playwright page; waits for the queue page."""
+    await page.goto(str(server.make_url("/console/login")))
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    await page.click("#login-btn")
+    await page.wait_for_url("**/console/", timeout=10000)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.appkeys import SERVICES
 from bot.clock import SHANGHAI, FrozenClock
-from tests.bot.console.helpers import add_user, free_port, gateway_app, start_rasa
+from tests.bot.console.helpers import add_user, free_port, gateway_app, login_in_browser, start_rasa
 from tests.bot.console.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.bot.console.test_dashboard_browser import CSP_RECORDER
 
@@ -47,11 +47,7 @@ async def test_supervisor_defines_a_campaign_and_watches_it_sent(settings, aioht
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
-        await page.goto(str(server.make_url("/console/login")))
-        await page.fill("input[name=username]", "zhang")
-        await page.fill("input[name=password]", "correct-horse-42")
-        await page.click("#login-btn")
-        await page.wait_for_url("**/console/", timeout=10000)
+        await login_in_browser(page, server, "zhang")
         await page.click("nav >> text=推送活动")
         await page.wait_for_url("**/console/campaigns", timeout=10000)
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.console.keys import HANDOFF
 from bot.services.intent_stats import queue_intent_count, stats_day
-from tests.bot.console.helpers import ROOT, add_user, free_port, gateway_app, start_rasa
+from tests.bot.console.helpers import add_user, free_port, gateway_app, login_in_browser, start_rasa
 from tests.bot.console.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser]
@@ -63,11 +63,7 @@ async def test_supervisor_dashboard_renders_charts(settings, redis, aiohttp_serv
         page.on("console", lambda msg: console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}") if msg.type == "error" else None)
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
-        await page.goto(str(server.make_url("/console/login")))
-        await page.fill("input[name=username]", "zhang")
-        await page.fill("input[name=password]", "correct-horse-42")
-        await page.click("#login-btn")
-        await page.wait_for_url("**/console/", timeout=10000)
+        await login_in_browser(page, server, "zhang")
         resp = await page.goto(str(server.make_url("/console/dashboard")))
         assert resp.status == 200
         assert "script-src 'self'" in resp.headers["content-security-policy"]
