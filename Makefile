@@ -17,12 +17,13 @@ N ?= 2000
 C ?= 32
 
 .PHONY: help install train run test test-unit test-stories bench eval-nlu bench-nlu validate \
-        import-points export-points wechat-menu install-browser clean
+        import-points export-points wechat-menu install-system test-clock clean
 
 help:
 	@echo "make run      - install, train if needed, start Redis + actions + Rasa + gateway"
 	@echo "make test     - the whole test suite (real Redis, real trained model, real browser)"
 	@echo "make bench    - N signed WeChat messages through the gateway, C users at once (N=$(N) C=$(C))"
+	@echo "make test-clock - the suite with the clock moved to a weekday 10:00, a Saturday 23:30, a year ahead"
 	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | wechat-menu"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -37,8 +38,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-install-browser:
-	@bash scripts/install_browser.sh
+install-system:
+	@bash scripts/install_system_packages.sh
 
 $(MODEL_STAMP): $(STAMP) $(TRAIN_INPUTS)
 	@mkdir -p models
@@ -53,12 +54,17 @@ validate: $(STAMP)
 run: $(MODEL_STAMP)
 	$(PY) -m bot.stack
 
-test: $(MODEL_STAMP) install-browser
+test: $(MODEL_STAMP) install-system
 	$(PY) -m pytest
 	$(MAKE) test-stories
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not stack and not browser"
+
+# The suite (browser tests aside) with the clock moved: the next Wednesday 10:00, the next Saturday
+# 23:30 and one year ahead (Beijing time). INSTANTS= picks some, e.g. INSTANTS=saturday-2330.
+test-clock: $(MODEL_STAMP) install-system
+	$(PY) scripts/test_shifted_clock.py $(INSTANTS)
 
 test-stories: $(MODEL_STAMP)
 	$(RASA) test core --model models/zhinan.tar.gz --stories tests/stories \

@@ -120,8 +120,8 @@ def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
 
 
 def current_catalogue() -> CampCatalogue:
-    """The cohorts from CAMP_COHORTS_FILE (cached per path by load_catalogue)."""
-    return load_catalogue(runtime.settings().camp_cohorts_file)
+    """The cohorts from CAMP_COHORTS_FILE as of today (cached by load_catalogue)."""
+    return load_catalogue(runtime.settings().camp_cohorts_file, today())
 
 
 def fitting_cohorts(profile: Dict[str, Any], city: Optional[str], day: date) -> List[Cohort]:

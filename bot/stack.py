@@ -150,7 +150,7 @@ class Stack:
         )
         self._wait("actions", lambda: http_ok(f"{self.settings.action_server_url}/health"), 120)
 
-    def start_rasa(self, model: Path) -> None:
+    def start_rasa(self, model: Path, extra_env: Optional[Dict[str, str]] = None) -> None:
         port = urlparse(self.settings.rasa_url).port or 5005
         self._spawn(
             "rasa",
@@ -164,6 +164,7 @@ class Stack:
                 "--endpoints", "endpoints.yml",
                 "--credentials", "credentials.yml",
             ],
+            extra_env,
         )
         status = f"{self.settings.rasa_url}/status?token={self.settings.rasa_token}"
         self._wait("rasa", lambda: http_ok(status), 300)

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import date, timedelta
-from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Dict, Iterator
 
 import pytest
 import redis as sync_redis
-import yaml
 
+from bot.clock import CLOCK_OFFSET_ENV
 from bot.redis_client import create_redis
-from bot.settings import DEFAULT_CAMP_COHORTS_FILE, Settings, load_settings
+from bot.settings import Settings, load_settings
 
 # Tests run against a real Redis: REDIS_URL when set, else the machine's local Redis.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -64,17 +62,14 @@ def action_runtime(settings: Settings) -> Iterator[Settings]:
     runtime.redis.cache_clear()
 
 
-def write_cohorts_open_today(target: Path) -> Path:
-    """data/camp_cohorts.yml with every date moved by the same number of days, so that the earliest
-    enrolment deadline is a week from today: the stack runs on the real clock, the sample has
-    fixed dates, and the conversations must not depend on the day CI runs."""
-    raw = yaml.safe_load(DEFAULT_CAMP_COHORTS_FILE.read_text(encoding="utf-8"))
-    shift = date.today() + timedelta(days=7) - min(c["enroll_deadline"] for c in raw["cohorts"])
-    for cohort in raw["cohorts"]:
-        for key in ("start", "end", "enroll_deadline"):
-            cohort[key] = cohort[key] + shift
-    target.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return target
+def rasa_clock_env() -> Dict[str, str]:
+    """Under `make test-clock` (libfaketime, FAKETIME="+N"), Rasa runs on the real clock with the
+    same shift given as ZHINAN_CLOCK_OFFSET_S: see bot/clock.py for why TensorFlow cannot run under
+    libfaketime. Otherwise nothing changes."""
+    shift = os.environ.get("FAKETIME", "")
+    if not shift:
+        return {}
+    return {"LD_PRELOAD": "", "FAKETIME": "", CLOCK_OFFSET_ENV: str(int(shift))}
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +94,6 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "ACTION_SERVER_PORT": str(action_port),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "RASA_TOKEN": "test-" + uuid.uuid4().hex[:8],
-        "CAMP_COHORTS_FILE": str(write_cohorts_open_today(tmp_path_factory.mktemp("camp") / "cohorts.yml")),
     }
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
@@ -107,7 +101,7 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         stack = Stack(load_settings(), tmp_path_factory.mktemp("stack-logs"), env=env)
         try:
             stack.start_action_server()
-            stack.start_rasa(model)
+            stack.start_rasa(model, rasa_clock_env())
         except StackError as exc:
             stack.stop()
             pytest.fail(f"could not start the stack: {exc}")

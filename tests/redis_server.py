@@ -1,6 +1,7 @@
 """A throw-away redis-server of the test's own, for fault tests (kill -9, Redis gone, restart)."""
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -19,10 +20,15 @@ def free_port() -> int:
 
 
 def start_redis_server(port: int, directory: Path, *options: str) -> subprocess.Popen:
-    """Start redis-server on 127.0.0.1:`port` with its files in `directory`; wait until it answers."""
+    """Start redis-server on 127.0.0.1:`port` with its files in `directory`; wait until it answers.
+
+    It runs on the real clock, like the machine's Redis: under `make test-clock` the tests inherit
+    libfaketime's LD_PRELOAD, which redis-server's allocator cannot start with.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), "--save", "", *options],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     deadline = time.time() + 10
     while time.time() < deadline:

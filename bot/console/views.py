@@ -20,7 +20,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.appkeys import RASA, REDIS, SETTINGS
+from bot.appkeys import CLOCK, RASA, REDIS, SETTINGS
+from bot.clock import SHANGHAI
 from bot.console.auth import (
     COOKIE_NAME,
     LOGIN_CSRF_COOKIE,
@@ -217,7 +218,7 @@ async def queue_page(request: web.Request) -> web.Response:
 
 def _fmt_ts(ts: Any) -> str:
     try:
-        return datetime.fromtimestamp(float(ts)).strftime("%m-%d %H:%M:%S")
+        return datetime.fromtimestamp(float(ts), SHANGHAI).strftime("%m-%d %H:%M:%S")
     except (TypeError, ValueError):
         return ""
 
@@ -492,7 +493,7 @@ async def api_template(request: web.Request) -> web.Response:
     data = {
         "first": "职业指导师回复了您的咨询",
         "keyword1": "人工咨询",
-        "keyword2": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "keyword2": request.config_dict[CLOCK]().strftime("%Y-%m-%d %H:%M"),  # Beijing time
         "remark": "请进入公众号回复任意消息，继续与职业指导师沟通。",
     }
     try:

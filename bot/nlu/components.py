@@ -40,9 +40,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.clock import SHANGHAI, system_clock
 from bot.nlu import places, sentence_embedding
 from bot.nlu.text_normalize import normalize_text
-from bot.nlu.time_parser import SHANGHAI, looks_like_time, parse_time_expression
+from bot.nlu.time_parser import looks_like_time, parse_time_expression
 from bot.nlu.time_parser import warm_up as warm_up_time_parser
 
 logger = logging.getLogger(__name__)
@@ -588,7 +589,7 @@ class TimeNormalizer(GraphComponent):
                 return datetime.fromtimestamp(float(message.time), SHANGHAI)
             except (TypeError, ValueError, OverflowError, OSError):
                 pass
-        return datetime.now(SHANGHAI)
+        return system_clock()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

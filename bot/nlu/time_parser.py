@@ -14,11 +14,11 @@ import logging
 import re
 from datetime import datetime, timedelta
 from typing import Optional, Tuple
-from zoneinfo import ZoneInfo
+
+from bot.clock import SHANGHAI, system_clock
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _REWRITES = [
     ("明早", "明天早上"),
@@ -87,7 +87,7 @@ def _has_impossible_parts(text: str) -> bool:
 
 def _to_local(now: Optional[datetime]) -> datetime:
     if now is None:
-        return datetime.now(SHANGHAI)
+        return system_clock()
     if now.tzinfo is None:
         return now.replace(tzinfo=SHANGHAI)
     return now.astimezone(SHANGHAI)

@@ -12,7 +12,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -33,6 +33,7 @@ LAST_PUSH_TTL_S = 14 * 24 * 3600
 register_personal_key(LAST_PUSH_FAMILY)
 
 _WEEKDAYS = "一二三四五六日"
+COHORT_DATE_FIELDS = ("start", "end", "enroll_deadline")
 
 
 def _date(value: Any) -> date:
@@ -125,10 +126,46 @@ def parse_catalogue(raw: Mapping[str, Any]) -> CampCatalogue:
 
 
 @lru_cache(maxsize=4)
-def load_catalogue(path: Path) -> CampCatalogue:
-    """The cohorts in ``path``: ``settings.camp_cohorts_file`` (CAMP_COHORTS_FILE) in the product."""
+def _read_catalogue_file(path: Path) -> Mapping[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return parse_catalogue(yaml.safe_load(fh) or {})
+        return yaml.safe_load(fh) or {}
+
+
+def sample_shift_weeks(raw: Mapping[str, Any], today: date, lead_days: int = 0) -> int:
+    """Whole weeks to move a sample catalogue so that its earliest enrolment deadline is at least
+    ``lead_days`` after ``today``; 0 for real data (no ``sample: true``) or dates still ahead.
+
+    Sample cohorts are written with plausible dates once; whole weeks keep every weekday (the
+    schedules say 周一至周五) and keep the dates stable for a week at a time.
+    """
+    deadlines = [_date(c["enroll_deadline"]) for c in raw.get("cohorts") or []]
+    if not raw.get("sample") or not deadlines:
+        return 0
+    behind = (today - min(deadlines)).days + lead_days
+    return max(0, -(-behind // 7))
+
+
+def shift_cohort_dates(raw: Mapping[str, Any], weeks: int) -> Dict[str, Any]:
+    """A copy of the raw catalogue with every cohort date moved by ``weeks`` weeks."""
+    moved = dict(raw)
+    moved["cohorts"] = [
+        {**c, **{k: _date(c[k]) + timedelta(weeks=weeks) for k in COHORT_DATE_FIELDS}}
+        for c in raw.get("cohorts") or []
+    ]
+    return moved
+
+
+@lru_cache(maxsize=16)
+def _catalogue_for(path: Path, weeks: int) -> CampCatalogue:
+    return parse_catalogue(shift_cohort_dates(_read_catalogue_file(path), weeks))
+
+
+def load_catalogue(path: Path, today: date) -> CampCatalogue:
+    """The cohorts in ``path`` (``settings.camp_cohorts_file`` in the product) as of ``today``: a
+    file marked ``sample: true`` has its dates moved forward so that it never runs out of open
+    cohorts (see data/camp_cohorts.yml); real cohorts keep their dates."""
+    weeks = sample_shift_weeks(_read_catalogue_file(path), today)
+    return _catalogue_for(path, weeks)
 
 
 # -- information --------------------------------------------------------------------------------

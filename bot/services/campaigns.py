@@ -192,7 +192,7 @@ class CampaignStore:
         campaign_id: Optional[str] = None,
         catalogue: Optional[CampCatalogue] = None,
     ) -> Campaign:
-        catalogue = catalogue or load_catalogue(self._settings.camp_cohorts_file)
+        catalogue = catalogue or load_catalogue(self._settings.camp_cohorts_file, self.now().date())
         if catalogue.get(cohort_id) is None:
             raise ValueError(f"unknown cohort {cohort_id!r}")
         if not message.strip():
@@ -296,7 +296,8 @@ class CampaignWorker:
         self._settings = settings
         self._notifier = notifier
         self._clock = clock
-        self._catalogue = catalogue or load_catalogue(settings.camp_cohorts_file)
+        # None: the settings' file, read as of the clock's day (a sample file moves with time)
+        self._fixed_catalogue = catalogue
         self._rules = rules or load_rules()
         self._batch = batch_size
         self._concurrency = concurrency
@@ -306,7 +307,9 @@ class CampaignWorker:
 
     @property
     def catalogue(self) -> CampCatalogue:
-        return self._catalogue
+        if self._fixed_catalogue is not None:
+            return self._fixed_catalogue
+        return load_catalogue(self._settings.camp_cohorts_file, self._clock().date())
 
     # -- audience -------------------------------------------------------------------------------
 
@@ -335,7 +338,7 @@ class CampaignWorker:
 
         Reads only: the console's audience preview calls it before anything is defined.
         """
-        cohort = self._catalogue.get(cohort_id)
+        cohort = self.catalogue.get(cohort_id)
         today = self._clock().date()
         enrolled = await self._enrolments.enrolled_openids(cohort_id)
         targets: List[str] = []
@@ -387,7 +390,7 @@ class CampaignWorker:
     def _template(self, campaign: Campaign) -> Optional[TemplateMessage]:
         if not campaign.template_id:
             return None
-        cohort = self._catalogue.get(campaign.cohort_id)
+        cohort = self.catalogue.get(campaign.cohort_id)
         return TemplateMessage(
             template_id=campaign.template_id,
             data={

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
 from bot.redis_client import create_redis
 from bot.services.camp import CampCatalogue, load_catalogue
@@ -62,13 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run(args: argparse.Namespace) -> List[str]:
+async def _run(args: argparse.Namespace, clock: Clock) -> List[str]:
     settings = load_settings()
     redis = create_redis(settings)
-    store = CampaignStore(redis, settings)
+    store = CampaignStore(redis, settings, clock)
     try:
         if args.command == "create":
-            return await _create(args, store, JobScheduler(redis, settings), load_catalogue(settings.camp_cohorts_file))
+            catalogue = load_catalogue(settings.camp_cohorts_file, clock().date())
+            return await _create(args, store, JobScheduler(redis, settings), catalogue)
         if args.command in ("report", "cancel") and await store.get(args.campaign_id) is None:
             raise UsageError(f"没有这个活动 unknown campaign: {args.campaign_id}")
         if args.command == "report":
@@ -131,10 +133,10 @@ async def _describe(store: CampaignStore, campaign_id: str) -> str:
     return f"{campaign.id}\t{campaign.cohort_id}\t{created}\t{report.status}\t已发送 sent {report.sent}"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, clock: Clock = system_clock) -> int:
     args = _parser().parse_args(argv)
     try:
-        lines = asyncio.run(_run(args))
+        lines = asyncio.run(_run(args, clock))
     except UsageError as exc:
         print(f"错误 error: {exc}", file=sys.stderr)
         return 2

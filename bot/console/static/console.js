@@ -159,7 +159,7 @@
     var meta = document.createElement("span"); meta.className = "t-meta";
     var d = new Date(e.at * 1000);
     var who = e.kind === "counsellor" ? e.author : e.kind === "note" ? "内部备注 · " + e.author : (KIND_LABEL[e.kind] || e.kind);
-    meta.textContent = d.toLocaleTimeString("zh-CN", { hour12: false }) + " " + who;
+    meta.textContent = d.toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }) + " " + who;
     var t = document.createElement("span"); t.className = "t-text"; t.textContent = e.text;
     li.appendChild(meta); li.appendChild(t); ol.appendChild(li);
     li.scrollIntoView({ block: "nearest" });

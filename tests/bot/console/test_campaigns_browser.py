@@ -26,7 +26,7 @@ async def test_supervisor_defines_a_campaign_and_watches_it_sent(settings, aioht
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("chromium missing: run scripts/install_browser.sh (make install-browser)")
+        pytest.fail("chromium missing: run `make install-system` (scripts/install_system_packages.sh)")
     rasa = await start_rasa(aiohttp_server)
     port = free_port()
     app = gateway_app(settings, rasa.url, port, clock=FrozenClock(MORNING))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.clock import SHANGHAI
 from bot.console.keys import AUDIT, HANDOFF
 from tests.bot.console.helpers import add_user, free_port, gateway_app, login, start_rasa
 
@@ -162,6 +164,10 @@ async def test_reply_refused_when_window_closed(gw):
     assert tpl.status == 200
     sent = await (await c.get("/fake-wechat/_sent", params={"touser": "sim-nowin01"})).json()
     assert [m["kind"] for m in sent["messages"]] == ["template"]
+    # the reply time the user reads is Beijing time, whatever the server's own time zone
+    shown = sent["messages"][0]["payload"]["data"]["keyword2"]["value"]
+    shown_at = datetime.strptime(shown, "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI)
+    assert abs((shown_at - datetime.now(SHANGHAI)).total_seconds()) < 120, shown
 
 
 async def test_sse_snapshot_then_live_event(gw):
@@ -184,3 +190,12 @@ async def test_sse_snapshot_then_live_event(gw):
     second = await asyncio.wait_for(next_event(), 5)
     assert "event: item" in second and "后来的" in second and '"type": "queued"' in second
     resp.close()
+
+
+def test_console_times_are_beijing_time_whatever_the_server_zone():
+    """Transcripts, the audit log and the 48-hour window show Beijing time (servers run on UTC)."""
+    from bot.console.views import _fmt_ts
+
+    early_morning = datetime(2026, 12, 4, 1, 30, tzinfo=SHANGHAI)  # still the 3rd in UTC
+    assert _fmt_ts(early_morning.timestamp()) == "12-04 01:30:00"
+    assert _fmt_ts(None) == "" and _fmt_ts("not a time") == ""

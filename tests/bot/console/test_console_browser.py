@@ -24,7 +24,7 @@ async def test_counsellor_handles_a_handoff_live(settings, aiohttp_server, aioht
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("chromium missing: run scripts/install_browser.sh (make install-browser)")
+        pytest.fail("chromium missing: run `make install-system` (scripts/install_system_packages.sh)")
     rasa = await start_rasa(aiohttp_server)
     port = free_port()
     server = await aiohttp_server(gateway_app(settings, rasa.url, port), port=port)

@@ -30,7 +30,7 @@ async def test_supervisor_dashboard_renders_charts(settings, redis, aiohttp_serv
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("chromium missing: run scripts/install_browser.sh (make install-browser)")
+        pytest.fail("chromium missing: run `make install-system` (scripts/install_system_packages.sh)")
     rasa = await start_rasa(aiohttp_server)
     port = free_port()
     app = gateway_app(settings, rasa.url, port)

@@ -117,3 +117,12 @@ async def chat(aiohttp_server, aiohttp_client, stack_settings, monkeypatch) -> A
         return WeChatUser(client, settings, openid)
 
     yield new_user
+
+
+@pytest.fixture
+def no_quiet_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pushes respect quiet hours (22:00–08:00); a test of what is pushed must not depend on the hour.
+
+    Requested before `chat`, so the gateway's PushService reads it when it is built.
+    """
+    monkeypatch.setenv("PUSH_QUIET_HOURS", "")

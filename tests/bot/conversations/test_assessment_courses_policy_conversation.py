@@ -21,14 +21,6 @@ FALLBACK = "没太明白"
 QUESTIONS = load_questions()
 
 
-@pytest.fixture
-def no_quiet_hours(monkeypatch):
-    """Course notices respect quiet hours (22:00–08:00); the test must not depend on the hour.
-
-    Requested before `chat`, so the gateway's PushService reads it when it is built.
-    """
-    monkeypatch.setenv("PUSH_QUIET_HOURS", "")
-
 
 def answers_for(code_first: str) -> list:
     """Answers that make `code_first` the strongest type: 1 (很喜欢) for its questions, 3 otherwise."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from datetime import date
 
 import pytest
 
@@ -17,18 +18,15 @@ from bot.services.push import PushPreferences
 
 pytestmark = pytest.mark.stack
 
-# The stack reads the sample cohorts with their dates moved to stay open (tests/conftest.py:
-# write_cohorts_open_today); the tests read the same file through the settings.
+# The stack reads the shipped sample cohorts, which move with the calendar (data/camp_cohorts.yml:
+# `sample: true`); the tests read the same file, as of the same day, through the settings.
 CITY, COHORT_ID = "潍坊", "wf-2027-01"
+# Graduated last summer, whatever the year the suite runs in: a 离校未就业毕业生 every cohort takes.
+LAST_YEAR = str(date.today().year - 1)
 
 
-@pytest.fixture
-def no_quiet_hours(monkeypatch):
-    """Campaign pushes respect quiet hours (22:00–08:00); these tests must not depend on the hour.
-
-    Requested before `chat`, so the gateway's PushService reads it when it is built.
-    """
-    monkeypatch.setenv("PUSH_QUIET_HOURS", "")
+def current_catalogue(settings):
+    return load_catalogue(settings.camp_cohorts_file, date.today())
 
 
 def random_phone() -> str:
@@ -44,7 +42,7 @@ async def enrol(user, phone: str) -> str:
     reply = await user.say(phone)
     assert "1. 在校生" in reply and "3. 离校未就业毕业生" in reply, user.transcript
     assert "毕业" in await user.say("3"), user.transcript
-    assert "学校" in await user.say("2025"), user.transcript
+    assert "学校" in await user.say(LAST_YEAR), user.transcript
     assert "专业" in await user.say("山东理工大学"), user.transcript
     assert "城市" in await user.say("计算机科学与技术"), user.transcript
     reply = await user.say(CITY)
@@ -57,11 +55,9 @@ async def enrol(user, phone: str) -> str:
 async def test_camp_information_comes_from_the_cohort_data(chat):
     user = chat()
     reply = await user.say("实训营是什么")
-    catalogue = load_catalogue(user.services.settings.camp_cohorts_file)
+    catalogue = current_catalogue(user.services.settings)
     assert catalogue.name in reply and catalogue.summary in reply, user.transcript
     # every cohort still taking enrolments, with its dates and place, from data/camp_cohorts.yml
-    from datetime import date
-
     for cohort in catalogue.open_cohorts(date.today()):
         assert cohort.label in reply, (cohort.id, reply)
     assert "免费" in reply and "招收对象" in reply, reply
@@ -86,7 +82,7 @@ async def test_full_enrolment_then_duplicate_refused(chat):
     record = await store.find(user.openid, COHORT_ID)
     assert record is not None and record["code"] == code
     assert record["phone"] == phone and record["name"] == "张晓明"
-    assert record["identity"] == "离校未就业毕业生" and record["graduation_year"] == "2025"
+    assert record["identity"] == "离校未就业毕业生" and record["graduation_year"] == LAST_YEAR
     assert record["school"] == "山东理工大学" and record["city"] == CITY
 
     profile = await user.services.profiles.get(user.openid)
@@ -116,7 +112,7 @@ async def test_enrol_reply_after_a_campaign_push_prefills_the_cohort(no_quiet_ho
     tag = "camp-test-" + uuid.uuid4().hex[:8]  # the segment selects only this test's user
     await services.profiles.update(
         user.openid,
-        {"identity": "离校未就业毕业生", "graduation_year": "2025", "city": CITY, "tags": tag},
+        {"identity": "离校未就业毕业生", "graduation_year": LAST_YEAR, "city": CITY, "tags": tag},
     )
     await user.say("你好")  # opens the 48-hour customer-service window
 
@@ -131,7 +127,7 @@ async def test_enrol_reply_after_a_campaign_push_prefills_the_cohort(no_quiet_ho
     assert report.sent == 1 and report.failed_total == 0
 
     reply = await user.say("报名")
-    cohort = load_catalogue(services.settings.camp_cohorts_file).get(COHORT_ID)
+    cohort = current_catalogue(services.settings).get(COHORT_ID)
     assert f"为您报名{cohort.label}" in reply, user.transcript
     assert "姓名" in reply, user.transcript
     await user.say("李红")
@@ -150,7 +146,7 @@ async def test_unsubscribe_opts_out_and_a_later_campaign_skips_the_user(no_quiet
     tag = "camp-test-" + uuid.uuid4().hex[:8]
     await services.profiles.update(
         user.openid,
-        {"identity": "离校未就业毕业生", "graduation_year": "2025", "city": CITY, "tags": tag},
+        {"identity": "离校未就业毕业生", "graduation_year": LAST_YEAR, "city": CITY, "tags": tag},
     )
     await user.say("你好")
     reply = await user.say("退订")

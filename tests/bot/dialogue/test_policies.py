@@ -98,12 +98,14 @@ def _run_conversation(agent: Agent) -> List[Tuple[str, str, float]]:
     return chosen
 
 
+@pytest.mark.tensorflow
 def test_the_model_uses_the_rule_aware_ted(agent):
     nodes = agent.processor.graph_runner._instantiated_nodes.values()
     components = [node._component for node in nodes]
     assert any(isinstance(c, RuleAwareTEDPolicy) for c in components)
 
 
+@pytest.mark.tensorflow
 def test_ted_runs_only_where_no_rule_decides_and_every_action_is_unchanged(agent, monkeypatch):
     ted_runs: List[int] = []
     stock_predict = TEDPolicy.predict_action_probabilities

@@ -18,7 +18,7 @@ from bot.nlu.components import (
     SentenceEmbeddingFeaturizer,
     TimeNormalizer,
 )
-from bot.nlu.time_parser import SHANGHAI
+from bot.clock import SHANGHAI
 
 ROOT = Path(__file__).resolve().parents[3]
 JIEBA_DIR = str(ROOT / "nlu_data" / "jieba")

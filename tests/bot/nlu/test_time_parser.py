@@ -2,7 +2,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.nlu.time_parser import SHANGHAI, looks_like_time, parse_time_expression
+from bot.clock import SHANGHAI
+from bot.nlu.time_parser import looks_like_time, parse_time_expression
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)  # a Saturday
 

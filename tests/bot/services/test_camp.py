@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+import yaml
 
 from bot.clock import SHANGHAI, FrozenClock
 from bot.settings import DEFAULT_CAMP_COHORTS_FILE, load_settings
@@ -22,8 +23,8 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
 
 
 def sample_catalogue():
-    """The shipped sample with its own dates (the test stack points CAMP_COHORTS_FILE elsewhere)."""
-    return load_catalogue(DEFAULT_CAMP_COHORTS_FILE)
+    """The shipped sample as of NOW: its dates as written (its earliest deadline is still ahead)."""
+    return load_catalogue(DEFAULT_CAMP_COHORTS_FILE, NOW.date())
 
 
 def test_sample_cohorts_cover_several_cities_and_all_fields():
@@ -127,20 +128,44 @@ async def test_export_csv_has_bom_and_all_enrolments(redis, settings):
 
 
 def test_the_cohorts_file_comes_from_the_settings(tmp_path, monkeypatch):
-    from tests.conftest import write_cohorts_open_today
-
-    today = date.today()
-    shifted = write_cohorts_open_today(tmp_path / "cohorts.yml")
-    monkeypatch.setenv("CAMP_COHORTS_FILE", str(shifted))
-    catalogue = load_catalogue(load_settings().camp_cohorts_file)
-    assert catalogue is load_catalogue(shifted)
-    assert min(c.enroll_deadline for c in catalogue.cohorts) == today + timedelta(days=7)
-    assert {c.id for c in catalogue.open_cohorts(today)} == {c.id for c in catalogue.cohorts}
-    # same cohorts, same lengths and order: only the calendar moved
-    sample = sample_catalogue()
-    assert [c.id for c in catalogue.cohorts] == [c.id for c in sample.cohorts]
-    assert [(c.end - c.start, c.start - c.enroll_deadline) for c in catalogue.cohorts] == [
-        (c.end - c.start, c.start - c.enroll_deadline) for c in sample.cohorts
-    ]
+    real = tmp_path / "cohorts.yml"
+    raw = yaml.safe_load(DEFAULT_CAMP_COHORTS_FILE.read_text(encoding="utf-8"))
+    raw.pop("sample")
+    real.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("CAMP_COHORTS_FILE", str(real))
+    catalogue = load_catalogue(load_settings().camp_cohorts_file, NOW.date())
+    assert catalogue is load_catalogue(real, NOW.date())
+    assert [c.id for c in catalogue.cohorts] == [c.id for c in sample_catalogue().cohorts]
     monkeypatch.delenv("CAMP_COHORTS_FILE")
-    assert load_catalogue(load_settings().camp_cohorts_file) is sample
+    assert load_catalogue(load_settings().camp_cohorts_file, NOW.date()) is sample_catalogue()
+
+
+@pytest.mark.parametrize("days_later", [0, 6, 7, 30, 365, 3 * 365 + 17])
+def test_sample_cohorts_move_with_the_calendar_and_real_ones_do_not(tmp_path, days_later):
+    """The shipped sample never runs out of open cohorts (make run in any year), keeps its weekdays,
+    lengths and order, and stays put for a week at a time; a file without `sample: true` is used as
+    written, so real cohorts close when their deadline passes."""
+    written = sample_catalogue()
+    first = min(written.cohorts, key=lambda c: c.enroll_deadline)
+    today = first.enroll_deadline + timedelta(days=days_later)
+    moved = load_catalogue(DEFAULT_CAMP_COHORTS_FILE, today)
+    assert [c.id for c in moved.cohorts] == [c.id for c in written.cohorts]
+    assert moved.open_cohorts(today), today
+    assert min(c.enroll_deadline for c in moved.cohorts) >= today
+    assert min(c.enroll_deadline for c in moved.cohorts) < today + timedelta(days=7)
+    for old, new in zip(written.cohorts, moved.cohorts):
+        shift = new.start - old.start
+        assert shift.days % 7 == 0 and shift.days >= 0
+        assert (new.end - old.end, new.enroll_deadline - old.enroll_deadline) == (shift, shift)
+    assert load_catalogue(DEFAULT_CAMP_COHORTS_FILE, today + timedelta(days=1)).cohorts[0].start in (
+        moved.cohorts[0].start, moved.cohorts[0].start + timedelta(weeks=1)
+    )
+
+    raw = yaml.safe_load(DEFAULT_CAMP_COHORTS_FILE.read_text(encoding="utf-8"))
+    raw.pop("sample")
+    real = tmp_path / "real.yml"
+    real.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    as_written = load_catalogue(real, today)
+    assert [c.start for c in as_written.cohorts] == [c.start for c in written.cohorts]
+    if days_later > 0:
+        assert first.id not in {c.id for c in as_written.open_cohorts(today)}

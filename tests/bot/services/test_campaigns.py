@@ -86,7 +86,7 @@ async def test_campaign_5000_users_quiet_hours_restart_exactly_once(wechat_env):
     users = await generate_users(env, 5000)
     # a few already enrolled: they are told nothing
     enrolments = EnrollmentStore(env.redis, env.settings, env.clock)
-    cohort = load_catalogue(env.settings.camp_cohorts_file).get(COHORT)
+    cohort = load_catalogue(env.settings.camp_cohorts_file, env.clock().date()).get(COHORT)
     segment_ids = [o for o, p in users.items() if p["city"] != "日照" and p["identity"] != "在职人员"]
     already = [o for o in segment_ids if expected_eligible(users[o]) and not users[o]["opted_out"]][:25]
     for i, openid in enumerate(already):
@@ -277,7 +277,7 @@ async def test_a_closed_cohort_cannot_be_pushed(wechat_env):
     from bot.jobs.scheduler import JobScheduler
 
     env = wechat_env
-    catalogue = load_catalogue(env.settings.camp_cohorts_file)
+    catalogue = load_catalogue(env.settings.camp_cohorts_file, env.clock().date())
     cohort = catalogue.get(COHORT)
     store = CampaignStore(env.redis, env.settings, env.clock)
     scheduler = JobScheduler(env.redis, env.settings)

@@ -1,41 +1,41 @@
 """The staff CLI defines a campaign that the job runner then sends; mistakes get exit code 2."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from bot.clock import SHANGHAI
+from bot.clock import SHANGHAI, Clock, FrozenClock
 from bot.jobs.scheduler import JobScheduler
 from bot.services.campaigns import JOB_KIND, CampaignStore, Segment, register_campaign_jobs
 from bot.services.campaigns_cli import main
 from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 from tests.bot.services.test_campaigns import COHORT, generate_users, make_worker
-from tests.conftest import write_cohorts_open_today
 
 
-@pytest.fixture(autouse=True)
-def cohorts_open_today(tmp_path, monkeypatch):
-    """The CLI runs on the real clock and refuses closed cohorts: give it the sample cohorts moved
-    so that all are open, whatever the day the tests run."""
-    monkeypatch.setenv("CAMP_COHORTS_FILE", str(write_cohorts_open_today(tmp_path / "cohorts.yml")))
-
-
-def _run_cli(capsys, *argv: str):
-    code = main(list(argv))
+def _run_cli(capsys, *argv: str, clock: Clock):
+    code = main(list(argv), clock=clock)
     out = capsys.readouterr()
     return code, out.out.strip(), out.err.strip()
+
+
+def _days_ahead_at_nine(clock: Clock, days: int) -> datetime:
+    return (clock() + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+def _typed(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 async def test_created_campaign_is_sent_by_the_job_runner_and_reported(wechat_env, capsys):
     env = wechat_env
     await generate_users(env, 30, seed=11)
     code, out, _ = await _to_thread(
-        _run_cli, capsys, "create", "--cohort", COHORT, "--message", "实训营开始报名啦，回复“报名”", "--at", "2026-11-28 10:00"
+        _run_cli, capsys, "create", "--cohort", COHORT, "--message", "实训营开始报名啦，回复“报名”",
+        "--at", "2026-11-28 10:00", clock=env.clock,
     )
     assert code == 0, out
     campaign_id = out.splitlines()[0]
@@ -50,7 +50,7 @@ async def test_created_campaign_is_sent_by_the_job_runner_and_reported(wechat_en
     report = await CampaignStore(env.redis, env.settings).report(campaign_id)
     assert report.sent > 0 and report.sent == env.delivered
 
-    code, out, _ = await _to_thread(_run_cli, capsys, "report", campaign_id)
+    code, out, _ = await _to_thread(_run_cli, capsys, "report", campaign_id, clock=env.clock)
     assert code == 0
     lines = [line.strip() for line in out.splitlines()]
     assert f"已发送 sent: {report.sent}" in lines
@@ -60,52 +60,55 @@ async def test_created_campaign_is_sent_by_the_job_runner_and_reported(wechat_en
         if report.sent_by_channel.get(channel):
             assert f"{label}: {report.sent_by_channel[channel]}" in lines
     assert any(line.startswith("已退订") for line in lines) == bool(report.skipped.get("selection:opted_out"))
-    code, out, _ = await _to_thread(_run_cli, capsys, "list")
+    code, out, _ = await _to_thread(_run_cli, capsys, "list", clock=env.clock)
     assert code == 0
     row = next(line for line in out.splitlines() if line.startswith(campaign_id))
     assert row.split("\t")[1:4] == [COHORT, campaign.created_at[:16].replace("T", " "), "done"]
 
 
 async def test_unknown_cohort_and_bad_time_are_refused_without_a_traceback(wechat_env, capsys):
-    code, _, err = await _to_thread(_run_cli, capsys, "create", "--cohort", "nope", "--message", "hi")
+    clock = wechat_env.clock
+    code, _, err = await _to_thread(_run_cli, capsys, "create", "--cohort", "nope", "--message", "hi", clock=clock)
     assert code == 2 and "没有期次" in err and COHORT in err
     code, _, err = await _to_thread(
-        _run_cli, capsys, "create", "--cohort", COHORT, "--message", "hi", "--at", "明天"
+        _run_cli, capsys, "create", "--cohort", COHORT, "--message", "hi", "--at", "明天", clock=clock
     )
     assert code == 2 and "时间格式" in err
-    code, _, err = await _to_thread(_run_cli, capsys, "report", "c-missing")
+    code, _, err = await _to_thread(_run_cli, capsys, "report", "c-missing", clock=clock)
     assert code == 2 and "没有这个活动" in err
-    code, _, err = await _to_thread(_run_cli, capsys, "cancel", "c-missing")
+    code, _, err = await _to_thread(_run_cli, capsys, "cancel", "c-missing", clock=clock)
     assert code == 2 and "没有这个活动" in err
 
 
 async def test_cancel_stops_a_queued_campaign_once(settings, redis, capsys):
+    clock = FrozenClock()
     code, out, err = await _to_thread(
-        _run_cli, capsys, "create", "--cohort", COHORT, "--message", "hi", "--at", "2026-12-01 09:00"
+        _run_cli, capsys, "create", "--cohort", COHORT, "--message", "hi",
+        "--at", _typed(_days_ahead_at_nine(clock, 3)), clock=clock,
     )
     assert code == 0, err
     campaign_id = out.splitlines()[0]
-    code, out, err = await _to_thread(_run_cli, capsys, "cancel", campaign_id, "--by", "zhang")
+    code, out, err = await _to_thread(_run_cli, capsys, "cancel", campaign_id, "--by", "zhang", clock=clock)
     assert code == 0 and campaign_id in out
     report = await CampaignStore(redis, settings).report(campaign_id)
     assert report.status == "cancelled"
     assert await redis.hget(settings.key("campaign", campaign_id), "cancelled_by") == "zhang"
-    code, _, err = await _to_thread(_run_cli, capsys, "cancel", campaign_id)
+    code, _, err = await _to_thread(_run_cli, capsys, "cancel", campaign_id, clock=clock)
     assert code == 2 and "已取消" in err
 
 
-async def _to_thread(func, *args):
-    import asyncio
-
-    return await asyncio.to_thread(func, *args)
+async def _to_thread(func, *args, **kwargs):
+    return await asyncio.to_thread(func, *args, **kwargs)
 
 
 async def test_create_stores_the_segment_and_queues_one_scheduler_job(settings, redis, capsys):
+    clock = FrozenClock()
+    later = _days_ahead_at_nine(clock, 3)
     code, out, err = await _to_thread(
         _run_cli, capsys, "create", "--cohort", "jn-2026-12",
         "--identity", "应届毕业生", "--identity", "离校未就业毕业生", "--city", "济南市",
         "--graduation-year", "2025", "--graduation-year", "2026", "--tag", "制造业",
-        "--message", "济南实训营开始报名", "--template-id", "TPL_X", "--at", "2026-12-01 09:00",
+        "--message", "济南实训营开始报名", "--template-id", "TPL_X", "--at", _typed(later), clock=clock,
     )
     assert code == 0, err
     campaign_id = out.splitlines()[0]
@@ -116,17 +119,19 @@ async def test_create_stores_the_segment_and_queues_one_scheduler_job(settings, 
     )
     jobs = await JobScheduler(redis, settings).pending()
     assert [(j.kind, j.payload, j.due_at) for j in jobs] == [
-        (JOB_KIND, {"campaign_id": campaign_id}, datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))
+        (JOB_KIND, {"campaign_id": campaign_id}, later)
     ]
-    # --start-now: due at once (the runner's next poll picks it up)
-    before = datetime.now(SHANGHAI)
-    code, out, err = await _to_thread(_run_cli, capsys, "create", "--cohort", "jn-2026-12", "--message", "hi", "--start-now")
+    # --start-now: due at once (the runner's next poll picks it up), the scheduled one is not
+    clock.advance(minutes=5)
+    code, out, err = await _to_thread(
+        _run_cli, capsys, "create", "--cohort", "jn-2026-12", "--message", "hi", "--start-now", clock=clock
+    )
     assert code == 0, err
     second = out.splitlines()[0]
     assert second != campaign_id
-    due_now = await JobScheduler(redis, settings).pending(until=datetime.now(SHANGHAI))
+    due_now = await JobScheduler(redis, settings).pending(until=clock())
     assert [j.payload["campaign_id"] for j in due_now] == [second]
-    assert due_now[0].due_at >= before.replace(microsecond=0)
+    assert due_now[0].due_at == clock()
 
 
 def test_module_entry_point_as_a_subprocess(settings):

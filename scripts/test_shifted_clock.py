@@ -1,0 +1,101 @@
+"""Run the pytest suite with the system clock moved to other instants (libfaketime).
+
+A test that passes today but fails on another day or at another hour is a test that will turn CI red
+by itself. This runs the suite (except the browser tests, to keep it short, and the tests that run
+TensorFlow in the test process) at instants that exercise the calendar-dependent code:
+
+    weekday-10     the next Wednesday, 10:00 Beijing time (office hours, no quiet hours)
+    saturday-2330  the next Saturday, 23:30 Beijing time (weekend, quiet hours, an hour before midnight)
+    next-year      one year from today, 15:00 Beijing time (every fixed date in data and tests expired)
+
+The clock is moved by a relative offset (FAKETIME="+Ns"), so every process the tests start sees the
+same shifted time, and it keeps ticking; Rasa gets the same offset through ZHINAN_CLOCK_OFFSET_S
+instead, since TensorFlow hangs under libfaketime (bot/clock.py). Redis stays on the real clock
+(the machine's, and the fault tests' own redis-server, which cannot start under libfaketime): key
+lifetimes are relative, so that is how a real deployment looks to Redis. Monotonic clocks are left
+alone so that timeouts and asyncio behave.
+
+    python scripts/test_shifted_clock.py [INSTANT …] [-- PYTEST ARGS …]
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from typing import Callable, Dict, List, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# TensorFlow cannot run under libfaketime (bot/clock.py says why): the stack's Rasa gets the shift
+# another way (tests/conftest.py), and the tests that load the model in the test process read no
+# clock, so they stay out, like the browser tests.
+DEFAULT_PYTEST_ARGS = ["-m", "not browser and not tensorflow", "-q", "-p", "no:cacheprovider"]
+# One run of the suite takes about ten minutes here; a hang must fail CI, not use up its time.
+RUN_TIMEOUT_S = 45 * 60
+
+
+def _next_weekday_at(now: datetime, weekday: int, hour: int, minute: int) -> datetime:
+    days = (weekday - now.weekday()) % 7 or 7  # strictly after today: never "now"
+    return (now + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def _one_year_ahead(now: datetime) -> datetime:
+    return (now + timedelta(days=365)).replace(hour=15, minute=0, second=0, microsecond=0)
+
+
+INSTANTS: Dict[str, Callable[[datetime], datetime]] = {
+    "weekday-10": lambda now: _next_weekday_at(now, 2, 10, 0),
+    "saturday-2330": lambda now: _next_weekday_at(now, 5, 23, 30),
+    "next-year": _one_year_ahead,
+}
+
+
+def faketime_offset(target: datetime, now: datetime) -> str:
+    """libfaketime's relative form, whole seconds: "+123456"."""
+    return f"{int((target - now).total_seconds()):+d}"
+
+
+def split_args(argv: Sequence[str]) -> Tuple[List[str], List[str]]:
+    if "--" in argv:
+        cut = list(argv).index("--")
+        return list(argv[:cut]), list(argv[cut + 1 :])
+    return list(argv), []
+
+
+def run_at(name: str, pytest_args: List[str]) -> int:
+    now = datetime.now(BEIJING)
+    target = INSTANTS[name](now)
+    env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    command = ["faketime", "-f", faketime_offset(target, now), sys.executable, "-m", "pytest", *pytest_args]
+    print(f"== {name}: clock at {target:%Y-%m-%d %a %H:%M} Beijing time ({command[2]} s)", flush=True)
+    started = time.monotonic()
+    try:
+        code = subprocess.call(command, env=env, timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        print(f"== {name}: no result after {RUN_TIMEOUT_S} s, stopped", flush=True)
+        code = 124
+    print(f"== {name}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
+    return code
+
+
+def main(argv: Sequence[str]) -> int:
+    names, extra = split_args(argv)
+    names = names or list(INSTANTS)
+    unknown = [n for n in names if n not in INSTANTS]
+    if unknown:
+        print(f"unknown instant(s) {unknown}; choose from {list(INSTANTS)}", file=sys.stderr)
+        return 2
+    if shutil.which("faketime") is None:
+        print("faketime is not installed: run `make install-system` (Debian package faketime)", file=sys.stderr)
+        return 2
+    results = {name: run_at(name, DEFAULT_PYTEST_ARGS + extra) for name in names}
+    for name, code in results.items():
+        print(f"{name}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
+    return 0 if all(code == 0 for code in results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
