@@ -84,8 +84,10 @@ def create_app(
     setup_metrics(app)
     setup_console(app, clock=clock, config=handoff_config)
     setup_wechat_routes(app)
-    if settings.uses_fake_wechat_api:
+    # Never in production, whatever the other settings say: the fake API shows every message
+    # sent to anyone, and the simulator lets a visitor invent any number of users.
+    if settings.uses_fake_wechat_api and not settings.is_production:
         setup_fake_wechat_routes(app)
-    if settings.simulator_enabled:
+    if settings.simulator_enabled and not settings.is_production:
         setup_simulator(app)
     return app

@@ -6,14 +6,14 @@ import logging
 from aiohttp import web
 
 from bot.app import create_app
-from bot.settings import load_settings
+from bot.production import load_startable_settings
 
 
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = load_settings()
+    settings = load_startable_settings()  # exits with one line per problem
     web.run_app(
         create_app(settings),
         host=settings.gateway_host,

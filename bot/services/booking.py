@@ -54,6 +54,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import LUA_JOB_FUNCTIONS, Job, JobScheduler
+from bot.services.csv_safety import neutralise_formula
 from bot.services.notify import Notifier, TemplateMessage
 from bot.services.profiles import register_personal_key
 from bot.services.workshops import Slot, Workshop, WorkshopCatalogue
@@ -370,15 +371,6 @@ def find_codes(text: str) -> List[str]:
     return [m.group(1).upper() for m in CODE_RE.finditer(str(text or ""))]
 
 
-_CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Cells starting with formula characters are neutralised (CSV injection into Excel).
-    return "'" + text if text.startswith(_CSV_DANGEROUS) else text
-
-
 STATUS_LABELS = {
     "confirmed": "已预约",
     "cancelled": "已取消",
@@ -609,7 +601,7 @@ class BookingService:
             for booking in await self.slot_bookings(slot_id):
                 writer.writerow(
                     [
-                        _csv_cell(v)
+                        neutralise_formula(v)
                         for v in (
                             booking.code,
                             slot_id,

@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 import yaml
 
 from bot.clock import Clock, system_clock
+from bot.services.csv_safety import neutralise_formula
 from bot.services.eligibility import EligibilityRules, load_rules
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
@@ -395,13 +396,8 @@ class EnrollmentStore:
         writer.writerow([title for _, title in columns])
         for rec in await self.records(cohort_id):
             rec["status"] = labels.get(rec.get("status", ""), rec.get("status", ""))
-            writer.writerow([_csv_safe(rec.get(name, "")) for name, _ in columns])
+            writer.writerow([neutralise_formula(rec.get(name, "")) for name, _ in columns])
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheet formula injection: a leading = + - @ would be evaluated by Excel.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 # -- the cohort a push told the user about -------------------------------------------------------

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from bot.services.csv_safety import neutralise_formula, restore_formula
 from bot.services.geo import (
     DISTRICTS,
     haversine_m,
@@ -204,7 +205,7 @@ def _validate_rows(
             continue
         report.rows += 1
         values = {
-            name: (row[index].strip() if index < len(row) and row[index] else "")
+            name: (restore_formula(row[index].strip()) if index < len(row) and row[index] else "")
             for name, index in positions.items()
         }
         point, row_errors = validate_row(row_number, values)
@@ -371,6 +372,6 @@ def write_points_csv(points: Iterable[ServicePoint], path: Union[str, Path]) -> 
         writer = csv.writer(handle)
         writer.writerow(EXPORT_HEADERS)
         for point in points:
-            writer.writerow(point_row(point))
+            writer.writerow([neutralise_formula(cell) for cell in point_row(point)])
             count += 1
     return count

@@ -8,14 +8,18 @@ past the 5-second budget, counsellor replies, pushes) reach the fake WeChat API;
 """
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import re
 import secrets
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
+import aiohttp
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from bot.appkeys import HTTP_SESSION, REDIS, SETTINGS
 from bot.settings import Settings
@@ -24,10 +28,41 @@ from bot.simulator.wechat_xml import build_inbound_xml, read_reply, sign_request
 STATIC_DIR = Path(__file__).parent / "static"
 _OPENID_RE = re.compile(r"^sim-[A-Za-z0-9_-]{4,40}$")
 _MAX_TEXT_CHARS = 600
+REDIS_DOWN_TEXT = "模拟器暂时连不上数据库，请稍后再试。"
+GATEWAY_DOWN_TEXT = "模拟器连不上公众号接口，请稍后再试。"
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::", "localhost")
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def _bad_request(message: str) -> web.Response:
     return web.json_response({"error": message}, status=400)
+
+
+def _redis_guarded(handler: Handler) -> Handler:
+    """Redis gone: a 503 the page can show (it reads `error`), not a bare 500 with a traceback."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except RedisError as exc:
+            logger.error("simulator %s: Redis unavailable: %s", request.path, exc)
+            return web.json_response({"error": REDIS_DOWN_TEXT}, status=503)
+
+    return guarded
+
+
+def own_wechat_url(settings: Settings) -> str:
+    """This gateway's /wechat from the settings: never from the Host header, which the visitor
+    chooses (it would make the gateway post signed messages wherever the visitor says)."""
+    host = settings.gateway_host
+    if host in _WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.gateway_port}/wechat"
 
 
 async def index(request: web.Request) -> web.FileResponse:
@@ -79,11 +114,14 @@ async def send(request: web.Request) -> web.Response:
         fields["MsgId"] = str(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
     xml = build_inbound_xml(settings, openid, fields)
     query, body = sign_request(settings, xml)
-    url = f"http://127.0.0.1:{request.url.port or settings.gateway_port}/wechat"
     session = request.app[HTTP_SESSION]
-    async with session.post(url, params=query, data=body.encode("utf-8")) as resp:
-        status = resp.status
-        reply_body = await resp.text()
+    try:
+        async with session.post(own_wechat_url(settings), params=query, data=body.encode("utf-8")) as resp:
+            status = resp.status
+            reply_body = await resp.text()
+    except aiohttp.ClientError as exc:
+        logger.error("simulator: the gateway's own /wechat is unreachable: %s", exc)
+        return web.json_response({"error": GATEWAY_DOWN_TEXT}, status=502)
     if status != 200:
         return web.json_response({"error": f"公众号接口返回 {status}"}, status=502)
     return web.json_response({"replies": read_reply(settings, reply_body)})
@@ -126,6 +164,6 @@ def _displayable(item: str) -> str:
 
 def setup_simulator(app: web.Application) -> None:
     app.router.add_get("/", index)
-    app.router.add_post("/simulator/api/send", send)
-    app.router.add_get("/simulator/api/inbox", inbox)
+    app.router.add_post("/simulator/api/send", _redis_guarded(send))
+    app.router.add_get("/simulator/api/inbox", _redis_guarded(inbox))
     app.router.add_static("/simulator/static/", STATIC_DIR)

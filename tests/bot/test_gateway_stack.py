@@ -6,6 +6,7 @@ the gateway's replies, so the protocol is checked by an implementation that is n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -19,6 +20,7 @@ from wechatpy.utils import WeChatSigner
 from bot.app import create_app
 from bot.appkeys import RASA
 from bot.settings import Settings
+from bot.stack import free_port
 
 pytestmark = pytest.mark.stack
 
@@ -114,8 +116,9 @@ async def test_unknown_text_gets_a_polite_chinese_fallback(aiohttp_client, stack
 
 async def test_simulator_takes_the_wechat_path(aiohttp_server, aiohttp_client, stack_settings):
     """The simulator signs a WeChat message and posts it to the gateway's own /wechat."""
-    app = create_app(stack_settings)
-    server = await aiohttp_server(app)
+    port = free_port()
+    app = create_app(dataclasses.replace(stack_settings, gateway_port=port))
+    server = await aiohttp_server(app, port=port)
     client = await aiohttp_client(server)
     openid = "sim-" + uuid.uuid4().hex[:10]
     resp = await client.post("/simulator/api/send", json={"openid": openid, "text": "你好"})

@@ -81,6 +81,7 @@ def gateway_app(settings: Settings, rasa_url: str, port: int, *, clock: Clock = 
     settings = dataclasses.replace(
         settings,
         rasa_url=rasa_url,
+        gateway_port=port,  # the simulator posts to the configured port
         wechat_api_base=f"http://127.0.0.1:{port}/fake-wechat",
         public_base_url=f"http://127.0.0.1:{port}",
         simulator_enabled=True,

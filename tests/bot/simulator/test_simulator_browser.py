@@ -1,11 +1,13 @@
 """The simulator page chats in real headless Chromium, through the real stack."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from bot.app import create_app
+from bot.stack import free_port
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -25,7 +27,8 @@ CHROMIUM_ARGS = [
 async def test_a_person_chats_in_the_simulator(aiohttp_server, stack_settings):
     from playwright.async_api import async_playwright
 
-    server = await aiohttp_server(create_app(stack_settings))
+    port = free_port()
+    server = await aiohttp_server(create_app(dataclasses.replace(stack_settings, gateway_port=port)), port=port)
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
