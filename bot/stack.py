@@ -66,6 +66,8 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
         "REDIS_PASSWORD": url.password or "",
         "REDIS_KEY_PREFIX": settings.redis_key_prefix,
         "ACTION_SERVER_URL": settings.action_server_url,
+        # endpoints.yml sends it to the action server, which refuses calls without it.
+        "ACTION_SERVER_TOKEN": settings.action_server_token,
         # Rasa reads its worker count here; with more than one, the lock store in endpoints.yml
         # (bot/rasa_lock_store.py) keeps a conversation's turns in order across the processes.
         "SANIC_WORKERS": str(settings.rasa_workers),
@@ -144,9 +146,15 @@ class Stack:
 
     def start_action_server(self) -> None:
         port = urlparse(self.settings.action_server_url).port or 5055
+        # bot.action_server, not `rasa run actions`: that one binds 0.0.0.0 and asks for no secret.
         self._spawn(
             "actions",
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+            [
+                str(VENV_BIN / "python"), "-m", "bot.action_server",
+                "--actions", "actions",
+                "--host", self.settings.action_server_host,
+                "--port", str(port),
+            ],
         )
         self._wait("actions", lambda: http_ok(f"{self.settings.action_server_url}/health"), 120)
 
