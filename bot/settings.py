@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 from dotenv import dotenv_values
 
@@ -18,6 +18,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CAMP_COHORTS_FILE = PROJECT_ROOT / "data" / "camp_cohorts.yml"
 
 MESSAGE_MODES = ("plaintext", "compatible", "safe")
+# Who may read /metrics and /healthz (bot/monitoring_access.py).
+MONITORING_ACCESS_MODES = ("open", "loopback", "token")
 
 
 class _Source:
@@ -82,6 +84,8 @@ class Settings:
     timezone: str
     user_rate_limit_per_min: int
     simulator_enabled: bool
+    monitoring_access: str
+    monitoring_token: str
     # Pushes (bot/services/push.py): quiet hours "HH:MM-HH:MM" ("" = none), shared rate limit
     push_quiet_hours: str
     push_rate_per_s: float
@@ -128,6 +132,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         raise ValueError(f"RASA_WORKERS must be at least 1, not {rasa_workers}")
     action_port = env.int("ACTION_SERVER_PORT", 5055)
     gateway_port = env.int("GATEWAY_PORT", 8080)
+    monitoring_access, monitoring_token = _monitoring(env)
     return Settings(
         wechat_token=env.str("WECHAT_TOKEN", "zhinan-local-token"),
         wechat_appid=env.str("WECHAT_APPID", "wx0000000000000000"),
@@ -159,6 +164,8 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         timezone=env.str("TIMEZONE", "Asia/Shanghai"),
         user_rate_limit_per_min=env.int("USER_RATE_LIMIT_PER_MIN", 30),
         simulator_enabled=env.bool("SIMULATOR_ENABLED", True),
+        monitoring_access=monitoring_access,
+        monitoring_token=monitoring_token,
         push_quiet_hours=env.raw("PUSH_QUIET_HOURS", "22:00-08:00"),
         push_rate_per_s=env.float("PUSH_RATE_PER_S", 20.0),
         push_burst=env.int("PUSH_BURST", 20),
@@ -174,6 +181,17 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),
         camp_cohorts_file=Path(env.str("CAMP_COHORTS_FILE", str(DEFAULT_CAMP_COHORTS_FILE))),
     )
+
+
+def _monitoring(env: _Source) -> Tuple[str, str]:
+    """MONITORING_ACCESS and MONITORING_TOKEN; token mode without a token would lock everyone out."""
+    access = env.str("MONITORING_ACCESS", "open").lower()
+    if access not in MONITORING_ACCESS_MODES:
+        raise ValueError(f"MONITORING_ACCESS must be one of {MONITORING_ACCESS_MODES}, not {access!r}")
+    token = env.raw("MONITORING_TOKEN", "")
+    if access == "token" and not token:
+        raise ValueError("MONITORING_ACCESS=token needs a MONITORING_TOKEN")
+    return access, token
 
 
 def effective_redis_url(settings: Settings) -> str:

@@ -42,12 +42,19 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def http_ok(url: str, timeout: float = 2.0) -> bool:
+def http_ok(url: str, timeout: float = 2.0, headers: Optional[Dict[str, str]] = None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as resp:
             return resp.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
+
+
+def monitoring_headers(settings: Settings) -> Dict[str, str]:
+    """What a local caller sends to read the gateway's /healthz under MONITORING_ACCESS."""
+    if settings.monitoring_access == "token":
+        return {"Authorization": f"Bearer {settings.monitoring_token}"}
+    return {}
 
 
 def latest_model() -> Optional[Path]:
@@ -199,7 +206,8 @@ class Stack:
     def start_gateway(self) -> None:
         self._spawn("gateway", [sys.executable, "-m", "bot.main"])
         health = f"http://127.0.0.1:{self.settings.gateway_port}/healthz"
-        self._wait("gateway", lambda: http_ok(health), 60)
+        headers = monitoring_headers(self.settings)
+        self._wait("gateway", lambda: http_ok(health, headers=headers), 60)
 
     def start_all(self, model: Path) -> None:
         self.start_redis()
