@@ -14,6 +14,7 @@ from bot.conversation import ConversationService
 from bot.console import setup_console
 from bot.health import healthz
 from bot.metrics import setup_metrics
+from bot.monitoring_access import monitoring_guard
 from bot.rasa_client import RasaClient
 from bot.redis_client import create_redis
 from bot.runtime import build_services, load_reference_data, run_background
@@ -75,7 +76,9 @@ def create_app(
     let tests control time and waiting.
     """
     settings = settings or load_settings()
-    app = web.Application(client_max_size=settings.wechat_max_body_bytes * 4)
+    app = web.Application(
+        client_max_size=settings.wechat_max_body_bytes * 4, middlewares=[monitoring_guard]
+    )
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app.cleanup_ctx.append(_resources)

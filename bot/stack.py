@@ -43,12 +43,19 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def http_ok(url: str, timeout: float = 2.0) -> bool:
+def http_ok(url: str, timeout: float = 2.0, headers: Optional[Dict[str, str]] = None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as resp:
             return resp.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
+
+
+def monitoring_headers(settings: Settings) -> Dict[str, str]:
+    """What a local caller sends to read the gateway's /healthz under MONITORING_ACCESS."""
+    if settings.monitoring_access == "token":
+        return {"Authorization": f"Bearer {settings.monitoring_token}"}
+    return {}
 
 
 def latest_model() -> Optional[Path]:
@@ -67,6 +74,8 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
         "REDIS_PASSWORD": url.password or "",
         "REDIS_KEY_PREFIX": settings.redis_key_prefix,
         "ACTION_SERVER_URL": settings.action_server_url,
+        # endpoints.yml sends it to the action server, which refuses calls without it.
+        "ACTION_SERVER_TOKEN": settings.action_server_token,
         # Rasa reads its worker count here; with more than one, the lock store in endpoints.yml
         # (bot/rasa_lock_store.py) keeps a conversation's turns in order across the processes.
         "SANIC_WORKERS": str(settings.rasa_workers),
@@ -145,9 +154,15 @@ class Stack:
 
     def start_action_server(self) -> None:
         port = urlparse(self.settings.action_server_url).port or 5055
+        # bot.action_server, not `rasa run actions`: that one binds 0.0.0.0 and asks for no secret.
         self._spawn(
             "actions",
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+            [
+                str(VENV_BIN / "python"), "-m", "bot.action_server",
+                "--actions", "actions",
+                "--host", self.settings.action_server_host,
+                "--port", str(port),
+            ],
         )
         self._wait("actions", lambda: http_ok(f"{self.settings.action_server_url}/health"), 120)
 
@@ -193,7 +208,8 @@ class Stack:
     def start_gateway(self) -> None:
         self._spawn("gateway", [sys.executable, "-m", "bot.main"])
         health = f"http://127.0.0.1:{self.settings.gateway_port}/healthz"
-        self._wait("gateway", lambda: http_ok(health), 60)
+        headers = monitoring_headers(self.settings)
+        self._wait("gateway", lambda: http_ok(health, headers=headers), 60)
 
     def start_all(self, model: Path) -> None:
         self.start_redis()

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.settings import Settings, load_settings  # noqa: E402
 from bot.simulator.wechat_xml import build_inbound_xml, read_reply, sign_request  # noqa: E402
-from bot.stack import Stack, free_port, http_ok, latest_model  # noqa: E402
+from bot.stack import Stack, free_port, http_ok, latest_model, monitoring_headers  # noqa: E402
 from bot.wechat.views import TEXT_RATE_LIMITED  # noqa: E402
 
 # What job seekers send, in the order a short conversation takes.
@@ -192,7 +192,7 @@ def main() -> int:
     settings = load_settings()
     stack: Optional[Stack] = None
     base = f"http://127.0.0.1:{settings.gateway_port}"
-    if not http_ok(f"{base}/healthz"):
+    if not http_ok(f"{base}/healthz", headers=monitoring_headers(settings)):
         stack, settings = _start_own_stack()
         base = f"http://127.0.0.1:{settings.gateway_port}"
     try:

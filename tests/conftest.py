@@ -94,6 +94,8 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "ACTION_SERVER_PORT": str(action_port),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "RASA_TOKEN": "test-" + uuid.uuid4().hex[:8],
+        # Not the default: the stack tests prove Rasa sends the configured secret to the actions.
+        "ACTION_SERVER_TOKEN": "test-actions-" + uuid.uuid4().hex,
     }
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():

@@ -9,6 +9,8 @@ import asyncio
 import dataclasses
 import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import aiohttp
@@ -21,6 +23,7 @@ from bot.app import create_app
 from bot.appkeys import RASA
 from bot.settings import Settings
 from bot.stack import free_port
+from tests.network import assert_loopback_only
 
 pytestmark = pytest.mark.stack
 
@@ -100,6 +103,27 @@ async def test_safe_mode_greeting_round_trip(aiohttp_client, stack_settings, mon
     reply = parse_message(plaintext)
     assert reply.target == openid and reply.source == ACCOUNT
     assert "职引" in reply.content
+
+
+async def test_rasa_reaches_the_action_server_with_its_secret(aiohttp_client, stack_settings):
+    """action_my_bookings runs in the action server, which refuses callers without the secret."""
+    client = await aiohttp_client(create_app(stack_settings))
+    openid = "o" + uuid.uuid4().hex[:20]
+    resp = await client.post(
+        "/wechat", params=_signed_query(stack_settings), data=_text_xml(openid, "我的预约").encode()
+    )
+    assert resp.status == 200
+    assert "您目前没有预约" in parse_message(await resp.text()).content
+
+
+def test_rasa_listens_on_loopback_only_and_its_api_wants_the_token(stack_settings):
+    assert_loopback_only(stack_settings.rasa_port)
+    status = f"{stack_settings.rasa_url}/status"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(status, timeout=10)
+    assert refused.value.code == 401
+    with urllib.request.urlopen(f"{status}?token={stack_settings.rasa_token}", timeout=10) as resp:
+        assert resp.status == 200
 
 
 async def test_unknown_text_gets_a_polite_chinese_fallback(aiohttp_client, stack_settings):

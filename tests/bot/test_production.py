@@ -18,6 +18,7 @@ import pytest
 
 import bot.settings
 from bot.app import create_app
+from bot.clock import CLOCK_OFFSET_ENV
 from bot.production import load_startable_settings, production_problems
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.stack import free_port
@@ -25,6 +26,7 @@ from bot.stack import free_port
 _CONFIGURED = (
     "ZHINAN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_APPSECRET", "WECHAT_ENCODING_AES_KEY",
     "WECHAT_MESSAGE_MODE", "WECHAT_API_BASE", "RASA_TOKEN", "CONSOLE_SECRET", "SIMULATOR_ENABLED",
+    "ACTION_SERVER_TOKEN", CLOCK_OFFSET_ENV,
 )
 
 
@@ -37,6 +39,7 @@ def good_production_env() -> Dict[str, str]:
         "WECHAT_ENCODING_AES_KEY": base64.b64encode(os.urandom(32)).decode()[:43],
         "RASA_TOKEN": secrets.token_hex(16),
         "CONSOLE_SECRET": secrets.token_hex(24),
+        "ACTION_SERVER_TOKEN": secrets.token_hex(16),
     }
 
 
@@ -66,6 +69,9 @@ UNSAFE = [
     ("WECHAT_API_BASE", "http://127.0.0.1:8080/fake-wechat", "WECHAT_API_BASE points at the fake WeChat API"),
     ("WECHAT_API_BASE", "http://api.weixin.qq.com", "WECHAT_API_BASE must be an https:// URL"),
     ("SIMULATOR_ENABLED", "true", "SIMULATOR_ENABLED is on"),
+    ("ACTION_SERVER_TOKEN", "zhinan-local-action-server-token", "ACTION_SERVER_TOKEN still has its public local default"),
+    ("ACTION_SERVER_TOKEN", "short", "ACTION_SERVER_TOKEN is too short"),
+    (CLOCK_OFFSET_ENV, "3600", f"{CLOCK_OFFSET_ENV} is set"),
 ]
 
 
@@ -89,7 +95,7 @@ def test_a_copied_env_example_lists_every_problem_at_once(tmp_path, no_dotenv):
     ), encoding="utf-8")
     problems = "\n".join(production_problems(load_settings(env_file)))
     for name in ("WECHAT_TOKEN", "WECHAT_APPSECRET", "WECHAT_ENCODING_AES_KEY", "RASA_TOKEN", "CONSOLE_SECRET",
-                 "WECHAT_APPID", "WECHAT_MESSAGE_MODE", "WECHAT_API_BASE", "SIMULATOR_ENABLED"):
+                 "ACTION_SERVER_TOKEN", "WECHAT_APPID", "WECHAT_MESSAGE_MODE", "WECHAT_API_BASE", "SIMULATOR_ENABLED"):
         assert name in problems
 
 

@@ -64,3 +64,13 @@ def test_rasa_workers_reach_rasa_and_zero_is_refused(tmp_path, clean_env):
     clean_env.setenv("RASA_WORKERS", "0")
     with pytest.raises(ValueError, match="RASA_WORKERS"):
         load_settings(tmp_path / "missing.env")
+
+
+def test_the_action_server_stays_on_loopback_and_rasa_gets_its_secret(tmp_path, clean_env):
+    from bot.stack import rasa_environment
+
+    clean_env.delenv("ACTION_SERVER_HOST", raising=False)
+    clean_env.setenv("ACTION_SERVER_TOKEN", "from-the-environment-0123456789")
+    settings = load_settings(tmp_path / "missing.env")
+    assert settings.action_server_host == "127.0.0.1"
+    assert rasa_environment(settings)["ACTION_SERVER_TOKEN"] == "from-the-environment-0123456789"
