@@ -6,6 +6,7 @@ failure is a `MessageParseError`, never an exception from the XML library.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -45,7 +46,7 @@ class InboundMessage:
 
     @property
     def dedupe_id(self) -> str:
-        """MsgId for messages; FromUserName+CreateTime for events (they have no MsgId)."""
+        """MsgId for messages; events (they have no MsgId) override this in `EventMessage`."""
         if self.msg_id:
             return f"m{self.msg_id}"
         return f"e{self.from_user}:{self.create_time}"
@@ -90,6 +91,13 @@ class UnknownMessage(InboundMessage):
 class EventMessage(InboundMessage):
     event: str = ""
     event_key: str = ""
+
+    @property
+    def dedupe_id(self) -> str:
+        """User, CreateTime, event and key: two different events in one second are two turns
+        (a menu CLICK and the LOCATION report it triggers, two menu keys)."""
+        key = hashlib.sha256(self.event_key.encode("utf-8")).hexdigest()[:16]
+        return f"e{self.from_user}:{self.create_time}:{self.event.lower()}:{key}"
 
 
 @dataclass(frozen=True)
