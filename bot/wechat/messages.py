@@ -95,9 +95,10 @@ class EventMessage(InboundMessage):
     @property
     def dedupe_id(self) -> str:
         """User, CreateTime, event and key: two different events in one second are two turns
-        (a menu CLICK and the LOCATION report it triggers, two menu keys)."""
-        key = hashlib.sha256(self.event_key.encode("utf-8")).hexdigest()[:16]
-        return f"e{self.from_user}:{self.create_time}:{self.event.lower()}:{key}"
+        (a menu CLICK and the LOCATION report it triggers, two menu keys). Hashed, so that no
+        key named after the OpenID outlives an unfollow."""
+        ident = f"{self.from_user}\n{self.create_time}\n{self.event.lower()}\n{self.event_key}"
+        return "e" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

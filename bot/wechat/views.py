@@ -23,7 +23,8 @@ Unsubscribe and personal data: WeChat requires deleting a user's data on unfollo
 every per-OpenID family registered with `bot.services.profiles.register_personal_key` (the
 profile, the last location `location`, the customer-service window `cswindow`, and whatever
 other features registered: push preferences, assessment progress, course subscriptions …) and
-the Rasa conversation (`tracker`, `trackermeta`). Kept, as records of the public service (see
+the Rasa conversation (`tracker`, `trackermeta`). Before that the user leaves every workshop and
+camp waitlist and their future notices are cancelled (`bot.services.unfollow`). Kept, as records of the public service (see
 README "Personal data"): confirmed workshop bookings and camp enrolments (name, phone — the
 organisers need them), handoff transcripts, aggregate counters without OpenIDs, and short-lived
 de-duplication and nonce markers (a hash of the OpenID, about 11 minutes), kept answers (60 s)
@@ -46,7 +47,9 @@ from redis.exceptions import RedisError
 from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.conversation import UserTurn, typed_text
+from bot.services.camp import load_catalogue as load_camp_catalogue
 from bot.services.profiles import ProfileStore, register_personal_key
+from bot.services.unfollow import leave_services
 from bot.settings import Settings
 from bot.wechat import messages as m
 from bot.wechat.api_client import OUT_OF_QUOTA, OUT_OF_WINDOW, WeChatAPIError
@@ -211,6 +214,9 @@ class WeChatChannel:
         return []  # pragma: no cover - every type is handled above
 
     async def forget_user(self, openid: str) -> None:
+        # First off every waitlist and notice: the per-user keys deleted next say where they are.
+        cohorts = load_camp_catalogue(self.settings.camp_cohorts_file)
+        await leave_services(self.app[SERVICES], cohorts, openid)
         deleted = await self.profiles.delete_personal_data(openid)
         deleted += await self.redis.delete(self.settings.key("tracker", openid))
         logger.info("unsubscribe: deleted %d personal keys of %s", deleted, openid)
