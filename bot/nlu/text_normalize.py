@@ -6,7 +6,9 @@ spans annotated in training data (and reported by extractors) still point at the
 - traditional -> simplified Chinese (OpenCC t2s; per character when a phrase changes length);
 - emoji, WeChat "[微笑]" stickers, zero-width joiners, variation selectors -> spaces;
 - repeated punctuation ("？？？", "!!!") -> the first mark followed by spaces;
-- tabs/newlines -> spaces. The tokenizer drops whitespace tokens (rasa #7910).
+- tabs/newlines -> spaces. The tokenizer drops whitespace tokens (rasa #7910);
+- a "/" that the steps above would leave as the first non-space character -> a space, so that
+  what a user typed ("😀/restart", "[微笑]/inform{…}") never becomes a Rasa intent trigger.
 """
 from __future__ import annotations
 
@@ -72,9 +74,24 @@ def normalize_text(text: str) -> str:
     for i in range(1, len(chars)):
         if _is_punct(before[i]) and _is_punct(before[i - 1]):
             chars[i] = " "
-    result = to_simplified("".join(chars))
+    result = defuse_trigger(to_simplified("".join(chars)))
     assert len(result) == len(text)
     return result
+
+
+def defuse_trigger(text: str) -> str:
+    """Blank every "/" before the first other non-space character.
+
+    Rasa's RegexMessageHandler runs after the pipeline on the *normalised* text, strips it and
+    reads a leading "/" as "/intent{entities}" at confidence 1.0. The gateway drops slashes a
+    user types first, but an emoji, zero-width character or sticker in front of the slash only
+    becomes a space here, so the slash must be neutralised here too. Length-preserving."""
+    end = 0
+    while end < len(text) and (text[end].isspace() or text[end] == "/"):
+        end += 1
+    if "/" not in text[:end]:
+        return text
+    return " " * end + text[end:]
 
 
 def is_blank(text: str) -> bool:

@@ -16,12 +16,12 @@ Redis layout (all under `settings.key(...)`):
     booking:slotlog:<slot>         ZSET  code -> created (every booking of the slot, for staff)
     booking:wait:<slot>            ZSET  openid -> arrival number (the waitlist, FIFO)
     booking:waitinfo:<slot>        HASH  openid -> {"name","phone","joined_at"} (JSON)
-    booking:req:<openid>:<req id>  STR   the JSON result of a request (idempotency, 7 days)
+    booking:req:<openid>           HASH  request id -> JSON result (idempotency, 7 days after the last)
     booking:seq / booking:waitseq  STR   counters (booking codes, waitlist order)
     booking_active:<openid>        ZSET  code -> slot start (confirmed, not yet started)
     booking_history:<openid>       ZSET  code -> created (every booking of the user)
     booking_waiting:<openid>       SET   slot ids the user is waiting for
-The three per-user families are registered as personal keys (deleted on unsubscribe). The
+The per-user families (and `booking:req`) are registered as personal keys (deleted on unsubscribe). The
 booking records themselves are the public service's attendance record and are kept.
 
 Durability — bookings are a public-service record. An acknowledged booking must survive a
@@ -60,7 +60,7 @@ from bot.services.profiles import register_personal_key
 from bot.services.workshops import Slot, Workshop, WorkshopCatalogue
 from bot.settings import Settings
 
-for _family in ("booking_active", "booking_history", "booking_waiting"):
+for _family in ("booking_active", "booking_history", "booking_waiting", "booking:req"):
     register_personal_key(_family)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -183,14 +183,17 @@ end
 # 18 request ttl seconds
 _BOOK = _COMMON + r"""
 local openid, slot_id, name, phone = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
-local req_key = P .. 'req:' .. openid .. ':' .. ARGV[17]
+local req_key = P .. 'req:' .. openid
 if ARGV[17] ~= '' then
-  local prev = redis.call('GET', req_key)
+  local prev = redis.call('HGET', req_key, ARGV[17])
   if prev then return prev end
 end
 local function remember(result)
   local text = cjson.encode(result)
-  if ARGV[17] ~= '' then redis.call('SET', req_key, text, 'EX', tonumber(ARGV[18])) end
+  if ARGV[17] ~= '' then
+    redis.call('HSET', req_key, ARGV[17], text)
+    redis.call('EXPIRE', req_key, tonumber(ARGV[18]))
+  end
   return text
 end
 local slot = redis.call('HMGET', SLOTP .. slot_id, 'capacity', 'start_ts', 'status', 'workshop_id')
@@ -271,6 +274,17 @@ _LEAVE_WAIT = _COMMON + r"""
 local removed = redis.call('ZREM', P .. 'wait:' .. ARGV[14], ARGV[13])
 leave_wait(ARGV[13], ARGV[14])
 return removed
+"""
+
+# ARGV: common 1-12, 13 openid. Unfollow: off every waitlist (name and phone go with the entry);
+# the reminders and promotion notices of the user's future bookings are cancelled.
+_FORGET = _COMMON + r"""
+local openid = ARGV[13]
+local slots = redis.call('SMEMBERS', WTG .. openid)
+for _, slot_id in ipairs(slots) do leave_wait(openid, slot_id) end
+local codes = redis.call('ZRANGEBYSCORE', ACT .. openid, '(' .. ts(NOW), '+inf')
+for _, code in ipairs(codes) do cancel_notices(code) end
+return cjson.encode({status = 'ok', waitlists = #slots, silenced = #codes})
 """
 
 # ARGV: common 1-12, 13 code, 14 new status, 15 staff
@@ -420,6 +434,7 @@ class BookingService:
         self._join = redis.register_script(_JOIN_WAIT)
         self._leave = redis.register_script(_LEAVE_WAIT)
         self._mark = redis.register_script(_MARK)
+        self._forget = redis.register_script(_FORGET)
 
     # ---- keys ----------------------------------------------------------------------------
     def _k(self, *parts: str) -> str:
@@ -478,6 +493,11 @@ class BookingService:
 
     async def leave_waitlist(self, openid: str, slot_id: str) -> bool:
         return bool(await self._leave(keys=[], args=[*self._common(), openid, slot_id]))
+
+    async def forget_user(self, openid: str) -> Dict[str, Any]:
+        """On unfollow, before the per-user keys go: leave every waitlist and cancel the notices
+        of future bookings. The bookings stay (the organisers' record, README "Personal data")."""
+        return await self._run(self._forget, openid)
 
     async def cancel(self, openid: str, code: str, *, by: str = "user") -> CancelResult:
         """Cancel the user's booking (refused within `cancel_cutoff` of the start); the freed

@@ -270,13 +270,15 @@ redis.call('HSET', KEYS[4], ARGV[3], 'waitlisted')
 return {'waitlisted', ARGV[3], pos}
 """
 
-# KEYS: by_openid, by_phone, records, status, seats, waitlist; ARGV: openid
-# Cancels the OpenID's enrolment; a freed seat goes to the head of the waitlist.
+# KEYS: by_openid, by_phone, records, status, seats, waitlist; ARGV: openid, only_waitlisted
+# Cancels the OpenID's enrolment; a freed seat goes to the head of the waitlist. With
+# only_waitlisted = '1' an enrolled applicant is left as is (unfollow keeps enrolments).
 _CANCEL = """
 local code = redis.call('HGET', KEYS[1], ARGV[1])
 if not code then return {'', ''} end
 local rec = cjson.decode(redis.call('HGET', KEYS[3], code))
 local st = redis.call('HGET', KEYS[4], code)
+if ARGV[2] == '1' and st ~= 'waitlisted' then return {'', ''} end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], rec['phone'])
 redis.call('HSET', KEYS[4], code, 'cancelled')
@@ -340,10 +342,19 @@ class EnrollmentStore:
 
     async def cancel(self, openid: str, cohort_id: str) -> Optional[str]:
         """Cancel; returns the code of the waitlisted applicant promoted to the seat, if any."""
-        code, promoted = await self._cancel(keys=self._keys(cohort_id), args=[openid])
+        code, promoted = await self._cancel(keys=self._keys(cohort_id), args=[openid, "0"])
         if not code:
             raise KeyError("no enrolment for this user in this cohort")
         return promoted or None
+
+    async def leave_waitlists(self, openid: str, cohort_ids: Sequence[str]) -> int:
+        """Unfollow: take the user off the waitlist of each cohort (no later promotion books
+        someone who left); enrolments are kept. Returns how many waitlist entries went."""
+        left = 0
+        for cohort_id in cohort_ids:
+            code, _ = await self._cancel(keys=self._keys(cohort_id), args=[openid, "1"])
+            left += bool(code)
+        return left
 
     async def find(self, openid: str, cohort_id: str) -> Optional[Dict[str, str]]:
         code = await self._redis.hget(self._keys(cohort_id)[0], openid)

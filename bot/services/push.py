@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 PREF_FAMILY = "push_pref"
 register_personal_key(PREF_FAMILY)
+# Ids of the user's deferred notices (RETRY_KIND jobs), so that unfollow can cancel them.
+RETRIES_FAMILY = "push_retries"
+register_personal_key(RETRIES_FAMILY)
 
 OUT_OF_WINDOW = 45015
 OUT_OF_QUOTA = 45047
@@ -263,9 +266,20 @@ class PushService:
             "template": asdict(template) if template else None,
             "dedupe_key": dedupe_key,
         }
-        await self._scheduler.schedule(
-            f"{RETRY_KIND}:{dedupe_key}:{due.timestamp():.0f}", RETRY_KIND, payload, due
-        )
+        job_id = f"{RETRY_KIND}:{dedupe_key}:{due.timestamp():.0f}"
+        await self._scheduler.schedule(job_id, RETRY_KIND, payload, due)
+        retries = self._settings.key(RETRIES_FAMILY, openid)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(retries, job_id)
+            pipe.expire(retries, 14 * 86400)  # deferrals last hours (quiet time), not weeks
+            await pipe.execute()
+
+    async def cancel_deferred(self, openid: str) -> int:
+        """Cancel the user's deferred notices (unfollow); returns how many were pending."""
+        if self._scheduler is None:
+            return 0
+        job_ids = await self._redis.smembers(self._settings.key(RETRIES_FAMILY, openid))
+        return sum([await self._scheduler.cancel(job_id, self._clock()) for job_id in sorted(job_ids)])
 
     async def _store(self, dkey: str, result: DeliveryResult) -> None:
         await self._redis.set(dkey, json.dumps(asdict(result)), ex=self.config.dedupe_ttl_s)

@@ -6,6 +6,7 @@ failure is a `MessageParseError`, never an exception from the XML library.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -45,7 +46,7 @@ class InboundMessage:
 
     @property
     def dedupe_id(self) -> str:
-        """MsgId for messages; FromUserName+CreateTime for events (they have no MsgId)."""
+        """MsgId for messages; events (they have no MsgId) override this in `EventMessage`."""
         if self.msg_id:
             return f"m{self.msg_id}"
         return f"e{self.from_user}:{self.create_time}"
@@ -90,6 +91,14 @@ class UnknownMessage(InboundMessage):
 class EventMessage(InboundMessage):
     event: str = ""
     event_key: str = ""
+
+    @property
+    def dedupe_id(self) -> str:
+        """User, CreateTime, event and key: two different events in one second are two turns
+        (a menu CLICK and the LOCATION report it triggers, two menu keys). Hashed, so that no
+        key named after the OpenID outlives an unfollow."""
+        ident = f"{self.from_user}\n{self.create_time}\n{self.event.lower()}\n{self.event_key}"
+        return "e" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

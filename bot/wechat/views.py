@@ -3,27 +3,32 @@
 Request path (POST):
   size limit (413) -> `signature` over token/timestamp/nonce (403) -> timestamp window (403)
   -> mode: plaintext / compatible / safe (`msg_signature` + AES; safe refuses plaintext bodies)
-  -> defusedxml parse (400) -> de-duplication -> per-OpenID rate limit -> UserTurn -> Rasa
+  -> defusedxml parse (400) -> nonce cache (403 for a signed query reused for another message,
+  see `bot.wechat.replay`) -> de-duplication -> per-OpenID rate limit -> UserTurn -> Rasa
   -> passive reply within `wechat_reply_budget_s`, else "success" and a customer-service push.
 
 Nothing that reaches the handler produces a 5xx or a stack trace: an unexpected error is logged
 (phone numbers masked) and answered with "success", which WeChat accepts silently.
 
 De-duplication (WeChat re-sends a request it got no answer to within 5 s, 3 deliveries in all):
-`SET NX settings.key("wechat", "msg", <MsgId | FromUserName:CreateTime>)` decides, across
-processes, which delivery owns the turn. The owner runs the one Rasa turn; the state goes
-pending -> done/passive (answer kept 60 s so a retry re-sends the same reply) or
-pending -> deferred -> done/push (the answer went out via the customer-service API; retries get
-"success"). A retry never starts a second turn.
+`SET NX settings.key("wechat", "msg", <MsgId | FromUserName:CreateTime:Event:EventKey>)` decides,
+across processes, which delivery owns the turn. The owner runs the one Rasa turn; the state goes
+pending -> done/passive (the answer itself kept 60 s under "wechat:answer" so a retry re-sends the
+same reply) or pending -> deferred -> done/push (the answer went out via the customer-service API;
+retries get "success"). A retry never starts a second turn. The state lives as long as a signed
+query string is accepted (`replay_ttl_s`, > 2 x the timestamp window), so an exact replay of a
+request is a retry too.
 
 Unsubscribe and personal data: WeChat requires deleting a user's data on unfollow. We delete
 every per-OpenID family registered with `bot.services.profiles.register_personal_key` (the
 profile, the last location `location`, the customer-service window `cswindow`, and whatever
 other features registered: push preferences, assessment progress, course subscriptions …) and
-the Rasa conversation (`tracker`, `trackermeta`). Kept, as records of the public service (see
+the Rasa conversation (`tracker`, `trackermeta`). Before that the user leaves every workshop and
+camp waitlist and their future notices are cancelled (`bot.services.unfollow`). Kept, as records of the public service (see
 README "Personal data"): confirmed workshop bookings and camp enrolments (name, phone — the
 organisers need them), handoff transcripts, aggregate counters without OpenIDs, and short-lived
-de-duplication markers and rate-limit counters (at most 60 s) that expire by themselves.
+de-duplication and nonce markers (a hash of the OpenID, about 11 minutes), kept answers (60 s)
+and rate-limit counters (2 minutes) that expire by themselves.
 """
 from __future__ import annotations
 
@@ -42,12 +47,15 @@ from redis.exceptions import RedisError
 from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.conversation import UserTurn, typed_text
+from bot.services.camp import load_catalogue as load_camp_catalogue
 from bot.services.profiles import ProfileStore, register_personal_key
+from bot.services.unfollow import leave_services
 from bot.settings import Settings
 from bot.wechat import messages as m
 from bot.wechat.api_client import OUT_OF_QUOTA, OUT_OF_WINDOW, WeChatAPIError
 from bot.wechat.crypto import WeChatCryptoError, WeChatMessageCrypto, check_url_signature
 from bot.wechat.menu import click_intents
+from bot.wechat.replay import NonceCache, replay_ttl_s
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +64,7 @@ register_personal_key(LOCATION_FAMILY)
 LOCATION_TTL_S = 30 * 60
 
 SUCCESS = "success"
-DONE_TTL_S = 60
-PENDING_TTL_S = 120
+ANSWER_TTL_S = 60  # WeChat's retries come within ~15 s; the answer is personal, keep it briefly
 RETRY_POLL_S = 0.05
 
 TEXT_MEDIA_UNSUPPORTED = (
@@ -104,6 +111,8 @@ class WeChatChannel:
         s = self.settings
         self.crypto = WeChatMessageCrypto(s.wechat_token, s.wechat_encoding_aes_key, s.wechat_appid)
         self.click_intents = click_intents()
+        self.nonces = NonceCache(self.redis, self.settings)
+        self.state_ttl_s = replay_ttl_s(self.settings)
         self.tasks: Set[asyncio.Task] = set()
 
     def spawn(self, coro: Any) -> asyncio.Task:
@@ -120,6 +129,9 @@ class WeChatChannel:
 
     def msg_key(self, dedupe_id: str) -> str:
         return self.settings.key("wechat", "msg", dedupe_id)
+
+    def answer_key(self, dedupe_id: str) -> str:
+        return self.settings.key("wechat", "answer", dedupe_id)
 
     # -- turning a message into an answer -----------------------------------------------------
 
@@ -202,6 +214,9 @@ class WeChatChannel:
         return []  # pragma: no cover - every type is handled above
 
     async def forget_user(self, openid: str) -> None:
+        # First off every waitlist and notice: the per-user keys deleted next say where they are.
+        cohorts = load_camp_catalogue(self.settings.camp_cohorts_file)
+        await leave_services(self.app[SERVICES], cohorts, openid)
         deleted = await self.profiles.delete_personal_data(openid)
         deleted += await self.redis.delete(self.settings.key("tracker", openid))
         logger.info("unsubscribe: deleted %d personal keys of %s", deleted, openid)
@@ -232,7 +247,7 @@ class WeChatChannel:
         except Exception:
             logger.exception("late WeChat turn for %s failed", openid)
             parts = []
-        await self.redis.set(key, json.dumps({"s": "done", "d": "push"}), ex=DONE_TTL_S)
+        await self.redis.set(key, json.dumps({"s": "done", "d": "push"}), ex=self.state_ttl_s)
         if parts:
             await self.push(openid, parts)
 
@@ -247,10 +262,10 @@ class WeChatChannel:
 
     async def handle(self, msg: m.Message) -> List[str]:
         """Reply parts for this delivery: [first passive part] or [] for "success"."""
-        key = self.msg_key(msg.dedupe_id)
-        claimed = await self.redis.set(key, json.dumps({"s": "pending"}), nx=True, ex=PENDING_TTL_S)
+        key, answer_key = self.msg_key(msg.dedupe_id), self.answer_key(msg.dedupe_id)
+        claimed = await self.redis.set(key, json.dumps({"s": "pending"}), nx=True, ex=self.state_ttl_s)
         if not claimed:
-            return await self._await_other_delivery(key)
+            return await self._await_other_delivery(key, answer_key)
         turn = self.spawn(self._run_turn(msg))
         budget = self.settings.wechat_reply_budget_s
         try:
@@ -263,24 +278,26 @@ class WeChatChannel:
             await self._defer(key, msg.from_user, turn)
             return []
         parts = turn.result()
-        await self.redis.set(
-            key, json.dumps({"s": "done", "d": "passive", "a": parts[:1]}, ensure_ascii=False), ex=DONE_TTL_S
-        )
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(answer_key, json.dumps(parts[:1], ensure_ascii=False), ex=ANSWER_TTL_S)
+            pipe.set(key, json.dumps({"s": "done", "d": "passive"}), ex=self.state_ttl_s)
+            await pipe.execute()
         if len(parts) > 1:
             self.spawn(self.push(msg.from_user, parts[1:]))
         return parts[:1]
 
     async def _defer(self, key: str, openid: str, turn: asyncio.Task) -> None:
-        await self.redis.set(key, json.dumps({"s": "deferred"}), ex=PENDING_TTL_S)
+        await self.redis.set(key, json.dumps({"s": "deferred"}), ex=self.state_ttl_s)
         self.spawn(self._deliver_late(key, openid, turn))
 
-    async def _await_other_delivery(self, key: str) -> List[str]:
+    async def _await_other_delivery(self, key: str, answer_key: str) -> List[str]:
         deadline = time.monotonic() + self.settings.wechat_reply_budget_s
         while True:
             raw = await self.redis.get(key)
             state = json.loads(raw) if raw else {"s": "gone"}
             if state.get("s") == "done" and state.get("d") == "passive":
-                return list(state.get("a") or [])
+                answer = await self.redis.get(answer_key)
+                return list(json.loads(answer)) if answer else []
             if state.get("s") != "pending" or time.monotonic() >= deadline:
                 return []
             await asyncio.sleep(RETRY_POLL_S)
@@ -388,6 +405,9 @@ async def _receive(request: web.Request) -> web.Response:
         logger.debug("WeChat %s from %s: %s", msg.msg_type, msg.from_user,
                      mask_pii(getattr(msg, "content", "") or getattr(msg, "recognition", "")))
     try:
+        if not await channel.nonces.admit(timestamp, nonce, q.get("signature", ""), msg):
+            logger.warning("refused a signed query string reused for another WeChat message")
+            return _plain("replayed request", status=403)
         parts = await channel.handle(msg)
     except RedisError as exc:
         # No de-duplication, rate limit or conversation without Redis: say so now rather than

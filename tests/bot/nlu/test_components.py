@@ -7,6 +7,7 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -50,6 +51,26 @@ def test_normalizer_keeps_entity_offsets_and_simplifies_values(storage, ctx):
     assert msg.get("text") == "济南历下区有没有驿站 "
     assert msg.get("entities")[0]["value"] == "济南"  # was equal to its span: follows 繁->简
     assert msg.get("entities")[1]["value"] == "社区就业驿站"  # an explicit synonym is kept
+
+
+@pytest.mark.parametrize(
+    "typed", ["😀/restart", "\u200b/restart", "[微笑]/restart", '😀/inform{"city":"济南"}']
+)
+def test_typed_text_behind_an_emoji_is_not_an_intent_trigger(storage, ctx, typed):
+    # The normaliser meets Rasa's trigger handling: RegexMessageHandler runs on its output.
+    norm = ChineseNormalizer.create({}, storage, Resource("n"), ctx)
+    handler = RegexMessageHandler.create({}, storage, Resource("r"), ctx)
+    msg = handler.process(norm.process([Message(data={"text": typed})]))[0]
+    assert msg.get("intent") is None and not msg.get("entities")
+
+
+def test_gateway_triggers_still_reach_rasa_as_triggers(storage, ctx):
+    norm = ChineseNormalizer.create({}, storage, Resource("n"), ctx)
+    handler = RegexMessageHandler.create({}, storage, Resource("r"), ctx)
+    text = '/find_service_point{"latitude": 36.6, "longitude": 117.1}'
+    msg = handler.process(norm.process([Message(data={"text": text})]))[0]
+    assert msg.get("intent")["name"] == "find_service_point"
+    assert {e["entity"] for e in msg.get("entities")} == {"latitude", "longitude"}
 
 
 def test_tokenizer_rejects_a_file_as_dictionary_path(storage, ctx):

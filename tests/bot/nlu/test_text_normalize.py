@@ -32,3 +32,18 @@ def test_length_is_preserved_for_mixed_text():
     out = normalize_text(text)
     assert len(out) == len(text)
     assert out[out.index("13812345678"):][:11] == "13812345678"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["😀/restart", "\u200b/restart", "[微笑]/restart", '😀/inform{"city":"济南"}', "👍🏻 / /restart", "😀／restart"],
+)
+def test_no_slash_is_left_first_after_normalisation(typed):
+    # Rasa strips the normalised text and reads a leading "/" as an intent trigger.
+    out = normalize_text(typed)
+    assert len(out) == len(typed)
+    assert not out.strip().startswith("/")
+
+
+def test_slashes_inside_a_sentence_are_kept():
+    assert normalize_text("改简历/面试辅导") == "改简历/面试辅导"

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import secrets
 import socket
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -79,17 +80,20 @@ class WeChatSide:
         self._msgid += 1
         return str(self._msgid)
 
-    def query(self, timestamp: Optional[str] = None, nonce: str = "1320562132") -> Dict[str, str]:
+    def query(self, timestamp: Optional[str] = None, nonce: Optional[str] = None) -> Dict[str, str]:
+        # A fresh nonce per request, as WeChat does: the gateway refuses a signed query string
+        # reused for another message (its retries of one message reuse it, see test_replay).
         ts = timestamp or str(int(time.time()))
+        nonce = nonce or str(secrets.randbelow(10**10))
         sig = hashlib.sha1("".join(sorted([self.settings.wechat_token, ts, nonce])).encode()).hexdigest()
         return {"signature": sig, "timestamp": ts, "nonce": nonce, "openid": "x"}
 
-    def build(self, inner_xml: str, mode: str, timestamp: Optional[str] = None, nonce: str = "1320562132"):
+    def build(self, inner_xml: str, mode: str, timestamp: Optional[str] = None, nonce: Optional[str] = None):
         """(query, body) as WeChat would send `inner_xml` in the given mode."""
         q = self.query(timestamp, nonce)
         if mode == "plaintext":
             return q, inner_xml.encode("utf-8")
-        env = xmltodict.parse(self.wx.encrypt_message(inner_xml, nonce, q["timestamp"]))["xml"]
+        env = xmltodict.parse(self.wx.encrypt_message(inner_xml, q["nonce"], q["timestamp"]))["xml"]
         q.update(encrypt_type="aes", msg_signature=env["MsgSignature"])
         if mode == "safe":
             body = f"<xml><ToUserName><![CDATA[{GH_ID}]]></ToUserName><Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>"

@@ -39,7 +39,7 @@ def test_parse_every_type() -> None:
         assert isinstance(m.parse_message(_xml(f"<MsgType>{t}</MsgType><MsgId>3</MsgId>")), m.MediaMessage)
     sub = m.parse_message(_xml("<MsgType>event</MsgType><Event>subscribe</Event><EventKey>qrscene_123123</EventKey><Ticket>T</Ticket>"))
     assert isinstance(sub, m.SubscribeEvent) and sub.scene == "123123" and sub.ticket == "T"
-    assert sub.dedupe_id == "eoUser_1:1700000000"
+    assert sub.dedupe_id.startswith("e") and "oUser_1" not in sub.dedupe_id  # hashed user/time/event/key
     plain_sub = m.parse_message(_xml("<MsgType>event</MsgType><Event>subscribe</Event>"))
     assert isinstance(plain_sub, m.SubscribeEvent) and plain_sub.scene == ""
     assert isinstance(m.parse_message(_xml("<MsgType>event</MsgType><Event>unsubscribe</Event>")), m.UnsubscribeEvent)
