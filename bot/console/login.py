@@ -37,6 +37,11 @@ def _login_form(request: web.Request, error: str = "", status: int = 200, next_u
     return resp
 
 
+def _too_many(text: str, retry_after_s: int) -> web.Response:
+    # plain text, not the page: under a flood this is most answers, so it must cost next to nothing
+    return web.Response(text=text, status=429, content_type="text/plain", headers={"Retry-After": str(retry_after_s)})
+
+
 async def login_page(request: web.Request) -> web.Response:
     return _login_form(request, next_url=request.query.get("next", ""))
 
@@ -45,7 +50,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     ip = client_ip(request)
     guard = request.config_dict[LOGIN_GUARD]
     if not await guard.admit(ip):
-        return web.Response(text=TEXT_RATE_LIMITED, status=429, content_type="text/plain", headers={"Retry-After": "60"})
+        return _too_many(TEXT_RATE_LIMITED, 60)
     form = await request.post()
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not _same_origin(request) or not cookie_token or not csrf_matches(cookie_token, form.get("_csrf")):
@@ -58,13 +63,12 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return _login_form(request, TEXT_WRONG, status=401)
     if not await guard.begin(username, ip):
         await audit.record(username, "login_locked", ip=ip)
-        minutes = max(1, guard.lock_s // 60)
-        return _login_form(request, TEXT_LOCKED.format(minutes=minutes), status=429)
+        return _too_many(TEXT_LOCKED.format(minutes=max(1, guard.lock_s // 60)), guard.lock_s)
     auth = request.config_dict[CONSOLE_AUTH]
     try:
         user = await auth.authenticate(username, password)
     except PasswordPoolBusy:
-        return _login_form(request, TEXT_BUSY, status=429)
+        return _too_many(TEXT_BUSY, 5)
     if user is None:
         await audit.record(username, "login_failed", ip=ip)
         return _login_form(request, TEXT_WRONG, status=401)

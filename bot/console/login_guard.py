@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Dict, TypeVar
 
 from bot.settings import Settings
 
@@ -24,19 +26,22 @@ T = TypeVar("T")
 
 ACCOUNT_FACTOR = 5  # attempts on one account from all addresses, as a multiple of the per-address limit
 RATE_WINDOW_S = 60
+MAX_REFUSED_REMEMBERED = 10000  # addresses refused from memory at once (see LoginGuard.admit)
+PASSWORD_THREAD_NICE = 10
 
 # Fixed windows that start with their first hit. KEYS: per-address, global counter.
-# ARGV: window seconds, per-address limit, global limit (0 = no limit). Returns 1 = admitted.
+# ARGV: window seconds, per-address limit, global limit (0 = no limit).
+# Returns 0 when admitted, else the seconds until the exhausted window ends (at least 1).
 _ADMIT_LUA = """
 local limits = {tonumber(ARGV[2]), tonumber(ARGV[3])}
 for i = 1, 2 do
   if limits[i] > 0 then
     local n = redis.call('INCR', KEYS[i])
     if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end
-    if n > limits[i] then return 0 end
+    if n > limits[i] then return math.max(1, redis.call('TTL', KEYS[i])) end
   end
 end
-return 1
+return 0
 """
 
 # KEYS: pair counter, pair lock, account counter, account lock.
@@ -57,6 +62,15 @@ return 1
 """
 
 
+def _lower_thread_priority() -> None:
+    """Run this worker thread at nice 10: on Linux each thread has its own nice value, so the
+    event loop's thread (WeChat replies) gets the CPU first when both want it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_THREAD_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the bound still holds
+        pass
+
+
 class PasswordPoolBusy(Exception):
     """Too many password checks already waiting: answer 429 rather than queue more."""
 
@@ -65,7 +79,9 @@ class PasswordPool:
     """A bounded thread pool for password hashing and verification."""
 
     def __init__(self, workers: int = 1, max_pending: int = 4) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="console-password")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="console-password", initializer=_lower_thread_priority
+        )
         self._max_pending = max_pending
         self._pending = 0
         self._lock = threading.Lock()
@@ -101,6 +117,7 @@ class LoginGuard:
         self._settings = settings
         self._admit = redis.register_script(_ADMIT_LUA)
         self._begin = redis.register_script(_BEGIN_LUA)
+        self._refused_until: Dict[str, float] = {}  # address -> time.monotonic() its refusal ends
 
     @property
     def lock_s(self) -> int:
@@ -110,11 +127,27 @@ class LoginGuard:
         return self._settings.key("console", "login", *parts)
 
     async def admit(self, ip: str) -> bool:
-        """False when this address or everyone together made too many attempts this minute."""
+        """False when this address or everyone together made too many attempts this minute.
+
+        Once Redis has refused an address, it is refused from memory until its window ends: a
+        flood then costs no Redis round trip per request (other processes still count their own)."""
+        now = time.monotonic()
+        if self._refused_until.get(ip, 0.0) > now:
+            return False
         s = self._settings
         keys = [self._key("rate", "ip", ip or "-"), self._key("rate", "all")]
         args = [RATE_WINDOW_S, s.console_login_per_ip_per_min, s.console_login_global_per_min]
-        return int(await self._admit(keys=keys, args=args)) == 1
+        wait_s = int(await self._admit(keys=keys, args=args))
+        if wait_s:
+            self._remember_refusal(ip, now + wait_s)
+        return wait_s == 0
+
+    def _remember_refusal(self, ip: str, until: float) -> None:
+        if len(self._refused_until) >= MAX_REFUSED_REMEMBERED:  # bounded: drop the expired ones
+            now = time.monotonic()
+            self._refused_until = {k: v for k, v in self._refused_until.items() if v > now}
+        if len(self._refused_until) < MAX_REFUSED_REMEMBERED:
+            self._refused_until[ip] = until
 
     def _lock_keys(self, username: str, ip: str) -> list:
         return [

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, AsyncIterator, List, Optional
 
 import aiohttp
 import pytest
@@ -20,6 +20,7 @@ from bot.client_ip import resolve_client_ip
 from bot.console.auth import LOGIN_CSRF_COOKIE
 from bot.console.keys import CONSOLE_AUTH
 from bot.console.login_guard import PasswordPool, PasswordPoolBusy
+from bot.settings import load_settings
 from tests.bot.console.helpers import ROOT, add_user, free_port, gateway_app, login, start_rasa
 
 PASSWORD = "correct-horse-42"
@@ -154,6 +155,16 @@ def test_resolve_client_ip() -> None:
     assert resolve_client_ip("127.0.0.1", "garbage, 10.1.2.3", trusted) == "10.1.2.3"
     assert resolve_client_ip("127.0.0.1", "2001:db8::1", trusted) == "2001:db8::1"
     assert resolve_client_ip("127.0.0.1", "", trusted) == "127.0.0.1"
+
+
+def test_trusted_proxies_setting(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", " 10.0.0.0/8, 127.0.0.1 ,")
+    assert load_settings(tmp_path / "missing.env").trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        load_settings(tmp_path / "missing.env")
+    monkeypatch.delenv("TRUSTED_PROXIES")
+    assert load_settings(tmp_path / "missing.env").trusted_proxies == ()
 
 
 # -- the password pool ----------------------------------------------------------------------------------
