@@ -6,6 +6,7 @@ is documented in `.env.example`.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,12 @@ class Settings:
     var_dir: Path = field(default=PROJECT_ROOT / "var")
     # 实训营 cohorts staff publish (bot/services/camp.py)
     camp_cohorts_file: Path = field(default=DEFAULT_CAMP_COHORTS_FILE)
+    # Console login throttling (bot/console/login_guard.py); all checked before any password hashing
+    trusted_proxies: Tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed
+    console_login_per_ip_per_min: int = 10
+    console_login_global_per_min: int = 60
+    console_login_max_failures: int = 10  # per account and client address; 5x per account overall
+    console_login_lock_s: int = 900
 
     @property
     def uses_fake_wechat_api(self) -> bool:
@@ -212,6 +219,11 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         booking_cancel_cutoff_hours=env.float("BOOKING_CANCEL_CUTOFF_HOURS", 2.0),
         var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),
         camp_cohorts_file=Path(env.str("CAMP_COHORTS_FILE", str(DEFAULT_CAMP_COHORTS_FILE))),
+        trusted_proxies=_trusted_proxies(env.raw("TRUSTED_PROXIES", "")),
+        console_login_per_ip_per_min=env.int("CONSOLE_LOGIN_PER_IP_PER_MIN", 10),
+        console_login_global_per_min=env.int("CONSOLE_LOGIN_GLOBAL_PER_MIN", 60),
+        console_login_max_failures=env.int("CONSOLE_LOGIN_MAX_FAILURES", 10),
+        console_login_lock_s=env.int("CONSOLE_LOGIN_LOCK_S", 900),
     )
 
 
@@ -224,6 +236,17 @@ def _monitoring(env: _Source) -> Tuple[str, str]:
     if access == "token" and not token:
         raise ValueError("MONITORING_ACCESS=token needs a MONITORING_TOKEN")
     return access, token
+
+
+def _trusted_proxies(raw: str) -> Tuple[str, ...]:
+    """Comma-separated addresses or networks (CIDR); each must parse, so a typo fails at start."""
+    items = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+    return items
 
 
 def effective_redis_url(settings: Settings) -> str:

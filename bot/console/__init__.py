@@ -20,7 +20,9 @@ from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
-from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, WECHAT_CLIENT
+from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, LOGIN_GUARD, WECHAT_CLIENT
+from bot.console.login import add_login_routes
+from bot.console.login_guard import LoginGuard
 from bot.console.campaigns import add_campaign_routes
 from bot.console.cohorts import add_cohort_routes
 from bot.console.views import JINJA, TEMPLATES_DIR, add_routes, console_guard
@@ -49,7 +51,9 @@ def setup_console(
 
         handoff = HandoffService(redis, settings, clock, handoff_config)
         app[HANDOFF] = handoff
-        app[CONSOLE_AUTH] = ConsoleAuth(redis, settings, idle_ttl_s=session_idle_s, absolute_ttl_s=session_absolute_s)
+        auth = ConsoleAuth(redis, settings, idle_ttl_s=session_idle_s, absolute_ttl_s=session_absolute_s)
+        app[CONSOLE_AUTH] = auth
+        app[LOGIN_GUARD] = LoginGuard(redis, settings)
         app[AUDIT] = AuditLog(redis, settings, clock)
         # the process's one WeChat client and window (bot/runtime.py)
         app[WECHAT_CLIENT] = app[SERVICES].wechat
@@ -59,6 +63,7 @@ def setup_console(
         app[INTERCEPTOR] = interceptor
         app[CONVERSATION].add_interceptor(interceptor)
         yield
+        auth.close()
 
     async def _stop_streams(app: web.Application) -> None:
         # open SSE streams would otherwise hold the graceful shutdown
@@ -78,6 +83,7 @@ def setup_console(
         app_key=JINJA,
     )
     add_routes(console)
+    add_login_routes(console)
     add_campaign_routes(console)
     add_cohort_routes(console)
     app.add_subapp("/console", console)

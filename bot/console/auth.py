@@ -2,9 +2,11 @@
 
 * Users: one Redis hash per username at `console:user:<name>` (argon2id hash, role, disabled).
   Created with `python -m bot.console.users add <name> --role counsellor|supervisor`.
+* Passwords: argon2 runs in a bounded thread pool (`login_guard.PasswordPool`), off the event loop.
 * Sessions: a random token in an HttpOnly, SameSite=Strict cookie (Secure over https). Redis
   keeps only an HMAC of the token (keyed by CONSOLE_SECRET), so a Redis dump cannot be replayed
-  as a cookie. Idle expiry slides with use; an absolute lifetime caps it.
+  as a cookie. Idle expiry slides with use; an absolute lifetime caps it. A password change
+  ends the user's sessions (`end_sessions`).
 * CSRF: every session has its own token; every POST must carry it (header `X-CSRF-Token` or
   form field `_csrf`) and, when the browser sends one, an Origin matching this host. The login
   form uses a double-submit cookie because there is no session yet.
@@ -23,6 +25,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from bot.console.login_guard import PasswordPool
 from bot.settings import Settings
 
 ROLES = ("counsellor", "supervisor")
@@ -30,10 +33,18 @@ ROLE_LABELS = {"counsellor": "职业指导师", "supervisor": "主管"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
 COOKIE_NAME = "zhinan_console"
 LOGIN_CSRF_COOKIE = "zhinan_console_login"
+SESSION_EPOCH = "session_epoch"  # user hash field; bumping it ends the user's sessions
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verify against this when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def end_sessions(client: Any, settings: Settings, username: str) -> None:
+    """Make every existing session of `username` invalid (sync client; e.g. after a password
+    change). Sessions are stored under an HMAC of their token, so they cannot be listed per
+    user; instead each records the user's epoch at login and must match it when loaded."""
+    client.hincrby(user_key(settings, username), SESSION_EPOCH, 1)
 
 
 def user_key(settings: Settings, username: str) -> str:
@@ -87,8 +98,10 @@ class ConsoleAuth:
         *,
         idle_ttl_s: int = 30 * 60,
         absolute_ttl_s: int = 12 * 3600,
+        pool: Optional[PasswordPool] = None,
     ) -> None:
         self._redis = redis
+        self.pool = pool or PasswordPool()
         self._settings = settings
         self.idle_ttl_s = idle_ttl_s
         self.absolute_ttl_s = absolute_ttl_s
@@ -100,19 +113,24 @@ class ConsoleAuth:
         return self._settings.key("console", "session", digest)
 
     async def authenticate(self, username: str, password: str) -> Optional[Dict[str, str]]:
+        """The user's record when the password is right. The argon2 work runs in `self.pool`
+        (raises `PasswordPoolBusy` when it is full), never on the event loop."""
         user = await self._redis.hgetall(user_key(self._settings, username)) if USERNAME_RE.match(username or "") else {}
         if not user or user.get("disabled") == "1":
-            verify_password(_DUMMY_HASH, password)
+            await self.pool.run(verify_password, _DUMMY_HASH, password)
             return None
-        if not verify_password(user.get("password_hash", ""), password):
+        if not await self.pool.run(verify_password, user.get("password_hash", ""), password):
             return None
         if _hasher.check_needs_rehash(user["password_hash"]):
-            await self._redis.hset(user_key(self._settings, username), "password_hash", hash_password(password))
+            new_hash = await self.pool.run(hash_password, password)
+            await self._redis.hset(user_key(self._settings, username), "password_hash", new_hash)
         return user
 
-    async def create_session(self, username: str, role: str, display_name: str = "") -> str:
+    async def create_session(self, username: str, role: str, display_name: str = "", epoch: str = "0") -> str:
+        """`epoch`: the user's SESSION_EPOCH when the password was checked (see end_sessions)."""
         token = secrets.token_urlsafe(32)
         data = {
+            "epoch": epoch or "0",
             "username": username,
             "role": role,
             "csrf": secrets.token_urlsafe(32),
@@ -133,9 +151,9 @@ class ConsoleAuth:
         if time.time() - float(data["created_at"]) > self.absolute_ttl_s:
             await self._redis.delete(key)
             return None
-        # the account may have been disabled or its role changed since login
-        user = await self._redis.hmget(user_key(self._settings, data["username"]), "role", "disabled")
-        if not user[0] or user[1] == "1":
+        # the account may have been disabled, its role or its password changed since login
+        user = await self._redis.hmget(user_key(self._settings, data["username"]), "role", "disabled", SESSION_EPOCH)
+        if not user[0] or user[1] == "1" or (user[2] or "0") != data.get("epoch", "0"):
             await self._redis.delete(key)
             return None
         await self._redis.expire(key, self.idle_ttl_s)  # sliding idle expiry
@@ -150,6 +168,9 @@ class ConsoleAuth:
     async def destroy_session(self, token: Optional[str]) -> None:
         if token:
             await self._redis.delete(self._session_key(token))
+
+    def close(self) -> None:
+        self.pool.close()
 
     async def list_users(self) -> Dict[str, Dict[str, str]]:
         names = sorted(await self._redis.smembers(users_index_key(self._settings)))

@@ -7,10 +7,12 @@ from aiohttp import web
 
 from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
+from bot.console.login_guard import LoginGuard
 from bot.services.handoff import HandoffService
 
 HANDOFF = web.AppKey("handoff", HandoffService)
 CONSOLE_AUTH = web.AppKey("console_auth", ConsoleAuth)
+LOGIN_GUARD = web.AppKey("console_login_guard", LoginGuard)
 AUDIT = web.AppKey("console_audit", AuditLog)
 WECHAT_CLIENT = web.AppKey("console_wechat_client", object)  # bot.wechat.api_client.WeChatClient
 CS_WINDOW = web.AppKey("console_cs_window", object)  # bot.wechat.window.CustomerServiceWindow

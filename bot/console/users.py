@@ -1,7 +1,7 @@
 """Manage console accounts from the command line.
 
     python -m bot.console.users add <username> --role counsellor|supervisor [--name 张老师]
-    python -m bot.console.users passwd <username>
+    python -m bot.console.users passwd <username>     (also ends the user's open sessions)
     python -m bot.console.users disable|enable <username>
     python -m bot.console.users list
 
@@ -18,6 +18,7 @@ from typing import List, Optional
 
 from bot.console.auth import (
     ROLES,
+    end_sessions,
     hash_password,
     user_key,
     users_index_key,
@@ -95,7 +96,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "passwd":
             password = _read_password()
             validate_new_user(args.username, client.hget(key, "role") or "", password)
-            client.hset(key, "password_hash", hash_password(password))
+            with client.pipeline(transaction=True) as pipe:
+                pipe.hset(key, "password_hash", hash_password(password))
+                end_sessions(pipe, settings, args.username)  # a stolen session dies with the old password
+                pipe.execute()
         else:
             client.hset(key, "disabled", "1" if args.command == "disable" else "0")
         _audit(client, settings, f"user_{args.command}", args.username)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import time
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +20,10 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.appkeys import CLOCK, RASA, REDIS, SETTINGS
+from bot.client_ip import client_ip
 from bot.clock import SHANGHAI
 from bot.console.auth import (
     COOKIE_NAME,
-    LOGIN_CSRF_COOKIE,
     ROLE_LABELS,
     StaffSession,
     csrf_matches,
@@ -60,10 +59,6 @@ def _is_api(request: web.Request) -> bool:
 
 def staff_of(request: web.Request) -> StaffSession:
     return request["staff"]
-
-
-def client_ip(request: web.Request) -> str:
-    return request.remote or ""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -137,63 +132,6 @@ def _same_origin(request: web.Request) -> bool:
 
 def _secure_cookie(request: web.Request) -> bool:
     return request.secure or request.config_dict[SETTINGS].public_base_url.startswith("https://")
-
-
-# ----------------------------------------------------------------------------------------------
-# Login / logout
-
-
-async def login_page(request: web.Request) -> web.Response:
-    token = secrets.token_urlsafe(24)
-    resp = aiohttp_jinja2.render_template(
-        "login.html", request, {"csrf": token, "error": "", "next": request.query.get("next", "")},
-        app_key=JINJA,
-    )
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/console/login", secure=_secure_cookie(request), max_age=3600)
-    return resp
-
-
-async def login_submit(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
-    cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not _same_origin(request) or not cookie_token or not csrf_matches(cookie_token, form.get("_csrf")):
-        return web.Response(text="页面已过期，请返回刷新后重新登录（CSRF 校验失败）", status=403, content_type="text/plain")
-    username = str(form.get("username", "")).strip()
-    password = str(form.get("password", ""))
-    auth = request.config_dict[CONSOLE_AUTH]
-    audit = request.config_dict[AUDIT]
-    # slow down guessing: at most 10 failed attempts per username per 15 minutes
-    settings = request.config_dict[SETTINGS]
-    redis = request.config_dict[REDIS]
-    fail_key = settings.key("console", "loginfail", username[:40])
-    failures = int(await redis.get(fail_key) or 0)
-    user = None if failures >= 10 else await auth.authenticate(username, password)
-    if user is None:
-        await redis.set(fail_key, failures + 1, ex=900)
-        await audit.record(username[:40], "login_failed", ip=client_ip(request))
-        token = secrets.token_urlsafe(24)
-        msg = "尝试次数过多，请 15 分钟后再试" if failures >= 10 else "用户名或密码错误"
-        resp = aiohttp_jinja2.render_template("login.html", request, {"csrf": token, "error": msg, "next": ""}, app_key=JINJA, status=401)
-        resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/console/login", secure=_secure_cookie(request), max_age=3600)
-        return resp
-    await redis.delete(fail_key)
-    session_token = await auth.create_session(username, user["role"], user.get("display_name", ""))
-    await audit.record(username, "login", ip=client_ip(request))
-    nxt = str(form.get("next", ""))
-    target = nxt if nxt.startswith("/console/") and not nxt.startswith("//") else "/console/"
-    resp = web.HTTPFound(target)
-    resp.set_cookie(COOKIE_NAME, session_token, httponly=True, samesite="Strict", path="/console", secure=_secure_cookie(request))
-    resp.del_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
-    raise resp
-
-
-async def logout(request: web.Request) -> web.StreamResponse:
-    auth = request.config_dict[CONSOLE_AUTH]
-    await auth.destroy_session(request.cookies.get(COOKIE_NAME))
-    await request.config_dict[AUDIT].record(staff_of(request).username, "logout", ip=client_ip(request))
-    resp = web.HTTPFound("/console/login")
-    resp.del_cookie(COOKIE_NAME, path="/console")
-    raise resp
 
 
 # ----------------------------------------------------------------------------------------------
@@ -621,9 +559,6 @@ async def api_heartbeat(request: web.Request) -> web.Response:
 
 def add_routes(console: web.Application) -> None:
     r = console.router
-    r.add_get("/login", login_page)
-    r.add_post("/login", login_submit)
-    r.add_post("/logout", logout)
     r.add_get("/", queue_page)
     r.add_get("/conversations/{item_id:\\d+}", conversation_page)
     r.add_get("/dashboard", dashboard_page)

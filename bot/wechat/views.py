@@ -1,7 +1,7 @@
 """The WeChat official-account endpoint: GET/POST /wechat.
 
 Request path (POST):
-  size limit (413) -> `signature` over token/timestamp/nonce (403) -> timestamp window (403)
+  `signature` over token/timestamp/nonce (403) -> timestamp window (403) -> body size limit (413)
   -> mode: plaintext / compatible / safe (`msg_signature` + AES; safe refuses plaintext bodies)
   -> defusedxml parse (400) -> nonce cache (403 for a signed query reused for another message,
   see `bot.wechat.replay`) -> de-duplication -> per-OpenID rate limit -> UserTurn -> Rasa
@@ -364,17 +364,18 @@ async def receive(request: web.Request) -> web.Response:
 
 async def _receive(request: web.Request) -> web.Response:
     settings: Settings = request.app[SETTINGS]
-    body = await _read_body(request, settings.wechat_max_body_bytes)
-    if body is None:
-        return _plain("payload too large", status=413)
     q = request.query
     timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+    # the query string is checked before the body is read: an unsigned request costs no body I/O
     if not check_url_signature(settings.wechat_token, q.get("signature"), timestamp, nonce):
         return _plain("forbidden", status=403)
     if not timestamp.isdigit() or len(timestamp) > 12:
         return _plain("forbidden", status=403)
     if abs(time.time() - int(timestamp)) > settings.wechat_timestamp_window_s:
         return _plain("stale timestamp", status=403)
+    body = await _read_body(request, settings.wechat_max_body_bytes)
+    if body is None:
+        return _plain("payload too large", status=413)
 
     channel = _channel(request)
     mode = settings.wechat_message_mode
