@@ -27,6 +27,7 @@ CONCURRENCY = 25
 IDLE_PROBES = 200  # before and again after the flood
 MAX_FLOOD_PROBES = 2000
 MIN_FLOOD_PROBES = 200
+FLOOR_S = 0.05
 
 
 def p99(samples: List[float]) -> float:
@@ -76,7 +77,9 @@ async def test_login_flood_does_not_slow_wechat_replies(settings, aiohttp_server
     print(f"idle p99 {p99(idle) * 1000:.1f} ms, flood p99 {p99(flood) * 1000:.1f} ms "
           f"over {len(flood)} replies; login statuses {statuses}")
     assert sum(v for k, v in statuses.items() if k.isdigit()) == ATTEMPTS
-    assert p99(flood) <= 2 * p99(idle), (p99(idle), p99(flood))
+    # 2x a p99 of a few milliseconds is within the scheduler's noise on a shared 2-core machine, so
+    # the bound also allows 50 ms; the old code's flood p99 was seconds (8.7 s measured).
+    assert p99(flood) <= max(2 * p99(idle), p99(idle) + FLOOR_S), (p99(idle), p99(flood))
     assert len(flood) >= MIN_FLOOD_PROBES, "the flood ended before enough replies were timed"
 
 
