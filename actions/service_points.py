@@ -1,7 +1,7 @@
 """Finding career-guidance service points in the chat (intent `find_service_point`, paging on `more`).
 
 Thin: read entities, slots and the remembered WeChat location, call
-`bot.services.service_points`. Where to search, in order:
+`bot.services.points`. Where to search, in order:
 1. latitude/longitude entities of this turn (a WeChat location message,
    `/find_service_point{"latitude": 36.66, "longitude": 117.07}`) -> nearest points;
 2. a place named this turn ("济南历下区", "我在青岛黄岛", 莱芜) -> the points of that place;
@@ -28,15 +28,10 @@ from redis.exceptions import RedisError
 from actions import runtime
 from bot.clock import SHANGHAI, system_clock
 from bot.services.geo import match_place
-from bot.services.service_points import (
-    PAGE_SIZE,
-    WECHAT_REPLY_LIMIT,
-    PointQuery,
-    PointType,
-    ServicePointStore,
-    parse_point_types,
-    render_page,
-)
+from bot.services.points.model import PointType, parse_point_types
+from bot.services.points.query import PointQuery
+from bot.services.points.replies import PAGE_SIZE, WECHAT_REPLY_LIMIT, render_page
+from bot.services.points.store import ServicePointStore
 
 try:  # the shared place normaliser (bot/nlu/places.py); our own matcher otherwise
     from bot.nlu.places import normalize_place as _shared_normalize_place

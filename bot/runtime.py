@@ -22,9 +22,10 @@ from bot.services.booking import BookingService
 from bot.services.camp import EnrollmentStore
 from bot.services.campaigns import CampaignWorker, register_campaign_jobs
 from bot.services.courses import CourseService
+from bot.services.points.files import load_sample_if_empty
+from bot.services.points.store import ServicePointStore
 from bot.services.profiles import ProfileStore
 from bot.services.push import PushService
-from bot.services.service_points import ServicePointStore, load_sample_if_empty
 from bot.services.workshops import WorkshopCatalogue
 from bot.settings import Settings
 from bot.wechat.api_client import WeChatClient

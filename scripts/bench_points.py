@@ -23,13 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.redis_client import create_redis  # noqa: E402
 from bot.services.geo import DISTRICTS  # noqa: E402
-from bot.services.service_points import (  # noqa: E402
-    PointQuery,
-    PointType,
-    ServicePoint,
-    ServicePointStore,
-    render_page,
-)
+from bot.services.points.model import PointType, ServicePoint  # noqa: E402
+from bot.services.points.query import PointQuery  # noqa: E402
+from bot.services.points.replies import render_page  # noqa: E402
+from bot.services.points.store import ServicePointStore  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 
 

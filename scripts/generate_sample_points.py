@@ -20,8 +20,8 @@ from typing import List, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.services.geo import CITIES, DISTRICTS, haversine_m  # noqa: E402
-from bot.services.point_import import SAMPLE_FILE, write_points_csv  # noqa: E402
-from bot.services.service_points import PointType, ServicePoint  # noqa: E402
+from bot.services.points.files import SAMPLE_FILE, write_points_csv  # noqa: E402
+from bot.services.points.model import PointType, ServicePoint  # noqa: E402
 
 AREA_CODES = {
     "济南市": "0531", "青岛市": "0532", "淄博市": "0533", "枣庄市": "0632",

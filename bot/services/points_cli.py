@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from bot.redis_client import create_redis
-from bot.services.point_import import SAMPLE_FILE, read_points_file, write_points_csv
-from bot.services.service_points import ServicePointStore
+from bot.services.points.files import SAMPLE_FILE, read_points_file, write_points_csv
+from bot.services.points.store import ServicePointStore
 from bot.settings import load_settings
 
 MAX_ERRORS_SHOWN = 50

@@ -15,8 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.service_points as sp
 from actions import runtime
 from bot.clock import SHANGHAI, FrozenClock
-from bot.services.point_import import SAMPLE_FILE, read_points_file
-from bot.services.service_points import PointType, ServicePointStore, load_sample_if_empty
+from bot.services.points.files import SAMPLE_FILE, load_sample_if_empty, read_points_file
+from bot.services.points.model import PointType
+from bot.services.points.store import ServicePointStore
 
 NOW = datetime(2025, 3, 5, 10, 0, tzinfo=SHANGHAI)  # a Wednesday morning
 OPENID = "oTestUser0001"

@@ -13,7 +13,7 @@ from typing import Iterable, List, Optional
 
 import pytest
 
-from bot.services.service_points import PointType, ServicePoint
+from bot.services.points.model import PointType, ServicePoint
 
 pytestmark = pytest.mark.stack
 

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from bot.services.csv_safety import neutralise_formula, restore_formula
-from bot.services.point_import import read_points_file, write_points_csv
+from bot.services.points.files import read_points_file, write_points_csv
 from bot.settings import PROJECT_ROOT
 from tests.bot.services.test_service_points_import import GOOD_ROWS, write_csv
 

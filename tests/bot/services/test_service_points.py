@@ -9,15 +9,11 @@ import pytest
 
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.geo import DISTRICTS, match_place, normalize_district
-from bot.services.service_points import (
-    OpeningHours,
-    PointQuery,
-    PointType,
-    ServicePoint,
-    ServicePointStore,
-    parse_point_types,
-    render_page,
-)
+from bot.services.points.hours import OpeningHours
+from bot.services.points.model import PointType, ServicePoint, parse_point_types
+from bot.services.points.query import PointQuery
+from bot.services.points.replies import render_page
+from bot.services.points.store import ServicePointStore
 
 # Wednesday 2025-03-05 10:00 in Shanghai.
 WEDNESDAY_10 = datetime(2025, 3, 5, 10, 0, tzinfo=SHANGHAI)

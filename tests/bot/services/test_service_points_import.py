@@ -12,14 +12,16 @@ import redis as sync_redis
 
 from bot.services import points_cli
 from bot.services.geo import CITIES
-from bot.services.point_import import (
+from bot.services.points.files import (
     EXPORT_HEADERS,
     SAMPLE_FILE,
     detect_encoding,
     read_points_file,
     write_points_csv,
 )
-from bot.services.service_points import PointQuery, PointType, ServicePointStore
+from bot.services.points.model import PointType
+from bot.services.points.query import PointQuery
+from bot.services.points.store import ServicePointStore
 from tests.conftest import TEST_REDIS_URL
 
 HEADER = ["编号", "名称", "类型", "城市", "区县", "地址", "纬度", "经度", "开放时间", "电话", "服务内容"]

@@ -6,7 +6,8 @@ as Excel shows it (the header is row 1). A file with any error is rejected as a 
 the caller only writes `report.points` when `report.errors` is empty.
 
 Export writes UTF-8 with BOM (so Excel opens it correctly) with the same Chinese headers,
-and an exported file imports back unchanged.
+and an exported file imports back unchanged. `load_sample_if_empty` fills an empty store
+with the shipped sample file at gateway startup.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from bot.services.csv_safety import neutralise_formula, restore_formula
 from bot.services.geo import (
@@ -25,12 +26,9 @@ from bot.services.geo import (
     normalize_city,
     normalize_district,
 )
-from bot.services.service_points import (
-    OpeningHours,
-    PointType,
-    ServicePoint,
-    split_list,
-)
+from bot.services.points.hours import OpeningHours
+from bot.services.points.model import PointType, ProgressCallback, ServicePoint, split_list
+from bot.services.points.store import ServicePointStore
 from bot.settings import PROJECT_ROOT
 
 SAMPLE_FILE = PROJECT_ROOT / "data" / "service_points.csv"
@@ -62,8 +60,6 @@ _TRUE = {"1", "是", "true", "yes", "y", "启用", "有效", "正常", "开放"}
 _FALSE = {"0", "否", "false", "no", "n", "停用", "无效", "关闭", "暂停"}
 # A point farther than this from its county's seat is almost surely a typo or another datum.
 MAX_KM_FROM_SEAT = 100.0
-
-ProgressCallback = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -375,3 +371,14 @@ def write_points_csv(points: Iterable[ServicePoint], path: Union[str, Path]) -> 
             writer.writerow([neutralise_formula(cell) for cell in point_row(point)])
             count += 1
     return count
+
+
+async def load_sample_if_empty(store: ServicePointStore) -> int:
+    """Import the shipped sample points when the index holds none; returns how many."""
+    if await store.count():
+        return 0
+    report = read_points_file(SAMPLE_FILE)
+    if report.errors:
+        raise ValueError("样例服务点数据有误：" + "; ".join(str(e) for e in report.errors[:5]))
+    await store.upsert_many(report.points)
+    return len(report.points)

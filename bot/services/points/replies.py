@@ -1,0 +1,108 @@
+"""The text of a service-point answer: one page of hits that fits a WeChat passive reply."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable, List, Optional, Tuple
+
+from bot.services.points.query import RADII_KM, PointHit, PointQuery, SearchPage
+
+WECHAT_REPLY_LIMIT = 2048  # bytes, UTF-8, passive reply
+PAGE_SIZE = 3
+MORE_HINT = "回复“更多”查看下一页。"
+SAMPLE_NOTE = "注：标“示例”的为演示数据，请以当地人社部门公布为准。"
+
+
+def format_distance(distance_m: float) -> str:
+    if distance_m < 1000:
+        return f"{int(round(distance_m / 10.0)) * 10}米"
+    if distance_m < 10000:
+        return f"{distance_m / 1000:.1f}公里"
+    return f"{distance_m / 1000:.0f}公里"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_hit(number: int, hit: PointHit, anchor_label: str = "您") -> str:
+    point = hit.point
+    name = _clip(point.name, 40) + ("（示例）" if point.sample else "")
+    type_line = f"类型：{point.type.label}"
+    if hit.distance_m is not None:
+        type_line += f"｜距{anchor_label}{format_distance(hit.distance_m)}"
+    lines = [f"{number}. {name}", type_line, f"地址：{_clip(point.city + point.district + point.address, 60)}"]
+    if point.hours:
+        status = ""
+        if hit.open_now is True:
+            status = "（现在开放）"
+        elif hit.open_now is False:
+            status = "（现在未开放）"
+        lines.append(f"时间：{_clip(point.hours, 50)}{status}")
+    if point.phone:
+        lines.append(f"电话：{_clip(point.phone, 30)}")
+    return "\n".join(lines)
+
+
+def describe_scope(query: PointQuery) -> str:
+    place = (query.city or "") + (query.district or "")
+    kind = "、".join(sorted({t.label.split("（")[0] for t in query.types})) or "职业指导服务点"
+    return f"{place}的{kind}" if place else kind
+
+
+def render_page(
+    page: SearchPage, max_bytes: int = WECHAT_REPLY_LIMIT, original: Optional[PointQuery] = None
+) -> Tuple[str, int]:
+    """The reply text for a page and how many hits it shows (all that fit in `max_bytes`).
+
+    `original` is the user's query when the page fell back to nearby points, to say so.
+    """
+    query = page.query
+    if not page.hits:
+        if page.offset > 0:
+            return "没有更多服务点了。", 0
+        if query.has_location and not page.fell_back_to_nearby:
+            kind = describe_scope(replace(query, city=None, district=None))
+            place = f"（{(query.city or '') + (query.district or '')}）" if query.city else ""
+            return (
+                f"抱歉，{query.anchor_label}附近{int(query.radius_km or RADII_KM[-1])}公里内"
+                f"没有找到{kind}{place}。可以换个地方或类型试试，也可以拨打12333咨询。"
+            ), 0
+        return f"抱歉，暂时没有找到{describe_scope(original or query)}。可以拨打12333咨询。", 0
+
+    if page.fell_back_to_nearby:
+        wanted = describe_scope(original) if original else "服务点"
+        header = f"暂未收录{wanted}，离{query.anchor_label}最近的有："
+    elif query.has_location:
+        header = (
+            f"离{query.anchor_label}最近的{describe_scope(replace(query, city=None, district=None))}"
+            f"（{int(query.radius_km or 0)}公里内共{page.total}个）："
+        )
+    else:
+        header = f"{describe_scope(query)}共{page.total}个："
+    if page.offset:
+        header = header[:-1] + "（接上页）："
+    blocks: List[str] = []
+    shown = 0
+    for i, hit in enumerate(page.hits):
+        block = format_hit(page.offset + i + 1, hit, query.anchor_label)
+        remaining = page.total - (page.offset + shown + 1)
+        footer = _footer(page.hits[: shown + 1], remaining > 0)
+        candidate = "\n\n".join([header, *blocks, block]) + footer
+        if len(candidate.encode("utf-8")) > max_bytes and shown > 0:
+            break
+        blocks.append(block)
+        shown += 1
+    remaining = page.total - (page.offset + shown)
+    text = "\n\n".join([header, *blocks]) + _footer(page.hits[:shown], remaining > 0)
+    if len(text.encode("utf-8")) > max_bytes:  # one enormous entry: cut it hard
+        text = text.encode("utf-8")[: max_bytes - 3].decode("utf-8", "ignore") + "…"
+    return text, shown
+
+
+def _footer(hits: Iterable[PointHit], more: bool) -> str:
+    parts = []
+    if any(h.point.sample for h in hits):
+        parts.append(SAMPLE_NOTE)
+    if more:
+        parts.append(MORE_HINT)
+    return ("\n\n" + "\n".join(parts)) if parts else ""
