@@ -5,15 +5,19 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from bot.clock import Clock
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from bot.runtime import Services
+from bot.services.handoff import HandoffService
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", object)  # bot.clock.Clock: one clock for every service of the app
+CLOCK = web.AppKey[Clock]("clock")  # one clock for every service of the app
 REDIS = web.AppKey("redis", aioredis.Redis)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 CONVERSATION = web.AppKey("conversation", ConversationService)
 SERVICES = web.AppKey("services", Services)
+# the handoff queue: built by the console's setup, read by /metrics and the console (no import between them)
+HANDOFF = web.AppKey("handoff", HandoffService)

@@ -16,16 +16,18 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
+from bot.appkeys import CONVERSATION, HANDOFF, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
-from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, LOGIN_GUARD, WECHAT_CLIENT
+from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, JINJA, LOGIN_GUARD, WECHAT_CLIENT
 from bot.console.login import add_login_routes
 from bot.console.login_guard import LoginGuard
 from bot.console.campaigns import add_campaign_routes
 from bot.console.cohorts import add_cohort_routes
-from bot.console.views import JINJA, TEMPLATES_DIR, add_routes, console_guard
+from bot.console.middleware import console_guard
+from bot.console.pages import TEMPLATES_DIR
+from bot.console.routes import add_routes
 from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
 
 __all__ = ["setup_console", "HANDOFF", "INTERCEPTOR"]

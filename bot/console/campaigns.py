@@ -16,8 +16,10 @@ from aiohttp import web
 from multidict import MultiDictProxy, MultiMapping
 
 from bot.appkeys import SERVICES
-from bot.console.keys import AUDIT
-from bot.console.views import JINJA, base_context, client_ip, staff_of
+from bot.client_ip import client_ip
+from bot.console.keys import AUDIT, JINJA
+from bot.console.middleware import staff_of
+from bot.console.pages import base_context
 from bot.nlu.places import divisions
 from bot.services.campaigns import (
     REPORT_LABELS,

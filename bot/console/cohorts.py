@@ -6,8 +6,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.appkeys import SERVICES
-from bot.console.keys import AUDIT
-from bot.console.views import JINJA, base_context, client_ip, staff_of
+from bot.client_ip import client_ip
+from bot.console.keys import AUDIT, JINJA
+from bot.console.middleware import staff_of
+from bot.console.pages import base_context
 
 
 async def cohorts_page(request: web.Request) -> web.Response:

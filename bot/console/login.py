@@ -14,9 +14,9 @@ from aiohttp import web
 
 from bot.client_ip import client_ip
 from bot.console.auth import COOKIE_NAME, LOGIN_CSRF_COOKIE, USERNAME_RE, csrf_matches
-from bot.console.keys import AUDIT, CONSOLE_AUTH, LOGIN_GUARD
+from bot.console.keys import AUDIT, CONSOLE_AUTH, JINJA, LOGIN_GUARD
 from bot.console.login_guard import PasswordPoolBusy
-from bot.console.views import JINJA, _same_origin, _secure_cookie, staff_of
+from bot.console.middleware import same_origin, secure_cookie, staff_of
 
 TEXT_RATE_LIMITED = "登录尝试过于频繁，请 1 分钟后再试。"
 TEXT_LOCKED = "尝试次数过多，该账号在这台电脑上暂时不能登录，请稍后再试（最长 {minutes} 分钟）。"
@@ -32,7 +32,7 @@ def _login_form(request: web.Request, error: str = "", status: int = 200, next_u
     )
     resp.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/console/login",
-        secure=_secure_cookie(request), max_age=3600,
+        secure=secure_cookie(request), max_age=3600,
     )
     return resp
 
@@ -53,7 +53,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return _too_many(TEXT_RATE_LIMITED, 60)
     form = await request.post()
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not _same_origin(request) or not cookie_token or not csrf_matches(cookie_token, form.get("_csrf")):
+    if not same_origin(request) or not cookie_token or not csrf_matches(cookie_token, form.get("_csrf")):
         return web.Response(text="页面已过期，请返回刷新后重新登录（CSRF 校验失败）", status=403, content_type="text/plain")
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
@@ -80,7 +80,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     nxt = str(form.get("next", ""))
     target = nxt if nxt.startswith("/console/") and not nxt.startswith("//") else "/console/"
     resp = web.HTTPFound(target)
-    resp.set_cookie(COOKIE_NAME, session_token, httponly=True, samesite="Strict", path="/console", secure=_secure_cookie(request))
+    resp.set_cookie(COOKIE_NAME, session_token, httponly=True, samesite="Strict", path="/console", secure=secure_cookie(request))
     resp.del_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     raise resp
 

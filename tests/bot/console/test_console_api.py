@@ -9,8 +9,10 @@ from datetime import datetime
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.appkeys import HANDOFF
 from bot.clock import SHANGHAI
-from bot.console.keys import AUDIT, HANDOFF
+from bot.console.display import fmt_ts
+from bot.console.keys import AUDIT
 from tests.bot.console.helpers import add_user, free_port, gateway_app, login, start_rasa
 
 
@@ -194,8 +196,6 @@ async def test_sse_snapshot_then_live_event(gw):
 
 def test_console_times_are_beijing_time_whatever_the_server_zone():
     """Transcripts, the audit log and the 48-hour window show Beijing time (servers run on UTC)."""
-    from bot.console.views import _fmt_ts
-
     early_morning = datetime(2026, 12, 4, 1, 30, tzinfo=SHANGHAI)  # still the 3rd in UTC
-    assert _fmt_ts(early_morning.timestamp()) == "12-04 01:30:00"
-    assert _fmt_ts(None) == "" and _fmt_ts("not a time") == ""
+    assert fmt_ts(early_morning.timestamp()) == "12-04 01:30:00"
+    assert fmt_ts(None) == "" and fmt_ts("not a time") == ""

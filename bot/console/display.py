@@ -1,0 +1,40 @@
+"""What the console's pages and JSON answers both show about a conversation: Beijing times and
+the state of the user's 48-hour customer-service window."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict
+
+from aiohttp import web
+
+from bot.appkeys import REDIS, SETTINGS
+from bot.clock import SHANGHAI
+from bot.console.keys import CS_WINDOW
+
+WINDOW_LABELS = {
+    "event_window": "菜单/关注后 1 分钟内可发", "message_window": "48 小时窗口内",
+    "blocked": "微信已拒绝（次数用尽），等用户再发消息", "quota_exhausted": "本窗口的客服消息次数已用完",
+    "window_closed": "48 小时窗口已关闭",
+}
+
+
+def fmt_ts(ts: Any) -> str:
+    """A Unix timestamp as Beijing "MM-DD HH:MM:SS"; empty for anything that is not one."""
+    try:
+        return datetime.fromtimestamp(float(ts), SHANGHAI).strftime("%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return ""
+
+
+async def window_state(request: web.Request, openid: str) -> Dict[str, Any]:
+    window = request.config_dict.get(CS_WINDOW)
+    if window is None:
+        return {"known": False}
+    allowed, reason = await window.may_send(openid)
+    remaining = await window.remaining(openid)
+    settings = request.config_dict[SETTINGS]
+    until = await request.config_dict[REDIS].hget(settings.key("cswindow", openid), "mu")
+    return {
+        "known": True, "allowed": allowed, "reason": reason, "label": WINDOW_LABELS.get(reason, reason),
+        "remaining": remaining, "until": fmt_ts(until) if until and float(until) > 0 else "",
+    }
