@@ -210,7 +210,7 @@ async def _window_state(request: web.Request, openid: str) -> Dict[str, Any]:
 
 async def _bookings(request: web.Request, openid: str) -> List[str]:
     try:
-        from bot.services.booking import BookingService
+        from bot.services.booking.service import BookingService
 
         views = await BookingService(request.config_dict[REDIS], request.config_dict[SETTINGS]).history(openid)
     except Exception:
