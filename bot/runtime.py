@@ -18,9 +18,10 @@ import redis.asyncio as aioredis
 import bot.services.assessment  # noqa: F401
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
-from bot.services.booking import BookingService
+from bot.services.booking.service import BookingService
 from bot.services.camp import EnrollmentStore
-from bot.services.campaigns import CampaignWorker, register_campaign_jobs
+from bot.services.campaigns.jobs import register_campaign_jobs
+from bot.services.campaigns.worker import CampaignWorker
 from bot.services.courses import CourseService
 from bot.services.points.files import load_sample_if_empty
 from bot.services.points.store import ServicePointStore

@@ -122,7 +122,7 @@ class Settings:
     handoff_resume_intent: str
     handoff_ack_interval_s: int
     handoff_template_id: str
-    # Workshop booking (bot/services/booking.py)
+    # Workshop booking (bot/services/booking/)
     booking_max_active: int
     booking_cancel_cutoff_hours: float
     var_dir: Path = field(default=PROJECT_ROOT / "var")

@@ -2,7 +2,7 @@
 
 The pages are server-rendered forms that need no script (console.js only keeps the live-queue
 badge and alerts, as on every console page), posted with the session's CSRF token like every
-console POST. Defining a campaign goes through `bot.services.campaigns.define_campaign`,
+console POST. Defining a campaign goes through `bot.services.campaigns.jobs.define_campaign`,
 the same path as the staff CLI; the gateway's job runner does the sending.
 """
 from __future__ import annotations
@@ -21,12 +21,12 @@ from bot.console.keys import AUDIT, JINJA
 from bot.console.middleware import staff_of
 from bot.console.pages import base_context
 from bot.nlu.places import divisions
-from bot.services.campaigns import (
+from bot.services.campaigns.jobs import define_campaign
+from bot.services.campaigns.store import (
     REPORT_LABELS,
     Campaign,
     CampaignReport,
     Segment,
-    define_campaign,
     parse_start_time,
 )
 from bot.services.eligibility import identity_choices

@@ -3,7 +3,7 @@
 Features (booking reminders, camp pushes, campaigns …) schedule a job for a moment in the
 future and register a handler for its `kind`; a runner loop started inside the gateway process
 (`run_forever`) executes due jobs. All state lives in Redis, so jobs survive restarts of every
-process (with a durable Redis: see `bot.services.booking` for the AOF settings).
+process (with a durable Redis: see `bot.services.booking.durability` for the AOF settings).
 
 Redis layout (all under `settings.key("jobs", ...)`):
     jobs:due              ZSET  job id -> due time (epoch seconds) of every *pending* job

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Dict, Protocol
 
-from bot.services.booking import BookingService
+from bot.services.booking.service import BookingService
 from bot.services.camp import CampCatalogue, EnrollmentStore
 from bot.services.push import PushService
 

@@ -215,7 +215,7 @@ class WeChatChannel:
 
     async def forget_user(self, openid: str) -> None:
         # First off every waitlist and notice: the per-user keys deleted next say where they are.
-        cohorts = load_camp_catalogue(self.settings.camp_cohorts_file)
+        cohorts = load_camp_catalogue(self.settings.camp_cohorts_file, self.clock().date())
         await leave_services(self.app[SERVICES], cohorts, openid)
         deleted = await self.profiles.delete_personal_data(openid)
         deleted += await self.redis.delete(self.settings.key("tracker", openid))

@@ -13,7 +13,7 @@ import pytest
 from bot.appkeys import SERVICES
 from bot.clock import SHANGHAI, FrozenClock
 from bot.console.keys import AUDIT
-from bot.services.campaigns import JOB_KIND
+from bot.services.campaigns.jobs import JOB_KIND
 from tests.bot.console.helpers import add_user, free_port, gateway_app, login, start_rasa
 
 COHORT = "online-2026-12"

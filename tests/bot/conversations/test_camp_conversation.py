@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from bot.services.camp import EnrollmentStore, last_pushed_cohort, load_catalogue
-from bot.services.campaigns import CampaignStore, Segment
+from bot.services.campaigns.store import CampaignStore, Segment
 from bot.services.push import PushPreferences
 
 pytestmark = pytest.mark.stack

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 
 from bot.jobs.scheduler import JobScheduler
-from bot.services.booking import BookingService, find_codes, find_phone, normalise_phone
+from bot.services.booking.codes import find_codes, find_phone, normalise_phone
+from bot.services.booking.service import BookingService
 from bot.services.workshops import WorkshopCatalogue
 
 from .booking_helpers import T0, RecordingNotifier, add_slot, frozen

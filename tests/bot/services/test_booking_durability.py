@@ -9,7 +9,8 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 
 from bot.jobs.scheduler import JobScheduler
-from bot.services.booking import BookingService, durability_warnings
+from bot.services.booking.durability import durability_warnings
+from bot.services.booking.service import BookingService
 from bot.services.workshops import WorkshopCatalogue
 from tests.redis_server import free_port, needs_redis_server, start_redis_server
 

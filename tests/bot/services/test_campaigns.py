@@ -13,14 +13,9 @@ import pytest
 
 from bot.clock import SHANGHAI
 from bot.services.camp import EnrollmentStore, last_pushed_cohort, load_catalogue
-from bot.services.campaigns import (
-    CampaignStore,
-    CampaignWorker,
-    Segment,
-    define_campaign,
-    register_campaign_jobs,
-    start_campaign,
-)
+from bot.services.campaigns.jobs import define_campaign, register_campaign_jobs, start_campaign
+from bot.services.campaigns.store import CampaignStore, Segment
+from bot.services.campaigns.worker import CampaignWorker
 from bot.services.push import PushConfig, PushPreferences, PushService
 from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 

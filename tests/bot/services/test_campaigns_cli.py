@@ -10,8 +10,9 @@ from pathlib import Path
 
 from bot.clock import SHANGHAI, Clock, FrozenClock
 from bot.jobs.scheduler import JobScheduler
-from bot.services.campaigns import JOB_KIND, CampaignStore, Segment, register_campaign_jobs
-from bot.services.campaigns_cli import main
+from bot.services.campaigns.cli import main
+from bot.services.campaigns.jobs import JOB_KIND, register_campaign_jobs
+from bot.services.campaigns.store import CampaignStore, Segment
 from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 from tests.bot.services.test_campaigns import COHORT, generate_users, make_worker
 

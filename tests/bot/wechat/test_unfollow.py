@@ -7,13 +7,12 @@ from datetime import timedelta
 from bot.appkeys import SERVICES
 from bot.services.camp import load_catalogue
 from tests.bot.services.booking_helpers import add_slot
-from tests.conftest import write_cohorts_open_today
 
 from .conftest import event_xml, unique_openid
 
 
-async def test_unfollowed_user_is_never_promoted_and_leaves_no_key(make_gateway, redis, tmp_path) -> None:
-    side = await make_gateway(camp_cohorts_file=write_cohorts_open_today(tmp_path / "cohorts.yml"))
+async def test_unfollowed_user_is_never_promoted_and_leaves_no_key(make_gateway, redis) -> None:
+    side = await make_gateway()  # the sample cohorts move forward with the calendar
     services = side.app[SERVICES]
     booking, enrolments = services.booking, services.enrolments
     holder, leaver, other = unique_openid("h"), unique_openid("l"), unique_openid("o")
@@ -26,7 +25,8 @@ async def test_unfollowed_user_is_never_promoted_and_leaves_no_key(make_gateway,
     mine = await booking.book(leaver, "mine", "李四", "13900139000", "r2")
     reminders = [j.id for j in await services.scheduler.pending(start + timedelta(days=30)) if mine.code in j.id]
     assert reminders
-    cohort = dataclasses.replace(load_catalogue(side.settings.camp_cohorts_file).cohorts[0], capacity=1)
+    cohorts = load_catalogue(side.settings.camp_cohorts_file, services.clock().date())
+    cohort = dataclasses.replace(cohorts.cohorts[0], capacity=1)
     await enrolments.enroll(holder, cohort, {"name": "张三", "phone": "13800138000"})
     assert (await enrolments.enroll(leaver, cohort, {"name": "李四", "phone": "13900139000"})).status == "waitlisted"
     await enrolments.enroll(other, cohort, {"name": "王五", "phone": "13700137000"})

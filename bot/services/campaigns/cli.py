@@ -7,7 +7,7 @@
     python -m bot.services.campaigns cancel CAMPAIGN_ID
     python -m bot.services.campaigns list
 
-(`python -m bot.services.campaigns_cli …` is the same.) User mistakes exit 2 with one line on
+(`bot/services/campaigns/__main__.py` runs this.) User mistakes exit 2 with one line on
 stderr; an unreachable Redis exits 1 with one line; never a traceback.
 """
 from __future__ import annotations
@@ -24,12 +24,12 @@ from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
 from bot.redis_client import create_redis
 from bot.services.camp import CampCatalogue, load_catalogue
-from bot.services.campaigns import (
+from bot.services.campaigns.jobs import define_campaign
+from bot.services.campaigns.store import (
     REPORT_LABELS,
     CampaignReport,
     CampaignStore,
     Segment,
-    define_campaign,
     parse_start_time,
 )
 from bot.settings import load_settings
