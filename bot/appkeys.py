@@ -8,6 +8,8 @@ from aiohttp import web
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from bot.runtime import Services
+from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.service import HandoffService
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,3 +19,5 @@ HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 CONVERSATION = web.AppKey("conversation", ConversationService)
 SERVICES = web.AppKey("services", Services)
+HANDOFF_CONFIG = web.AppKey("handoff_config", HandoffConfig)  # read when the services are built
+HANDOFF = web.AppKey("handoff", HandoffService)  # app[SERVICES].handoff, for the console's handlers

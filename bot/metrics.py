@@ -17,7 +17,7 @@ from typing import Any, List, Optional
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from bot.appkeys import CONVERSATION, REDIS, SETTINGS
+from bot.appkeys import CONVERSATION, HANDOFF, REDIS, SETTINGS
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 10.0, 20.0)
 WAIT_BUCKETS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
@@ -78,8 +78,6 @@ class TurnMetricsObserver:
 
 
 async def _refresh_handoff_gauges(app: web.Application, metrics: Metrics) -> None:
-    from bot.console.keys import HANDOFF
-
     handoff = app.get(HANDOFF)
     if handoff is None:
         return

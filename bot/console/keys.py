@@ -8,9 +8,7 @@ from aiohttp import web
 from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
 from bot.console.login_guard import LoginGuard
-from bot.services.handoff import HandoffService
 
-HANDOFF = web.AppKey("handoff", HandoffService)
 CONSOLE_AUTH = web.AppKey("console_auth", ConsoleAuth)
 LOGIN_GUARD = web.AppKey("console_login_guard", LoginGuard)
 AUDIT = web.AppKey("console_audit", AuditLog)

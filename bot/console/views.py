@@ -19,7 +19,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.appkeys import CLOCK, RASA, REDIS, SETTINGS
+from bot.appkeys import CLOCK, HANDOFF, RASA, REDIS, SETTINGS
 from bot.client_ip import client_ip
 from bot.clock import SHANGHAI
 from bot.console.auth import (
@@ -28,9 +28,9 @@ from bot.console.auth import (
     StaffSession,
     csrf_matches,
 )
-from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, HANDOFF, WECHAT_CLIENT
+from bot.console.keys import AUDIT, CONSOLE_AUTH, CONSOLE_STATE, CS_WINDOW, WECHAT_CLIENT
 from bot.console.stats import dashboard_data
-from bot.services.handoff import OUTCOMES, HandoffError
+from bot.services.handoff.model import OUTCOMES, HandoffError
 from bot.services.profiles import ProfileStore
 
 logger = logging.getLogger(__name__)

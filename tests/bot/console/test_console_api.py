@@ -9,8 +9,9 @@ from datetime import datetime
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.appkeys import HANDOFF
 from bot.clock import SHANGHAI
-from bot.console.keys import AUDIT, HANDOFF
+from bot.console.keys import AUDIT
 from tests.bot.console.helpers import add_user, free_port, gateway_app, login, start_rasa
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console.keys import HANDOFF
+from bot.appkeys import HANDOFF
 from bot.services.intent_stats import queue_intent_count, stats_day
 from tests.bot.console.helpers import add_user, free_port, gateway_app, login_in_browser, start_rasa
 from tests.bot.console.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
