@@ -1,4 +1,4 @@
-"""Human handoff actions: thin wrappers around `bot.services.handoff.request_handoff`.
+"""Human handoff actions: thin wrappers around `bot.services.handoff.gate.request_handoff`.
 
 * `action_request_human` — the `request_human` intent (a complaint in the same message raises
   the priority);
@@ -19,13 +19,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from bot.clock import system_clock
-from bot.services.handoff import (
-    PRIORITY_NORMAL,
-    PRIORITY_REPEATED_FAILURE,
-    HandoffConfig,
-    HandoffService,
-    request_handoff,
-)
+from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.gate import request_handoff
+from bot.services.handoff.model import PRIORITY_NORMAL, PRIORITY_REPEATED_FAILURE
+from bot.services.handoff.service import HandoffService
 
 logger = logging.getLogger(__name__)
 

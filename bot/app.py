@@ -8,7 +8,17 @@ from typing import AsyncIterator, Optional
 import aiohttp
 from aiohttp import web
 
-from bot.appkeys import CLOCK, CONVERSATION, HTTP_SESSION, RASA, REDIS, SERVICES, SETTINGS
+from bot.appkeys import (
+    CLOCK,
+    CONVERSATION,
+    HANDOFF,
+    HANDOFF_CONFIG,
+    HTTP_SESSION,
+    RASA,
+    REDIS,
+    SERVICES,
+    SETTINGS,
+)
 from bot.clock import Clock, system_clock
 from bot.conversation import ConversationService
 from bot.console import setup_console
@@ -18,7 +28,8 @@ from bot.monitoring_access import monitoring_guard
 from bot.rasa_client import RasaClient
 from bot.redis_client import create_redis
 from bot.runtime import build_services, load_reference_data, run_background
-from bot.services.handoff import HandoffConfig
+from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.gate import HandoffInterceptor
 from bot.settings import Settings, load_settings
 from bot.simulator import setup_simulator
 from bot.wechat.fake_api import setup_fake_wechat_routes
@@ -39,8 +50,13 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = redis
     app[HTTP_SESSION] = session
     app[RASA] = rasa
+    services = build_services(settings, redis, session, app[CLOCK], app[HANDOFF_CONFIG])
+    app[SERVICES] = services
+    app[HANDOFF] = services.handoff
     app[CONVERSATION] = ConversationService(rasa)
-    app[SERVICES] = build_services(settings, redis, session, app[CLOCK])
+    # The gate belongs to the conversation path, not to the console: without it the bot would
+    # answer users whom a counsellor holds.
+    app[CONVERSATION].add_interceptor(HandoffInterceptor(services.handoff))
     yield
     await rasa_session.close()
     await session.close()
@@ -81,11 +97,12 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[HANDOFF_CONFIG] = handoff_config or HandoffConfig.from_settings(settings)
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_background)
     app.router.add_get("/healthz", healthz)
     setup_metrics(app)
-    setup_console(app, clock=clock, config=handoff_config)
+    setup_console(app, clock=clock)
     setup_wechat_routes(app)
     # Never in production, whatever the other settings say: the fake API shows every message
     # sent to anyone, and the simulator lets a visitor invent any number of users.

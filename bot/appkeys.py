@@ -9,7 +9,8 @@ from bot.clock import Clock
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from bot.runtime import Services
-from bot.services.handoff import HandoffService
+from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.service import HandoffService
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,5 +20,5 @@ HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 CONVERSATION = web.AppKey("conversation", ConversationService)
 SERVICES = web.AppKey("services", Services)
-# the handoff queue: built by the console's setup, read by /metrics and the console (no import between them)
-HANDOFF = web.AppKey("handoff", HandoffService)
+HANDOFF_CONFIG = web.AppKey("handoff_config", HandoffConfig)  # read when the services are built
+HANDOFF = web.AppKey("handoff", HandoffService)  # app[SERVICES].handoff, for the console's handlers

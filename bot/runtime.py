@@ -1,6 +1,7 @@
 """The service objects of one gateway process, built once and shared by every feature.
 
-One WeChat client, one 48-hour window, one PushService (the Notifier), one job scheduler;
+One WeChat client, one 48-hour window, one PushService (the Notifier), one job scheduler, one
+HandoffService (the conversation gate and the console share it);
 features get these instead of building their own. `start_background` runs the scheduler loop
 (reminders, waitlist promotions, campaigns, deferred pushes) inside the gateway.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Optional
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -23,6 +25,8 @@ from bot.services.camp import EnrollmentStore
 from bot.services.campaigns.jobs import register_campaign_jobs
 from bot.services.campaigns.worker import CampaignWorker
 from bot.services.courses import CourseService
+from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.service import HandoffService
 from bot.services.points.files import load_sample_if_empty
 from bot.services.points.store import ServicePointStore
 from bot.services.profiles import ProfileStore
@@ -51,6 +55,7 @@ class Services:
     courses: CourseService
     campaigns: CampaignWorker
     enrolments: EnrollmentStore
+    handoff: HandoffService
 
 
 def build_services(
@@ -58,6 +63,7 @@ def build_services(
     redis: aioredis.Redis,
     session: aiohttp.ClientSession,
     clock: Clock = system_clock,
+    handoff_config: Optional[HandoffConfig] = None,
 ) -> Services:
     wechat = WeChatClient(settings, redis, session)
     window = CustomerServiceWindow(redis, settings, clock)
@@ -83,6 +89,9 @@ def build_services(
         courses=CourseService(redis, settings, clock=clock, notifier=push),
         campaigns=CampaignWorker(redis, settings, push, clock, enrolments=enrolments),
         enrolments=enrolments,
+        handoff=HandoffService(
+            redis, settings, clock, handoff_config or HandoffConfig.from_settings(settings)
+        ),
     )
     booking.register_jobs(scheduler)
     push.register_jobs(scheduler)

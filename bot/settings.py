@@ -114,7 +114,7 @@ class Settings:
     push_quiet_hours: str
     push_rate_per_s: float
     push_burst: int
-    # Human handoff (bot/services/handoff.py)
+    # Human handoff (bot/services/handoff/config.py)
     handoff_office_hours: str
     handoff_no_staff_minutes: float
     handoff_overdue_minutes: float

@@ -4,19 +4,19 @@
     setup_console(app)          # in create_app, after the app's resources are registered
 
 It mounts the console as a sub-application (its guard middleware — login, roles, CSRF — only
-sees /console), and at startup builds the handoff service and adds `HandoffInterceptor`
-(keeps the bot silent while a human holds a conversation) to the app's ConversationService.
+sees /console). It uses the handoff service the app already built (bot/app.py, bot/runtime.py);
+the gate that keeps the bot silent during a handoff is wired there too, so it runs without /console.
 """
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Optional
+from typing import AsyncIterator
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.appkeys import CONVERSATION, HANDOFF, REDIS, SERVICES, SETTINGS
+from bot.appkeys import HANDOFF, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
 from bot.console.audit import AuditLog
 from bot.console.auth import ConsoleAuth
@@ -28,31 +28,23 @@ from bot.console.cohorts import add_cohort_routes
 from bot.console.middleware import console_guard
 from bot.console.pages import TEMPLATES_DIR
 from bot.console.routes import add_routes
-from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
 
-__all__ = ["setup_console", "HANDOFF", "INTERCEPTOR"]
-
-INTERCEPTOR = web.AppKey("handoff_interceptor", HandoffInterceptor)
+__all__ = ["setup_console"]
 
 
 def setup_console(
     app: web.Application,
     *,
     clock: Clock = system_clock,
-    config: Optional[HandoffConfig] = None,
     session_idle_s: int = 30 * 60,
     session_absolute_s: int = 12 * 3600,
 ) -> web.Application:
     """Mount /console on `app`; returns the console sub-application."""
 
     async def _console_ctx(app: web.Application) -> AsyncIterator[None]:
-        if CONVERSATION not in app:
+        if HANDOFF not in app:
             raise RuntimeError("setup_console() must be called after the app's resources are registered")
         settings, redis = app[SETTINGS], app[REDIS]
-        handoff_config = config or HandoffConfig.from_settings(settings)
-
-        handoff = HandoffService(redis, settings, clock, handoff_config)
-        app[HANDOFF] = handoff
         auth = ConsoleAuth(redis, settings, idle_ttl_s=session_idle_s, absolute_ttl_s=session_absolute_s)
         app[CONSOLE_AUTH] = auth
         app[LOGIN_GUARD] = LoginGuard(redis, settings)
@@ -61,9 +53,6 @@ def setup_console(
         app[WECHAT_CLIENT] = app[SERVICES].wechat
         app[CS_WINDOW] = app[SERVICES].window
         app[CONSOLE_STATE] = {"stopping": asyncio.Event(), "streams": set()}
-        interceptor = HandoffInterceptor(handoff)
-        app[INTERCEPTOR] = interceptor
-        app[CONVERSATION].add_interceptor(interceptor)
         yield
         auth.close()
 

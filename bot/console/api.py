@@ -15,7 +15,7 @@ from bot.console.keys import AUDIT, CONSOLE_AUTH, CS_WINDOW, WECHAT_CLIENT
 from bot.console.middleware import staff_of
 from bot.console.stats import dashboard_data
 from bot.metrics import METRICS
-from bot.services.handoff import HandoffError
+from bot.services.handoff.model import HandoffError
 from bot.wechat.api_client import WeChatAPIError
 
 logger = logging.getLogger(__name__)

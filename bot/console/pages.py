@@ -18,7 +18,7 @@ from bot.console.display import fmt_ts, window_state
 from bot.console.keys import AUDIT, CONSOLE_AUTH, JINJA
 from bot.console.middleware import staff_of
 from bot.services.booking.service import BookingService
-from bot.services.handoff import OUTCOMES
+from bot.services.handoff.model import OUTCOMES
 from bot.services.profiles import ProfileStore
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

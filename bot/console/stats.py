@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from bot.clock import Clock, system_clock
-from bot.services.handoff import HandoffService
+from bot.services.handoff.service import HandoffService
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

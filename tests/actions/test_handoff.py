@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.handoff as handoff_action
 from actions import runtime
 from bot.clock import SHANGHAI, FrozenClock
-from bot.services.handoff import HandoffConfig, HandoffService
+from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.service import HandoffService
 
 
 @pytest.fixture

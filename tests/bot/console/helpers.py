@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.clock import Clock, system_clock
-from bot.services.handoff import HandoffConfig, parse_office_hours
+from bot.services.handoff.config import HandoffConfig, parse_office_hours
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]

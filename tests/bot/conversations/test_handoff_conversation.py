@@ -6,7 +6,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.appkeys import RASA, SETTINGS
-from bot.services.handoff import HandoffConfig
+from bot.services.handoff.config import HandoffConfig
 from tests.bot.console.helpers import ALWAYS_OPEN, add_user, gateway_app, login
 from tests.bot.conversations.conftest import WeChatUser
 

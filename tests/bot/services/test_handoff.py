@@ -7,16 +7,15 @@ from datetime import datetime
 import pytest
 
 from bot.clock import SHANGHAI, FrozenClock
-from bot.services.handoff import (
+from bot.services.handoff.config import HandoffConfig, parse_office_hours
+from bot.services.handoff.gate import request_handoff
+from bot.services.handoff.model import (
     PRIORITY_COMPLAINT,
     PRIORITY_NORMAL,
     PRIORITY_REPEATED_FAILURE,
-    HandoffConfig,
     HandoffError,
-    HandoffService,
-    parse_office_hours,
-    request_handoff,
 )
+from bot.services.handoff.service import HandoffService
 
 # Wednesday 2025-06-04 10:00 Shanghai: inside 周一至周五 08:30–17:30
 WEDNESDAY_10 = datetime(2025, 6, 4, 10, 0, tzinfo=SHANGHAI)

@@ -1,5 +1,6 @@
 """The gate in front of Rasa: while a conversation is queued or held the bot stays silent (the
-Rasa double, a real aiohttp server, is never called); hand-back resumes the bot."""
+Rasa double, a real aiohttp server, is never called); hand-back resumes the bot. The gateway's
+app factory wires the gate itself, so it holds even when the console is not mounted."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,11 +8,15 @@ from datetime import datetime
 import aiohttp
 import pytest
 
+import bot.app
+from bot.appkeys import CONVERSATION, HANDOFF, SERVICES
 from bot.clock import SHANGHAI, FrozenClock
 from bot.conversation import ConversationService, UserTurn
 from bot.rasa_client import RasaClient
-from bot.services.handoff import HandoffConfig, HandoffInterceptor, HandoffService
-from tests.bot.console.helpers import start_rasa
+from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.gate import HandoffInterceptor
+from bot.services.handoff.service import HandoffService
+from tests.bot.console.helpers import free_port, gateway_app, start_rasa
 
 
 @pytest.fixture
@@ -93,3 +98,19 @@ async def test_nobody_available_offers_callback(env):
     assert snap[0]["kind"] == "callback" and snap[0]["phone"] == "13812345678"
     # a callback does not hold the conversation
     assert await conversation.handle(UserTurn("u5", "谢谢")) == ["机器人收到：谢谢"]
+
+
+async def test_gate_holds_without_the_console(
+    settings, aiohttp_server, aiohttp_client, monkeypatch
+):
+    rasa = await start_rasa(aiohttp_server)
+    monkeypatch.setattr(bot.app, "setup_console", lambda app, **kwargs: None)
+    app = gateway_app(settings, rasa.url, free_port())
+    client = await aiohttp_client(app)
+    assert (await client.get("/console/login")).status == 404  # no console mounted
+    assert app[HANDOFF] is app[SERVICES].handoff
+    await app[HANDOFF].heartbeat("li")
+    queued = await app[CONVERSATION].handle(UserTurn("u6", "转人工"))
+    assert "第 1 位" in queued[0]
+    assert await app[CONVERSATION].handle(UserTurn("u6", "在吗")) == []
+    assert rasa.messages == []

@@ -1,0 +1,10 @@
+"""Human handoff: a counsellor takes over a conversation; plain domain code (Redis only).
+
+Run by the gateway (the conversation gate and the console) and by the action server (triggers).
+
+    config.py   office hours and HandoffConfig
+    model.py    priorities, reasons, outcomes and what queue operations return
+    lua.py      the atomic state changes (claim, transfer, release, close, enqueue)
+    service.py  HandoffService: the queue, items, transcripts, events and offers in Redis
+    gate.py     request_handoff (every trigger) and HandoffInterceptor (keeps the bot silent)
+"""

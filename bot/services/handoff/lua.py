@@ -1,0 +1,86 @@
+"""The queue's state changes, each one atomic Lua script, so two counsellors can never both win."""
+from __future__ import annotations
+
+from typing import Any, Tuple
+
+CLAIM = """
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing', ''} end
+if st ~= 'queued' then return {'taken', redis.call('HGET', KEYS[1], 'holder') or ''} end
+redis.call('HSET', KEYS[1], 'status', 'claimed', 'holder', ARGV[2], 'claimed_at', ARGV[3])
+if redis.call('HEXISTS', KEYS[1], 'first_claimed_at') == 0 then
+  local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
+  redis.call('HSET', KEYS[1], 'first_claimed_at', ARGV[3], 'wait_s', tostring(tonumber(ARGV[3]) - created))
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return {'ok', ARGV[2]}
+"""
+
+# ARGV: id, from (or '' for anyone), to, now, is_supervisor
+TRANSFER = """
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing', ''} end
+local holder = redis.call('HGET', KEYS[1], 'holder') or ''
+if st ~= 'claimed' then return {'not_claimed', holder} end
+if ARGV[5] ~= '1' and holder ~= ARGV[2] then return {'not_holder', holder} end
+redis.call('HSET', KEYS[1], 'holder', ARGV[3], 'claimed_at', ARGV[4])
+return {'ok', ARGV[3]}
+"""
+
+# ARGV: id, by, is_supervisor
+RELEASE = """
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing', ''} end
+local holder = redis.call('HGET', KEYS[1], 'holder') or ''
+if st ~= 'claimed' then return {'not_claimed', holder} end
+if ARGV[3] ~= '1' and holder ~= ARGV[2] then return {'not_holder', holder} end
+redis.call('HSET', KEYS[1], 'status', 'queued', 'holder', '')
+redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'score'), ARGV[1])
+return {'ok', ''}
+"""
+
+# KEYS: item, queue, active(openid), closed zset. ARGV: id, by, is_supervisor, now, outcome
+CLOSE = """
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing', ''} end
+local holder = redis.call('HGET', KEYS[1], 'holder') or ''
+if st == 'closed' then return {'closed', holder} end
+if st == 'claimed' and ARGV[3] ~= '1' and holder ~= ARGV[2] then return {'not_holder', holder} end
+if st ~= 'claimed' and ARGV[2] ~= '' and ARGV[3] ~= '1' then return {'not_claimed', holder} end
+redis.call('HSET', KEYS[1], 'status', 'closed', 'closed_at', ARGV[4], 'outcome', ARGV[5], 'closed_by', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+return {'ok', holder}
+"""
+
+# KEYS: active(openid), seq, queue. ARGV: item-key-prefix, fields json..., score, ttl
+ENQUEUE = """
+local existing = redis.call('GET', KEYS[1])
+if existing then
+  local st = redis.call('HGET', ARGV[1] .. existing, 'status')
+  if st == 'queued' or st == 'claimed' then return {existing, 0} end
+end
+local id = tostring(redis.call('INCR', KEYS[2]))
+local fields = cjson.decode(ARGV[2])
+local item = ARGV[1] .. id
+for k, v in pairs(fields) do redis.call('HSET', item, k, v) end
+redis.call('HSET', item, 'id', id, 'score', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[3], id)
+if ARGV[4] == '1' then redis.call('SET', KEYS[1], id) end
+return {id, 1}
+"""
+
+
+def decode_pair(result: Any) -> Tuple[str, str]:
+    return str(result[0]), str(result[1] or "")
+
+
+ERRORS = {
+    "missing": "该会话不存在",
+    "taken": "该会话已被其他职业指导师接入",
+    "not_claimed": "该会话当前没有人接入",
+    "not_holder": "该会话由其他职业指导师负责",
+    "closed": "该会话已结束",
+}

@@ -1,0 +1,86 @@
+"""The handoff vocabulary (priorities, reasons, outcomes) and what queue operations return."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.handoff.config import HandoffConfig
+
+# Priority bands: higher is served first.
+PRIORITY_NORMAL = 0
+PRIORITY_REPEATED_FAILURE = 1
+PRIORITY_COMPLAINT = 2
+PRIORITY_LABELS = {PRIORITY_NORMAL: "普通", PRIORITY_REPEATED_FAILURE: "较高", PRIORITY_COMPLAINT: "高"}
+
+REASON_LABELS = {
+    "request_human": "用户要求转人工",
+    "repeated_fallback": "机器人连续两次未理解",
+    "complaint": "投诉",
+    "callback": "预约回电",
+    "action": "机器人判断需人工",
+}
+
+OUTCOMES = {
+    "resolved": "已解决",
+    "referred": "已转介线下",
+    "callback_done": "已回电",
+    "no_response": "用户未回复",
+    "handed_back": "交回机器人",
+    "user_cancelled": "用户取消",
+    "other": "其他",
+}
+
+
+class HandoffError(Exception):
+    """A queue operation that cannot be done; `code` is stable, `message` is Chinese."""
+
+    def __init__(self, code: str, message: str, holder: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.holder = holder
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    reason: str  # "ok" | "off_hours" | "no_staff"
+    online: int
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    item_id: str
+    created: bool  # False when the user was already queued / held
+    position: int  # 1-based, 0 when held by a counsellor
+    wait_minutes: int
+    availability: Availability
+    status: str
+
+    def user_text(self, config: HandoffConfig) -> str:
+        if self.status == "claimed":
+            return "职业指导师正在为您服务，请直接发送您的问题。"
+        if self.status == "callback":
+            return "已为您登记回电，职业指导师会在工作时间联系您。"
+        head = "已为您转接人工服务" if self.created else "您已在人工服务队列中"
+        text = (
+            f"{head}，目前排在第 {self.position} 位，预计等待约 {self.wait_minutes} 分钟。"
+            "职业指导师接入后会直接在这里回复您；等待期间您发的消息都会转给职业指导师。"
+            "不想等了可以回复“取消”。"
+        )
+        if not self.availability.available:
+            text = unavailable_text(self.availability, config) + "\n" + (
+                "您的问题也已登记，职业指导师上线后会尽快处理。"
+            )
+        return text
+
+
+def unavailable_text(avail: Availability, config: HandoffConfig) -> str:
+    if avail.reason == "off_hours":
+        why = f"现在不在人工服务时间（{config.describe_hours()}）"
+    else:
+        why = "现在暂时没有职业指导师在线"
+    return (
+        f"{why}。您可以：\n"
+        "1. 直接回复您的手机号码，我们会在工作时间给您回电；\n"
+        "2. 回复“预约指导课”，预约线下一对一职业指导。"
+    )
