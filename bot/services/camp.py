@@ -6,7 +6,6 @@ more enrolled applicants than seats (the rest go to a FIFO waitlist, promoted on
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -21,7 +20,7 @@ import redis.asyncio as aioredis
 import yaml
 
 from bot.clock import Clock, system_clock
-from bot.services.csv_safety import neutralise_formula
+from bot.services.csv_safety import SafeCsvWriter
 from bot.services.eligibility import EligibilityRules, load_rules
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
@@ -403,11 +402,11 @@ class EnrollmentStore:
         ]
         labels = {"enrolled": "已录取", "waitlisted": "候补", "cancelled": "已取消"}
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
+        writer = SafeCsvWriter(buf, lineterminator="\r\n")
         writer.writerow([title for _, title in columns])
         for rec in await self.records(cohort_id):
             rec["status"] = labels.get(rec.get("status", ""), rec.get("status", ""))
-            writer.writerow([neutralise_formula(rec.get(name, "")) for name, _ in columns])
+            writer.writerow([rec.get(name, "") for name, _ in columns])
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

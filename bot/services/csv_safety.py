@@ -6,7 +6,8 @@ computer. A leading apostrophe makes the spreadsheet show the text as it is.
 """
 from __future__ import annotations
 
-from typing import Any
+import csv
+from typing import Any, Iterable, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -20,3 +21,13 @@ def neutralise_formula(value: Any) -> str:
 def restore_formula(text: str) -> str:
     """Undo `neutralise_formula` when an exported file is imported again."""
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
+class SafeCsvWriter:
+    """csv.writer whose every cell goes through `neutralise_formula`: the one way exports write CSV."""
+
+    def __init__(self, stream: TextIO, **fmt: Any) -> None:
+        self._writer = csv.writer(stream, **fmt)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([neutralise_formula(cell) for cell in row])

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from bot.services.booking.models import Booking, BookingView
-from bot.services.csv_safety import neutralise_formula
 from bot.services.notify import TemplateMessage
 from bot.services.workshops import Slot, Workshop
 
@@ -27,9 +26,9 @@ CSV_HEADER = [
 def csv_row(
     booking: Booking, slot_id: str, slot: Optional[Slot], workshop: Optional[Workshop]
 ) -> List[str]:
-    """One booking as an export row, every cell safe to open in a spreadsheet."""
+    """One booking as an export row (SafeCsvWriter makes each cell safe to open in a spreadsheet)."""
     return [
-        neutralise_formula(v)
+        "" if v is None else str(v)
         for v in (
             booking.code,
             slot_id,

@@ -11,7 +11,6 @@ are kept.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import Job, JobScheduler
+from bot.services.csv_safety import SafeCsvWriter
 from bot.services.booking.formatting import CSV_HEADER, csv_row, promotion_notice, reminder_notice
 from bot.services.booking.models import Booking, BookingResult, BookingView, CancelResult
 from bot.services.booking.scripts import (
@@ -255,7 +255,7 @@ class BookingService:
     async def export_csv(self, slot_ids: Sequence[str]) -> bytes:
         """Bookings of the given slots as CSV, UTF-8 with BOM (Excel opens it as Chinese)."""
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeCsvWriter(buffer)
         writer.writerow(CSV_HEADER)
         slots = await self.catalogue.get_slots(list(slot_ids))
         for slot_id in slot_ids:

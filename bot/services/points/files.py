@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from bot.services.csv_safety import neutralise_formula, restore_formula
+from bot.services.csv_safety import SafeCsvWriter, restore_formula
 from bot.services.geo import (
     DISTRICTS,
     haversine_m,
@@ -365,10 +365,10 @@ def write_points_csv(points: Iterable[ServicePoint], path: Union[str, Path]) -> 
     """Write points as UTF-8-with-BOM CSV (Excel-friendly); returns how many rows."""
     count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = SafeCsvWriter(handle)
         writer.writerow(EXPORT_HEADERS)
         for point in points:
-            writer.writerow([neutralise_formula(cell) for cell in point_row(point)])
+            writer.writerow(point_row(point))
             count += 1
     return count
 

@@ -40,8 +40,9 @@ def test_the_points_export_is_neutralised_and_round_trips(tmp_path):
     assert [p.name for p in read_points_file(exported).points] == [evil]
 
 
-def test_every_csv_writer_in_the_code_uses_the_one_neutraliser():
-    writers = [p for p in (PROJECT_ROOT / "bot").rglob("*.py") if "csv.writer(" in p.read_text(encoding="utf-8")]
-    assert len(writers) >= 3
-    for path in writers:
-        assert "neutralise_formula" in path.read_text(encoding="utf-8"), path
+def test_every_csv_export_in_the_code_goes_through_the_one_safe_writer():
+    """Only bot/services/csv_safety.py builds a csv.writer; every export uses its SafeCsvWriter."""
+    home = PROJECT_ROOT / "bot" / "services" / "csv_safety.py"
+    sources = {p: p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "bot").rglob("*.py")}
+    assert [p for p, text in sources.items() if "csv.writer(" in text] == [home]
+    assert len([p for p, text in sources.items() if "SafeCsvWriter(" in text and p != home]) >= 3
