@@ -1,1 +1,2 @@
-"""Rasa custom actions: thin wrappers, one module per domain area, over bot.services."""
+"""Rasa custom actions, one module per area, thin wrappers over bot.services. Run by the action
+server process (`python -m bot.action_server`, rasa-sdk), which Rasa calls over HTTP."""

@@ -1,12 +1,5 @@
-"""The staff console (handoff queue, conversations, dashboards, camp cohorts and push campaigns) under /console.
-
-    from bot.console import setup_console
-    setup_console(app)          # in create_app, after the app's resources are registered
-
-It mounts the console as a sub-application (its guard middleware — login, roles, CSRF — only
-sees /console). It uses the handoff service the app already built (bot/app.py, bot/runtime.py);
-the gate that keeps the bot silent during a handoff is wired there too, so it runs without /console.
-"""
+"""The staff console under /console. Run by the gateway process (`bot.app.create_app` calls
+`setup_console`); `python -m bot.console.users` manages console users on its own."""
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +32,13 @@ def setup_console(
     session_idle_s: int = 30 * 60,
     session_absolute_s: int = 12 * 3600,
 ) -> web.Application:
-    """Mount /console on `app`; returns the console sub-application."""
+    """Mount /console on `app`; returns the console sub-application.
+
+    Call it in create_app, after the app's resources are registered. The console's guard
+    middleware (login, roles, CSRF) only sees /console. It uses the handoff service the app
+    already built (bot/app.py, bot/runtime.py); the gate that keeps the bot silent during a
+    handoff is wired there too, so it runs without /console.
+    """
 
     async def _console_ctx(app: web.Application) -> AsyncIterator[None]:
         if HANDOFF not in app:

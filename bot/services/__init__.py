@@ -1,1 +1,2 @@
-"""Plain domain services (no Rasa, no HTTP inside): shared by the gateway and the actions."""
+"""Plain domain services (no Rasa, no HTTP). Imported by the gateway process, the action server
+(through actions/), the command-line tools, and Rasa's tracker store (intent counts)."""

@@ -1,4 +1,2 @@
-"""Service points, one module per concern: model, hours, query, store, replies, files (plain domain code).
-
-Run by the gateway (loads the sample at startup), the action server (searches) and `bot.services.points_cli`.
-"""
+"""Service points, one module per concern: model, hours, query, store, replies, files (plain code).
+Run by the gateway (loads the sample), the action server (searches), `bot.services.points_cli`."""
