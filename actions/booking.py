@@ -20,8 +20,9 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from bot.clock import SHANGHAI, system_clock
-from bot.services.booking.codes import find_codes, find_phone, mask_phone, normalise_phone
+from bot.services.booking.codes import find_codes
 from bot.services.booking.service import BookingService
+from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.profiles import ProfileStore
 from bot.services.workshops import TOPICS, normalise_topic
 

@@ -22,12 +22,11 @@ from bot.services.camp import (
     EnrollmentStore,
     last_pushed_cohort,
     load_catalogue,
-    mask_phone,
-    normalise_phone,
     camp_info_text,
 )
 from bot.services.courses import find_topic
 from bot.services.eligibility import check_eligibility, load_rules
+from bot.services.phone import mask_phone, normalise_phone
 from bot.services.profiles import ProfileStore
 from bot.services.push import PushPreferences
 

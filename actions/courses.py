@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from bot.clock import SHANGHAI, system_clock
 from bot.services.courses import TOPICS, CourseService, DayRange, day_range, find_topic, fit_bytes
+from bot.services.phone import mask_phones
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 4.0
@@ -63,7 +64,7 @@ def _day_from_parser(text: str, now: datetime) -> Optional[DayRange]:
     try:
         return _interval(parse_time_expression(text, now))
     except Exception:  # a parser bug must not break the course listing
-        log.exception("time parser failed on %r", text)
+        log.exception("time parser failed on %r", mask_phones(str(text)))
         return None
 
 

@@ -36,7 +36,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_patches
+from bot.log_ids import log_id
 from bot.services.intent_stats import queue_intent_count, stats_day
+from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         )
         self.key_prefix = (key_prefix or "rasa") + ":"
         self.record_exp = int(record_exp) if record_exp else None
+        self._log_secret = load_settings().console_secret  # the gateway's key, so log ids match
         super().__init__(domain, event_broker, **kwargs)
         rasa_patches.install()  # Rasa server speed fixes; this store is created in every worker
 
@@ -108,7 +111,9 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         meta = await self.red.hgetall(self._meta_key(tracker.sender_id))
         new_events = self._events_since(tracker, meta.get("last"))
         if meta.get("last") and len(new_events) == len(tracker.events):
-            logger.warning("tracker of %s did not contain the last stored event", tracker.sender_id)
+            logger.warning(
+                "tracker of %s did not contain the last stored event", log_id(tracker.sender_id, self._log_secret)
+            )
         if not new_events:
             return
         dumped = [_dump(event) for event in new_events]

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.appkeys import CLOCK, HANDOFF, RASA, REDIS, SETTINGS
 from bot.client_ip import client_ip
-from bot.console.display import window_state
+from bot.console.display import read_transcript, window_state
 from bot.console.keys import AUDIT, CONSOLE_AUTH, CS_WINDOW, WECHAT_CLIENT
 from bot.console.middleware import staff_of
 from bot.console.stats import dashboard_data
@@ -245,6 +245,6 @@ async def api_transcript(request: web.Request) -> web.Response:
     if summary is None:
         return web.json_response({"error": "该会话不存在"}, status=404)
     return web.json_response({
-        "item": summary, "transcript": await handoff.transcript(item_id),
+        "item": summary, "transcript": await read_transcript(request, item_id),
         "window": await window_state(request, summary["openid"]),
     })

@@ -1,15 +1,17 @@
-"""What the console's pages and JSON answers both show about a conversation: Beijing times and
-the state of the user's 48-hour customer-service window."""
+"""What the console's pages and JSON answers both show about a conversation: Beijing times,
+the state of the user's 48-hour customer-service window, and the transcript (each read audited)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from aiohttp import web
 
-from bot.appkeys import REDIS, SETTINGS
+from bot.appkeys import HANDOFF, REDIS, SETTINGS
+from bot.client_ip import client_ip
 from bot.clock import SHANGHAI
-from bot.console.keys import CS_WINDOW
+from bot.console.keys import AUDIT, CS_WINDOW
+from bot.console.middleware import staff_of
 
 WINDOW_LABELS = {
     "event_window": "菜单/关注后 1 分钟内可发", "message_window": "48 小时窗口内",
@@ -24,6 +26,12 @@ def fmt_ts(ts: Any) -> str:
         return datetime.fromtimestamp(float(ts), SHANGHAI).strftime("%m-%d %H:%M:%S")
     except (TypeError, ValueError):
         return ""
+
+
+async def read_transcript(request: web.Request, item_id: str) -> List[Dict[str, Any]]:
+    """The one way the console reads a transcript: page or JSON, each read leaves a "view" entry."""
+    await request.config_dict[AUDIT].record(staff_of(request).username, "view", item_id, ip=client_ip(request))
+    return await request.config_dict[HANDOFF].transcript(item_id)
 
 
 async def window_state(request: web.Request, openid: str) -> Dict[str, Any]:

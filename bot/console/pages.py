@@ -12,9 +12,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.appkeys import HANDOFF, RASA, REDIS, SETTINGS
-from bot.client_ip import client_ip
 from bot.console.auth import ROLE_LABELS
-from bot.console.display import fmt_ts, window_state
+from bot.console.display import fmt_ts, read_transcript, window_state
 from bot.console.keys import AUDIT, CONSOLE_AUTH, JINJA
 from bot.console.middleware import staff_of
 from bot.services.booking.service import BookingService
@@ -101,10 +100,9 @@ async def conversation_page(request: web.Request) -> web.Response:
     if summary is None:
         raise web.HTTPNotFound(text="会话不存在")
     openid = summary["openid"]
-    await request.config_dict[AUDIT].record(staff_of(request).username, "view", item_id, ip=client_ip(request))
     profile = await ProfileStore(request.config_dict[REDIS], request.config_dict[SETTINGS]).get(openid)
     staff_names = sorted((await request.config_dict[CONSOLE_AUTH].list_users()).keys())
-    transcript = await handoff.transcript(item_id)
+    transcript = await read_transcript(request, item_id)
     for entry in transcript:
         entry["at_text"] = fmt_ts(entry.get("at"))
     return aiohttp_jinja2.render_template(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,6 +21,7 @@ import yaml
 from bot.clock import Clock, system_clock
 from bot.services.csv_safety import SafeCsvWriter
 from bot.services.eligibility import EligibilityRules, load_rules
+from bot.services.phone import normalise_phone
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
 
@@ -222,18 +222,6 @@ def camp_info_text(
 
 
 # -- enrolment ----------------------------------------------------------------------------------
-
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def normalise_phone(text: str) -> Optional[str]:
-    digits = re.sub(r"[\s\-()（）]", "", str(text or ""))
-    digits = re.sub(r"^(\+?86)", "", digits)
-    return digits if PHONE_RE.match(digits) else None
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "***"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Written by the tracker store as it saves each user message (the NLU result is right there,
 so counting costs one pipelined write and no extra Rasa call); read by the console dashboard.
-Fallback texts are cut to 20 characters and kept 40 days, with no OpenID attached.
+Fallback texts are cut to 20 characters, mobile numbers masked, and kept 40 days, with no
+OpenID attached.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Callable
 
 from bot.clock import SHANGHAI
+from bot.services.phone import mask_phones
 
 STATS_TTL_S = 40 * 86400
 FALLBACK_INTENT = "nlu_fallback"
@@ -28,5 +30,5 @@ def queue_intent_count(pipe, key: KeyBuilder, day: str, intent: str, text: str) 
     pipe.expire(intents_key, STATS_TTL_S)
     if intent == FALLBACK_INTENT:
         fallbacks_key = key("stats", "fallbacks", day)
-        pipe.hincrby(fallbacks_key, (text or "").strip()[:20] or "（空）", 1)
+        pipe.hincrby(fallbacks_key, mask_phones((text or "").strip())[:20] or "（空）", 1)
         pipe.expire(fallbacks_key, STATS_TTL_S)

@@ -31,6 +31,7 @@ from typing import Any, Awaitable, Callable, FrozenSet, Optional, Tuple
 import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
+from bot.log_ids import log_id
 from bot.services.notify import DeliveryResult, TemplateMessage
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
@@ -266,7 +267,8 @@ class PushService:
             "template": asdict(template) if template else None,
             "dedupe_key": dedupe_key,
         }
-        job_id = f"{RETRY_KIND}:{dedupe_key}:{due.timestamp():.0f}"
+        # dedupe keys name the user ("course:<id>:<openid>"); job ids end up in the scheduler's logs
+        job_id = f"{RETRY_KIND}:{log_id(dedupe_key, self._settings.console_secret)}:{due.timestamp():.0f}"
         await self._scheduler.schedule(job_id, RETRY_KIND, payload, due)
         retries = self._settings.key(RETRIES_FAMILY, openid)
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -8,7 +8,7 @@ Request path (POST):
   -> passive reply within `wechat_reply_budget_s`, else "success" and a customer-service push.
 
 Nothing that reaches the handler produces a 5xx or a stack trace: an unexpected error is logged
-(phone numbers masked) and answered with "success", which WeChat accepts silently.
+(phone numbers masked, users named by `bot.log_ids`) and answered with "success", which WeChat accepts silently.
 
 De-duplication (WeChat re-sends a request it got no answer to within 5 s, 3 deliveries in all):
 `SET NX settings.key("wechat", "msg", <MsgId | FromUserName:CreateTime:Event:EventKey>)` decides,
@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -46,8 +45,10 @@ from redis.exceptions import RedisError
 
 from bot.appkeys import CONVERSATION, REDIS, SERVICES, SETTINGS
 from bot.clock import Clock, system_clock
+from bot.log_ids import log_id
 from bot.conversation import UserTurn, typed_text
 from bot.services.camp import load_catalogue as load_camp_catalogue
+from bot.services.phone import mask_phones
 from bot.services.profiles import ProfileStore, register_personal_key
 from bot.services.unfollow import leave_services
 from bot.settings import Settings
@@ -80,14 +81,6 @@ _ANSWERED = (m.TextMessage, m.VoiceMessage, m.LocationMessage, m.MediaMessage, m
              m.SubscribeEvent, m.ScanEvent)
 
 WECHAT_CHANNEL = web.AppKey("wechat_channel", object)
-
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-
-
-def mask_pii(text: str) -> str:
-    """Mask mainland mobile numbers (138****5678) before anything reaches a log."""
-    return _PHONE_RE.sub(r"\1****\2", text)
-
 
 @dataclass
 class Outcome:
@@ -132,6 +125,9 @@ class WeChatChannel:
 
     def answer_key(self, dedupe_id: str) -> str:
         return self.settings.key("wechat", "answer", dedupe_id)
+
+    def _log_id(self, openid: str) -> str:
+        return log_id(openid, self.settings.console_secret)
 
     # -- turning a message into an answer -----------------------------------------------------
 
@@ -184,7 +180,7 @@ class WeChatChannel:
 
         # everything below goes to Rasa, so it is rate limited
         if await self._rate_limited(openid):
-            logger.warning("rate limit hit for %s", openid)
+            logger.warning("rate limit hit for %s", self._log_id(openid))
             return [TEXT_RATE_LIMITED]
 
         if isinstance(msg, m.TextMessage):
@@ -219,7 +215,7 @@ class WeChatChannel:
         await leave_services(self.app[SERVICES], cohorts, openid)
         deleted = await self.profiles.delete_personal_data(openid)
         deleted += await self.redis.delete(self.settings.key("tracker", openid))
-        logger.info("unsubscribe: deleted %d personal keys of %s", deleted, openid)
+        logger.info("unsubscribe: deleted %d personal keys of %s", deleted, self._log_id(openid))
 
     # -- pushing -------------------------------------------------------------------------------
 
@@ -229,7 +225,7 @@ class WeChatChannel:
         for part in parts:
             if not await self.window.consume(openid):
                 allowed, reason = await self.window.may_send(openid)
-                logger.warning("not pushing to %s: %s (%d parts left)", openid, reason, len(parts) - sent)
+                logger.warning("not pushing to %s: %s (%d parts left)", self._log_id(openid), reason, len(parts) - sent)
                 break
             try:
                 await self.client.send_text(openid, part)
@@ -237,7 +233,7 @@ class WeChatChannel:
             except WeChatAPIError as exc:
                 if exc.errcode in (OUT_OF_WINDOW, OUT_OF_QUOTA):
                     await self.window.record_api_refusal(openid, exc.errcode)
-                logger.warning("customer-service send to %s failed: %s", openid, exc)
+                logger.warning("customer-service send to %s failed: %s", self._log_id(openid), exc)
                 break  # never retry into a refusal
         return sent
 
@@ -245,7 +241,7 @@ class WeChatChannel:
         try:
             parts = await turn
         except Exception:
-            logger.exception("late WeChat turn for %s failed", openid)
+            logger.exception("late WeChat turn for %s failed", self._log_id(openid))
             parts = []
         await self.redis.set(key, json.dumps({"s": "done", "d": "push"}), ex=self.state_ttl_s)
         if parts:
@@ -255,7 +251,7 @@ class WeChatChannel:
         try:
             return await self.answer(msg)
         except Exception:
-            logger.exception("WeChat turn for %s failed", msg.from_user)
+            logger.exception("WeChat turn for %s failed", self._log_id(msg.from_user))
             return []
 
     # -- the de-duplicated, time-boxed handling of one delivery -------------------------------
@@ -357,7 +353,7 @@ async def receive(request: web.Request) -> web.Response:
             return _plain(SUCCESS)
         raise
     except Exception as exc:  # never a 5xx or a trace to WeChat
-        logger.error("WeChat POST failed: %s", mask_pii(repr(exc)), exc_info=False)
+        logger.error("WeChat POST failed: %s", mask_phones(repr(exc)), exc_info=False)
         logger.debug("WeChat POST failure detail", exc_info=True)
         return _plain(SUCCESS)
 
@@ -403,8 +399,8 @@ async def _receive(request: web.Request) -> web.Response:
         return _plain("bad request", status=400)
 
     if logger.isEnabledFor(logging.DEBUG):
-        logger.debug("WeChat %s from %s: %s", msg.msg_type, msg.from_user,
-                     mask_pii(getattr(msg, "content", "") or getattr(msg, "recognition", "")))
+        logger.debug("WeChat %s from %s: %s", msg.msg_type, log_id(msg.from_user, settings.console_secret),
+                     mask_phones(getattr(msg, "content", "") or getattr(msg, "recognition", "")))
     try:
         if not await channel.nonces.admit(timestamp, nonce, q.get("signature", ""), msg):
             logger.warning("refused a signed query string reused for another WeChat message")

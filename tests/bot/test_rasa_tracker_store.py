@@ -143,3 +143,29 @@ async def test_saving_user_messages_counts_intents_and_fallback_texts(store, red
     day = stats_day(tracker.events[-1].timestamp)
     assert await redis.hgetall(settings.key("stats", "intents", day)) == {"greet": "1", "nlu_fallback": "1"}
     assert await redis.hgetall(settings.key("stats", "fallbacks", day)) == {"阿巴阿巴": "1"}
+
+
+async def test_fallback_texts_are_counted_with_mobile_numbers_masked(store, redis, settings):
+    from bot.services.intent_stats import stats_day
+
+    tracker = await _new_tracker(store, "u5")
+    tracker.update_with_events(
+        [UserUttered("电话 138 0013 8000 回我", {"name": "nlu_fallback", "confidence": 0.3})], DOMAIN
+    )
+    await store.save(tracker)
+    day = stats_day(tracker.events[-1].timestamp)
+    assert await redis.hgetall(settings.key("stats", "fallbacks", day)) == {"电话 138****8000 回我": "1"}
+
+
+async def test_the_lost_event_warning_names_the_user_by_log_id(store, settings, caplog):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.log_ids import log_id
+
+    await _new_tracker(store, "oSecretOpenid6")
+    stranger = DialogueStateTracker.from_events("oSecretOpenid6", _turn("你好", "您好"), DOMAIN.slots)
+    with caplog.at_level("WARNING", logger=store_module.__name__):
+        await store.save(stranger)
+    assert "did not contain the last stored event" in caplog.text
+    assert "oSecretOpenid6" not in caplog.text
+    assert log_id("oSecretOpenid6", settings.console_secret) in caplog.text

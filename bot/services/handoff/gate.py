@@ -15,6 +15,7 @@ from bot.services.handoff.model import (
     unavailable_text,
 )
 from bot.services.handoff.service import HandoffService
+from bot.services.phone import find_phone, mask_phone
 
 COMPLAINT_RE = re.compile(r"投诉|举报|不满意|态度(太)?差|差评|骗子|太慢了")
 # A message that is only a request for a person: answered at the gateway, even if NLU is down.
@@ -22,7 +23,6 @@ HANDOFF_KEYWORD_RE = re.compile(
     r"^\s*(转人工|人工|人工服务|人工客服|找人工|转接人工|真人|找真人|我要人工|我要找人工|联系客服|客服)\s*[。!！?？]*\s*$"
 )
 CANCEL_RE = re.compile(r"^\s*(取消|不用了|取消转人工|算了|不需要了)\s*[。!！]*\s*$")
-PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 
 
 async def request_handoff(
@@ -73,7 +73,7 @@ class HandoffInterceptor:
         if item is not None:
             return await self._held(item, turn, text)
         if await service.has_offer(openid):
-            phone = PHONE_RE.search(text)
+            phone = find_phone(text)
             if phone:
                 offer = await service.take_offer(openid) or {}
                 await service.request(
@@ -82,11 +82,11 @@ class HandoffInterceptor:
                     priority=PRIORITY_COMPLAINT if offer.get("reason") == "complaint" else PRIORITY_NORMAL,
                     first_message=offer.get("first_message", "") or text,
                     kind="callback",
-                    phone=phone.group(1),
+                    phone=phone,
                     note=f"原因：{REASON_LABELS.get(offer.get('reason', ''), '')}",
                 )
                 return [
-                    f"已登记您的回电号码 {phone.group(1)[:3]}****{phone.group(1)[-4:]}，"
+                    f"已登记您的回电号码 {mask_phone(phone)}，"
                     f"职业指导师会在工作时间（{service.config.describe_hours()}）给您回电。"
                 ]
         if text and not text.startswith("/") and HANDOFF_KEYWORD_RE.match(text):

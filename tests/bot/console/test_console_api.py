@@ -152,6 +152,19 @@ async def test_full_flow_through_the_wechat_path(gw):
     assert "zhinan_handoff_queue_length 0.0" in metrics
 
 
+async def test_transcript_read_through_the_api_is_audited_like_the_page(gw):
+    app, server, rasa, client = gw
+    c = await client()
+    await login(c, "li")
+    item = await app[HANDOFF].request("sim-audit01", first_message="转人工")
+    assert (await c.get(f"/console/api/items/{item.item_id}")).status == 200
+    assert (await c.get(f"/console/conversations/{item.item_id}")).status == 200
+    views = [r for r in await app[AUDIT].latest() if r["action"] == "view"]
+    assert len(views) == 2  # the JSON read and the page read, one entry each
+    shapes = {(r["user"], r["target"], r["detail"], bool(r["ip"])) for r in views}
+    assert shapes == {("li", item.item_id, "{}", True)}
+
+
 async def test_reply_refused_when_window_closed(gw):
     app, server, rasa, client = gw
     c = await client()

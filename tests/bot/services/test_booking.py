@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.jobs.scheduler import JobScheduler
-from bot.services.booking.codes import find_codes, find_phone, normalise_phone
+from bot.services.booking.codes import find_codes
 from bot.services.booking.service import BookingService
 from bot.services.workshops import WorkshopCatalogue
 
@@ -71,15 +71,6 @@ async def test_codes_are_unique_and_well_formed(service):
     assert len(set(codes)) == 300
     assert all(len(c) == 6 and not set(c) & set("01IO") for c in codes)
     assert find_codes(f"取消 {codes[0].lower()} 谢谢") == [codes[0]]
-
-
-def test_phone_normalisation():
-    assert normalise_phone("138 0013 8000") == "13800138000"
-    assert normalise_phone("+86-139-0013-9000") == "13900139000"
-    assert normalise_phone("12800138000") is None
-    assert normalise_phone("1380013800") is None
-    assert find_phone("我的手机号是138-0013-8000") == "13800138000"
-    assert find_phone("编号213800138000") is None
 
 
 @pytest.mark.slow

@@ -16,7 +16,6 @@ from bot.services.camp import (
     EnrollmentStore,
     camp_info_text,
     load_catalogue,
-    normalise_phone,
 )
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
@@ -62,12 +61,6 @@ def test_closed_cohorts_are_not_offered():
     after = date(2026, 12, 11)  # Linyi (12-03) and Jinan (12-10) closed
     ids = {c.id for c in catalogue.open_cohorts(after)}
     assert "ly-2026-12" not in ids and "jn-2026-12" not in ids and "online-2026-12" in ids
-
-
-def test_phone_normalisation():
-    assert normalise_phone("+86 138-0013-8000") == "13800138000"
-    assert normalise_phone("12800138000") is None
-    assert normalise_phone("1380013800") is None
 
 
 async def test_duplicate_by_openid_or_phone_refused(redis, settings):

@@ -239,3 +239,18 @@ async def test_a_deferred_notice_is_resent_by_the_scheduler_when_quiet_hours_end
     assert (await scheduler.run_due(env.clock())).ran == 0
     sent = await env.sent_to("u9")
     assert len(sent) == 1 and "直播课提醒" in sent[0]["raw"]
+
+
+async def test_a_deferred_notice_job_id_does_not_name_the_user(wechat_env):
+    """Job ids reach the scheduler's log lines; the dedupe key inside them holds the OpenID."""
+    from bot.jobs.scheduler import JobScheduler
+
+    env = wechat_env
+    env.clock.set(datetime(2026, 11, 28, 23, 30, tzinfo=SHANGHAI))
+    push = make(env)
+    push.register_jobs(JobScheduler(env.redis, env.settings))
+    await env.window.record_user_message("oSecretOpenid10")
+    result = await push.notify("oSecretOpenid10", "提醒", kind="course_push", dedupe_key="course:c1:oSecretOpenid10")
+    assert result.status == "deferred"
+    job_ids = await env.redis.smembers(env.settings.key("push_retries", "oSecretOpenid10"))
+    assert len(job_ids) == 1 and all("oSecretOpenid10" not in job_id for job_id in job_ids)
