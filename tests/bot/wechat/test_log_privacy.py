@@ -51,9 +51,9 @@ async def test_no_openid_or_phone_in_any_log_record(make_gateway, rasa, caplog) 
     await side.post(event_xml(openid, "unsubscribe"))
 
     texts = _record_texts(caplog)
+    leaks = [t for t in texts if openid in t or PHONE in t]
+    assert leaks == []
     named = log_id(openid, side.settings.console_secret)
     assert any(named in t and "rate limit" in t for t in texts)
     assert any(named in t and "unsubscribe" in t for t in texts)
     assert any(named in t and "failed" in t for t in texts)
-    leaks = [t for t in texts if openid in t or PHONE in t]
-    assert leaks == []
