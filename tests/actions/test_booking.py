@@ -9,18 +9,11 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.booking as booking_actions
 from actions import runtime
-from actions.booking import (
-    ActionBookingFollowup,
-    ActionBookingRebook,
-    ActionBookingSubmit,
-    ActionCancelBooking,
-    ActionMyBookings,
-    ActionAskBookingSlotId,
-    ValidateWorkshopBookingForm,
-    parse_when,
-)
+from actions.booking import common as booking_common
+from actions.booking.common import parse_when
+from actions.booking.form import ActionAskBookingSlotId, ActionBookingSubmit, ValidateWorkshopBookingForm
+from actions.booking.manage import ActionBookingFollowup, ActionBookingRebook, ActionCancelBooking, ActionMyBookings
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.profiles import ProfileStore
 from bot.settings import PROJECT_ROOT
@@ -33,8 +26,8 @@ FORM = "workshop_booking_form"
 @pytest.fixture
 async def env(action_runtime, monkeypatch):
     clock = FrozenClock(T0)
-    monkeypatch.setattr(booking_actions, "CLOCK", clock)
-    service = booking_actions.booking_service()
+    monkeypatch.setattr(booking_common, "CLOCK", clock)
+    service = booking_common.booking_service()
     await service.catalogue.sync_from_file()
     yield service
     await runtime.redis().close()

@@ -1,0 +1,143 @@
+"""What the booking actions share: the service and profile handles, the actions' clock, and
+reading the user's answers (a numbered choice, a time window, "算了", a message's id)."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timedelta
+from typing import Any, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+
+from actions import runtime
+from bot.clock import SHANGHAI, system_clock
+from bot.nlu.time_parser import parse_time_expression
+from bot.services.booking.service import BookingService
+from bot.services.profiles import ProfileStore
+from bot.services.workshops import TOPICS
+
+# The actions' clock; tests replace it with a FrozenClock.
+CLOCK = system_clock
+
+FORM_SLOTS = (
+    "booking_topic",
+    "booking_when",
+    "booking_slot_id",
+    "booking_name",
+    "booking_phone",
+    "booking_confirm",
+    "booking_offered",
+)
+
+_STOP_RE = re.compile(r"^(算了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消)[吧啊了。！!～~\s]*$")
+_ANY_TIME_RE = re.compile(r"(都行|都可以|随便|最近|尽快|越快越好|任意|什么时候都)")
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def booking_service() -> BookingService:
+    """The service as actions use it: no notifier here (the gateway's job runner sends)."""
+    return BookingService(
+        runtime.redis(),
+        runtime.settings(),
+        clock=lambda: CLOCK(),
+        max_active=runtime.settings().booking_max_active,
+        cancel_cutoff=timedelta(hours=runtime.settings().booking_cancel_cutoff_hours),
+    )
+
+
+def profiles() -> ProfileStore:
+    return ProfileStore(runtime.redis(), runtime.settings())
+
+
+def parse_choice(tracker: Tracker, count: int) -> Optional[int]:
+    """A 1-based choice from the `number` entity or the text ("2", "第二个", "二")."""
+    candidates: List[str] = [
+        str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == "number"
+    ]
+    text = (tracker.latest_message.get("text") or "").strip()
+    candidates.append(text)
+    for candidate in candidates:
+        candidate = re.sub(r"[\s。，,.！!？?]", "", candidate)
+        value: Optional[int] = None
+        match = re.fullmatch(r"\D{0,3}?(\d{1,2})(?:个|场|项|号|位)?", candidate)
+        if match:
+            value = int(match.group(1))
+        else:
+            cn = re.fullmatch(r"(?:选|要|第)?第?([一二两三四五六七八九十])(?:个|场|项|号|位)?", candidate)
+            value = _CN_DIGITS[cn.group(1)] if cn else None
+        if value is not None and 1 <= value <= count:
+            return value
+    return None
+
+
+def parse_when(text: str, now: datetime) -> Optional[Tuple[datetime, datetime]]:
+    """A time window from a Chinese expression, in Asia/Shanghai ("最近" = next 4 weeks)."""
+    if _ANY_TIME_RE.search(text or ""):
+        return now, now + timedelta(weeks=4)
+    found = parse_time_expression(text, now)
+    if not found:
+        return None
+    start, end = (datetime.fromisoformat(v) for v in found)
+    start = start if start.tzinfo else start.replace(tzinfo=SHANGHAI)
+    end = end if end.tzinfo else end.replace(tzinfo=SHANGHAI)
+    return start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+
+
+def window_label(start: datetime, end: datetime) -> str:
+    if start.date() == end.date():
+        return f"{start.month}月{start.day}日 {start:%H:%M}-{end:%H:%M}"
+    return f"{start.month}月{start.day}日-{end.month}月{end.day}日"
+
+
+def request_id(tracker: Tracker) -> str:
+    """The id of the user's message: a retried WeChat message carries the same id."""
+    message_id = tracker.latest_message.get("message_id")
+    if not message_id:
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                message_id = event.get("message_id") or f"{event.get('timestamp')}"
+                break
+    raw = f"{tracker.sender_id}:{message_id or tracker.latest_message.get('text')}"
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def is_stop(tracker: Tracker) -> bool:
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    text = (tracker.latest_message.get("text") or "").strip()
+    return intent == "stop" or bool(_STOP_RE.match(text))
+
+
+def topic_menu() -> str:
+    lines = [f"{i}. {topic}" for i, topic in enumerate(TOPICS, 1)]
+    return "请选择想预约的指导类型（回复序号或名称）：\n" + "\n".join(lines) + "\n随时回复“算了”可退出预约。"
+
+
+def reset_form() -> List[EventType]:
+    return [SlotSet(name, None) for name in FORM_SLOTS]
+
+
+async def user_city(tracker: Tracker) -> Optional[str]:
+    city = tracker.get_slot("city")
+    if city:
+        return str(city)
+    profile = await profiles().get(tracker.sender_id)
+    return profile.get("city") or None
+
+
+async def describe_slot(service: BookingService, slot_id: str) -> Optional[Tuple[Any, Any, int]]:
+    """(slot, workshop, seats left) for an offer or a confirmation; None when the slot is gone."""
+    slot = await service.catalogue.get_slot(slot_id)
+    if slot is None:
+        return None
+    workshop = await service.catalogue.get_workshop(slot.workshop_id)
+    left = max(slot.capacity - await service.seats_taken(slot_id), 0)
+    return slot, workshop, left
+
+
+def success_text(code: str, slot: Any, workshop: Any) -> str:
+    return (
+        f"预约成功！预约码：{code}\n{workshop.title}\n时间：{slot.label()}\n地点：{workshop.where}\n"
+        "我们会在开始前一天和前1小时提醒您。查看请说“我的预约”，取消请说“取消预约”。"
+    )
+

@@ -1,0 +1,237 @@
+"""The workshop booking form: validating each answer, asking for the slot and the confirmation,
+and submitting the booking (or saying goodbye when the user left the form)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.booking import common
+from actions.booking.common import (
+    booking_service,
+    describe_slot,
+    is_stop,
+    parse_choice,
+    parse_when,
+    profiles,
+    request_id,
+    reset_form,
+    success_text,
+    topic_menu,
+    user_city,
+    window_label,
+)
+from bot.services.phone import find_phone, mask_phone, normalise_phone
+from bot.services.workshops import TOPICS, normalise_topic
+
+MAX_OFFERS = 5
+
+_YES_RE = re.compile(r"^(是|是的|确认|确定|对|好|好的|可以|行|没问题|ok|yes|y|嗯)[。！!\s]*$", re.I)
+_NO_RE = re.compile(r"^(否|不|不是|不对|不要|no|n)[。！!\s]*$", re.I)
+_NAME_RE = re.compile(r"^[\u4e00-\u9fa5A-Za-z·•\s]{2,20}$")
+
+
+class ValidateWorkshopBookingForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_workshop_booking_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        leaving = is_stop(tracker) or (
+            intent == "deny" and requested in ("booking_topic", "booking_when", "booking_name", "booking_phone")
+        )
+        if requested and leaving:
+            # Ends the form: requested_slot None stops the loop; the submit action sees "no".
+            return [SlotSet("booking_confirm", False), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def validate_booking_topic(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        topic = normalise_topic(value) or normalise_topic(tracker.latest_message.get("text"))
+        if topic is None and tracker.get_slot("requested_slot") == "booking_topic":
+            choice = parse_choice(tracker, len(TOPICS))
+            topic = TOPICS[choice - 1] if choice else None
+        if topic is None:
+            dispatcher.utter_message(text="没听明白您想预约哪一类指导。\n" + topic_menu())
+            return {"booking_topic": None}
+        if not await booking_service().open_slots(topic, limit=1):
+            dispatcher.utter_message(
+                text=f"抱歉，近期的“{topic}”都已约满或暂未排期，可以换一类指导，或说“转人工”咨询。\n" + topic_menu()
+            )
+            return {"booking_topic": None}
+        result: Dict[Text, Any] = {"booking_topic": topic, "booking_pending": None}
+        # Prefill what the profile already knows; the confirmation shows it before booking.
+        profile = await profiles().get(tracker.sender_id)
+        if not tracker.get_slot("booking_name") and profile.get("name"):
+            result["booking_name"] = profile["name"]
+        if not tracker.get_slot("booking_phone") and normalise_phone(profile.get("phone", "")):
+            result["booking_phone"] = profile["phone"]
+        return result
+
+    async def validate_booking_when(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        now = common.CLOCK()
+        text = tracker.latest_message.get("text") or ""
+        window = parse_when(str(value), now) if value else None
+        window = window or parse_when(text, now)
+        if window is None:
+            dispatcher.utter_message(
+                text="没能识别您说的时间，请换个说法，例如“明天下午”“下周三”“12月5号”，也可以说“最近”。"
+            )
+            return {"booking_when": None}
+        start, end = window
+        if end <= now:
+            dispatcher.utter_message(text="这个时间已经过去了，请说一个以后的时间，例如“下周三”或“最近”。")
+            return {"booking_when": None}
+        topic = tracker.get_slot("booking_topic")
+        city = await user_city(tracker)
+        service = booking_service()
+        offers = await service.open_slots(topic, start, end, city, limit=MAX_OFFERS)
+        if not offers and city:
+            offers = await service.open_slots(topic, start, end, None, limit=MAX_OFFERS)
+        label = window_label(start, end)
+        if not offers:
+            offers = await service.open_slots(topic, now, None, city, limit=MAX_OFFERS)
+            if not offers:
+                offers = await service.open_slots(topic, now, None, None, limit=MAX_OFFERS)
+            if not offers:
+                dispatcher.utter_message(text=f"抱歉，近期的“{topic}”都已约满。可以换一类指导：\n" + topic_menu())
+                return {"booking_when": None, "booking_topic": None}
+            dispatcher.utter_message(text=f"{label}没有可预约的“{topic}”，为您找到最近的场次。")
+        return {"booking_when": label, "booking_offered": [slot.id for slot, _, _ in offers]}
+
+    async def validate_booking_slot_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        offered = list(tracker.get_slot("booking_offered") or [])
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "deny" or not offered:
+            dispatcher.utter_message(text="好的，那换个时间吧。")
+            return {"booking_slot_id": None, "booking_when": None, "booking_offered": None}
+        if value in offered:
+            return {"booking_slot_id": value}
+        choice = parse_choice(tracker, len(offered))
+        if choice is None:
+            dispatcher.utter_message(text=f"请回复1-{len(offered)}之间的序号选择场次，或回复“算了”退出。")
+            return {"booking_slot_id": None}
+        return {"booking_slot_id": offered[choice - 1]}
+
+    async def validate_booking_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # The person_name entity may cover only part of a short name ("赵" of "赵一"): fall back
+        # to the whole message when the entity alone is not a valid name.
+        for raw in (value, tracker.latest_message.get("text")):
+            name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)", "", str(raw or "").strip()).strip()
+            if _NAME_RE.match(name):
+                return {"booking_name": name}
+        dispatcher.utter_message(text="姓名需要是2-20个汉字或字母（不能有数字），请重新输入您的真实姓名。")
+        return {"booking_name": None}
+
+    async def validate_booking_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        phone = find_phone(str(value or "")) or find_phone(tracker.latest_message.get("text") or "")
+        if phone is None:
+            dispatcher.utter_message(
+                text="手机号格式不对：需要是11位、以13-19开头的大陆手机号，请重新输入（例如 13800138000）。"
+            )
+            return {"booking_phone": None}
+        return {"booking_phone": phone}
+
+    async def validate_booking_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if isinstance(value, bool):
+            return {"booking_confirm": value}
+        text = str(value or "").strip()
+        if _YES_RE.match(text):
+            return {"booking_confirm": True}
+        if _NO_RE.match(text):
+            return {"booking_confirm": False}
+        phone = find_phone(text)
+        if phone:  # the user corrects the number at the confirmation step
+            return {"booking_phone": phone, "booking_confirm": None}
+        dispatcher.utter_message(text="请回复“确认”完成预约，或回复“算了”放弃本次预约。")
+        return {"booking_confirm": None}
+
+
+class ActionAskBookingSlotId(Action):
+    def name(self) -> Text:
+        return "action_ask_booking_slot_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        service = booking_service()
+        lines = []
+        for i, slot_id in enumerate(tracker.get_slot("booking_offered") or [], 1):
+            found = await describe_slot(service, slot_id)
+            if not found or not found[1]:
+                continue
+            slot, workshop, left = found
+            place = "线上" if workshop.mode == "线上" else f"{workshop.city}·线下"
+            seats = f"余{left}席" if left else "已满可候补"
+            lines.append(f"{i}. {slot.label()}｜{workshop.title}｜{place}｜{seats}")
+        dispatcher.utter_message(text="可预约的场次：\n" + "\n".join(lines) + "\n请回复序号选择，回复“不要”换个时间。")
+        return []
+
+
+class ActionAskBookingConfirm(Action):
+    def name(self) -> Text:
+        return "action_ask_booking_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        found = await describe_slot(booking_service(), tracker.get_slot("booking_slot_id") or "")
+        if not found or not found[1]:
+            dispatcher.utter_message(text="这个场次已取消，请重新选择时间。")
+            return [SlotSet("booking_slot_id", None), SlotSet("booking_when", None), SlotSet("requested_slot", "booking_when")]
+        slot, workshop, _ = found
+        dispatcher.utter_message(
+            text=(
+                "请确认预约信息：\n"
+                f"项目：{workshop.title}（{workshop.topic}）\n时间：{slot.label()}\n地点：{workshop.where}\n"
+                f"指导师：{workshop.counsellor}\n姓名：{tracker.get_slot('booking_name')}\n"
+                f"手机：{mask_phone(str(tracker.get_slot('booking_phone') or ''))}\n"
+                "回复“确认”提交预约，回复“算了”放弃；手机号有误可直接发送新号码。"
+            )
+        )
+        return []
+
+
+class ActionBookingSubmit(Action):
+    def name(self) -> Text:
+        return "action_booking_submit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events = reset_form()
+        if tracker.get_slot("booking_confirm") is not True:
+            dispatcher.utter_message(text="好的，已退出预约，没有为您预约。需要时随时说“预约指导”。")
+            return events
+        slot_id = tracker.get_slot("booking_slot_id")
+        name, phone = tracker.get_slot("booking_name"), tracker.get_slot("booking_phone")
+        await profiles().update(tracker.sender_id, {"name": name, "phone": phone})
+        service = booking_service()
+        result = await service.book(tracker.sender_id, slot_id, name, phone, request_id(tracker))
+        found = await describe_slot(service, slot_id)
+        if result.booked and found:
+            dispatcher.utter_message(text=success_text(result.code, found[0], found[1]))
+        elif result.status == "full":
+            dispatcher.utter_message(
+                text="很抱歉，这个场次刚刚约满了。回复“是”加入候补名单（有人取消时按顺序自动为您补位并通知您），回复“否”放弃。"
+            )
+            events += [SlotSet("booking_pending", "waitlist"), SlotSet("booking_waitlist_slot", slot_id)]
+        elif result.status == "limit":
+            dispatcher.utter_message(
+                text=f"您已有{result.active}个未开始的预约，达到上限。如需预约新的场次，请先说“取消预约”取消其中一个。"
+            )
+        else:
+            dispatcher.utter_message(text="这个场次已经开始或已取消，请说“预约指导”重新选择。")
+        return events
