@@ -1,13 +1,15 @@
 """The contract for telling a user something outside a reply (pushes, reminders, promotions).
 
-Features depend on this protocol; `bot.services.push.PushService` is the implementation that
+Features depend on `Notifier`; `bot.services.push.PushService` is the implementation that
 applies the WeChat customer-service window and quota, template fallback, quiet hours and
-opt-out. Keeping the protocol here lets booking, camp and courses be tested in isolation.
+opt-out. Keeping the contract here lets booking, camp and courses be tested in isolation.
+`notify()`'s signature lives here once: implementations write `deliver(notice)`.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Protocol
+from typing import Dict, Optional
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,18 @@ class DeliveryResult:
         return self.status == "sent"
 
 
-class Notifier(Protocol):
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell one user outside a reply (the arguments of one `notify()` call)."""
+
+    openid: str
+    text: str
+    kind: str
+    template: Optional[TemplateMessage] = None
+    dedupe_key: Optional[str] = None
+
+
+class Notifier(ABC):
     async def notify(
         self,
         openid: str,
@@ -47,4 +60,8 @@ class Notifier(Protocol):
         `dedupe_key`, when given, makes the call idempotent: a second call with the same key
         returns the first result without sending again.
         """
-        ...
+        return await self.deliver(Notice(openid, text, kind, template, dedupe_key))
+
+    @abstractmethod
+    async def deliver(self, notice: Notice) -> DeliveryResult:
+        """Deliver one notice, honouring its `dedupe_key` as `notify()` promises."""

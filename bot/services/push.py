@@ -24,7 +24,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, time as dtime, timedelta
 from typing import Any, Awaitable, Callable, FrozenSet, Optional, Tuple
 
@@ -32,7 +32,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
 from bot.log_ids import log_id
-from bot.services.notify import DeliveryResult, TemplateMessage
+from bot.services.notify import DeliveryResult, Notice, Notifier, TemplateMessage
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
 
@@ -154,7 +154,7 @@ async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-class PushService:
+class PushService(Notifier):
     """Implements `bot.services.notify.Notifier` on the WeChat API client and window."""
 
     def __init__(
@@ -198,15 +198,10 @@ class PushService:
 
     # -- Notifier ------------------------------------------------------------------------------
 
-    async def notify(
-        self,
-        openid: str,
-        text: str,
-        *,
-        kind: str,
-        template: Optional[TemplateMessage] = None,
-        dedupe_key: Optional[str] = None,
-    ) -> DeliveryResult:
+    async def deliver(self, notice: Notice) -> DeliveryResult:
+        openid, text, kind, template, dedupe_key = (
+            notice.openid, notice.text, notice.kind, notice.template, notice.dedupe_key
+        )
         if not dedupe_key:
             return await self._notify(openid, text, kind, template)
         dkey = self._settings.key("push", "dedupe", dedupe_key)

@@ -3,37 +3,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from bot.clock import SHANGHAI, FrozenClock
-from bot.services.notify import DeliveryResult, TemplateMessage
+from bot.services.notify import DeliveryResult, Notice, Notifier
 from bot.services.workshops import Slot, Workshop, WorkshopCatalogue
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # a Tuesday morning
 
 
 @dataclass
-class RecordingNotifier:
+class RecordingNotifier(Notifier):
     """Records every delivery; honours dedupe_key like the real PushService."""
 
     sent: List[dict] = field(default_factory=list)
     _seen: Dict[str, DeliveryResult] = field(default_factory=dict)
 
-    async def notify(
-        self,
-        openid: str,
-        text: str,
-        *,
-        kind: str,
-        template: Optional[TemplateMessage] = None,
-        dedupe_key: Optional[str] = None,
-    ) -> DeliveryResult:
-        if dedupe_key and dedupe_key in self._seen:
-            return self._seen[dedupe_key]
-        self.sent.append({"openid": openid, "text": text, "kind": kind, "dedupe_key": dedupe_key})
+    async def deliver(self, notice: Notice) -> DeliveryResult:
+        key = notice.dedupe_key
+        if key and key in self._seen:
+            return self._seen[key]
+        self.sent.append({"openid": notice.openid, "text": notice.text, "kind": notice.kind, "dedupe_key": key})
         result = DeliveryResult("sent", channel="customer_service")
-        if dedupe_key:
-            self._seen[dedupe_key] = result
+        if key:
+            self._seen[key] = result
         return result
 
     def to(self, openid: str) -> List[dict]:
