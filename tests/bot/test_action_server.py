@@ -16,7 +16,7 @@ import pytest
 from bot.settings import Settings, load_settings
 from bot.stack import Stack, StackError, free_port
 from tests.conftest import TEST_REDIS_URL, _delete_prefix, _unique_prefix
-from tests.network import assert_loopback_only
+from tests.helpers.network import assert_loopback_only
 
 pytestmark = pytest.mark.slow
 

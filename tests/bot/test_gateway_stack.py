@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.appkeys import RASA
 from bot.settings import Settings
 from bot.stack import free_port
-from tests.network import assert_loopback_only
+from tests.helpers.network import assert_loopback_only
 
 pytestmark = pytest.mark.stack
 

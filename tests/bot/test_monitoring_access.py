@@ -11,7 +11,7 @@ from bot.app import create_app
 from bot.monitoring_access import is_loopback
 from bot.settings import load_settings
 from bot.stack import monitoring_headers
-from tests.network import own_non_loopback_addresses
+from tests.helpers.network import own_non_loopback_addresses
 
 PATHS = ("/metrics", "/healthz")
 PROXIED = {"X-Forwarded-For": "203.0.113.7"}

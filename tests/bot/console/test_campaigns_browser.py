@@ -12,7 +12,8 @@ import pytest
 
 from bot.appkeys import SERVICES
 from bot.clock import SHANGHAI, FrozenClock
-from tests.bot.console.helpers import add_user, free_port, gateway_app, login_in_browser, start_rasa
+from tests.bot.console.helpers import add_user, login_in_browser
+from tests.helpers.gateway import serve_gateway
 from tests.bot.console.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.bot.console.test_dashboard_browser import CSP_RECORDER
 
@@ -27,10 +28,7 @@ async def test_supervisor_defines_a_campaign_and_watches_it_sent(settings, aioht
 
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium missing: run `make install-system` (scripts/install_system_packages.sh)")
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    app = gateway_app(settings, rasa.url, port, clock=FrozenClock(MORNING))
-    server = await aiohttp_server(app, port=port)
+    app, server, _ = await serve_gateway(aiohttp_server, settings, clock=FrozenClock(MORNING))
     add_user(settings, "zhang", "supervisor")
     services = app[SERVICES]
     for openid, city in (("oBrowser-jn", "济南市"), ("oBrowser-qd", "青岛市")):

@@ -14,7 +14,8 @@ from bot.appkeys import SERVICES
 from bot.clock import SHANGHAI, FrozenClock
 from bot.console.keys import AUDIT
 from bot.services.campaigns.jobs import JOB_KIND
-from tests.bot.console.helpers import add_user, free_port, gateway_app, login, start_rasa
+from tests.bot.console.helpers import add_user, login
+from tests.helpers.gateway import serve_gateway
 
 COHORT = "online-2026-12"
 MORNING = datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)  # enrolment open, outside quiet hours
@@ -27,10 +28,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 async def gw(settings, aiohttp_server, aiohttp_client, clock):
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    app = gateway_app(settings, rasa.url, port, clock=clock)
-    server = await aiohttp_server(app, port=port)
+    app, server, _ = await serve_gateway(aiohttp_server, settings, clock=clock)
     add_user(settings, "li", "counsellor")
     add_user(settings, "zhang", "supervisor")
     boss = await aiohttp_client(server)

@@ -9,17 +9,15 @@ from datetime import datetime
 from bot.appkeys import SERVICES
 from bot.clock import SHANGHAI, FrozenClock
 from bot.console.keys import AUDIT
-from tests.bot.console.helpers import add_user, free_port, gateway_app, login, start_rasa
+from tests.bot.console.helpers import add_user, login
+from tests.helpers.gateway import serve_gateway
 
 COHORT = "online-2026-12"
 MORNING = datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)
 
 
 async def test_supervisor_sees_seats_and_downloads_the_enrolment_list(settings, aiohttp_server, aiohttp_client):
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    app = gateway_app(settings, rasa.url, port, clock=FrozenClock(MORNING))
-    server = await aiohttp_server(app, port=port)
+    app, server, _ = await serve_gateway(aiohttp_server, settings, clock=FrozenClock(MORNING))
     add_user(settings, "li", "counsellor")
     add_user(settings, "zhang", "supervisor")
     services = app[SERVICES]

@@ -13,15 +13,13 @@ from bot.appkeys import HANDOFF
 from bot.clock import SHANGHAI
 from bot.console.display import fmt_ts
 from bot.console.keys import AUDIT
-from tests.bot.console.helpers import add_user, free_port, gateway_app, login, start_rasa
+from tests.bot.console.helpers import add_user, login
+from tests.helpers.gateway import serve_gateway
 
 
 @pytest.fixture
 async def gw(settings, aiohttp_server):
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    app = gateway_app(settings, rasa.url, port)
-    server = await aiohttp_server(app, port=port)
+    app, server, rasa = await serve_gateway(aiohttp_server, settings)
     add_user(settings, "li", "counsellor")
     add_user(settings, "wang", "counsellor")
     add_user(settings, "zhang", "supervisor")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.console.helpers import ROOT, add_user, free_port, gateway_app, start_rasa
+from tests.bot.console.helpers import ROOT, add_user
+from tests.helpers.gateway import serve_gateway
 
 pytestmark = [pytest.mark.browser]
 
@@ -25,9 +26,7 @@ async def test_counsellor_handles_a_handoff_live(settings, aiohttp_server, aioht
 
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium missing: run `make install-system` (scripts/install_system_packages.sh)")
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    server = await aiohttp_server(gateway_app(settings, rasa.url, port), port=port)
+    _, server, rasa = await serve_gateway(aiohttp_server, settings)
     wechat_user = await aiohttp_client(server)
     add_user(settings, "li", "counsellor")
     openid = "sim-browser01"

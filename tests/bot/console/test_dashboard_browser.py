@@ -10,7 +10,8 @@ import pytest
 
 from bot.appkeys import HANDOFF
 from bot.services.intent_stats import queue_intent_count, stats_day
-from tests.bot.console.helpers import add_user, free_port, gateway_app, login_in_browser, start_rasa
+from tests.bot.console.helpers import add_user, login_in_browser
+from tests.helpers.gateway import serve_gateway
 from tests.bot.console.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser]
@@ -31,10 +32,7 @@ async def test_supervisor_dashboard_renders_charts(settings, redis, aiohttp_serv
 
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium missing: run `make install-system` (scripts/install_system_packages.sh)")
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    app = gateway_app(settings, rasa.url, port)
-    server = await aiohttp_server(app, port=port)
+    app, server, _ = await serve_gateway(aiohttp_server, settings)
     add_user(settings, "zhang", "supervisor")
     add_user(settings, "li", "counsellor")
 

@@ -19,7 +19,8 @@ from typing import Dict, List, Tuple
 
 import aiohttp
 
-from tests.bot.console.helpers import ROOT, free_port, gateway_app, start_rasa
+from tests.bot.console.helpers import ROOT
+from tests.helpers.gateway import serve_gateway
 
 ATTEMPTS = 500
 RATE_PER_S = 100
@@ -62,10 +63,8 @@ class Prober:
 
 
 async def test_login_flood_does_not_slow_wechat_replies(settings, aiohttp_server) -> None:
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    await aiohttp_server(gateway_app(settings, rasa.url, port), port=port)
-    base = f"http://127.0.0.1:{port}"
+    _, server, _ = await serve_gateway(aiohttp_server, settings)
+    base = f"http://127.0.0.1:{server.port}"
     async with aiohttp.ClientSession() as session:
         prober = Prober(session, base, settings.wechat_token)
         for _ in range(10):  # warm-up

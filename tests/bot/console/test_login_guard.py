@@ -21,7 +21,8 @@ from bot.console.auth import LOGIN_CSRF_COOKIE
 from bot.console.keys import CONSOLE_AUTH
 from bot.console.login_guard import PasswordPool, PasswordPoolBusy
 from bot.settings import load_settings
-from tests.bot.console.helpers import ROOT, add_user, free_port, gateway_app, login, start_rasa
+from tests.bot.console.helpers import ROOT, add_user, login
+from tests.helpers.gateway import serve_gateway
 
 PASSWORD = "correct-horse-42"
 
@@ -64,10 +65,7 @@ async def make_gateway(settings, aiohttp_server) -> AsyncIterator[Any]:
     sessions: List[aiohttp.ClientSession] = []
 
     async def make(**overrides: Any) -> Gateway:
-        rasa = await start_rasa(aiohttp_server)
-        port = free_port()
-        app = gateway_app(dataclasses.replace(settings, **overrides), rasa.url, port)
-        server = await aiohttp_server(app, port=port)
+        app, server, _ = await serve_gateway(aiohttp_server, dataclasses.replace(settings, **overrides))
         session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         sessions.append(session)
         return Gateway(app, server, session)

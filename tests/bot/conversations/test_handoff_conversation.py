@@ -7,16 +7,16 @@ from aiohttp.test_utils import TestClient
 
 from bot.appkeys import RASA, SETTINGS
 from bot.services.handoff.config import HandoffConfig
-from tests.bot.console.helpers import ALWAYS_OPEN, add_user, gateway_app, login
+from bot.stack import free_port
+from tests.bot.console.helpers import add_user, login
 from tests.bot.conversations.conftest import WeChatUser
+from tests.helpers.gateway import ALWAYS_OPEN, gateway_app
 
 pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
 async def console_stack(aiohttp_server, stack_settings):
-    from bot.stack import free_port
-
     port = free_port()
     app = gateway_app(stack_settings, stack_settings.rasa_url, port, config=HandoffConfig(office_hours=ALWAYS_OPEN))
     server = await aiohttp_server(app, port=port)

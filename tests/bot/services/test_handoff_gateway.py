@@ -16,7 +16,9 @@ from bot.rasa_client import RasaClient
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.gate import HandoffInterceptor
 from bot.services.handoff.service import HandoffService
-from tests.bot.console.helpers import free_port, gateway_app, start_rasa
+from bot.stack import free_port
+from tests.helpers.gateway import gateway_app
+from tests.helpers.rasa_double import start_rasa
 
 
 @pytest.fixture
@@ -35,11 +37,11 @@ async def env(redis, settings, aiohttp_server):
 async def test_bot_silent_while_human_holds_and_resumes_after_hand_back(env):
     rasa, service, conversation, client, clock = env
     assert await conversation.handle(UserTurn("u1", "你好")) == ["机器人收到：你好"]
-    assert len(rasa.messages) == 1
+    assert len(rasa.calls) == 1
 
     queued = await conversation.handle(UserTurn("u1", "转人工"))
     assert "第 1 位" in queued[0]
-    assert len(rasa.messages) == 1  # the keyword never reached Rasa
+    assert len(rasa.calls) == 1  # the keyword never reached Rasa
 
     # while queued: at most one short acknowledgement, never Rasa
     assert await conversation.handle(UserTurn("u1", "我想问失业金")) == []
@@ -47,13 +49,13 @@ async def test_bot_silent_while_human_holds_and_resumes_after_hand_back(env):
     await service.claim(item["id"], "li")
     for text in ("在吗", "请问怎么申请", "/affirm"):
         assert await conversation.handle(UserTurn("u1", text)) == []
-    assert len(rasa.messages) == 1
+    assert len(rasa.calls) == 1
     user_lines = [e["text"] for e in await service.transcript(item["id"]) if e["kind"] == "user"]
     assert user_lines == ["转人工", "我想问失业金", "在吗", "请问怎么申请", "[非文字消息] /affirm"]
 
     # another user is not affected
     assert await conversation.handle(UserTurn("u2", "你好")) == ["机器人收到：你好"]
-    assert len(rasa.messages) == 2
+    assert len(rasa.calls) == 2
 
     # hand back: close + trigger_intent reaches Rasa, then the next message goes to the bot
     await service.close(item["id"], "li", "handed_back")
@@ -73,7 +75,7 @@ async def test_queued_acknowledgement_is_rate_limited(env):
     ack = await conversation.handle(UserTurn("u3", "有人吗"))
     assert "第 1 位" in ack[0]
     assert await conversation.handle(UserTurn("u3", "喂")) == []
-    assert rasa.messages == []
+    assert rasa.calls == []
 
 
 async def test_user_can_cancel_while_queued(env):
@@ -113,4 +115,4 @@ async def test_gate_holds_without_the_console(
     queued = await app[CONVERSATION].handle(UserTurn("u6", "转人工"))
     assert "第 1 位" in queued[0]
     assert await app[CONVERSATION].handle(UserTurn("u6", "在吗")) == []
-    assert rasa.messages == []
+    assert rasa.calls == []

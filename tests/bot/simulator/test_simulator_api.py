@@ -8,8 +8,8 @@ from typing import List
 from aiohttp import web
 
 from bot.simulator.views import REDIS_DOWN_TEXT, own_wechat_url
-from tests.bot.console.helpers import free_port, gateway_app, start_rasa
-from tests.redis_server import needs_redis_server, start_redis_server
+from tests.helpers.gateway import serve_gateway
+from tests.helpers.redis_server import needs_redis_server, own_redis
 
 
 async def test_the_target_comes_from_the_settings_not_from_the_host_header(settings, aiohttp_server, aiohttp_client):
@@ -22,9 +22,8 @@ async def test_the_target_comes_from_the_settings_not_from_the_host_header(setti
     decoy_app = web.Application()
     decoy_app.router.add_route("*", "/{tail:.*}", decoy)
     decoy_server = await aiohttp_server(decoy_app)
-    rasa = await start_rasa(aiohttp_server)
-    port = free_port()
-    client = await aiohttp_client(await aiohttp_server(gateway_app(settings, rasa.url, port), port=port))
+    _, server, rasa = await serve_gateway(aiohttp_server, settings)
+    client = await aiohttp_client(server)
 
     resp = await client.post(
         "/simulator/api/send",
@@ -49,17 +48,13 @@ def test_the_own_url_uses_loopback_for_a_wildcard_bind(settings):
 async def test_redis_gone_the_simulator_answers_503_with_a_plain_message(
     settings, aiohttp_server, aiohttp_client, tmp_path, caplog
 ):
-    redis_port = free_port()
-    proc = start_redis_server(redis_port, tmp_path)
-    try:
-        outage = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{redis_port}/0")
-        rasa = await start_rasa(aiohttp_server)
-        port = free_port()
-        client = await aiohttp_client(await aiohttp_server(gateway_app(outage, rasa.url, port), port=port))
+    with own_redis(tmp_path) as redis_server:
+        outage = dataclasses.replace(settings, redis_url=redis_server.url)
+        _, server, _ = await serve_gateway(aiohttp_server, outage)
+        client = await aiohttp_client(server)
         inbox = await client.get("/simulator/api/inbox", params={"openid": "sim-outage", "after": "0"})
         assert inbox.status == 200
-        proc.kill()
-        proc.wait(timeout=10)
+        redis_server.kill()
 
         inbox = await client.get("/simulator/api/inbox", params={"openid": "sim-outage", "after": "0"})
         assert inbox.status == 503 and (await inbox.json())["error"] == REDIS_DOWN_TEXT
@@ -67,6 +62,3 @@ async def test_redis_gone_the_simulator_answers_503_with_a_plain_message(
         assert sent.status in (200, 503)  # the WeChat path answers "service unavailable" itself
         # no traceback from the request handling (the job runner's own retries are not this test's)
         assert not [r for r in caplog.records if r.name.startswith(("bot.simulator", "aiohttp")) and r.exc_info]
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)

@@ -1,70 +1,36 @@
 """Fixtures for the WeChat channel: a Rasa test double, the gateway app, and a WeChat side.
 
-The Rasa double is a real aiohttp server answering /webhooks/rest/webhook with a configurable
-delay; it counts calls. The WeChat side uses wechatpy (independent implementation) to encrypt
+The Rasa double (tests/helpers/rasa_double.py) is a real aiohttp server with a configurable
+delay and answer; it counts calls. The WeChat side uses wechatpy (independent implementation) to encrypt
 and sign requests the way WeChat does and to decrypt/parse our replies.
 """
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
 import secrets
-import socket
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 import xmltodict
-from aiohttp import web
 from wechatpy import parse_message as wx_parse_message
 from wechatpy.crypto import WeChatCrypto
 
 from bot.app import create_app
 from bot.settings import Settings
+from bot.stack import free_port
 from bot.wechat.fake_api import setup_fake_wechat_routes
 from bot.wechat.views import get_channel, setup_wechat_routes
+from tests.helpers.rasa_double import RasaDouble, start_rasa
 
 GH_ID = "gh_zhinan0000001"
 
 
-class RasaDouble:
-    """State of the fake Rasa: what it was sent, how slow it is, what it answers."""
-
-    def __init__(self) -> None:
-        self.calls: List[Dict[str, Any]] = []
-        self.delay_s = 0.0
-        self.answer: Callable[[Dict[str, Any]], List[str]] = lambda p: [f"收到：{p['message']}"]
-        self.url = ""
-
-    def texts(self) -> List[str]:
-        return [c["message"] for c in self.calls]
-
-
 @pytest.fixture
 async def rasa(aiohttp_server) -> RasaDouble:
-    double = RasaDouble()
-
-    async def webhook(request: web.Request) -> web.Response:
-        payload = await request.json()
-        double.calls.append(payload)
-        if double.delay_s:
-            await asyncio.sleep(double.delay_s)
-        texts = double.answer(payload)
-        return web.json_response([{"recipient_id": payload["sender"], "text": t} for t in texts])
-
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", webhook)
-    server = await aiohttp_server(app)
-    double.url = str(server.make_url("")).rstrip("/")
-    return double
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return await start_rasa(aiohttp_server, reply_prefix="收到：")
 
 
 class WeChatSide:

@@ -5,7 +5,7 @@ Uses its own redis-server on a free port, killed and restarted by the test."""
 from __future__ import annotations
 
 from bot.wechat.views import TEXT_SERVICE_UNAVAILABLE
-from tests.redis_server import free_port, needs_redis_server, start_redis_server
+from tests.helpers.redis_server import needs_redis_server, own_redis
 
 from .conftest import GH_ID, event_xml, text_xml, unique_openid
 
@@ -13,16 +13,13 @@ pytestmark = needs_redis_server
 
 
 async def test_redis_gone_users_get_a_clear_answer_and_service_resumes(make_gateway, rasa, tmp_path, caplog):
-    port = free_port()
-    proc = start_redis_server(port, tmp_path)
-    try:
-        side = await make_gateway(redis_url=f"redis://127.0.0.1:{port}/0", wechat_message_mode="compatible")
+    with own_redis(tmp_path) as redis_server:
+        side = await make_gateway(redis_url=redis_server.url, wechat_message_mode="compatible")
         openid = unique_openid()
         _, body = await side.post(text_xml(openid, "你好", side.next_msgid()))
         assert side.open_reply(body, False).content == "收到：你好"
 
-        proc.kill()
-        proc.wait(timeout=10)
+        redis_server.kill()
         for mode in ("plaintext", "safe"):
             status, body = await side.post(text_xml(openid, "我想改简历", side.next_msgid()), mode)
             reply = side.open_reply(body, encrypted=mode == "safe")
@@ -35,10 +32,7 @@ async def test_redis_gone_users_get_a_clear_answer_and_service_resumes(make_gate
         assert rasa.texts() == ["你好"]
         assert "Traceback" not in caplog.text
 
-        proc = start_redis_server(port, tmp_path)
+        redis_server.start()
         _, body = await side.post(text_xml(openid, "我想改简历", side.next_msgid()))
         assert side.open_reply(body, False).content == "收到：我想改简历"
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 

@@ -6,17 +6,15 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Optional
 
 import pytest
 
+from bot.stack import free_port
+
 needs_redis_server = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_redis_server(port: int, directory: Path, *options: str) -> subprocess.Popen:
@@ -39,3 +37,34 @@ def start_redis_server(port: int, directory: Path, *options: str) -> subprocess.
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError("redis-server did not start")
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port, to kill and start again at will."""
+
+    def __init__(self, directory: Path, *options: str) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._directory = directory
+        self._options = options
+        self._proc: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        self._proc = start_redis_server(self.port, self._directory, *self._options)
+
+    def kill(self) -> None:
+        """kill -9 and wait: Redis is gone at once, as in a crash."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+
+
+@contextmanager
+def own_redis(directory: Path, *options: str) -> Iterator[OwnRedis]:
+    """A started OwnRedis with its files in `directory`; killed when the block ends."""
+    server = OwnRedis(directory, *options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
