@@ -5,8 +5,8 @@ Thin: read entities, slots and the remembered WeChat location, call
 1. latitude/longitude entities of this turn (a WeChat location message,
    `/find_service_point{"latitude": 36.66, "longitude": 117.07}`) -> nearest points;
 2. a place named this turn ("济南历下区", "我在青岛黄岛", 莱芜) -> the points of that place;
-3. the remembered location `settings.key("location", openid)` (JSON latitude, longitude,
-   label, at; written by the WeChat channel), if not older than LOCATION_MAX_AGE;
+3. the location the WeChat channel remembered (`bot.services.location.LocationStore`),
+   if not older than LOCATION_MAX_AGE;
 4. latitude/longitude slots, then city/district slots from earlier turns;
 5. nothing -> ask for a place or a location and say how to send one in WeChat.
 A type ("附近的零工市场") filters any of these. The paging cursor lives in the `points_page`
@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from actions import runtime
 from bot.clock import SHANGHAI, system_clock
 from bot.services.geo import match_place
+from bot.services.location import LocationStore
 from bot.services.points.model import PointType, parse_point_types
 from bot.services.points.query import PointQuery
 from bot.services.points.replies import PAGE_SIZE, WECHAT_REPLY_LIMIT, render_page
@@ -151,14 +152,8 @@ def _parse_at(value: Any) -> Optional[datetime]:
 
 async def remembered_location(openid: str) -> Optional[Tuple[float, float, str]]:
     """(lat, lon, label) the WeChat channel stored for this user, if recent enough."""
-    raw = await runtime.redis().get(runtime.settings().key("location", openid))
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
+    data = await LocationStore(runtime.redis(), runtime.settings()).recall(openid)
+    if data is None:
         return None
     coords = _valid_coords(_float(data.get("latitude")), _float(data.get("longitude")))
     if coords is None:

@@ -17,7 +17,7 @@ from typing import Any, List, Optional
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from bot.appkeys import CONVERSATION, HANDOFF, REDIS
+from bot.appkeys import CONVERSATION, HANDOFF
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 10.0, 20.0)
 WAIT_BUCKETS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
@@ -81,18 +81,10 @@ async def _refresh_handoff_gauges(app: web.Application, metrics: Metrics) -> Non
     handoff = app.get(HANDOFF)
     if handoff is None:
         return
-    redis = app[REDIS]
     metrics.queue_length.set(await handoff.queue_length())
-    metrics.held.set(await redis.zcard(handoff.key("open-claimed")))
+    metrics.held.set(await handoff.held_count())
     metrics.online.set(len(await handoff.online_staff()))
-    first = await redis.zrange(handoff.key("queue"), 0, -1)
-    oldest = 0.0
-    now = handoff.now()
-    for item_id in first[:200]:
-        created = await redis.hget(handoff.item_key(item_id), "created_at")
-        if created:
-            oldest = max(oldest, now - float(created))
-    metrics.oldest_wait.set(oldest)
+    metrics.oldest_wait.set(await handoff.oldest_wait_s())
 
 
 def setup_metrics(app: web.Application, path: str = "/metrics") -> Metrics:

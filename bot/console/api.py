@@ -8,7 +8,7 @@ from typing import Any, Dict, Union
 
 from aiohttp import web
 
-from bot.appkeys import CLOCK, HANDOFF, RASA, REDIS, SETTINGS
+from bot.appkeys import CLOCK, HANDOFF, RASA, REDIS, SERVICES, SETTINGS
 from bot.client_ip import client_ip
 from bot.console.display import read_transcript, window_state
 from bot.console.keys import AUDIT, CONSOLE_AUTH, CS_WINDOW, WECHAT_CLIENT
@@ -34,7 +34,10 @@ async def api_queue(request: web.Request) -> web.Response:
 
 async def api_dashboard(request: web.Request) -> web.Response:
     handoff = request.config_dict[HANDOFF]
-    data = await dashboard_data(request.config_dict[REDIS], request.config_dict[SETTINGS], handoff, handoff._clock)
+    booking = request.config_dict[SERVICES].booking
+    data = await dashboard_data(
+        request.config_dict[REDIS], request.config_dict[SETTINGS], handoff, booking, handoff._clock
+    )
     return web.json_response(data)
 
 

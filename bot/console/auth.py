@@ -28,6 +28,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from bot.console.login_guard import PasswordPool
 from bot.settings import Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("console:user", "console:users", "console:session")
+
 ROLES = ("counsellor", "supervisor")
 ROLE_LABELS = {"counsellor": "职业指导师", "supervisor": "主管"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")

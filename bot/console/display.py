@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
-from bot.appkeys import HANDOFF, REDIS, SETTINGS
+from bot.appkeys import HANDOFF
 from bot.client_ip import client_ip
 from bot.clock import SHANGHAI
 from bot.console.keys import AUDIT, CS_WINDOW
@@ -40,9 +40,8 @@ async def window_state(request: web.Request, openid: str) -> Dict[str, Any]:
         return {"known": False}
     allowed, reason = await window.may_send(openid)
     remaining = await window.remaining(openid)
-    settings = request.config_dict[SETTINGS]
-    until = await request.config_dict[REDIS].hget(settings.key("cswindow", openid), "mu")
+    until = await window.message_window_until(openid)
     return {
         "known": True, "allowed": allowed, "reason": reason, "label": WINDOW_LABELS.get(reason, reason),
-        "remaining": remaining, "until": fmt_ts(until) if until and float(until) > 0 else "",
+        "remaining": remaining, "until": fmt_ts(until) if until > 0 else "",
     }

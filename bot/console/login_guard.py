@@ -22,6 +22,9 @@ from typing import Any, Callable, Dict, TypeVar
 
 from bot.settings import Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("console:login",)
+
 T = TypeVar("T")
 
 ACCOUNT_FACTOR = 5  # attempts on one account from all addresses, as a multiple of the per-address limit

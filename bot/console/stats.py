@@ -1,20 +1,18 @@
-"""Dashboard figures for supervisors.
-
-Intent and fallback counts are written by the tracker store (`bot.services.intent_stats`).
+"""Dashboard figures for supervisors, asked of the services that own them: the handoff queue
+(HandoffService), bookings (BookingService) and intent counts (`bot.services.intent_stats`,
+written by the tracker store).
 """
 from __future__ import annotations
 
-import logging
 import statistics
 from datetime import timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from bot.clock import Clock, system_clock
+from bot.services.booking.service import BookingService
 from bot.services.handoff.service import HandoffService
+from bot.services.intent_stats import read_counts
 from bot.settings import Settings
-
-logger = logging.getLogger(__name__)
-
 
 
 def _percentile(values: List[float], q: float) -> float:
@@ -26,51 +24,35 @@ def _percentile(values: List[float], q: float) -> float:
 
 
 async def dashboard_data(
-    redis: Any, settings: Settings, handoff: HandoffService, clock: Clock = system_clock, days: int = 7
+    redis: Any, settings: Settings, handoff: HandoffService, booking: BookingService,
+    clock: Clock = system_clock, days: int = 7,
 ) -> Dict[str, Any]:
     now = clock()
     day_names = [(now - timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days - 1, -1, -1)]
     since = (now - timedelta(days=days)).timestamp()
 
     # queue length over time (today and yesterday, sampled at every change)
-    qlen: Dict[str, List[List[Any]]] = {}
-    for day in day_names[-2:]:
-        samples = await redis.hgetall(handoff.key("qlen", day))
-        qlen[day] = [[t, int(v)] for t, v in sorted(samples.items())]
+    qlen = {day: await handoff.queue_length_samples(day) for day in day_names[-2:]}
 
     # waits to first claim, per day and overall
-    claimed = await redis.zrangebyscore(handoff.key("claims"), since, "+inf", withscores=True)
     waits: List[float] = []
     per_day: Dict[str, List[float]] = {d: [] for d in day_names}
-    for item_id, at in claimed:
-        wait = await redis.hget(handoff.item_key(item_id), "wait_s")
-        if wait is None:
-            continue
-        waits.append(float(wait))
+    for at, wait in await handoff.claim_waits(since):
+        waits.append(wait)
         day = (now.fromtimestamp(at, now.tzinfo)).strftime("%Y-%m-%d")
         if day in per_day:
-            per_day[day].append(float(wait))
+            per_day[day].append(wait)
 
     # handled per counsellor and outcomes
-    closed = await redis.zrangebyscore(handoff.key("closed"), since, "+inf")
     per_counsellor: Dict[str, int] = {}
     outcomes: Dict[str, int] = {}
-    for item_id in closed:
-        h = await redis.hmget(handoff.item_key(item_id), "holder", "closed_by", "outcome")
-        who = h[1] or h[0]
+    for who, outcome in await handoff.closed_since(since):
         if who:
             per_counsellor[who] = per_counsellor.get(who, 0) + 1
-        outcomes[h[2] or "?"] = outcomes.get(h[2] or "?", 0) + 1
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-    intents: Dict[str, int] = {}
-    fallbacks: Dict[str, int] = {}
-    for day in day_names:
-        for k, v in (await redis.hgetall(settings.key("stats", "intents", day))).items():
-            intents[k] = intents.get(k, 0) + int(v)
-        for k, v in (await redis.hgetall(settings.key("stats", "fallbacks", day))).items():
-            fallbacks[k] = fallbacks.get(k, 0) + int(v)
-
-    bookings = await _bookings_per_day(redis, settings, day_names)
+    intents, fallbacks = await read_counts(redis, settings.key, day_names)
+    bookings = await booking.bookings_per_day(day_names)
     overdue = [s for s in await handoff.snapshot() if s["overdue"]]
     return {
         "days": day_names,
@@ -91,23 +73,3 @@ async def dashboard_data(
         "overdue": overdue,
         "online": await handoff.online_staff(),
     }
-
-
-async def _bookings_per_day(redis: Any, settings: Settings, day_names: List[str]) -> Dict[str, Any]:
-    """Workshop bookings per day (and per city when the slot record says so), from the booking
-    service's records; bounded scan, so very large deployments see a sample."""
-    per_day = {d: 0 for d in day_names}
-    per_city: Dict[str, int] = {}
-    scanned = 0
-    async for key in redis.scan_iter(settings.key("booking", "rec", "*"), count=500):
-        scanned += 1
-        if scanned > 5000:
-            break
-        rec = await redis.hmget(key, "created_at", "city", "status")
-        created = rec[0] or ""
-        day = created[:10]
-        if day in per_day:
-            per_day[day] += 1
-            city = rec[1] or "未知"
-            per_city[city] = per_city.get(city, 0) + 1
-    return {"per_day": [per_day[d] for d in day_names], "per_city": per_city}

@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from bot.appkeys import HANDOFF, REDIS
+from bot.appkeys import HANDOFF
 from bot.console.keys import CONSOLE_STATE
 from bot.console.middleware import staff_of
 
@@ -22,7 +22,6 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
     console that missed events is always resynchronised), then every queue event with its
     Redis stream id as the event id. Keeps the staff member's presence fresh while open."""
     handoff = request.config_dict[HANDOFF]
-    redis = request.config_dict[REDIS]
     state = request.config_dict[CONSOLE_STATE]
     staff = staff_of(request)
     resp = web.StreamResponse(headers={
@@ -35,8 +34,7 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
     stopping: asyncio.Event = state["stopping"]
     try:
         await handoff.heartbeat(staff.username)
-        newest = await redis.xrevrange(handoff.events_key, count=1)
-        last_id = newest[0][0] if newest else "0-0"
+        last_id = await handoff.latest_event_id()
         avail = await handoff.availability()
         snapshot = {
             "items": await handoff.snapshot(),
@@ -50,11 +48,9 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
                 await handoff.heartbeat(staff.username)
                 await resp.write(b": keepalive\n\n")
                 beat = time.monotonic()
-            result = await redis.xread({handoff.events_key: last_id}, count=100, block=1000)
-            for _stream, entries in result or []:
-                for entry_id, fields in entries:
-                    last_id = entry_id
-                    await resp.write(f"id: {entry_id}\nevent: item\ndata: {fields['data']}\n\n".encode())
+            for entry_id, data in await handoff.read_events(last_id, count=100, block_ms=1000):
+                last_id = entry_id
+                await resp.write(f"id: {entry_id}\nevent: item\ndata: {data}\n\n".encode())
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:

@@ -16,6 +16,7 @@ import sys
 import time
 from typing import List, Optional
 
+from bot.console.audit import record_cli_action
 from bot.console.auth import (
     ROLES,
     end_sessions,
@@ -36,15 +37,6 @@ def _read_password() -> str:
             raise ValueError("两次输入的密码不一致")
         return first
     return sys.stdin.readline().rstrip("\r\n")
-
-
-def _audit(client, settings, action: str, target: str) -> None:
-    client.xadd(
-        settings.key("console", "audit"),
-        {"at": repr(time.time()), "user": "cli", "action": action, "target": target, "detail": ""},
-        maxlen=200000,
-        approximate=True,
-    )
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -87,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 },
             )
             client.sadd(users_index_key(settings), args.username)
-            _audit(client, settings, "user_add", args.username)
+            record_cli_action(client, settings, "user_add", args.username)
             print(f"已创建账号 {args.username}（{args.role}）")
             return 0
         if not client.exists(key):
@@ -102,7 +94,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 pipe.execute()
         else:
             client.hset(key, "disabled", "1" if args.command == "disable" else "0")
-        _audit(client, settings, f"user_{args.command}", args.username)
+        record_cli_action(client, settings, f"user_{args.command}", args.username)
         print("已更新")
         return 0
     except ValueError as exc:

@@ -43,6 +43,9 @@ import redis.asyncio as aioredis
 from bot.clock import SHANGHAI, Clock, system_clock
 from bot.settings import Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("jobs",)
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[["Job"], Awaitable[None]]

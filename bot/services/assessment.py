@@ -30,6 +30,9 @@ from bot.clock import Clock, system_clock
 from bot.services.profiles import ProfileStore, register_personal_key
 from bot.settings import PROJECT_ROOT, Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("assessment",)
+
 RIASEC = "RIASEC"
 QUESTIONS_PATH = PROJECT_ROOT / "data" / "riasec_questions.yml"
 PROGRESS_TTL_S = 30 * 24 * 3600  # an unfinished assessment is kept for 30 days

@@ -32,6 +32,9 @@ LAST_PUSH_FAMILY = "camp_last_push"
 LAST_PUSH_TTL_S = 14 * 24 * 3600
 register_personal_key(LAST_PUSH_FAMILY)
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = (LAST_PUSH_FAMILY,)
+
 _WEEKDAYS = "一二三四五六日"
 COHORT_DATE_FIELDS = ("start", "end", "enroll_deadline")
 

@@ -29,6 +29,9 @@ from bot.services.notify import DeliveryResult, Notifier, TemplateMessage
 from bot.services.profiles import register_personal_key
 from bot.settings import PROJECT_ROOT, Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("course_sub", "courses")
+
 CATALOGUE_PATH = PROJECT_ROOT / "data" / "courses.yml"
 TOPICS = ("简历", "面试", "职业规划", "创业", "技能")
 KINDS = ("live", "recorded")

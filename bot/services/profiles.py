@@ -5,11 +5,14 @@ that `personal_data_keys()` can enumerate, so that an unsubscribe deletes it all
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import redis.asyncio as aioredis
 
 from bot.settings import Settings
+
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("profile",)
 
 # Profile fields other features read; free-form extras are allowed too.
 KNOWN_FIELDS = (
@@ -62,6 +65,23 @@ class ProfileStore:
             if to_del:
                 pipe.hdel(self._key(openid), *to_del)
             await pipe.execute()
+
+    async def all_profiles(self, batch: int = 500) -> List[Tuple[str, Dict[str, str]]]:
+        """(openid, profile) of every user with a profile (a SCAN: for batch jobs, not turns)."""
+        prefix = self._key("")
+        openids = [
+            key[len(prefix):]
+            async for key in self._redis.scan_iter(match=prefix + "*", count=1000)
+            if ":" not in key[len(prefix):]
+        ]
+        out: List[Tuple[str, Dict[str, str]]] = []
+        for start in range(0, len(openids), batch):
+            chunk = openids[start : start + batch]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for openid in chunk:
+                    pipe.hgetall(self._key(openid))
+                out.extend(zip(chunk, await pipe.execute()))
+        return out
 
     def personal_data_keys(self, openid: str) -> Iterable[str]:
         return [self._settings.key(family, openid) for family in sorted(_PERSONAL_KEY_FAMILIES)]

@@ -26,7 +26,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, time as dtime, timedelta
-from typing import Any, Awaitable, Callable, FrozenSet, Optional, Tuple
+from typing import Any, Awaitable, Callable, FrozenSet, List, Optional, Sequence, Tuple
 
 import redis.asyncio as aioredis
 
@@ -43,6 +43,9 @@ register_personal_key(PREF_FAMILY)
 # Ids of the user's deferred notices (RETRY_KIND jobs), so that unfollow can cancel them.
 RETRIES_FAMILY = "push_retries"
 register_personal_key(RETRIES_FAMILY)
+
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("push", PREF_FAMILY, RETRIES_FAMILY)
 
 OUT_OF_WINDOW = 45015
 OUT_OF_QUOTA = 45047
@@ -129,6 +132,16 @@ class PushPreferences:
 
     async def allows_template(self, openid: str) -> bool:
         return await self._redis.hget(self.key(openid), "template_ok") == "1"
+
+    async def opted_out_flags(self, openids: Sequence[str], batch: int = 500) -> List[str]:
+        """The `opted_out` flag ("1"/"0") of each OpenID, in order; pipelined for batch jobs."""
+        flags: List[str] = []
+        for start in range(0, len(openids), batch):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for openid in openids[start : start + batch]:
+                    pipe.hget(self.key(openid), "opted_out")
+                flags.extend(value or "0" for value in await pipe.execute())
+        return flags
 
 
 # KEYS[1] bucket hash; ARGV: now (s), rate (tokens/s), burst. Returns 0 when a token was taken,

@@ -29,6 +29,9 @@ import yaml
 from bot.clock import SHANGHAI, Clock, system_clock
 from bot.settings import PROJECT_ROOT, Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("ws",)
+
 DEFAULT_CATALOGUE = PROJECT_ROOT / "data" / "workshops.yml"
 
 TOPICS: Tuple[str, ...] = ("简历指导", "面试技巧", "职业规划", "一对一咨询", "创业指导")

@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 import aiohttp
 from aiohttp import web
@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from bot.appkeys import HTTP_SESSION, REDIS, SETTINGS
 from bot.settings import Settings
 from bot.simulator.wechat_xml import build_inbound_xml, read_reply, sign_request
+from bot.wechat.fake_api import sent_to
 
 STATIC_DIR = Path(__file__).parent / "static"
 _OPENID_RE = re.compile(r"^sim-[A-Za-z0-9_-]{4,40}$")
@@ -136,10 +137,7 @@ async def inbox(request: web.Request) -> web.Response:
         after = max(0, int(request.query.get("after", "0")))
     except ValueError:
         return _bad_request("after 必须是整数")
-    settings: Settings = request.app[SETTINGS]
-    raw: List[str] = await request.app[REDIS].lrange(
-        settings.key("fakewechat", "sent", openid), after, after + 49
-    )
+    raw = await sent_to(request.app[REDIS], request.app[SETTINGS], openid, after, 50)
     messages = [_displayable(item) for item in raw]
     return web.json_response({"messages": messages, "next": after + len(raw)})
 

@@ -25,6 +25,9 @@ import redis.asyncio as aioredis
 
 from bot.settings import Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("wechat:access_token",)
+
 logger = logging.getLogger(__name__)
 
 TOKEN_INVALID_CODES = frozenset({40001, 40014, 42001})

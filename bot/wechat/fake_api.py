@@ -5,7 +5,7 @@ template send, menu create) with the real error shapes, and records every messag
 asked to send as JSON in Redis:
 
 * `settings.key("fakewechat", "sent")`            every message, oldest first
-* `settings.key("fakewechat", "sent", openid)`    the messages to one user (the simulator reads it)
+* `settings.key("fakewechat", "sent", openid)`    the messages to one user (`sent_to`, the simulator's inbox)
 
 Each record: {"kind": "custom"|"template"|"menu", "touser", "msgtype", "payload", "raw", "at"};
 `raw` is the body exactly as received so tests can check that no `\\uXXXX` escapes were sent.
@@ -26,25 +26,39 @@ import asyncio
 import json
 import secrets
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.appkeys import REDIS, SETTINGS
+from bot.settings import Settings
+
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("fakewechat",)
 
 PREFIX = "/fake-wechat"
 MAX_RECORDS = 2000
 
 
 def _keys(app: web.Application) -> Dict[str, str]:
-    s = app[SETTINGS]
+    settings = app[SETTINGS]
     return {
-        "sent": s.key("fakewechat", "sent"),
-        "control": s.key("fakewechat", "control"),
-        "token": s.key("fakewechat", "token"),
-        "stats": s.key("fakewechat", "stats"),
-        "menu": s.key("fakewechat", "menu"),
+        "sent": settings.key("fakewechat", "sent"),
+        "control": settings.key("fakewechat", "control"),
+        "token": settings.key("fakewechat", "token"),
+        "stats": settings.key("fakewechat", "stats"),
+        "menu": settings.key("fakewechat", "menu"),
     }
+
+
+def _user_key(settings: Settings, openid: str) -> str:
+    return settings.key("fakewechat", "sent", openid)
+
+
+async def sent_to(redis: aioredis.Redis, settings: Settings, openid: str, start: int, count: int) -> List[str]:
+    """Up to `count` raw records of the calls addressed to one user, from index `start` on."""
+    return await redis.lrange(_user_key(settings, openid), start, start + count - 1)
 
 
 def _err(errcode: int, errmsg: str) -> web.Response:
@@ -104,7 +118,7 @@ async def _record(request: web.Request, kind: str, touser: str, msgtype: str, pa
         {"kind": kind, "touser": touser, "msgtype": msgtype, "payload": payload, "raw": raw, "at": time.time()},
         ensure_ascii=False,
     )
-    user_key = request.app[SETTINGS].key("fakewechat", "sent", touser)
+    user_key = _user_key(request.app[SETTINGS], touser)
     async with request.app[REDIS].pipeline(transaction=True) as pipe:
         pipe.rpush(keys["sent"], record)
         pipe.ltrim(keys["sent"], -MAX_RECORDS, -1)
@@ -182,7 +196,7 @@ async def menu_get(request: web.Request) -> web.Response:
 async def sent(request: web.Request) -> web.Response:
     settings, redis = request.app[SETTINGS], request.app[REDIS]
     touser = request.query.get("touser")
-    key = settings.key("fakewechat", "sent", touser) if touser else _keys(request.app)["sent"]
+    key = _user_key(settings, touser) if touser else _keys(request.app)["sent"]
     records = [json.loads(r) for r in await redis.lrange(key, 0, -1)]
     return web.json_response({"messages": records}, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
@@ -201,7 +215,7 @@ async def control(request: web.Request) -> web.Response:
     if body.get("reset"):
         users = {json.loads(r).get("touser") for r in await redis.lrange(keys["sent"], 0, -1)}
         doomed = [keys[k] for k in ("sent", "control", "token", "stats", "menu")]
-        doomed += [settings.key("fakewechat", "sent", u) for u in users if u]
+        doomed += [_user_key(settings, u) for u in users if u]
         await redis.delete(*doomed)
     for openid, code in (body.get("fail") or {}).items():
         if code:

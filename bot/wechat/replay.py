@@ -21,6 +21,9 @@ import redis.asyncio as aioredis
 from bot.settings import Settings
 from bot.wechat import messages as m
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("wechat:nonce",)
+
 # Margin over the window for clock skew and the time a request takes.
 _MARGIN_S = 60
 

@@ -48,8 +48,9 @@ from bot.clock import Clock, system_clock
 from bot.log_ids import log_id
 from bot.conversation import UserTurn, typed_text
 from bot.services.camp import load_catalogue as load_camp_catalogue
+from bot.services.location import LocationStore
 from bot.services.phone import mask_phones
-from bot.services.profiles import ProfileStore, register_personal_key
+from bot.services.profiles import ProfileStore
 from bot.services.unfollow import leave_services
 from bot.settings import Settings
 from bot.wechat import messages as m
@@ -60,9 +61,8 @@ from bot.wechat.replay import NonceCache, replay_ttl_s
 
 logger = logging.getLogger(__name__)
 
-LOCATION_FAMILY = "location"
-register_personal_key(LOCATION_FAMILY)
-LOCATION_TTL_S = 30 * 60
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("wechat:msg", "wechat:answer", "wechat:rate")
 
 SUCCESS = "success"
 ANSWER_TTL_S = 60  # WeChat's retries come within ~15 s; the answer is personal, keep it briefly
@@ -101,6 +101,7 @@ class WeChatChannel:
         self.client = services.wechat
         self.window = services.window
         self.profiles = ProfileStore(self.redis, self.settings)
+        self.locations = LocationStore(self.redis, self.settings, clock)
         s = self.settings
         self.crypto = WeChatMessageCrypto(s.wechat_token, s.wechat_encoding_aes_key, s.wechat_appid)
         self.click_intents = click_intents()
@@ -149,13 +150,6 @@ class WeChatChannel:
             count, _ = await pipe.execute()
         return int(count) > limit
 
-    async def remember_location(self, openid: str, lat: float, lon: float, label: str) -> None:
-        value = json.dumps(
-            {"latitude": lat, "longitude": lon, "label": label, "at": int(self.clock().timestamp())},
-            ensure_ascii=False,
-        )
-        await self.redis.set(self.settings.key(LOCATION_FAMILY, openid), value, ex=LOCATION_TTL_S)
-
     async def answer(self, msg: m.Message) -> List[str]:
         """Reply parts for one message (empty list = answer "success"). Runs once per message."""
         openid = msg.from_user
@@ -169,7 +163,7 @@ class WeChatChannel:
             await self.forget_user(openid)
             return []
         if isinstance(msg, m.LocationEvent):
-            await self.remember_location(openid, msg.latitude, msg.longitude, "")
+            await self.locations.remember(openid, msg.latitude, msg.longitude, "")
             return []
         if isinstance(msg, (m.ViewEvent, m.UnknownEvent, m.UnknownMessage)):
             if isinstance(msg, (m.UnknownEvent, m.UnknownMessage)):
@@ -192,7 +186,7 @@ class WeChatChannel:
                 return [TEXT_VOICE_UNRECOGNISED]
             return await self._converse(openid, text, dict(meta, voice=True))
         if isinstance(msg, m.LocationMessage):
-            await self.remember_location(openid, msg.latitude, msg.longitude, msg.label)
+            await self.locations.remember(openid, msg.latitude, msg.longitude, msg.label)
             entities = {"latitude": msg.latitude, "longitude": msg.longitude, "location_label": msg.label}
             trigger = "/find_service_point" + json.dumps(entities, ensure_ascii=False)
             return await self._converse(openid, trigger, meta)
@@ -213,8 +207,7 @@ class WeChatChannel:
         # First off every waitlist and notice: the per-user keys deleted next say where they are.
         cohorts = load_camp_catalogue(self.settings.camp_cohorts_file, self.clock().date())
         await leave_services(self.app[SERVICES], cohorts, openid)
-        deleted = await self.profiles.delete_personal_data(openid)
-        deleted += await self.redis.delete(self.settings.key("tracker", openid))
+        deleted = await self.profiles.delete_personal_data(openid)  # includes the Rasa tracker
         logger.info("unsubscribe: deleted %d personal keys of %s", deleted, self._log_id(openid))
 
     # -- pushing -------------------------------------------------------------------------------

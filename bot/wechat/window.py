@@ -27,6 +27,9 @@ from bot.settings import Settings
 FAMILY = "cswindow"
 register_personal_key(FAMILY)
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = (FAMILY,)
+
 MESSAGE_WINDOW_S = 48 * 3600
 MESSAGE_QUOTA = 5
 EVENT_WINDOW_S = 60
@@ -116,6 +119,10 @@ class CustomerServiceWindow:
         if float(h.get("mu", 0)) > now:
             total += int(h.get("mr", 0))
         return max(total, 0)
+
+    async def message_window_until(self, openid: str) -> float:
+        """When the 48-hour window ends (epoch s); 0 when none was ever opened."""
+        return float(await self._redis.hget(self._key(openid), "mu") or 0)
 
     async def record_api_refusal(self, openid: str, errcode: int) -> None:
         """WeChat refused a send: 45015 closes the window, 45047 blocks until the user writes."""

@@ -39,6 +39,9 @@ from bot.services.profiles import register_personal_key
 from bot.services.workshops import Slot, Workshop, WorkshopCatalogue
 from bot.settings import Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("booking", "booking_active", "booking_history", "booking_waiting")
+
 for _family in ("booking_active", "booking_history", "booking_waiting", "booking:req"):
     register_personal_key(_family)
 
@@ -264,6 +267,23 @@ class BookingService:
             for booking in await self.slot_bookings(slot_id):
                 writer.writerow(csv_row(booking, slot_id, slot, workshop))
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+    async def bookings_per_day(self, days: Sequence[str], scan_limit: int = 5000) -> Dict[str, Any]:
+        """Bookings created on each of `days` (YYYY-MM-DD) and, for those, per city: the
+        dashboard's figures. A bounded scan of the records, so very large deployments see a sample."""
+        per_day = {d: 0 for d in days}
+        per_city: Dict[str, int] = {}
+        scanned = 0
+        async for key in self._redis.scan_iter(self.record_key("*"), count=500):
+            scanned += 1
+            if scanned > scan_limit:
+                break
+            created, city = await self._redis.hmget(key, "created_at", "city")
+            day = (created or "")[:10]
+            if day in per_day:
+                per_day[day] += 1
+                per_city[city or "未知"] = per_city.get(city or "未知", 0) + 1
+        return {"per_day": [per_day[d] for d in days], "per_city": per_city}
 
     # ---- notices (run by the job scheduler) --------------------------------------------------
     def register_jobs(self, scheduler: Optional[JobScheduler] = None) -> None:

@@ -24,6 +24,9 @@ from bot.clock import SHANGHAI, Clock, system_clock
 from bot.services.camp import CampCatalogue, load_catalogue
 from bot.settings import Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("campaign",)
+
 
 @dataclass(frozen=True)
 class Segment:

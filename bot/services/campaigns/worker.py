@@ -25,6 +25,7 @@ from bot.services.camp import CampCatalogue, EnrollmentStore, load_catalogue, re
 from bot.services.campaigns.store import Campaign, CampaignStore, Segment
 from bot.services.eligibility import EligibilityRules, check_eligibility, load_rules
 from bot.services.notify import DeliveryResult, TemplateMessage
+from bot.services.profiles import ProfileStore
 from bot.services.push import PushPreferences
 from bot.settings import Settings
 
@@ -67,6 +68,7 @@ class CampaignWorker:
         self._concurrency = concurrency
         self.store = CampaignStore(redis, settings, clock)
         self._prefs = PushPreferences(redis, settings)
+        self._profile_store = ProfileStore(redis, settings)
         self._enrolments = enrolments or EnrollmentStore(redis, settings, clock)
 
     @property
@@ -78,24 +80,12 @@ class CampaignWorker:
     # -- audience -------------------------------------------------------------------------------
 
     async def _profiles(self) -> Iterable[Tuple[str, Dict[str, str]]]:
-        prefix = self._settings.key("profile", "")
-        keys: List[str] = []
-        async for key in self._redis.scan_iter(match=prefix + "*", count=1000):
-            if ":" not in key[len(prefix):]:
-                keys.append(key)
-        out = []
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key in chunk:
-                    pipe.hgetall(key)
-                    pipe.hget(self._prefs.key(key[len(prefix):]), "opted_out")
-                values = await pipe.execute()
-            for i, key in enumerate(chunk):
-                profile = values[2 * i]
-                profile["_opted_out"] = values[2 * i + 1] or "0"
-                out.append((key[len(prefix):], profile))
-        return out
+        """Every profile, each with its push opt-out flag as `_opted_out` ("1" or "0")."""
+        profiles = await self._profile_store.all_profiles()
+        flags = await self._prefs.opted_out_flags([openid for openid, _ in profiles])
+        for (_openid, profile), flag in zip(profiles, flags):
+            profile["_opted_out"] = flag
+        return profiles
 
     async def select_audience(self, cohort_id: str, segment: Segment) -> Tuple[List[str], Dict[str, str]]:
         """Who a campaign would go to now, and whom the segment selects but it skips (with why).

@@ -6,5 +6,6 @@ Run by the gateway (the conversation gate and the console) and by the action ser
     model.py    priorities, reasons, outcomes and what queue operations return
     lua.py      the atomic state changes (claim, transfer, release, close, enqueue)
     service.py  HandoffService: the queue, items, transcripts, events and offers in Redis
+    reports.py  what the dashboard, live stream and /metrics read (a HandoffService mixin)
     gate.py     request_handoff (every trigger) and HandoffInterceptor (keeps the bot silent)
 """

@@ -40,6 +40,7 @@ from bot.services.handoff.model import (
     HandoffError,
     RequestOutcome,
 )
+from bot.services.handoff.reports import QueueReports
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
 
@@ -50,8 +51,11 @@ register_personal_key(ACTIVE_FAMILY)
 register_personal_key(OFFER_FAMILY)
 register_personal_key(ACK_FAMILY)
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("handoff", ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY)
 
-class HandoffService:
+
+class HandoffService(QueueReports):
     def __init__(
         self,
         redis: aioredis.Redis,
@@ -365,15 +369,6 @@ class HandoffService:
         )
         await self._sample_queue_length()
         return event_id
-
-    async def _sample_queue_length(self) -> None:
-        moment = self._clock()
-        length = await self.queue_length()
-        key = self.key("qlen", moment.strftime("%Y-%m-%d"))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, moment.strftime("%H:%M"), length)
-            pipe.expire(key, 40 * 86400)
-            await pipe.execute()
 
     # -- the "nobody available" offer --------------------------------------------------------------
 

@@ -25,6 +25,9 @@ from bot.services.points.model import TYPE_PRIORITY, PointType, ProgressCallback
 from bot.services.points.query import RADII_KM, PointHit, PointQuery, SearchPage
 from bot.settings import Settings
 
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("points",)
+
 MAX_CANDIDATES = 300  # nearest points fetched per GEOSEARCH before filtering and paging
 
 

@@ -295,3 +295,11 @@ async def test_race_through_a_bounded_pool(settings, clock):
     finally:
         await client.close()
         await pool.disconnect()
+
+
+async def test_bookings_per_day_counts_the_records_of_each_day(service):
+    await add_slot(service.catalogue, "s0", T0 + timedelta(days=3), 5)
+    for openid in ("u1", "u2"):
+        assert (await service.book(openid, "s0", "张三", "13800138000", f"r-{openid}")).status == "confirmed"
+    days = [(T0 - timedelta(days=1)).strftime("%Y-%m-%d"), T0.strftime("%Y-%m-%d")]
+    assert await service.bookings_per_day(days) == {"per_day": [0, 2], "per_city": {"未知": 2}}

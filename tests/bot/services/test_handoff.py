@@ -155,3 +155,24 @@ def test_parse_office_hours():
     assert config.in_office_hours(datetime(2025, 6, 7, 11, 0, tzinfo=SHANGHAI))
     assert not config.in_office_hours(datetime(2025, 6, 7, 12, 0, tzinfo=SHANGHAI))
     assert config.describe_hours() == "周一至周五 08:30–17:30；周六 09:00–12:00"
+
+
+async def test_reports_for_the_dashboard_the_live_stream_and_metrics(service, clock):
+    assert await service.latest_event_id() == "0-0"
+    first = await service.request("u-r1", first_message="转人工")
+    clock.advance(seconds=30)
+    await service.request("u-r2", first_message="转人工")
+    clock.advance(seconds=90)
+    assert await service.oldest_wait_s() == 120.0
+    since = clock().timestamp() - 3600
+    await service.claim(first.item_id, "li")
+    assert await service.held_count() == 1
+    assert await service.oldest_wait_s() == 90.0
+    await service.close(first.item_id, "li", "resolved")
+    assert await service.held_count() == 0
+    assert [wait for _at, wait in await service.claim_waits(since)] == [120.0]
+    assert await service.closed_since(since) == [("li", "resolved")]
+    samples = await service.queue_length_samples(clock().strftime("%Y-%m-%d"))
+    assert samples == [["10:00", 2], ["10:02", 1]]  # HH:MM -> length after each change
+    events = await service.read_events("0-0", count=100, block_ms=1)
+    assert events and events[-1][0] == await service.latest_event_id()
