@@ -16,7 +16,7 @@ import actions.service_points as sp
 from actions import runtime
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.points.files import SAMPLE_FILE, load_sample_if_empty, read_points_file
-from bot.services.points.model import PointType
+from bot.services.points.model import PointType, ServicePoint
 from bot.services.points.store import ServicePointStore
 
 NOW = datetime(2025, 3, 5, 10, 0, tzinfo=SHANGHAI)  # a Wednesday morning
@@ -81,9 +81,9 @@ async def test_location_entities_list_nearest_sample_points_with_distances(seede
     assert len(msgs) == 1
     text = msgs[0]["text"]
     expected = sorted(SAMPLE, key=lambda p: hand_haversine(lat, lon, p.latitude, p.longitude))
-    within = [p for p in expected if hand_haversine(lat, lon, p.latitude, p.longitude) <= 3000]
     shown = names_in(text)
-    assert shown == [p.name for p in expected[: len(shown)]] and len(shown) == min(3, len(within))
+    # The k nearest, however far the third one is (no longer only those within 3 km).
+    assert shown == [p.name for p in expected[:3]]
     nearest = expected[0]
     km = hand_haversine(lat, lon, nearest.latitude, nearest.longitude)
     dist = f"{km / 1000:.1f}公里" if km >= 1000 else f"{int(round(km / 10.0)) * 10}米"
@@ -91,9 +91,8 @@ async def test_location_entities_list_nearest_sample_points_with_distances(seede
     for label in ("类型：", "地址：", "时间：", "电话："):
         assert label in text
     assert len(text.encode("utf-8")) <= 2048
-    if len(within) > len(shown):
-        assert json.loads(slots["points_page"])["o"] == len(shown)
-        assert "更多" in text
+    assert json.loads(slots["points_page"])["o"] == len(shown)
+    assert "更多" in text
 
 
 async def test_district_entities_list_that_districts_points(seeded):
@@ -219,3 +218,66 @@ async def test_a_location_sent_in_this_message_is_not_called_the_last_one(seeded
     text = msgs[0]["text"]
     assert text.startswith("按您发送的位置（五四广场）查找：") and "上次" not in text
     assert len(text.encode("utf-8")) <= 2048
+
+
+def _seat(city: str) -> tuple:
+    """(lat, lon) of a city's seat, read from the shipped table, not through the product."""
+    for line in (Path(__file__).resolve().parents[2] / "data" / "shandong_places.csv").read_text("utf-8").splitlines():
+        cells = line.split(",")
+        if len(cells) == 6 and cells[1] == city and cells[2] == "prefecture":
+            return float(cells[5]), float(cells[4])
+    raise KeyError(city)
+
+
+@pytest.fixture
+async def custom(action_runtime, redis, settings, monkeypatch):
+    """An empty index the test fills itself (no sample data)."""
+    monkeypatch.setattr(sp, "CLOCK", FrozenClock(NOW))
+    yield ServicePointStore(redis, settings)
+    await runtime.redis().close()
+
+
+def _point(pid: str, km_north: float, base=(36.66, 117.07)) -> ServicePoint:
+    return ServicePoint(
+        id=pid, name=f"测试点{pid}", type=PointType.PUBLIC_SERVICE, city="济南市", district="历下区",
+        address="测试路1号", latitude=base[0] + km_north / 111.226, longitude=base[1],
+        hours="周一至周五 09:00-17:00", phone="0531-12333",
+    )
+
+
+async def test_one_point_at_2_8_km_then_four_within_6_km_shows_k_and_more_shows_the_rest(custom):
+    await custom.upsert_many([_point(f"K{i}", km) for i, km in enumerate((2.8, 3.5, 4.2, 5.0, 5.8))])
+    msgs, slots = await run(sp.ActionFindServicePoint(), tracker("/x", entities=ents(latitude=36.66, longitude=117.07)))
+    text = msgs[0]["text"]
+    entries = [line for line in text.splitlines() if line.startswith("类型：")]
+    assert len(entries) >= 3, text
+    assert [e.split("距您")[1] for e in entries[:3]] == ["2.8公里", "3.5公里", "4.2公里"], text
+    assert "回复“更多”" in text and slots["points_page"]
+    events = [{"event": "action", "name": "action_find_service_point"}]
+    msgs, slots = await run(
+        sp.ActionMoreServicePoints(),
+        tracker("更多", intent="more", slots={"points_page": slots["points_page"]}, events=events),
+    )
+    more = msgs[0]["text"]
+    assert "接上页" in more and "4. 测试点K3" in more and "5. 测试点K4" in more, more
+    assert "距您5.8公里" in more and slots["points_page"] is None
+
+
+async def test_fewer_than_k_within_the_widest_radius_are_all_listed_and_said(custom):
+    await custom.upsert_many([_point("ONLY1", 2.0), _point("ONLY2", 60.0)])
+    msgs, slots = await run(sp.ActionFindServicePoint(), tracker("/x", entities=ents(latitude=36.66, longitude=117.07)))
+    text = msgs[0]["text"]
+    assert "只有2个" in text and "测试点ONLY1" in text and "测试点ONLY2" in text, text
+    assert text.index("ONLY1") < text.index("ONLY2") and slots["points_page"] is None
+
+
+async def test_a_city_list_starts_with_the_points_nearest_the_urban_centre(seeded):
+    msgs, _ = await run(sp.ActionFindServicePoint(), tracker("济南", entities=ents(city="济南")))
+    text = msgs[0]["text"]
+    lat, lon = _seat("济南市")
+    jinan = sorted(
+        (p for p in SAMPLE if p.city == "济南市"), key=lambda p: (hand_haversine(lat, lon, p.latitude, p.longitude), p.id)
+    )
+    shown = names_in(text)
+    assert shown and shown == [p.name for p in jinan[: len(shown)]], text
+    assert "离市中心由近到远" in text and "距济南市中心" in text

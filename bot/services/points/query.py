@@ -8,6 +8,11 @@ from typing import FrozenSet, List, Optional, Tuple
 from bot.services.points.model import PointType, ServicePoint
 
 RADII_KM: Tuple[float, ...] = (3, 10, 30, 100)  # search radii tried in turn, widest last
+# A nearby answer shows the k nearest points. Three: an entry is five lines (about 300 bytes)
+# and three fill a phone screen while fitting WeChat's 2,048-byte passive reply with header,
+# intro and footer; four or five would often be cut by the size fitter when addresses and
+# hours are long. "更多" pages on through the next ones.
+NEARBY_K = 3
 
 
 @dataclass(frozen=True)
@@ -21,7 +26,8 @@ class PointQuery:
     district: Optional[str] = None
     types: FrozenSet[PointType] = frozenset()
     open_now_only: bool = False
-    # Set by paging: search exactly this radius instead of widening from the smallest.
+    # Set by paging: widen from this radius (the one the first page was answered within)
+    # instead of from the smallest, so a page never shrinks back to nearer points only.
     radius_km: Optional[float] = None
     # Label of the coordinates, e.g. "您" or "历下区城区", used in replies.
     anchor_label: str = "您"
@@ -64,7 +70,9 @@ class PointQuery:
 @dataclass(frozen=True)
 class PointHit:
     point: ServicePoint
-    distance_m: Optional[float]  # from the query's coordinates; None for place listings
+    # From the query's coordinates, or from the city's seat in a whole-city listing;
+    # None in a district listing.
+    distance_m: Optional[float]
     open_now: Optional[bool]
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, List, Optional, Tuple
 
-from bot.services.points.query import RADII_KM, PointHit, PointQuery, SearchPage
+from bot.services.points.query import NEARBY_K, RADII_KM, PointHit, PointQuery, SearchPage
 
 WECHAT_REPLY_LIMIT = 2048  # bytes, UTF-8, passive reply
-PAGE_SIZE = 3
+PAGE_SIZE = NEARBY_K  # place listings page by the same k as nearby answers
 MORE_HINT = "回复“更多”查看下一页。"
 SAMPLE_NOTE = "注：标“示例”的为演示数据，请以当地人社部门公布为准。"
 
@@ -69,22 +69,14 @@ def render_page(
             ), 0
         return f"抱歉，暂时没有找到{describe_scope(original or query)}。可以拨打12333咨询。", 0
 
-    if page.fell_back_to_nearby:
-        wanted = describe_scope(original) if original else "服务点"
-        header = f"暂未收录{wanted}，离{query.anchor_label}最近的有："
-    elif query.has_location:
-        header = (
-            f"离{query.anchor_label}最近的{describe_scope(replace(query, city=None, district=None))}"
-            f"（{int(query.radius_km or 0)}公里内共{page.total}个）："
-        )
-    else:
-        header = f"{describe_scope(query)}共{page.total}个："
+    header = _header(page, original)
     if page.offset:
         header = header[:-1] + "（接上页）："
+    anchor = query.anchor_label if query.has_location else f"{query.city}中心"
     blocks: List[str] = []
     shown = 0
     for i, hit in enumerate(page.hits):
-        block = format_hit(page.offset + i + 1, hit, query.anchor_label)
+        block = format_hit(page.offset + i + 1, hit, anchor)
         remaining = page.total - (page.offset + shown + 1)
         footer = _footer(page.hits[: shown + 1], remaining > 0)
         candidate = "\n\n".join([header, *blocks, block]) + footer
@@ -97,6 +89,21 @@ def render_page(
     if len(text.encode("utf-8")) > max_bytes:  # one enormous entry: cut it hard
         text = text.encode("utf-8")[: max_bytes - 3].decode("utf-8", "ignore") + "…"
     return text, shown
+
+
+def _header(page: SearchPage, original: Optional[PointQuery]) -> str:
+    query = page.query
+    if page.fell_back_to_nearby:
+        wanted = describe_scope(original) if original else "服务点"
+        return f"暂未收录{wanted}，离{query.anchor_label}最近的有："
+    if not query.has_location:
+        order = "" if query.district else "（离市中心由近到远）"
+        return f"{describe_scope(query)}共{page.total}个{order}："
+    kind = describe_scope(replace(query, city=None, district=None))
+    radius = int(query.radius_km or RADII_KM[-1])
+    if page.total < NEARBY_K:  # the widest radius holds fewer than k: say these are all
+        return f"{query.anchor_label}附近{radius}公里内只有{page.total}个{kind}，由近到远："
+    return f"离{query.anchor_label}最近的{kind}（{radius}公里内共{page.total}个，由近到远）："
 
 
 def _footer(hits: Iterable[PointHit], more: bool) -> str:

@@ -13,22 +13,35 @@ Redis layout (all under `settings.key("points", ...)`):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from datetime import datetime
+from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
 from bot.clock import Clock, system_clock
-from bot.services.geo import CITIES, DISTRICTS
+from bot.services.geo import CITIES, DISTRICTS, haversine_m
 from bot.services.points.hours import hours_open
 from bot.services.points.model import TYPE_PRIORITY, PointType, ProgressCallback, ServicePoint
-from bot.services.points.query import RADII_KM, PointHit, PointQuery, SearchPage
+from bot.services.points.query import NEARBY_K, RADII_KM, PointHit, PointQuery, SearchPage
 from bot.settings import Settings
 
 # Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
 KEY_FAMILIES = ("points",)
 
 MAX_CANDIDATES = 300  # nearest points fetched per GEOSEARCH before filtering and paging
+
+
+class _SortRow(NamedTuple):
+    """The few fields a place listing sorts on; full hashes are read for the page shown."""
+
+    id: str
+    type: str
+    district: str
+    name: str
+    hours: str
+    latitude: float
+    longitude: float
 
 
 @dataclass
@@ -178,13 +191,15 @@ class ServicePointStore:
         return {"city": by_city, "type": by_type}
 
     # search ---------------------------------------------------------------------------
-    async def search(self, query: PointQuery, offset: int = 0, limit: int = 3) -> SearchPage:
+    async def search(self, query: PointQuery, offset: int = 0, limit: int = NEARBY_K) -> SearchPage:
         """One page of matches.
 
-        With coordinates: nearest first within a radius, widening 3 → 10 → 30 → 100 km until
-        something matches (a query with `radius_km` set, as paging stores it, keeps that
-        radius). Without: the points of the city/district; if it has none, the nearest points
-        around the place's seat (`fell_back_to_nearby`).
+        With coordinates: nearest first, widening 3 → 10 → 30 → 100 km until the page and
+        one more (at least NEARBY_K + 1) match, so the first answer holds the k nearest
+        and "更多" pages on past the first radius (a query with `radius_km` set, as paging
+        stores it, widens from there). Without: the points of the district (public office
+        first) or of the whole city (nearest its seat first); a place without points gives
+        the nearest points around the place's seat (`fell_back_to_nearby`).
         """
         if query.has_location:
             return await self._search_near(query, offset, limit)
@@ -193,18 +208,15 @@ class ServicePointStore:
         return await self._search_place(query, offset, limit)
 
     async def _search_near(self, query: PointQuery, offset: int, limit: int) -> SearchPage:
-        radii = (query.radius_km,) if query.radius_km else RADII_KM
+        # One beyond the page tells whether a next page exists within the radius answered.
+        wanted = max(NEARBY_K, offset + limit) + 1
+        radii = [r for r in RADII_KM if r >= (query.radius_km or 0)] or [RADII_KM[-1]]
         now = self._clock()
         matches: List[Tuple[str, float]] = []
         radius = radii[-1]
         for radius in radii:
-            matches = await self._geo_candidates(query, radius)
-            matches = await self._filter_place(matches, query)
-            if query.open_now_only and matches:
-                points = await self.get_many([m[0] for m in matches])
-                open_ids = {p.id for p in points if p.is_open(now)}
-                matches = [m for m in matches if m[0] in open_ids]
-            if matches:
+            matches = await self._near_matches(query, radius, now)
+            if len(matches) >= wanted:
                 break
         answered = replace(query, radius_km=radius)
         window = matches[offset : offset + limit]
@@ -215,6 +227,18 @@ class ServicePointStore:
             if pid in points
         ]
         return SearchPage(answered, hits, len(matches), offset)
+
+    async def _near_matches(
+        self, query: PointQuery, radius_km: float, now: datetime
+    ) -> List[Tuple[str, float]]:
+        """(id, km) of the points within the radius that pass the query's filters, nearest first."""
+        matches = await self._geo_candidates(query, radius_km)
+        matches = await self._filter_place(matches, query)
+        if query.open_now_only and matches:
+            points = await self.get_many([m[0] for m in matches])
+            open_ids = {p.id for p in points if p.is_open(now)}
+            matches = [m for m in matches if m[0] in open_ids]
+        return matches
 
     async def _geo_candidates(self, query: PointQuery, radius_km: float) -> List[Tuple[str, float]]:
         keys = [self._geo_key(t) for t in sorted(query.types)] or [self._geo_key()]
@@ -249,6 +273,24 @@ class ServicePointStore:
         return [m for m, ok in zip(matches, flags) if ok]
 
     async def _search_place(self, query: PointQuery, offset: int, limit: int) -> SearchPage:
+        now = self._clock()
+        rows = await self._sort_fields(sorted(await self._place_ids(query)))
+        if query.open_now_only:
+            rows = [r for r in rows if hours_open(r.hours, now)]
+        if not rows:
+            return await self._search_around_seat(query, offset, limit)
+        seat = None if query.district else CITIES.get(query.city or "")
+        distance: Dict[str, float] = {}
+        if seat is None:  # a district: its public office first
+            rows.sort(key=lambda r: (TYPE_PRIORITY[PointType(r.type)], r.district, r.name, r.id))
+        else:  # a whole city: the urban centre's points first, not the distant county towns
+            distance = {r.id: haversine_m(seat.lat, seat.lon, r.latitude, r.longitude) for r in rows}
+            rows.sort(key=lambda r: (distance[r.id], r.id))
+        window = await self.get_many([r.id for r in rows[offset : offset + limit]])
+        hits = [PointHit(p, distance.get(p.id), p.is_open(now)) for p in window]
+        return SearchPage(query, hits, len(rows), offset)
+
+    async def _place_ids(self, query: PointQuery) -> Set[str]:
         place_key = (
             self._k("district", query.city, query.district)
             if query.district
@@ -256,48 +298,41 @@ class ServicePointStore:
         )
         ids = set(await self._redis.smembers(place_key))
         if ids and query.types:
-            typed: set = set()
+            typed: Set[str] = set()
             for point_type in query.types:
                 typed |= set(await self._redis.smembers(self._k("type", point_type.value)))
             ids &= typed
-        now = self._clock()
-        # Sort on a few fields only; full hashes are read for the page shown.
-        rows = await self._sort_fields(sorted(ids))
-        if query.open_now_only:
-            rows = [r for r in rows if hours_open(r[4], now)]
-        if not rows:
-            division = (
-                DISTRICTS.get((query.city, query.district))
-                if query.district
-                else CITIES.get(query.city)
-            )
-            if division is None:
-                return SearchPage(query, [], 0, offset)
-            nearby = replace(
-                query,
-                latitude=division.lat,
-                longitude=division.lon,
-                city=None,
-                district=None,
-                anchor_label=f"{query.district or query.city}中心",
-            )
-            page = await self._search_near(nearby, offset, limit)
-            return replace(page, fell_back_to_nearby=True)
-        rows.sort(key=lambda r: (TYPE_PRIORITY[PointType(r[1])], r[2], r[3], r[0]))
-        window = await self.get_many([r[0] for r in rows[offset : offset + limit]])
-        hits = [PointHit(p, None, p.is_open(now)) for p in window]
-        return SearchPage(query, hits, len(rows), offset)
+        return ids
 
-    async def _sort_fields(self, ids: Sequence[str]) -> List[Tuple[str, str, str, str, str]]:
-        """(id, type, district, name, hours) of each existing point."""
+    async def _search_around_seat(self, query: PointQuery, offset: int, limit: int) -> SearchPage:
+        """A place without matching points: the nearest points around its seat instead."""
+        division = (
+            DISTRICTS.get((query.city, query.district)) if query.district else CITIES.get(query.city)
+        )
+        if division is None:
+            return SearchPage(query, [], 0, offset)
+        nearby = replace(
+            query,
+            latitude=division.lat,
+            longitude=division.lon,
+            city=None,
+            district=None,
+            anchor_label=f"{query.district or query.city}中心",
+        )
+        page = await self._search_near(nearby, offset, limit)
+        return replace(page, fell_back_to_nearby=True)
+
+    async def _sort_fields(self, ids: Sequence[str]) -> List[_SortRow]:
+        """The fields a place listing filters and sorts on, for each existing point."""
         if not ids:
             return []
+        fields = ("type", "district", "name", "hours", "latitude", "longitude")
         async with self._redis.pipeline(transaction=False) as pipe:
             for point_id in ids:
-                pipe.hmget(self.item_key(point_id), "type", "district", "name", "hours")
+                pipe.hmget(self.item_key(point_id), *fields)
             rows = await pipe.execute()
         return [
-            (point_id, row[0], row[1] or "", row[2] or "", row[3] or "")
+            _SortRow(point_id, row[0], row[1] or "", row[2] or "", row[3] or "", float(row[4]), float(row[5]))
             for point_id, row in zip(ids, rows)
             if row[0] is not None
         ]

@@ -152,26 +152,93 @@ async def test_nearest_ordering_matches_hand_computed_distances(store):
     # 0.012° north: 1334.7 m by hand; 0.002°/0.002°: about 283 m.
     by_id = {h.point.id: h.distance_m for h in page.hits}
     assert by_id["P0"] == pytest.approx(1334.7, abs=2.0)
-    assert page.total == 6 and page.radius_km == 3
+    # Ten asked for, six exist: widened to the largest radius to fill the page.
+    assert page.total == 6 and page.radius_km == 100
+    first = await store.search(PointQuery(latitude=lat0, longitude=lon0))
+    assert first.radius_km == 3 and first.total == 6 and len(first.hits) == 3
 
 
-async def test_radius_widens_until_something_is_found(store):
+def north(km: float) -> float:
+    """Degrees of latitude for `km` due north (0.01° = 1112.26 m on Redis's sphere)."""
+    return km / 111.226
+
+
+async def test_radius_widens_until_k_are_found_and_says_when_fewer_exist(store):
     lat0, lon0 = CENTER
     # One point 5.6 km north (outside 3 km), one ~45 km north, nothing closer.
     await store.upsert_many([point("N5", lat0 + 0.05, lon0), point("N45", lat0 + 0.4, lon0)])
     page = await store.search(PointQuery(latitude=lat0, longitude=lon0))
-    assert page.radius_km == 10 and [h.point.id for h in page.hits] == ["N5"]
-
-    page = await store.search(PointQuery(latitude=lat0 + 0.8, longitude=lon0))  # 44 / 83 km away
-    assert page.radius_km == 100 and [h.point.id for h in page.hits] == ["N45", "N5"]
+    assert page.radius_km == 100 and [h.point.id for h in page.hits] == ["N5", "N45"]
+    text, shown = render_page(page)
+    assert shown == 2 and text.startswith("您附近100公里内只有2个职业指导服务点")
+    assert "距您5.6公里" in text and "距您44公里" in text and "更多" not in text
 
     far = await store.search(PointQuery(latitude=39.9, longitude=116.4))  # Beijing
     assert far.hits == [] and far.total == 0 and far.radius_km == 100
     text, shown = render_page(far)
     assert shown == 0 and "100公里内没有找到" in text
 
-    near = await store.search(PointQuery(latitude=lat0 + 0.049, longitude=lon0))
-    assert near.radius_km == 3
+    await store.upsert_many([point(f"C{i}", lat0 + 0.001 * i, lon0) for i in range(1, 5)])
+    near = await store.search(PointQuery(latitude=lat0, longitude=lon0))
+    assert near.radius_km == 3 and [h.point.id for h in near.hits] == ["C1", "C2", "C3"]
+
+
+async def test_one_point_at_2_8_km_does_not_end_the_search(store):
+    """The issue's case: one point 2.8 km away, four more within 6 km -> the k nearest, then more."""
+    lat0, lon0 = CENTER
+    kms = {"K28": 2.8, "K35": 3.5, "K42": 4.2, "K50": 5.0, "K58": 5.8}
+    await store.upsert_many([point(pid, lat0 + north(km), lon0) for pid, km in kms.items()])
+    query = PointQuery(latitude=lat0, longitude=lon0)
+
+    first = await store.search(query)
+    assert [h.point.id for h in first.hits] == ["K28", "K35", "K42"] and first.total == 5
+    text, shown = render_page(first)
+    assert shown == 3 and text.startswith("离您最近的职业指导服务点（10公里内共5个，由近到远）")
+    assert [f"距您{km}公里" in text for km in ("2.8", "3.5", "4.2")] == [True] * 3
+    assert "回复“更多”" in text
+
+    rest = await store.search(first.query, offset=shown)
+    assert [h.point.id for h in rest.hits] == ["K50", "K58"]
+    text, shown = render_page(rest)
+    assert shown == 2 and "接上页" in text and "4. " in text and "距您5.8公里" in text
+    assert "更多" not in text
+
+
+async def test_more_pages_on_past_the_first_radius(store):
+    lat0, lon0 = CENTER
+    ids = ["A1", "A2", "A3", "A4", "F20", "F45"]
+    kms = [0.5, 1.0, 1.5, 2.0, 20.0, 45.0]
+    await store.upsert_many([point(pid, lat0 + north(km), lon0) for pid, km in zip(ids, kms)])
+    first = await store.search(PointQuery(latitude=lat0, longitude=lon0))
+    assert first.radius_km == 3 and [h.point.id for h in first.hits] == ids[:3]
+    second = await store.search(first.query, offset=3)
+    assert [h.point.id for h in second.hits] == ["A4", "F20", "F45"]
+    assert second.radius_km == 100 and second.total == 6
+
+
+async def test_a_city_list_starts_nearest_the_urban_centre(store):
+    # The county towns' public offices would come first by type; the city centre's points must.
+    await store.upsert_many(
+        [
+            point("LAIWU", 36.2144, 117.6770, district="莱芜区"),
+            point("PINGYIN", 36.2896, 116.4561, district="平阴县"),
+            point("LIXIA", 36.6665, 117.0765, PointType.COMMUNITY_STATION),
+            point("CENTRE", 36.6520, 117.1210, PointType.GIG_MARKET),
+            point("ZHANGQIU", 36.6813, 117.5266, PointType.HR_MARKET, district="章丘区"),
+        ]
+    )
+    seat_lat, seat_lon = 36.6512, 117.120098  # 济南市 in data/shandong_places.csv
+    page = await store.search(PointQuery(city="济南市"), limit=5)
+    ids = [h.point.id for h in page.hits]
+    assert ids == ["CENTRE", "LIXIA", "ZHANGQIU", "LAIWU", "PINGYIN"]  # 66 km, 70 km
+    for hit in page.hits:
+        want = hand_haversine(seat_lat, seat_lon, hit.point.latitude, hit.point.longitude)
+        assert hit.distance_m == pytest.approx(want, abs=1.0)
+    text, _ = render_page(page)
+    assert text.startswith("济南市的职业指导服务点共5个（离市中心由近到远）")
+    assert "距济南市中心" in text
+    more = await store.search(page.query, offset=2, limit=2)
+    assert [h.point.id for h in more.hits] == ["ZHANGQIU", "LAIWU"]
 
 
 async def test_type_filter_picks_the_type_even_when_others_are_nearer(store):
@@ -220,7 +287,7 @@ async def test_district_and_city_filters(store):
     assert [h.point.id for h in typed.hits] == ["LX2"]
     # Coordinates plus a district: nearest first, only that district.
     near_hy = await store.search(PointQuery(latitude=36.66, longitude=117.07, city="济南市", district="槐荫区"))
-    assert [h.point.id for h in near_hy.hits] == ["HY1"] and near_hy.radius_km == 30
+    assert [h.point.id for h in near_hy.hits] == ["HY1"] and near_hy.radius_km == 100
 
 
 async def test_place_without_points_falls_back_to_nearest_around_its_seat(store):
