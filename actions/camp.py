@@ -26,6 +26,7 @@ from bot.services.camp import (
 )
 from bot.services.courses import find_topic
 from bot.services.eligibility import check_eligibility, load_rules
+from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import mask_phone, normalise_phone
 from bot.services.profiles import ProfileStore
 from bot.services.push import PushPreferences
@@ -131,6 +132,14 @@ def fitting_cohorts(profile: Dict[str, Any], city: Optional[str], day: date) -> 
         for c in catalogue.open_cohorts(day, city)
         if check_eligibility(profile, c, day, rules=rules).eligible
     ]
+
+
+async def offered_cohorts(openid: str, profile: Dict[str, Any]) -> List[Cohort]:
+    """The fitting cohorts the user has not joined yet (enrolled or waitlisted): the numbered
+    choice list, so that asking and validating number the same cohorts."""
+    fitting = fitting_cohorts(profile, profile.get("city"), today())
+    joined = await joined_cohort_ids(EnrollmentStore(runtime.redis(), runtime.settings(), clock), openid, fitting)
+    return [c for c in fitting if c.id not in joined]
 
 
 class ActionCampInfo(Action):
@@ -288,12 +297,13 @@ class ValidateCampEnrollmentForm(FormValidationAction):
         complete = bool(profile.get("identity")) and bool(profile.get("city"))
         cohort = catalogue.get(text)
         if cohort is None:
-            choices = fitting_cohorts(profile, profile.get("city"), today()) if complete else []
+            choices = await offered_cohorts(tracker.sender_id, profile) if complete else []
             number = int(text) if re.fullmatch(r"\d{1,2}", text) else None
             if number is not None and 1 <= number <= len(choices):
                 cohort = choices[number - 1]
-            else:
-                cohort = next((c for c in choices if c.title in text or c.id in text), None)
+            else:  # by name among all fitting ones: a joined cohort named gets "已报名" below
+                named = fitting_cohorts(profile, profile.get("city"), today()) if complete else []
+                cohort = next((c for c in named if c.title in text or c.id in text), None)
         if cohort is None:
             dispatcher.utter_message(text="请回复列表中的期次序号。")
             return {"camp_cohort": None}
@@ -319,7 +329,12 @@ class ActionAskCampCohort(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         profile = _profile_from_slots(tracker)
-        choices = fitting_cohorts(profile, profile.get("city"), today())
+        choices = await offered_cohorts(tracker.sender_id, profile)
+        if not choices and fitting_cohorts(profile, profile.get("city"), today()):
+            dispatcher.utter_message(
+                text="适合您的期次您都已报名或在候补中。说“我的报名”查看，说“取消”退出本次报名。"
+            )
+            return []
         if not choices:
             dispatcher.utter_message(text="目前没有适合您的期次。说“取消”退出，或说“转人工”咨询职业指导师。")
             return []

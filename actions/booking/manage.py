@@ -1,14 +1,19 @@
-"""After booking: my bookings, cancelling one (by number or code), the follow-up answers to
-what the last booking reply asked (join the waitlist? which to cancel?) and rebooking."""
+"""After booking: my bookings and enrolments, cancelling one (by number or code), the follow-up
+answers to what the last booking reply asked (join the waitlist? which to cancel?) and rebooking.
+
+"我的预约/我的报名" and "取消预约/取消报名" cover everything the user holds (`bot.services.my_things`):
+workshop bookings, workshop waitlist places and camp enrolments."""
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+import actions.camp as camp
+from actions import runtime
 from actions.booking.common import (
     booking_service,
     describe_slot,
@@ -19,7 +24,29 @@ from actions.booking.common import (
     reset_form,
     success_text,
 )
-from bot.services.booking.codes import find_codes
+from bot.services.camp import EnrollmentStore
+from bot.services.my_things import (
+    BOOKING,
+    BOOKING_WAIT,
+    CAMP,
+    Holding,
+    camp_holdings,
+    cancel_enrolment,
+    find_holding,
+    workshop_holdings,
+)
+
+NOTHING = "您目前没有预约或实训营报名。说“预约指导”可预约简历、面试、职业规划等指导，说“报名实训营”可报名青年求职能力实训营。"
+
+
+def _enrolments() -> EnrollmentStore:
+    return EnrollmentStore(runtime.redis(), runtime.settings(), camp.clock)
+
+
+async def my_holdings(openid: str) -> List[Holding]:
+    """Workshop bookings and waitlist places, then camp enrolments: the numbering users see."""
+    workshops = await workshop_holdings(booking_service(), openid)
+    return workshops + await camp_holdings(_enrolments(), camp.current_catalogue(), openid, camp.today())
 
 
 class ActionMyBookings(Action):
@@ -27,20 +54,13 @@ class ActionMyBookings(Action):
         return "action_my_bookings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        service = booking_service()
-        views = await service.my_bookings(tracker.sender_id)
-        waits = await service.my_waitlists(tracker.sender_id)
-        if not views and not waits:
-            dispatcher.utter_message(text="您目前没有预约。说“预约指导”即可预约简历、面试、职业规划等指导。")
+        holdings = await my_holdings(tracker.sender_id)
+        if not holdings:
+            dispatcher.utter_message(text=NOTHING)
             return [SlotSet("booking_pending", None)]
-        lines = [f"您有{len(views)}个预约："] if views else []
-        for i, view in enumerate(views, 1):
-            title = view.workshop.title if view.workshop else ""
-            where = view.workshop.where if view.workshop else ""
-            lines.append(f"{i}. {view.slot.label() if view.slot else ''} {title}\n   地点：{where}\n   预约码：{view.booking.code}")
-        for slot, position in waits:
-            lines.append(f"候补中：{slot.label()}（第{position}位）")
-        lines.append("取消请说“取消预约”。")
+        lines = [f"您有{len(holdings)}个预约/报名："]
+        lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
+        lines.append("取消请说“取消预约”或“取消报名”，再回复序号或编号。")
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("booking_pending", None)]
 
@@ -68,7 +88,56 @@ async def _cancel_and_reply(dispatcher: CollectingDispatcher, tracker: Tracker, 
         )
     else:
         dispatcher.utter_message(text="没有找到这个预约，或它已经取消了。说“我的预约”可查看当前预约。")
+    return _done()
+
+
+def _done() -> List[EventType]:
     return [SlotSet("booking_pending", None), SlotSet("booking_cancel_options", None)]
+
+
+async def _leave_waitlist(dispatcher: CollectingDispatcher, tracker: Tracker, slot_id: str) -> List[EventType]:
+    if await booking_service().leave_waitlist(tracker.sender_id, slot_id):
+        dispatcher.utter_message(text="已为您退出该场次的候补。说“预约指导”可预约其他场次。")
+    else:
+        dispatcher.utter_message(text="您已不在这个候补名单中。说“我的预约”可查看当前预约。")
+    return _done()
+
+
+async def _cancel_enrolment(dispatcher: CollectingDispatcher, tracker: Tracker, cohort_id: str, code: str) -> List[EventType]:
+    cohort = camp.current_catalogue().get(cohort_id)
+    if cohort is None:
+        dispatcher.utter_message(text="没有找到这个报名。说“我的报名”可查看当前报名。")
+        return _done()
+    result = await cancel_enrolment(_enrolments(), tracker.sender_id, cohort, camp.today())
+    if result.status == "started":
+        dispatcher.utter_message(
+            text=f"{cohort.label}已开营，无法在线取消。如不能继续参加，请致电{cohort.contact}说明情况。"
+        )
+    elif result.status == "cancelled":
+        freed = "名额已按顺序递补给候补学员。" if result.promoted else ""
+        dispatcher.utter_message(
+            text=f"已取消实训营报名（编号{code}，{cohort.label}）。{freed}想报名其他期次请说“报名实训营”。"
+        )
+    else:
+        dispatcher.utter_message(text="没有找到这个报名，或它已经取消了。说“我的报名”可查看当前报名。")
+    return _done()
+
+
+async def cancel_holding(dispatcher: CollectingDispatcher, tracker: Tracker, ref: str) -> List[EventType]:
+    """Cancel what `ref` (a `Holding.ref`) names, with the reply its kind needs."""
+    kind, scope, code = ref.split(":", 2)
+    if kind == BOOKING:
+        return await _cancel_and_reply(dispatcher, tracker, code)
+    if kind == BOOKING_WAIT:
+        return await _leave_waitlist(dispatcher, tracker, scope)
+    return await _cancel_enrolment(dispatcher, tracker, scope, code)
+
+
+def _about_camp(text: str) -> Optional[bool]:
+    """True for "取消实训营报名", False for "取消预约指导", None when the words do not say."""
+    if "实训营" in text:
+        return True
+    return False if "指导" in text else None
 
 
 class ActionCancelBooking(Action):
@@ -76,21 +145,27 @@ class ActionCancelBooking(Action):
         return "action_cancel_booking"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        views = await booking_service().my_bookings(tracker.sender_id)
-        if not views:
-            dispatcher.utter_message(text="您目前没有可以取消的预约。")
+        text = tracker.latest_message.get("text") or ""
+        holdings = await my_holdings(tracker.sender_id)
+        named = find_holding(holdings, text)
+        if named is not None:
+            return await cancel_holding(dispatcher, tracker, named.ref)
+        camp_only = _about_camp(text)
+        if camp_only is not None and any((h.kind == CAMP) == camp_only for h in holdings):
+            holdings = [h for h in holdings if (h.kind == CAMP) == camp_only]
+        if not holdings:
+            dispatcher.utter_message(text="您目前没有可以取消的预约或报名。")
             return [SlotSet("booking_pending", None)]
-        mine = {v.booking.code for v in views}
-        for code in find_codes(tracker.latest_message.get("text") or ""):
-            if code in mine:
-                return await _cancel_and_reply(dispatcher, tracker, code)
-        lines = ["请回复要取消的预约序号（或预约码）："]
-        for i, view in enumerate(views, 1):
-            title = view.workshop.title if view.workshop else ""
-            lines.append(f"{i}. {view.slot.label() if view.slot else ''} {title}（{view.booking.code}）")
+        lines = ["请回复要取消的序号（或预约码、报名编号）："]
+        lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
         lines.append("回复“算了”不取消。")
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("booking_pending", "cancel_pick"), SlotSet("booking_cancel_options", [v.booking.code for v in views])]
+        return [SlotSet("booking_pending", "cancel_pick"), SlotSet("booking_cancel_options", [h.ref for h in holdings])]
+
+
+def _ref_named_in(ref: str, text: str) -> bool:
+    kind, scope, code = ref.split(":", 2)
+    return Holding(kind, scope, code, "").named_in(text)
 
 
 class ActionBookingFollowup(Action):
@@ -132,12 +207,12 @@ class ActionBookingFollowup(Action):
             return clear + [SlotSet("booking_waitlist_slot", None)]
         if pending == "cancel_pick":
             options = list(tracker.get_slot("booking_cancel_options") or [])
-            codes = [c for c in find_codes(text) if c in options]
+            named = next((ref for ref in options if _ref_named_in(ref, text)), None)
             choice = parse_choice(tracker, len(options))
-            if codes:
-                return await _cancel_and_reply(dispatcher, tracker, codes[0])
+            if named:
+                return await cancel_holding(dispatcher, tracker, named)
             if choice:
-                return await _cancel_and_reply(dispatcher, tracker, options[choice - 1])
+                return await cancel_holding(dispatcher, tracker, options[choice - 1])
             dispatcher.utter_message(text=f"请回复1-{len(options)}之间的序号，或回复“算了”不取消。")
             return []
         if pending == "rebook":  # a "yes" here is handled by action_booking_rebook

@@ -359,6 +359,8 @@ class EnrollmentStore:
             return None
         rec = json.loads(raw)
         rec["status"] = status or ""
+        if status == "waitlisted":  # LPOS: the place on the FIFO waitlist, as "我的报名" shows it
+            rec["waitlist_position"] = str(1 + (await self._redis.lpos(keys[5], code) or 0))
         return rec
 
     async def enrolled_openids(self, cohort_id: str) -> set:

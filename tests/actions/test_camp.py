@@ -1,7 +1,8 @@
 """Camp actions with rasa_sdk Trackers on real Redis: prefill after a push, the form, submit."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.camp as camp_actions
 from actions import runtime
+from actions.booking.manage import ActionBookingFollowup, ActionCancelBooking, ActionMyBookings
 from actions.camp import (
     STOPPED,
     ActionAskCampCohort,
@@ -161,8 +163,11 @@ async def test_walkthrough_student_numbered_cohort_then_duplicates_refused():
     assert record["school"] == "山东大学" and record["status"] == "enrolled"
     profile = await ProfileStore(runtime.redis(), runtime.settings()).get("o-stu")
     assert profile["graduation_year"] == "2027" and profile["major"] == "计算机科学与技术" and profile["consent_at"]
-    # same OpenID again: refused at the cohort question
-    result, said = await validate(s, "camp_cohort", "1", sender="o-stu")
+    # same OpenID again: the joined cohort is no longer offered, and refused when named
+    dispatcher = CollectingDispatcher()
+    await ActionAskCampCohort().run(dispatcher, tracker("o-stu", s), DOMAIN)
+    assert "1. 线上第4期" in texts(dispatcher) and "济南" not in texts(dispatcher)
+    result, said = await validate(s, "camp_cohort", "济南第12期", sender="o-stu")
     assert result["camp_cohort"] is None and "已报名" in said
     # same phone from another OpenID: refused at submit (atomic check)
     dispatcher = CollectingDispatcher()
@@ -237,3 +242,53 @@ async def test_unsubscribe_naming_a_course_topic_cancels_that_course_topic_only(
         CollectingDispatcher(), tracker("o-c", text="退订实训营推送", intent="unsubscribe", active=False), DOMAIN
     )
     assert await prefs.is_opted_out("o-c")
+
+
+async def run_action(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, DOMAIN)
+    return slot_events(events), texts(dispatcher)
+
+
+async def enrol_full_cohort(store: EnrollmentStore):
+    """o-me takes the only seat of the Weifang cohort; o-wait is first on its waitlist."""
+    cohort = replace(camp_actions.current_catalogue().get("wf-2027-01"), capacity=1)
+    mine = await store.enroll("o-me", cohort, {"name": "张三", "phone": "13800000001"})
+    waiting = await store.enroll("o-wait", cohort, {"name": "李四", "phone": "13900000001"})
+    assert (mine.status, waiting.status) == ("enrolled", "waitlisted")
+    return mine, waiting
+
+
+async def test_my_things_lists_camp_enrolments_and_cancel_by_number_promotes_the_waitlist():
+    store = EnrollmentStore(runtime.redis(), runtime.settings())
+    mine, waiting = await enrol_full_cohort(store)
+    _, listed = await run_action(ActionMyBookings(), tracker("o-me", text="我的报名", intent="my_bookings", active=False))
+    assert "1. 【实训营】潍坊" in listed and mine.code in listed and "已报名" in listed
+    _, theirs = await run_action(ActionMyBookings(), tracker("o-wait", text="我报了哪些", intent="my_bookings", active=False))
+    assert "候补第1位" in theirs and waiting.code in theirs
+    slots, said = await run_action(ActionCancelBooking(), tracker("o-me", text="取消报名", intent="cancel_booking", active=False))
+    assert slots["booking_pending"] == "cancel_pick" and "1. 【实训营】潍坊" in said
+    pick = tracker("o-me", slots, text="1", entities=[{"entity": "number", "value": "1"}], active=False)
+    slots, said = await run_action(ActionBookingFollowup(), pick)
+    assert "已取消实训营报名" in said and mine.code in said and slots["booking_pending"] is None
+    assert await store.find("o-me", "wf-2027-01") is None
+    assert (await store.find("o-wait", "wf-2027-01"))["status"] == "enrolled"
+    _, listed = await run_action(ActionMyBookings(), tracker("o-me", text="我的报名", intent="my_bookings", active=False))
+    assert "没有预约或实训营报名" in listed
+
+
+async def test_cancel_an_enrolment_by_its_code_and_not_once_the_cohort_started(monkeypatch):
+    store = EnrollmentStore(runtime.redis(), runtime.settings())
+    mine, waiting = await enrol_full_cohort(store)
+    catalogue = camp_actions.current_catalogue()
+    # the sample catalogue moves with the calendar: keep the one as of the fixture's day
+    monkeypatch.setattr(camp_actions, "current_catalogue", lambda: catalogue)
+    start = catalogue.get("wf-2027-01").start
+    monkeypatch.setattr(camp_actions, "clock", FrozenClock(datetime.combine(start, datetime.min.time(), SHANGHAI) + timedelta(hours=9)))
+    _, said = await run_action(ActionCancelBooking(), tracker("o-me", text=f"取消{mine.code.lower()}", intent="cancel_booking", active=False))
+    assert "已开营" in said and "0536-88000004" in said  # the cohort's contact
+    assert (await store.find("o-me", "wf-2027-01"))["status"] == "enrolled"
+    monkeypatch.setattr(camp_actions, "clock", FrozenClock(datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)))
+    _, said = await run_action(ActionCancelBooking(), tracker("o-wait", text=f"取消实训营 {waiting.code}", intent="cancel_booking", active=False))
+    assert "已取消实训营报名" in said and await store.find("o-wait", "wf-2027-01") is None
+    assert (await store.counts("wf-2027-01")) == {"enrolled": 1, "waitlisted": 0}

@@ -90,12 +90,11 @@ async def test_full_enrolment_then_duplicate_refused(chat):
     assert profile["identity"] == "离校未就业毕业生" and profile["major"] == "计算机科学与技术"
     assert profile.get("consent_at")
 
-    # Again: the profile prefills everything, the cohort choice refuses the same cohort.
+    # Again: the profile prefills everything, and the cohort joined is no longer offered.
     reply = await user.say("我要报名实训营")
     assert "已为您带入" in reply and "张晓明" in reply, user.transcript
     assert "请选择期次" in reply, user.transcript
-    reply = await user.say("1")
-    assert "无需重复报名" in reply and code in reply, user.transcript
+    assert current_catalogue(user.services.settings).get(COHORT_ID).label not in reply, reply
     assert "已退出" in await user.say("取消"), user.transcript
     assert await store.find(user.openid, COHORT_ID) == record
 
@@ -162,3 +161,27 @@ async def test_unsubscribe_opts_out_and_a_later_campaign_skips_the_user(no_quiet
     assert report.sent == 0 and report.skipped_total == 1, report
     assert "opted_out" in " ".join(report.skipped), report
     assert await user.pushed() == []
+
+
+async def test_my_enrolments_listed_and_cancelled_by_number_promote_the_waitlist(chat):
+    user = chat()
+    confirmation = await enrol(user, random_phone())
+    code = re.search(r"报名编号：(\w+)", confirmation).group(1)
+    store = user.services.enrolments
+    cohort = current_catalogue(user.services.settings).get(COHORT_ID)
+    # the other seats go to others; one more applicant waits for a seat
+    for _ in range(cohort.capacity - (await store.counts(COHORT_ID))["enrolled"]):
+        assert (await store.enroll("o" + uuid.uuid4().hex[:20], cohort, {"phone": random_phone()})).status == "enrolled"
+    waiting_openid = "o" + uuid.uuid4().hex[:20]
+    waiting = await store.enroll(waiting_openid, cohort, {"phone": random_phone()})
+    assert waiting.status == "waitlisted"
+
+    reply = await user.say("我的报名")
+    assert "1. 【实训营】" in reply and cohort.label in reply and code in reply, user.transcript
+    reply = await user.say("取消报名")
+    assert "1. 【实训营】" in reply and code in reply, user.transcript
+    reply = await user.say("1")
+    assert "已取消实训营报名" in reply and code in reply, user.transcript
+    assert await store.find(user.openid, COHORT_ID) is None
+    assert (await store.find(waiting_openid, COHORT_ID))["status"] == "enrolled"
+    assert "没有预约或实训营报名" in await user.say("我的报名"), user.transcript
