@@ -81,14 +81,14 @@ bench-nlu: $(STAMP)
 
 import-points: $(STAMP)
 	@test -n "$(FILE)" || (echo "usage: make import-points FILE=points.csv|points.xlsx"; exit 2)
-	$(PY) -m bot.services.points_cli import "$(FILE)"
+	$(PY) -m bot.cli.points import "$(FILE)"
 
 export-points: $(STAMP)
 	@test -n "$(FILE)" || (echo "usage: make export-points FILE=points.csv"; exit 2)
-	$(PY) -m bot.services.points_cli export "$(FILE)"
+	$(PY) -m bot.cli.points export "$(FILE)"
 
 wechat-menu: $(STAMP)
-	$(PY) -m bot.wechat.menu publish
+	$(PY) -m bot.cli.menu publish
 
 clean:
 	rm -rf models results reports .pytest_cache

@@ -33,7 +33,7 @@ from bot.services.handoff.gate import HandoffInterceptor
 from bot.settings import Settings, load_settings
 from bot.simulator import setup_simulator
 from bot.wechat.fake_api import setup_fake_wechat_routes
-from bot.wechat.views import setup_wechat_routes
+from bot.wechat.handler import setup_wechat_routes
 
 logger = logging.getLogger(__name__)
 

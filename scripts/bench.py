@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.settings import Settings, load_settings  # noqa: E402
 from bot.simulator.wechat_xml import build_inbound_xml, read_reply, sign_request  # noqa: E402
 from bot.stack import Stack, free_port, http_ok, latest_model, monitoring_headers  # noqa: E402
-from bot.wechat.views import TEXT_RATE_LIMITED  # noqa: E402
+from bot.wechat.channel import TEXT_RATE_LIMITED  # noqa: E402
 
 # What job seekers send, in the order a short conversation takes.
 CONVERSATION = [

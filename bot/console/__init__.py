@@ -1,5 +1,5 @@
 """The staff console under /console. Run by the gateway process (`bot.app.create_app` calls
-`setup_console`); `python -m bot.console.users` manages console users on its own."""
+`setup_console`); `python -m bot.cli.users` manages console users on its own."""
 from __future__ import annotations
 
 import asyncio

@@ -1,7 +1,7 @@
 """Console staff accounts, sessions and CSRF.
 
 * Users: one Redis hash per username at `console:user:<name>` (argon2id hash, role, disabled).
-  Created with `python -m bot.console.users add <name> --role counsellor|supervisor`.
+  Created with `python -m bot.cli.users add <name> --role counsellor|supervisor`.
 * Passwords: argon2 runs in a bounded thread pool (`login_guard.PasswordPool`), off the event loop.
 * Sessions: a random token in an HttpOnly, SameSite=Strict cookie (Secure over https). Redis
   keeps only an HMAC of the token (keyed by CONSOLE_SECRET), so a Redis dump cannot be replayed

@@ -1,5 +1,5 @@
 """Training-camp cohorts in the console (supervisors): seats taken, waitlist, and the enrolment
-list as CSV for the camp organisers (UTF-8 with BOM, as `python -m bot.services.camp export`)."""
+list as CSV for the camp organisers (UTF-8 with BOM, as `python -m bot.cli.camp export`)."""
 from __future__ import annotations
 
 import aiohttp_jinja2

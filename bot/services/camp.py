@@ -412,36 +412,3 @@ async def remember_pushed_cohort(redis: aioredis.Redis, settings: Settings, open
 
 async def last_pushed_cohort(redis: aioredis.Redis, settings: Settings, openid: str) -> Optional[str]:
     return await redis.get(settings.key(LAST_PUSH_FAMILY, openid))
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`python -m bot.services.camp export COHORT_ID FILE.csv`"""
-    import argparse
-    import asyncio
-
-    from bot.redis_client import create_redis
-    from bot.settings import load_settings
-
-    parser = argparse.ArgumentParser(prog="python -m bot.services.camp")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    exp = sub.add_parser("export", help="enrolments of one cohort as CSV (UTF-8 BOM)")
-    exp.add_argument("cohort_id")
-    exp.add_argument("file")
-    args = parser.parse_args(argv)
-
-    async def run() -> int:
-        settings = load_settings()
-        redis = create_redis(settings)
-        try:
-            data = await EnrollmentStore(redis, settings).export_csv(args.cohort_id)
-        finally:
-            await redis.close()
-        Path(args.file).write_bytes(data)
-        print(f"wrote {args.file}")
-        return 0
-
-    return asyncio.run(run())
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,19 +1,20 @@
 """The custom menu: `data/wechat_menu.json`, its checks, and the publish command.
 
 The file holds the WeChat menu body under "menu" and, under "click_intents", the Rasa intent
-each CLICK key triggers. Publish with `python -m bot.wechat.menu publish` (`make wechat-menu`);
-`python -m bot.wechat.menu check` only validates.
+each CLICK key triggers. Publish with `python -m bot.cli.menu publish` (`make wechat-menu`);
+`python -m bot.cli.menu check` only validates.
 """
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+import aiohttp
+
+from bot.redis_client import create_redis
+from bot.settings import PROJECT_ROOT, Settings
+from bot.wechat.api_client import WeChatClient
 
 MENU_PATH = PROJECT_ROOT / "data" / "wechat_menu.json"
 
@@ -96,11 +97,6 @@ def click_intents(path: Optional[Path] = None) -> Dict[str, str]:
 
 async def publish(settings: Settings, path: Optional[Path] = None) -> Dict[str, Any]:
     """Validate and publish the menu through WeChatClient.create_menu."""
-    import aiohttp
-
-    from bot.redis_client import create_redis
-    from bot.wechat.api_client import WeChatClient
-
     doc = load_menu_file(path)
     problems = validate_menu(doc)
     if problems:
@@ -112,33 +108,3 @@ async def publish(settings: Settings, path: Optional[Path] = None) -> Dict[str, 
             return await client.create_menu(doc["menu"])
     finally:
         await redis.close()
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.wechat.menu", description=__doc__)
-    parser.add_argument("command", choices=("publish", "check"))
-    parser.add_argument("--file", type=Path, default=None, help="menu file (default data/wechat_menu.json)")
-    args = parser.parse_args(argv)
-    doc = load_menu_file(args.file)
-    problems = validate_menu(doc)
-    if problems:
-        for problem in problems:
-            print("menu problem:", problem, file=sys.stderr)
-        return 2
-    if args.command == "check":
-        print("menu ok:", ", ".join(b["name"] for b in doc["menu"]["button"]))
-        return 0
-    settings = load_settings()
-    from bot.wechat.api_client import WeChatAPIError
-
-    try:
-        result = asyncio.run(publish(settings, args.file))
-    except WeChatAPIError as exc:
-        print(f"publishing the menu failed: {exc}", file=sys.stderr)
-        return 1
-    print("menu published:", json.dumps(result, ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

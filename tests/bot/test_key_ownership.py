@@ -36,9 +36,9 @@ ALLOWED_KEY_BUILDER_USES: Dict[Tuple[str, str], str] = {
         "the booking Lua scripts schedule reminders in the same atomic step",
     ("bot/services/campaigns/worker.py", "self.store.key"):
         "the worker is the campaigns package's other half: it runs the store's keys in pipelines",
-    ("bot/console/users.py", "user_key"):
+    ("bot/console/accounts.py", "user_key"):
         "the account command-line tool (sync Redis) writes the accounts auth.py reads",
-    ("bot/console/users.py", "users_index_key"):
+    ("bot/console/accounts.py", "users_index_key"):
         "the account command-line tool (sync Redis) writes the accounts auth.py reads",
 }
 # Names like a key builder's that are no Redis key: a WeChat EventKey, the AES key setting, the

@@ -1,4 +1,4 @@
-"""Camp push campaigns: `store` (definition, report), `worker` (sending), `jobs` (queueing), `cli`.
+"""Camp push campaigns: `store` (definition, report), `worker` (sending), `jobs` (queueing).
 
-Run by the gateway (job runner via `bot.runtime`, console); staff: `python -m bot.services.campaigns`.
+Run by the gateway (job runner via `bot.runtime`, console); staff: `python -m bot.cli.campaigns`.
 """

@@ -1,2 +1,2 @@
 """Service points, one module per concern: model, hours, query, store, replies, files (plain code).
-Run by the gateway (loads the sample), the action server (searches), `bot.services.points_cli`."""
+Run by the gateway (loads the sample), the action server (searches), `bot.cli.points`."""

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def add_user(settings: Settings, username: str, role: str, password: str = "correct-horse-42") -> None:
     env = {"REDIS_URL": settings.redis_url, "REDIS_KEY_PREFIX": settings.redis_key_prefix, "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.console.users", "add", username, "--role", role],
+        [sys.executable, "-m", "bot.cli.users", "add", username, "--role", role],
         input=password + "\n", capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

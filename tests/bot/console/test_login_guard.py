@@ -216,7 +216,7 @@ async def test_login_answers_429_when_the_pool_is_full(make_gateway, verificatio
 def _cli_passwd(settings, username: str, password: str) -> None:
     env = {"REDIS_URL": settings.redis_url, "REDIS_KEY_PREFIX": settings.redis_key_prefix, "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.console.users", "passwd", username],
+        [sys.executable, "-m", "bot.cli.users", "passwd", username],
         input=password + "\n", capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

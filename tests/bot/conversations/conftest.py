@@ -18,7 +18,7 @@ from bot.app import create_app
 from bot.appkeys import SERVICES
 from bot.settings import Settings, load_settings
 from bot.stack import free_port
-from bot.wechat.views import get_channel
+from bot.wechat.handler import get_endpoint
 
 ACCOUNT = "gh_zhinan_test"
 
@@ -87,7 +87,7 @@ class WeChatUser:
 
     async def pushed(self) -> List[str]:
         """Texts the fake WeChat API received for this user (customer-service messages)."""
-        await get_channel(self.app).drain()
+        await get_endpoint(self.app).delivery.drain()
         raw = await self.services.redis.lrange(
             self.settings.key("fakewechat", "sent", self.openid), 0, -1
         )

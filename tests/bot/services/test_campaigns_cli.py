@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.clock import SHANGHAI, Clock, FrozenClock
 from bot.jobs.scheduler import JobScheduler
-from bot.services.campaigns.cli import main
+from bot.cli.campaigns import main
 from bot.services.campaigns.jobs import JOB_KIND, register_campaign_jobs
 from bot.services.campaigns.store import CampaignStore, Segment
 from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
@@ -136,13 +136,13 @@ async def test_create_stores_the_segment_and_queues_one_scheduler_job(settings, 
 
 
 def test_module_entry_point_as_a_subprocess(settings):
-    """`python -m bot.services.campaigns`, as staff type it, against the test's Redis prefix."""
+    """`python -m bot.cli.campaigns`, as staff type it, against the test's Redis prefix."""
     env = {**os.environ, "REDIS_URL": settings.redis_url, "REDIS_KEY_PREFIX": settings.redis_key_prefix}
     root = Path(__file__).resolve().parents[3]
 
     def cli(*argv: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "bot.services.campaigns", *argv],
+            [sys.executable, "-m", "bot.cli.campaigns", *argv],
             cwd=root, env=env, capture_output=True, text=True, timeout=60,
         )
 

@@ -10,7 +10,7 @@ from typing import List
 import pytest
 import redis as sync_redis
 
-from bot.services import points_cli
+from bot.cli import points as points_cli
 from bot.services.geo import CITIES
 from bot.services.points.files import (
     EXPORT_HEADERS,

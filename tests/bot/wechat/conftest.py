@@ -22,7 +22,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from bot.stack import free_port
 from bot.wechat.fake_api import setup_fake_wechat_routes
-from bot.wechat.views import get_channel, setup_wechat_routes
+from bot.wechat.handler import get_endpoint, setup_wechat_routes
 from tests.helpers.rasa_double import RasaDouble, start_rasa
 
 GH_ID = "gh_zhinan0000001"
@@ -121,7 +121,7 @@ def make_gateway(settings: Settings, rasa: RasaDouble, aiohttp_client):
         client = await aiohttp_client(app, server_kwargs={"port": port})
         side = WeChatSide(client, s)
         side.app = app  # type: ignore[attr-defined]
-        side.channel = lambda: get_channel(app)  # type: ignore[attr-defined]
+        side.endpoint = lambda: get_endpoint(app)  # type: ignore[attr-defined]
         return side
 
     return make

@@ -12,7 +12,8 @@ from aiohttp import web
 from bot.appkeys import REDIS, SETTINGS
 from bot.wechat.api_client import WeChatAPIError, WeChatClient
 from bot.wechat.fake_api import setup_fake_wechat_routes
-from bot.wechat.menu import load_menu_file, main as menu_main, validate_menu
+from bot.cli.menu import main as menu_main
+from bot.wechat.menu import load_menu_file, validate_menu
 
 
 @pytest.fixture

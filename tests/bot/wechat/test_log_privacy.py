@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.log_ids import log_id
-from bot.wechat.views import TEXT_RATE_LIMITED
+from bot.wechat.channel import TEXT_RATE_LIMITED
 
 from .conftest import event_xml, text_xml, unique_openid
 
@@ -38,7 +38,7 @@ async def test_no_openid_or_phone_in_any_log_record(make_gateway, rasa, caplog) 
     callback = await _say(side, openid, f"我的电话{PHONE}")
     assert "138****8000" in callback and PHONE not in callback
 
-    channel = side.channel()
+    channel = side.endpoint().channel
 
     async def broken(msg):
         raise RuntimeError("turn failed")

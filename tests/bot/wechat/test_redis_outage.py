@@ -4,7 +4,7 @@ Rasa half-done, no traceback is logged, and the service resumes when Redis is ba
 Uses its own redis-server on a free port, killed and restarted by the test."""
 from __future__ import annotations
 
-from bot.wechat.views import TEXT_SERVICE_UNAVAILABLE
+from bot.wechat.channel import TEXT_SERVICE_UNAVAILABLE
 from tests.helpers.redis_server import needs_redis_server, own_redis
 
 from .conftest import GH_ID, event_xml, text_xml, unique_openid

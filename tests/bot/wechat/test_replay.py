@@ -47,13 +47,13 @@ async def test_dedupe_and_nonce_records_outlive_the_timestamp_window(make_gatewa
     openid, msgid = unique_openid(), side.next_msgid()
     q, body = side.build(text_xml(openid, "我想找工作", msgid), "plaintext")
     await side.client.post("/wechat", params=q, data=body)
-    channel = side.channel()
-    assert await redis.ttl(channel.msg_key(f"m{msgid}")) > 2 * window
-    assert await redis.ttl(channel.nonces.key(q["timestamp"], q["nonce"], q["signature"])) > 2 * window
+    endpoint = side.endpoint()
+    assert await redis.ttl(endpoint.delivery.msg_key(f"m{msgid}")) > 2 * window
+    assert await redis.ttl(endpoint.nonces.key(q["timestamp"], q["nonce"], q["signature"])) > 2 * window
     # the answer itself (personal) is kept only as long as WeChat retries
-    assert 0 < await redis.ttl(channel.answer_key(f"m{msgid}")) <= 60
+    assert 0 < await redis.ttl(endpoint.delivery.answer_key(f"m{msgid}")) <= 60
     # the replay after the answer has expired: "success", still one turn
-    await redis.delete(channel.answer_key(f"m{msgid}"))
+    await redis.delete(endpoint.delivery.answer_key(f"m{msgid}"))
     resp = await side.client.post("/wechat", params=q, data=body)
     assert (resp.status, await resp.text()) == (200, "success")
     assert len(rasa.calls) == 1

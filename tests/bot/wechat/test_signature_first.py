@@ -5,7 +5,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from bot.appkeys import SETTINGS
-from bot.wechat.views import receive
+from bot.wechat.handler import receive
 
 from .conftest import text_xml, unique_openid
 

@@ -42,7 +42,7 @@ async def test_unfollowed_user_is_never_promoted_and_leaves_no_key(make_gateway,
     assert await enrolments.find(leaver, cohort.id) is None
     for job_id in reminders:
         assert (await services.scheduler.get(job_id)).state == "cancelled"
-    await side.channel().drain()
+    await side.endpoint().delivery.drain()
     assert await side.sent(leaver) == []
     leftover = [k async for k in redis.scan_iter(f"{side.settings.redis_key_prefix}:*{leaver}*")]
     assert leftover == []

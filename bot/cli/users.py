@@ -1,9 +1,9 @@
 """Manage console accounts from the command line.
 
-    python -m bot.console.users add <username> --role counsellor|supervisor [--name 张老师]
-    python -m bot.console.users passwd <username>     (also ends the user's open sessions)
-    python -m bot.console.users disable|enable <username>
-    python -m bot.console.users list
+    python -m bot.cli.users add <username> --role counsellor|supervisor [--name 张老师]
+    python -m bot.cli.users passwd <username>     (also ends the user's open sessions)
+    python -m bot.cli.users disable|enable <username>
+    python -m bot.cli.users list
 
 The password is read from the terminal (asked twice) or, when stdin is not a terminal, from
 the first line of stdin, so it never appears in the process list or the shell history.
@@ -13,18 +13,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import time
 from typing import List, Optional
 
-from bot.console.audit import record_cli_action
-from bot.console.auth import (
-    ROLES,
-    end_sessions,
-    hash_password,
-    user_key,
-    users_index_key,
-    validate_new_user,
-)
+from bot.console.accounts import account_exists, change_password, create_account, list_accounts, set_disabled
+from bot.console.auth import ROLES
 from bot.redis_client import create_sync_redis
 from bot.settings import load_settings
 
@@ -40,7 +32,7 @@ def _read_password() -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.console.users", description="职引控制台账号管理")
+    parser = argparse.ArgumentParser(prog="python -m bot.cli.users", description="职引控制台账号管理")
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="新建账号（密码从终端或标准输入读取）")
     add.add_argument("username")
@@ -55,46 +47,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     client = create_sync_redis(settings)
     try:
         if args.command == "list":
-            for name in sorted(client.smembers(users_index_key(settings))):
-                user = client.hgetall(user_key(settings, name))
+            for name, user in list_accounts(client, settings):
                 state = "停用" if user.get("disabled") == "1" else "启用"
                 print(f"{name}\t{user.get('role', '?')}\t{user.get('display_name', '')}\t{state}")
             return 0
-        key = user_key(settings, args.username)
+        exists = account_exists(client, settings, args.username)
         if args.command == "add":
-            if client.exists(key):
+            if exists:
                 print(f"账号 {args.username} 已存在", file=sys.stderr)
                 return 1
-            password = _read_password()
-            validate_new_user(args.username, args.role, password)
-            client.hset(
-                key,
-                mapping={
-                    "username": args.username,
-                    "role": args.role,
-                    "display_name": args.name or args.username,
-                    "password_hash": hash_password(password),
-                    "created_at": repr(time.time()),
-                    "disabled": "0",
-                },
-            )
-            client.sadd(users_index_key(settings), args.username)
-            record_cli_action(client, settings, "user_add", args.username)
+            create_account(client, settings, args.username, args.role, args.name, _read_password())
             print(f"已创建账号 {args.username}（{args.role}）")
             return 0
-        if not client.exists(key):
+        if not exists:
             print(f"账号 {args.username} 不存在", file=sys.stderr)
             return 1
         if args.command == "passwd":
-            password = _read_password()
-            validate_new_user(args.username, client.hget(key, "role") or "", password)
-            with client.pipeline(transaction=True) as pipe:
-                pipe.hset(key, "password_hash", hash_password(password))
-                end_sessions(pipe, settings, args.username)  # a stolen session dies with the old password
-                pipe.execute()
+            change_password(client, settings, args.username, _read_password())
         else:
-            client.hset(key, "disabled", "1" if args.command == "disable" else "0")
-        record_cli_action(client, settings, f"user_{args.command}", args.username)
+            set_disabled(client, settings, args.username, args.command == "disable")
         print("已更新")
         return 0
     except ValueError as exc:

@@ -1,9 +1,9 @@
 """Staff command line for service points.
 
-    python -m bot.services.points_cli import FILE.csv|FILE.xlsx   validate, then upsert by id
-    python -m bot.services.points_cli export FILE.csv              all points, UTF-8 with BOM
-    python -m bot.services.points_cli load-sample                  import data/service_points.csv
-    python -m bot.services.points_cli stats                        active points per city/type
+    python -m bot.cli.points import FILE.csv|FILE.xlsx   validate, then upsert by id
+    python -m bot.cli.points export FILE.csv              all points, UTF-8 with BOM
+    python -m bot.cli.points load-sample                  import data/service_points.csv
+    python -m bot.cli.points stats                        active points per city/type
 
 A file with any invalid row is rejected entirely (exit status 1) and the row-numbered
 errors are printed; nothing is written in that case.
@@ -79,7 +79,7 @@ def cmd_stats() -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="points_cli", description="服务点数据导入/导出")
+    parser = argparse.ArgumentParser(prog="python -m bot.cli.points", description="服务点数据导入/导出")
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="导入 CSV/XLSX（按编号新增或更新）")
     imp.add_argument("file", type=Path)

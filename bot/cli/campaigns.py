@@ -1,13 +1,13 @@
 """Staff command line for camp push campaigns (the gateway's job runner does the sending).
 
-    python -m bot.services.campaigns create --cohort jn-2026-12 --identity 应届毕业生 \
+    python -m bot.cli.campaigns create --cohort jn-2026-12 --identity 应届毕业生 \
         --city 济南市 --message "济南第12期青年求职能力实训营开始报名，回复“报名”即可报名" \
         [--template-id T] [--start-now | --at "2026-12-01 09:00"]
-    python -m bot.services.campaigns report CAMPAIGN_ID
-    python -m bot.services.campaigns cancel CAMPAIGN_ID
-    python -m bot.services.campaigns list
+    python -m bot.cli.campaigns report CAMPAIGN_ID
+    python -m bot.cli.campaigns cancel CAMPAIGN_ID
+    python -m bot.cli.campaigns list
 
-(`bot/services/campaigns/__main__.py` runs this.) User mistakes exit 2 with one line on
+User mistakes exit 2 with one line on
 stderr; an unreachable Redis exits 1 with one line; never a traceback.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot.services.campaigns")
+    parser = argparse.ArgumentParser(prog="python -m bot.cli.campaigns")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="define a campaign and queue it for sending")
     create.add_argument("--cohort", required=True)
