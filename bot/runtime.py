@@ -3,7 +3,7 @@
 One WeChat client, one 48-hour window, one PushService (the Notifier), one job scheduler, one
 HandoffService (the conversation gate and the console share it);
 features get these instead of building their own. `start_background` runs the scheduler loop
-(reminders, waitlist promotions, campaigns, deferred pushes) inside the gateway.
+(reminders, workshop and camp waitlist promotions, campaigns, deferred pushes) inside the gateway.
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ import bot.services.assessment  # noqa: F401
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
 from bot.services.booking.service import BookingService
-from bot.services.camp import EnrollmentStore
+from bot.services.camp import EnrollmentStore, load_catalogue
+from bot.services.camp_notices import CampPromotionNotices
 from bot.services.campaigns.jobs import register_campaign_jobs
 from bot.services.campaigns.worker import CampaignWorker
 from bot.services.courses import CourseService
@@ -73,7 +74,7 @@ def build_services(
     booking = BookingService(
         redis, settings, catalogue=catalogue, scheduler=scheduler, notifier=push, clock=clock
     )
-    enrolments = EnrollmentStore(redis, settings, clock)
+    enrolments = EnrollmentStore(redis, settings, clock, scheduler=scheduler)
     services = Services(
         settings=settings,
         redis=redis,
@@ -96,6 +97,9 @@ def build_services(
     booking.register_jobs(scheduler)
     push.register_jobs(scheduler)
     register_campaign_jobs(scheduler, services.campaigns)
+    CampPromotionNotices(
+        enrolments, push, lambda: load_catalogue(settings.camp_cohorts_file, clock().date())
+    ).register(scheduler)
     return services
 
 

@@ -2,7 +2,8 @@
 
 Enrolment is one Lua script per applicant so that the three invariants hold under any
 concurrency: one enrolment per OpenID per cohort, one per phone number per cohort, and never
-more enrolled applicants than seats (the rest go to a FIFO waitlist, promoted on cancellation).
+more enrolled applicants than seats (the rest go to a FIFO waitlist, promoted on cancellation;
+the scripts are in `bot.services.camp_scripts`, the promotion notice in `bot.services.camp_notices`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import redis.asyncio as aioredis
 import yaml
 
 from bot.clock import Clock, system_clock
+from bot.jobs.scheduler import JobScheduler
+from bot.services.camp_scripts import CANCEL_SCRIPT, ENROLL_SCRIPT
 from bot.services.csv_safety import SafeCsvWriter
 from bot.services.eligibility import EligibilityRules, load_rules
 from bot.services.phone import normalise_phone
@@ -238,65 +241,22 @@ class EnrollResult:
         return self.status in ("enrolled", "waitlisted")
 
 
-# KEYS: by_openid, by_phone, records, status, seats, waitlist
-# ARGV: openid, phone, code, record_json, capacity
-_ENROLL = """
-local c = redis.call('HGET', KEYS[1], ARGV[1])
-if c then return {'duplicate_openid', c, 0} end
-c = redis.call('HGET', KEYS[2], ARGV[2])
-if c then return {'duplicate_phone', c, 0} end
-if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return {'code_taken', '', 0} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
-local seats = tonumber(redis.call('GET', KEYS[5]) or '0')
-if seats < tonumber(ARGV[5]) then
-  redis.call('INCR', KEYS[5])
-  redis.call('HSET', KEYS[4], ARGV[3], 'enrolled')
-  return {'enrolled', ARGV[3], seats + 1}
-end
-local pos = redis.call('RPUSH', KEYS[6], ARGV[3])
-redis.call('HSET', KEYS[4], ARGV[3], 'waitlisted')
-return {'waitlisted', ARGV[3], pos}
-"""
-
-# KEYS: by_openid, by_phone, records, status, seats, waitlist; ARGV: openid, only_waitlisted
-# Cancels the OpenID's enrolment; a freed seat goes to the head of the waitlist. With
-# only_waitlisted = '1' an enrolled applicant is left as is (unfollow keeps enrolments).
-_CANCEL = """
-local code = redis.call('HGET', KEYS[1], ARGV[1])
-if not code then return {'', ''} end
-local rec = cjson.decode(redis.call('HGET', KEYS[3], code))
-local st = redis.call('HGET', KEYS[4], code)
-if ARGV[2] == '1' and st ~= 'waitlisted' then return {'', ''} end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], rec['phone'])
-redis.call('HSET', KEYS[4], code, 'cancelled')
-local promoted = ''
-if st == 'enrolled' then
-  local nxt = redis.call('LPOP', KEYS[6])
-  if nxt then
-    redis.call('HSET', KEYS[4], nxt, 'enrolled')
-    promoted = nxt
-  else
-    redis.call('DECR', KEYS[5])
-  end
-else
-  redis.call('LREM', KEYS[6], 1, code)
-end
-return {code, promoted}
-"""
-
-
 class EnrollmentStore:
     """Enrolments per cohort in Redis (atomic capacity, waitlist, duplicate refusal)."""
 
-    def __init__(self, redis: aioredis.Redis, settings: Settings, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        settings: Settings,
+        clock: Clock = system_clock,
+        scheduler: Optional[JobScheduler] = None,
+    ) -> None:
         self._redis = redis
         self._settings = settings
         self._clock = clock
-        self._enroll = redis.register_script(_ENROLL)
-        self._cancel = redis.register_script(_CANCEL)
+        self.scheduler = scheduler or JobScheduler(redis, settings)
+        self._enroll = redis.register_script(ENROLL_SCRIPT)
+        self._cancel = redis.register_script(CANCEL_SCRIPT)
 
     def _keys(self, cohort_id: str) -> List[str]:
         k = self._settings.key
@@ -330,19 +290,27 @@ class EnrollmentStore:
                 return EnrollResult(status, found, int(pos))
         raise RuntimeError("could not allocate an enrolment code")
 
+    async def _run_cancel(self, openid: str, cohort_id: str, only_waitlisted: bool) -> List[str]:
+        now = self._clock()
+        jobs = [self.scheduler.due_key, self.scheduler.job_key(""), repr(now.timestamp()), now.isoformat()]
+        args = [openid, "1" if only_waitlisted else "0", cohort_id, *jobs, self.scheduler.retention_s]
+        return await self._cancel(keys=self._keys(cohort_id), args=args)
+
     async def cancel(self, openid: str, cohort_id: str) -> Optional[str]:
-        """Cancel; returns the code of the waitlisted applicant promoted to the seat, if any."""
-        code, promoted = await self._cancel(keys=self._keys(cohort_id), args=[openid, "0"])
+        """Cancel; returns the code of the waitlisted applicant promoted to the seat, if any
+        (their `camp_promoted` notice is queued by the same script)."""
+        code, promoted = await self._run_cancel(openid, cohort_id, False)
         if not code:
             raise KeyError("no enrolment for this user in this cohort")
         return promoted or None
 
     async def leave_waitlists(self, openid: str, cohort_ids: Sequence[str]) -> int:
         """Unfollow: take the user off the waitlist of each cohort (no later promotion books
-        someone who left); enrolments are kept. Returns how many waitlist entries went."""
+        someone who left) and cancel a promotion notice not yet sent; enrolments are kept.
+        Returns how many waitlist entries went."""
         left = 0
         for cohort_id in cohort_ids:
-            code, _ = await self._cancel(keys=self._keys(cohort_id), args=[openid, "1"])
+            code, _ = await self._run_cancel(openid, cohort_id, True)
             left += bool(code)
         return left
 

@@ -4,7 +4,8 @@ The per-OpenID keys registered with `profiles.register_personal_key` are deleted
 gateway; this runs first, because some of those keys say where else the user is listed:
 - workshop slot waitlists (with name and phone) and camp cohort waitlists: a later promotion
   would otherwise book someone who has left and schedule notices for them;
-- reminders and promotion notices of the user's future bookings, and deferred notices.
+- reminders and promotion notices of the user's future bookings, a camp promotion notice not
+  yet sent (`EnrollmentStore.leave_waitlists`), and deferred notices.
 Confirmed bookings and camp enrolments themselves are kept (README "Personal data").
 """
 from __future__ import annotations

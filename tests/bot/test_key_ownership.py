@@ -34,6 +34,10 @@ ALLOWED_KEY_BUILDER_USES: Dict[Tuple[str, str], str] = {
         "the booking Lua scripts schedule reminders in the same atomic step",
     ("bot/services/booking/service.py", "self.scheduler.due_key"):
         "the booking Lua scripts schedule reminders in the same atomic step",
+    ("bot/services/camp.py", "self.scheduler.job_key"):
+        "the camp cancel script queues the promotion notice in the same atomic step",
+    ("bot/services/camp.py", "self.scheduler.due_key"):
+        "the camp cancel script queues the promotion notice in the same atomic step",
     ("bot/services/campaigns/worker.py", "self.store.key"):
         "the worker is the campaigns package's other half: it runs the store's keys in pipelines",
     ("bot/console/accounts.py", "user_key"):

@@ -1,14 +1,16 @@
 """Unfollow takes the user off every waitlist and cancels their future notices (real Redis)."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
 from bot.appkeys import SERVICES
 from bot.services.camp import load_catalogue
+from bot.services.camp_scripts import promoted_job_id
 from tests.bot.services.booking_helpers import add_slot
 
-from .conftest import event_xml, unique_openid
+from .conftest import event_xml, text_xml, unique_openid
 
 
 async def test_unfollowed_user_is_never_promoted_and_leaves_no_key(make_gateway, redis) -> None:
@@ -60,3 +62,26 @@ async def test_unfollow_cancels_deferred_notices(make_gateway, redis) -> None:
     await side.post(event_xml(leaver, "unsubscribe"))
     assert (await services.scheduler.get(ids[leaver][0].id)).state == "cancelled"
     assert (await services.scheduler.get(ids[other][0].id)).state == "pending"
+
+
+async def test_camp_promotion_notice_is_sent_once_by_the_gateway_runner(make_gateway) -> None:
+    side = await make_gateway(push_quiet_hours="")  # the notice is sent at any hour of the test
+    services = side.app[SERVICES]
+    holder, promoted = unique_openid("h"), unique_openid("p")
+    await side.post(text_xml(promoted, "你好", "1"))  # opens the 48-hour window
+    cohorts = load_catalogue(side.settings.camp_cohorts_file, services.clock().date())
+    cohort = dataclasses.replace(cohorts.cohorts[0], capacity=1)
+    await services.enrolments.enroll(holder, cohort, {"name": "张三", "phone": "13800138000"})
+    code = (await services.enrolments.enroll(promoted, cohort, {"name": "李四", "phone": "13900139000"})).code
+
+    assert await services.enrolments.cancel(holder, cohort.id) == code
+    job_id = promoted_job_id(cohort.id, code)
+    for _ in range(50):  # run it here, or wait for the background runner that claimed it first
+        await services.scheduler.run_due(services.clock())
+        if (await services.scheduler.get(job_id)).state == "done":
+            break
+        await asyncio.sleep(0.1)
+    await services.scheduler.run_due(services.clock())
+    assert (await services.scheduler.get(job_id)).state == "done"
+    notices = [m for m in await side.sent(promoted) if "候补成功" in str(m)]
+    assert len(notices) == 1 and code in str(notices[0])
