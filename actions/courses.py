@@ -12,11 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from bot.clock import SHANGHAI, system_clock
-from bot.services.courses import TOPICS, CourseService, DayRange, day_range, find_topic, fit_bytes
+from bot.services.courses import TOPICS, CourseService, DayRange, day_range, find_topic
+from bot.services.reply_size import fit_list
 from bot.services.phone import mask_phones
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 4.0
+COURSE_LIST_MAX_BYTES = 2000  # below the 2,048-byte passive reply, with a margin
 
 CANCEL_RE = re.compile(r"取消|退订|不要再?推|不想再?收|别再?推|不订了|不再订阅")
 SUBSCRIBE_RE = re.compile(r"订阅|订一下|预订|点餐|点单|关注|有新课.*(告诉|通知|提醒|推)|提醒我|推送给我|我要订|帮我订")
@@ -183,7 +185,7 @@ class ActionCourses(Action):
             return f"{label}暂时没有安排。{hint}"
         lines = [f"{i}. {c.line(now)}" for i, c in enumerate(courses, 1)]
         footer = "想有新课就收到通知？说“订阅" + (topic or "面试") + "的课”。"
-        return fit_bytes(lines, f"{label}：", footer)
+        return fit_list(lines, f"{label}：", footer, limit=COURSE_LIST_MAX_BYTES)
 
 
 def _topic_entity(tracker: Tracker) -> Optional[str]:

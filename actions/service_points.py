@@ -31,8 +31,9 @@ from bot.services.geo import match_place
 from bot.services.location import LocationStore
 from bot.services.points.model import PointType, parse_point_types
 from bot.services.points.query import PointQuery
-from bot.services.points.replies import PAGE_SIZE, WECHAT_REPLY_LIMIT, render_page
+from bot.services.points.replies import PAGE_SIZE, render_page
 from bot.services.points.store import ServicePointStore
+from bot.services.reply_size import PASSIVE_REPLY_MAX_BYTES, byte_len
 
 try:  # the shared place normaliser (bot/nlu/places.py); our own matcher otherwise
     from bot.nlu.places import normalize_place as _shared_normalize_place
@@ -174,7 +175,7 @@ async def answer(
 ) -> List[EventType]:
     """Search, reply with one page that fits WeChat, and remember the cursor for "更多"."""
     page = await store().search(query, offset=offset, limit=PAGE_SIZE)
-    budget = WECHAT_REPLY_LIMIT - len(intro.encode("utf-8"))
+    budget = PASSIVE_REPLY_MAX_BYTES - byte_len(intro)
     text, shown = render_page(page, max_bytes=budget, original=query)
     dispatcher.utter_message(text=intro + text)
     next_offset = offset + shown

@@ -15,6 +15,7 @@ from bot.console.keys import AUDIT, CONSOLE_AUTH, CS_WINDOW, WECHAT_CLIENT
 from bot.console.middleware import staff_of
 from bot.console.stats import dashboard_data
 from bot.metrics import METRICS
+from bot.services.customer_service import CustomerServiceSender
 from bot.services.handoff.model import HandoffError
 from bot.wechat.api_client import WeChatAPIError
 
@@ -139,17 +140,13 @@ async def _require_holder(request: web.Request, item_id: str) -> Dict[str, str]:
 
 async def _send_to_user(request: web.Request, openid: str, text: str) -> Dict[str, Any]:
     """One customer-service message within the 48-hour window; returns {"ok", "error", ...}."""
-    window = request.config_dict[CS_WINDOW]
-    client = request.config_dict[WECHAT_CLIENT]
-    if not await window.consume(openid):
-        allowed, reason = await window.may_send(openid)
-        return {"ok": False, "reason": reason, "error": "48 小时客服窗口已关闭或次数已用完，可发送服务通知请用户回复"}
-    try:
-        await client.send_text(openid, text)
-    except WeChatAPIError as exc:
-        await window.record_api_refusal(openid, exc.errcode)
-        return {"ok": False, "reason": f"wechat_{exc.errcode}", "error": f"微信接口拒绝发送（{exc.errcode}）：{exc.errmsg}"}
-    return {"ok": True}
+    sender = CustomerServiceSender(request.config_dict[WECHAT_CLIENT], request.config_dict[CS_WINDOW])
+    result = await sender.send(openid, text)
+    if result.sent:
+        return {"ok": True}
+    if result.errcode is None:
+        return {"ok": False, "reason": result.reason, "error": "48 小时客服窗口已关闭或次数已用完，可发送服务通知请用户回复"}
+    return {"ok": False, "reason": result.reason, "error": f"微信接口拒绝发送（{result.errcode}）：{result.errmsg}"}
 
 
 async def api_reply(request: web.Request) -> web.Response:

@@ -26,9 +26,10 @@ from bot.services.csv_safety import SafeCsvWriter
 from bot.services.eligibility import EligibilityRules, load_rules
 from bot.services.phone import normalise_phone
 from bot.services.profiles import register_personal_key
+from bot.services.reply_size import fit_lines
 from bot.settings import Settings
 
-MAX_REPLY_BYTES = 2048
+MORE_COHORTS = "\n……更多期次请说“实训营 + 城市”查询"
 
 # The cohort a user was last told about in a push: "报名" right after it pre-fills the form.
 LAST_PUSH_FAMILY = "camp_last_push"
@@ -177,17 +178,6 @@ def load_catalogue(path: Path, today: date) -> CampCatalogue:
 # -- information --------------------------------------------------------------------------------
 
 
-def _fit(text: str, limit: int = MAX_REPLY_BYTES) -> str:
-    """Trim to the WeChat passive-reply limit on a line boundary."""
-    if len(text.encode("utf-8")) <= limit:
-        return text
-    tail = "\n……更多期次请说“实训营 + 城市”查询"
-    lines = text.split("\n")
-    while lines and len(("\n".join(lines) + tail).encode("utf-8")) > limit:
-        lines.pop()
-    return "\n".join(lines) + tail
-
-
 def cohort_details(cohort: Cohort) -> str:
     place = "线上" if cohort.online else cohort.venue
     return (
@@ -217,14 +207,14 @@ def camp_info_text(
         note = "\n近期期次（告诉我您所在城市可只看本地）："
     if not cohorts:
         body = "\n目前没有正在报名的期次，开班后我们会通知您。"
-        return _fit(head + body)
+        return fit_lines(head + body, MORE_COHORTS)
     if city:
         body = note + "\n" + "\n".join(cohort_details(c) for c in cohorts)
     else:
         body = note + "\n" + "\n".join(
             f"· {c.label}，截止{fmt_date(c.enroll_deadline)}" for c in cohorts
         )
-    return _fit(head + body + "\n回复“报名”即可报名。")
+    return fit_lines(head + body + "\n回复“报名”即可报名。", MORE_COHORTS)
 
 
 # -- enrolment ----------------------------------------------------------------------------------

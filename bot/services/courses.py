@@ -19,7 +19,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import redis.asyncio as aioredis
 import yaml
@@ -359,17 +359,3 @@ class CourseService:
             f"主讲：{course.expert}，{when}。观看链接：{course.link}\n"
             "回复“我的订阅”查看或取消订阅。"
         )
-
-
-def fit_bytes(lines: Sequence[str], header: str, footer: str, budget: int = 2000) -> str:
-    """Join as many lines as fit into a WeChat passive reply (2,048 bytes, with a margin)."""
-    out = [header]
-    used = len(header.encode()) + len(footer.encode()) + 2
-    for line in lines:
-        size = len(line.encode()) + 1
-        if used + size > budget:
-            break
-        out.append(line)
-        used += size
-    out.append(footer)
-    return "\n".join(p for p in out if p)

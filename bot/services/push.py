@@ -19,7 +19,6 @@ errors (transport, WeChat -1 "system busy") are retried with exponential backoff
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import random
@@ -32,6 +31,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
 from bot.log_ids import log_id
+from bot.services.customer_service import OUT_OF_WINDOW, WINDOW_REFUSALS, CustomerServiceSender, SendResult
 from bot.services.notify import DeliveryResult, Notice, Notifier, TemplateMessage
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
@@ -47,8 +47,6 @@ register_personal_key(RETRIES_FAMILY)
 # Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
 KEY_FAMILIES = ("push", PREF_FAMILY, RETRIES_FAMILY)
 
-OUT_OF_WINDOW = 45015
-OUT_OF_QUOTA = 45047
 DAILY_LIMIT = 45009
 TRANSIENT_CODES = frozenset({-1})
 RETRY_KIND = "push_retry"
@@ -163,8 +161,12 @@ return tostring((1 - tokens) / rate)
 """
 
 
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+def _refusal_reason(sent: SendResult) -> str:
+    """Why the customer-service text was not sent, as the notice results name it."""
+    if sent.errcode is not None:
+        return "window_closed" if sent.errcode == OUT_OF_WINDOW else "quota_exhausted"
+    # another sender may have spent the last unit between the spend and the look ("*_window")
+    return "window_closed" if sent.reason == "window_closed" else "quota_exhausted"
 
 
 class PushService(Notifier):
@@ -186,7 +188,7 @@ class PushService(Notifier):
         self._redis = redis
         self._settings = settings
         self._client = wechat_client
-        self._window = window
+        self._sender = CustomerServiceSender(wechat_client, window)
         self._clock = clock
         self.config = config or PushConfig.from_settings(settings)
         self._sleep = sleep
@@ -305,25 +307,14 @@ class PushService(Notifier):
         if await self.api_limited():
             return DeliveryResult("failed", "api_daily_limit")
 
-        allowed, why = await _maybe_await(self._window.may_send(openid))
-        if allowed:
-            if await _maybe_await(self._window.consume(openid)):
-                code, msg = await self._call(lambda: self._client.send_text(openid, text))
-                if code == 0:
-                    return DeliveryResult("sent", "", "customer_service")
-                if code in (OUT_OF_WINDOW, OUT_OF_QUOTA):
-                    await self._record_refusal(openid, code)
-                    why = "window_closed" if code == OUT_OF_WINDOW else "quota_exhausted"
-                elif code is None:
-                    return DeliveryResult("deferred", "rate_limited")
-                else:
-                    return await self._failure(code, msg, "customer_service")
-            else:
-                why = "quota_exhausted"
-        elif why in ("blocked", "quota_exhausted"):
-            why = "quota_exhausted"
-        else:
-            why = "window_closed"
+        sent = await self._sender.send(openid, text, call=self._call)
+        if sent.sent:
+            return DeliveryResult("sent", "", "customer_service")
+        if sent.reason == "rate_limited":
+            return DeliveryResult("deferred", "rate_limited")
+        if sent.errcode is not None and sent.errcode not in WINDOW_REFUSALS:
+            return await self._failure(sent.errcode, sent.errmsg, "customer_service")
+        why = _refusal_reason(sent)
 
         if template is None:
             return DeliveryResult("skipped", why)
@@ -337,11 +328,6 @@ class PushService(Notifier):
         if code is None:
             return DeliveryResult("deferred", "rate_limited")
         return await self._failure(code, msg, "template")
-
-    async def _record_refusal(self, openid: str, code: int) -> None:
-        record = getattr(self._window, "record_api_refusal", None)
-        if record is not None:
-            await _maybe_await(record(openid, code))
 
     async def _failure(self, code: int, msg: str, channel: str) -> DeliveryResult:
         if code == DAILY_LIMIT:

@@ -31,8 +31,6 @@ KEY_FAMILIES = ("wechat:access_token",)
 logger = logging.getLogger(__name__)
 
 TOKEN_INVALID_CODES = frozenset({40001, 40014, 42001})
-OUT_OF_WINDOW = 45015  # no user interaction within 48 h (or unfollowed)
-OUT_OF_QUOTA = 45047  # customer-service message count exhausted
 FREQ_LIMIT = 45009  # daily API quota exhausted
 
 _RELEASE_LOCK = """

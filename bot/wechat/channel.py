@@ -32,6 +32,7 @@ from bot.log_ids import log_id
 from bot.services.camp import load_catalogue as load_camp_catalogue
 from bot.services.location import LocationStore
 from bot.services.profiles import ProfileStore
+from bot.services.reply_size import split_utf8
 from bot.services.unfollow import leave_services
 from bot.settings import Settings
 from bot.wechat import messages as m
@@ -75,7 +76,7 @@ class WeChatChannel:
         turn = UserTurn(openid=openid, text=text, channel="wechat", metadata=metadata)
         replies = await self.app[CONVERSATION].handle(turn)
         joined = "\n\n".join(r.strip() for r in replies if r and r.strip())
-        return m.split_utf8(joined) if joined else []
+        return split_utf8(joined) if joined else []
 
     async def _rate_limited(self, openid: str) -> bool:
         limit = self.settings.user_rate_limit_per_min

@@ -23,7 +23,8 @@ import redis.asyncio as aioredis
 from bot.log_ids import log_id
 from bot.settings import Settings
 from bot.wechat import messages as m
-from bot.wechat.api_client import OUT_OF_QUOTA, OUT_OF_WINDOW, WeChatAPIError, WeChatClient
+from bot.services.customer_service import CustomerServiceSender
+from bot.wechat.api_client import WeChatClient
 from bot.wechat.channel import WeChatChannel
 from bot.wechat.replay import replay_ttl_s
 from bot.wechat.window import CustomerServiceWindow
@@ -46,8 +47,7 @@ class WeChatDelivery:
         self.settings = settings
         self.redis = redis
         self.channel = channel
-        self.client = client
-        self.window = window
+        self.sender = CustomerServiceSender(client, window)
         self.state_ttl_s = replay_ttl_s(settings)
         self.tasks: Set[asyncio.Task] = set()
 
@@ -78,18 +78,16 @@ class WeChatDelivery:
         """Send parts through the customer-service API within the window; returns how many."""
         sent = 0
         for part in parts:
-            if not await self.window.consume(openid):
-                allowed, reason = await self.window.may_send(openid)
-                logger.warning("not pushing to %s: %s (%d parts left)", self._log_id(openid), reason, len(parts) - sent)
-                break
-            try:
-                await self.client.send_text(openid, part)
+            result = await self.sender.send(openid, part)
+            if result.sent:
                 sent += 1
-            except WeChatAPIError as exc:
-                if exc.errcode in (OUT_OF_WINDOW, OUT_OF_QUOTA):
-                    await self.window.record_api_refusal(openid, exc.errcode)
-                logger.warning("customer-service send to %s failed: %s", self._log_id(openid), exc)
-                break  # never retry into a refusal
+                continue
+            if result.errcode is None:
+                logger.warning("not pushing to %s: %s (%d parts left)", self._log_id(openid), result.reason, len(parts) - sent)
+            else:
+                logger.warning("customer-service send to %s failed: WeChat API error %s: %s",
+                               self._log_id(openid), result.errcode, result.errmsg)
+            break  # never retry into a refusal
         return sent
 
     async def _deliver_late(self, key: str, openid: str, turn: asyncio.Task) -> None:

@@ -11,13 +11,12 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional, Union
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from xml.etree.ElementTree import ParseError
 
-PASSIVE_REPLY_MAX_BYTES = 2048
 _FORBIDDEN_MARKUP = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
 
 
@@ -336,33 +335,3 @@ def render_encrypted_envelope(encrypt: str, signature: str, timestamp: str, nonc
         f"<Nonce>{cdata(nonce)}</Nonce>"
         "</xml>"
     )
-
-
-def split_utf8(text: str, limit: int = PASSIVE_REPLY_MAX_BYTES) -> List[str]:
-    """Split text into parts of at most `limit` UTF-8 bytes, at character boundaries.
-
-    A part ends at the last line break that fits (a blank line preferred, then a single
-    newline), then at a sentence end, and only as a last resort in the middle of a line.
-    """
-    if limit < 4:
-        raise ValueError("limit must allow at least one UTF-8 character")
-    parts: List[str] = []
-    rest = text
-    while len(rest.encode("utf-8")) > limit:
-        # the longest prefix (in characters) whose encoding fits
-        encoded = rest.encode("utf-8")[:limit]
-        prefix = encoded.decode("utf-8", errors="ignore")
-        cut = len(prefix)
-        for separators in (("\n\n",), ("\n",), ("。", "！", "？", "；", ". ", "!", "?")):
-            positions = [prefix.rfind(sep) + len(sep) for sep in separators if sep in prefix]
-            best = max(positions, default=-1)
-            if best > len(prefix) // 3:
-                cut = best
-                break
-        head, rest = rest[:cut].rstrip("\n"), rest[cut:].lstrip("\n")
-        if head:
-            parts.append(head)
-    rest = rest.rstrip("\n")
-    if rest or not parts:
-        parts.append(rest)
-    return parts

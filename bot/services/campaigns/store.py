@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import SHANGHAI, Clock, system_clock
 from bot.services.camp import CampCatalogue, load_catalogue
+from bot.services.reply_size import byte_len
 from bot.settings import Settings
 
 # Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
@@ -176,7 +177,7 @@ class CampaignStore:
             raise ValueError(f"unknown cohort {cohort_id!r}")
         if not message.strip():
             raise ValueError("请填写推送消息 (a campaign needs a message)")
-        if len(message.encode("utf-8")) > 2000:
+        if byte_len(message) > 2000:
             raise ValueError("消息太长：一条微信消息最多 2000 字节，约 660 个汉字 (message too long for one WeChat text)")
         campaign = Campaign(
             id=campaign_id or f"c{self._clock():%Y%m%d}{secrets.token_hex(3)}",

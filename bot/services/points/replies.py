@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
 from bot.services.points.query import NEARBY_K, RADII_KM, PointHit, PointQuery, SearchPage
+from bot.services.reply_size import PASSIVE_REPLY_MAX_BYTES, clip_bytes, count_fitting
 
-WECHAT_REPLY_LIMIT = 2048  # bytes, UTF-8, passive reply
 PAGE_SIZE = NEARBY_K  # place listings page by the same k as nearby answers
 MORE_HINT = "回复“更多”查看下一页。"
 SAMPLE_NOTE = "注：标“示例”的为演示数据，请以当地人社部门公布为准。"
@@ -50,7 +50,7 @@ def describe_scope(query: PointQuery) -> str:
 
 
 def render_page(
-    page: SearchPage, max_bytes: int = WECHAT_REPLY_LIMIT, original: Optional[PointQuery] = None
+    page: SearchPage, max_bytes: int = PASSIVE_REPLY_MAX_BYTES, original: Optional[PointQuery] = None
 ) -> Tuple[str, int]:
     """The reply text for a page and how many hits it shows (all that fit in `max_bytes`).
 
@@ -73,21 +73,14 @@ def render_page(
     if page.offset:
         header = header[:-1] + "（接上页）："
     anchor = query.anchor_label if query.has_location else f"{query.city}中心"
-    blocks: List[str] = []
-    shown = 0
-    for i, hit in enumerate(page.hits):
-        block = format_hit(page.offset + i + 1, hit, anchor)
-        remaining = page.total - (page.offset + shown + 1)
-        footer = _footer(page.hits[: shown + 1], remaining > 0)
-        candidate = "\n\n".join([header, *blocks, block]) + footer
-        if len(candidate.encode("utf-8")) > max_bytes and shown > 0:
-            break
-        blocks.append(block)
-        shown += 1
-    remaining = page.total - (page.offset + shown)
-    text = "\n\n".join([header, *blocks]) + _footer(page.hits[:shown], remaining > 0)
-    if len(text.encode("utf-8")) > max_bytes:  # one enormous entry: cut it hard
-        text = text.encode("utf-8")[: max_bytes - 3].decode("utf-8", "ignore") + "…"
+    blocks = [format_hit(page.offset + i + 1, hit, anchor) for i, hit in enumerate(page.hits)]
+
+    def render(shown: int) -> str:
+        more = page.total - (page.offset + shown) > 0
+        return "\n\n".join([header, *blocks[:shown]]) + _footer(page.hits[:shown], more)
+
+    shown = count_fitting(render, len(blocks), max_bytes, at_least=1)
+    text = clip_bytes(render(shown), max_bytes)  # one enormous entry: cut it hard
     return text, shown
 
 

@@ -1,4 +1,4 @@
-"""XML parsing, replies and splitting; wechatpy parses what we render."""
+"""XML parsing and replies; wechatpy parses what we render."""
 from __future__ import annotations
 
 import pytest
@@ -88,23 +88,6 @@ def test_encrypted_envelope_shape() -> None:
     xml = m.render_encrypted_envelope("ENC", "SIG", "1409304348", "xxxxxx")
     fields = m.parse_xml_fields(xml)
     assert fields == {"Encrypt": "ENC", "MsgSignature": "SIG", "TimeStamp": "1409304348", "Nonce": "xxxxxx"}
-
-
-def test_split_prefers_line_breaks() -> None:
-    text = ("第一段" * 200 + "\n\n") * 3  # each paragraph 1,800 bytes
-    parts = m.split_utf8(text)
-    assert parts == ["第一段" * 200] * 3
-    assert m.split_utf8("短") == ["短"]
-    assert m.split_utf8("") == [""]
-
-
-@hsettings(max_examples=300, deadline=None)
-@given(st.text(min_size=0, max_size=3000), st.integers(min_value=4, max_value=2048))
-def test_split_property(text: str, limit: int) -> None:
-    parts = m.split_utf8(text, limit)
-    assert all(len(p.encode("utf-8")) <= limit for p in parts)
-    # nothing but line breaks at the cuts is lost
-    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
 
 
 @hsettings(max_examples=300, deadline=None)
