@@ -138,9 +138,9 @@ def _read_catalogue_file(path: Path) -> Mapping[str, Any]:
         return yaml.safe_load(fh) or {}
 
 
-def sample_shift_weeks(raw: Mapping[str, Any], today: date, lead_days: int = 0) -> int:
-    """Whole weeks to move a sample catalogue so that its earliest enrolment deadline is at least
-    ``lead_days`` after ``today``; 0 for real data (no ``sample: true``) or dates still ahead.
+def sample_shift_weeks(raw: Mapping[str, Any], today: date) -> int:
+    """Whole weeks to move a sample catalogue so that its earliest enrolment deadline is not before
+    ``today``; 0 for real data (no ``sample: true``) or dates still ahead.
 
     Sample cohorts are written with plausible dates once; whole weeks keep every weekday (the
     schedules say 周一至周五) and keep the dates stable for a week at a time.
@@ -148,7 +148,7 @@ def sample_shift_weeks(raw: Mapping[str, Any], today: date, lead_days: int = 0) 
     deadlines = [_date(c["enroll_deadline"]) for c in raw.get("cohorts") or []]
     if not raw.get("sample") or not deadlines:
         return 0
-    behind = (today - min(deadlines)).days + lead_days
+    behind = (today - min(deadlines)).days
     return max(0, -(-behind // 7))
 
 
