@@ -33,7 +33,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 # another way (tests/conftest.py), and the tests that load the model in the test process read no
 # clock, so they stay out, like the browser tests.
 DEFAULT_PYTEST_ARGS = ["-m", "not browser and not tensorflow", "-q", "-p", "no:cacheprovider"]
-# One run of the suite takes about ten minutes here; a hang must fail CI, not use up its time.
+# One run of the suite takes a few minutes here; a hang must fail CI, not use up its time.
 RUN_TIMEOUT_S = 45 * 60
 
 
