@@ -260,7 +260,7 @@ async def enrol_full_cohort(store: EnrollmentStore):
 
 
 async def test_my_things_lists_camp_enrolments_and_cancel_by_number_promotes_the_waitlist():
-    store = EnrollmentStore(runtime.redis(), runtime.settings())
+    store = EnrollmentStore(runtime.redis(), runtime.settings(), camp_actions.clock)  # the frozen day
     mine, waiting = await enrol_full_cohort(store)
     _, listed = await run_action(ActionMyBookings(), tracker("o-me", text="我的报名", intent="my_bookings", active=False))
     assert "1. 【实训营】潍坊" in listed and mine.code in listed and "已报名" in listed
@@ -278,7 +278,7 @@ async def test_my_things_lists_camp_enrolments_and_cancel_by_number_promotes_the
 
 
 async def test_cancel_an_enrolment_by_its_code_and_not_once_the_cohort_started(monkeypatch):
-    store = EnrollmentStore(runtime.redis(), runtime.settings())
+    store = EnrollmentStore(runtime.redis(), runtime.settings(), camp_actions.clock)  # the frozen day
     mine, waiting = await enrol_full_cohort(store)
     catalogue = camp_actions.current_catalogue()
     # the sample catalogue moves with the calendar: keep the one as of the fixture's day

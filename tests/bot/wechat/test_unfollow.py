@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.appkeys import SERVICES
+from bot.clock import SHANGHAI
 from bot.services.camp import load_catalogue
 from bot.services.camp_scripts import promoted_job_id
 from tests.bot.services.booking_helpers import add_slot
@@ -51,7 +52,11 @@ async def test_unfollowed_user_is_never_promoted_and_leaves_no_key(make_gateway,
 
 
 async def test_unfollow_cancels_deferred_notices(make_gateway, redis) -> None:
-    side = await make_gateway()
+    # quiet hours around the present moment, whatever the hour the suite runs: the notices are
+    # deferred to their end instead of being sent at once by the gateway's job runner
+    now = datetime.now(SHANGHAI)
+    quiet = f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=3):%H:%M}"
+    side = await make_gateway(push_quiet_hours=quiet)
     services = side.app[SERVICES]
     leaver, other = unique_openid("l"), unique_openid("o")
     for openid in (leaver, other):
