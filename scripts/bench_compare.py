@@ -12,13 +12,11 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -29,7 +27,7 @@ import psutil
 import bench  # first: it puts the project root on sys.path (scripts/ is there when a script here runs)
 from bench_corpus import ConversationFeed, all_turns, load_conversations
 from bot.settings import PROJECT_ROOT
-from bot.stack import VENV_BIN, free_port, port_open
+from bot.stack import VENV_BIN, free_port, port_open, stop_processes, warm_up_rasa
 
 BASELINE_SOURCE = PROJECT_ROOT.parent / "shared" / "benchmarks" / "rasa-baseline"
 BASELINE_COPY = PROJECT_ROOT / "var" / "bench-baseline"
@@ -114,7 +112,7 @@ class Baseline:
                     {"SANIC_WORKERS": str(self.workers)})
         self._wait(lambda: port_open("127.0.0.1", self.ports["redis"]))
         self._wait(lambda: _model_loaded(f"{self.url}/status"))
-        warm_up(f"{self.url}/model/parse", 2 * self.workers)
+        warm_up_rasa(f"{self.url}/model/parse", 2 * self.workers)  # as Zhinan's stack does
 
     def _wait(self, ready, timeout_s: float = 300) -> None:
         deadline = time.monotonic() + timeout_s
@@ -128,16 +126,7 @@ class Baseline:
         raise RuntimeError(f"stock bot not ready after {timeout_s:.0f}s; see {self.log_dir}")
 
     def stop(self) -> None:
-        for name in reversed(list(self.processes)):
-            proc = self.processes.pop(name)
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
+        stop_processes(self.processes)
 
 
 def _model_loaded(status_url: str) -> bool:
@@ -146,21 +135,6 @@ def _model_loaded(status_url: str) -> bool:
             return b'"model_file"' in resp.read()
     except OSError:
         return False
-
-
-def warm_up(parse_url: str, rounds: int) -> None:
-    """The same warm-up Zhinan's stack does (bot/stack.py): parses at once, so each worker gets some."""
-    request = urllib.request.Request(parse_url, data='{"text": "你好"}'.encode(),
-                                     headers={"Content-Type": "application/json"})
-
-    def parse_once(_: int) -> None:
-        try:
-            urllib.request.urlopen(request, timeout=60).read()
-        except OSError:
-            pass
-
-    with ThreadPoolExecutor(max_workers=rounds) as pool:
-        list(pool.map(parse_once, range(rounds)))
 
 
 def rest_sender(base: str) -> bench.Send:
