@@ -16,13 +16,14 @@ PYTHON310 := $(shell bash scripts/find_python310.sh)
 N ?= 2000
 C ?= 32
 
-.PHONY: help install train run test test-unit test-stories bench eval-nlu bench-nlu validate \
+.PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu bench-nlu validate \
         import-points export-points wechat-menu install-system test-clock clean
 
 help:
 	@echo "make run      - install, train if needed, start Redis + actions + Rasa + gateway"
 	@echo "make test     - the whole test suite (real Redis, real trained model, real browser)"
 	@echo "make bench    - N signed WeChat messages through the gateway, C users at once (N=$(N) C=$(C))"
+	@echo "make bench-compare - the stock Rasa bot, then Zhinan, same traffic, side by side (N=$(N) C=$(C))"
 	@echo "make test-clock - the suite with the clock moved to a weekday 10:00, a Saturday 23:30, a year ahead"
 	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | wechat-menu"
 
@@ -72,6 +73,10 @@ test-stories: $(MODEL_STAMP)
 
 bench: $(MODEL_STAMP)
 	$(PY) scripts/bench.py --messages $(N) --users $(C)
+
+# Trains the stock bot of ../shared/benchmarks/rasa-baseline once (into var/bench-baseline).
+bench-compare: $(MODEL_STAMP)
+	$(PY) scripts/bench_compare.py --messages $(N) --users $(C)
 
 eval-nlu: $(STAMP)
 	$(PY) scripts/eval_nlu.py

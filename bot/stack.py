@@ -89,6 +89,24 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
     }
 
 
+def warm_up_rasa(parse_url: str, rounds: int) -> None:
+    """`rounds` parses at once on a Rasa that has just loaded its model."""
+    # jieba and TensorFlow load lazily on the first message: pay that before users do. The
+    # requests go out together so that every worker process gets some of them.
+    request = urllib.request.Request(
+        parse_url, data='{"text": "你好"}'.encode(), headers={"Content-Type": "application/json"}
+    )
+
+    def parse_once(_: int) -> None:
+        try:
+            urllib.request.urlopen(request, timeout=60).read()
+        except (urllib.error.URLError, OSError):
+            pass
+
+    with ThreadPoolExecutor(max_workers=rounds) as pool:
+        list(pool.map(parse_once, range(rounds)))
+
+
 @dataclass
 class Stack:
     """The processes of one running Zhinan, started in dependency order."""
@@ -187,23 +205,8 @@ class Stack:
         self._warm_up_rasa()
 
     def _warm_up_rasa(self) -> None:
-        # jieba and TensorFlow load lazily on the first message: pay that before users do. The
-        # requests go out together so that every worker process gets some of them.
-        request = urllib.request.Request(
-            f"{self.settings.rasa_url}/model/parse?token={self.settings.rasa_token}",
-            data='{"text": "你好"}'.encode(),
-            headers={"Content-Type": "application/json"},
-        )
-
-        def parse_once(_: int) -> None:
-            try:
-                urllib.request.urlopen(request, timeout=60).read()
-            except (urllib.error.URLError, OSError):
-                pass
-
-        rounds = 2 * self.settings.rasa_workers
-        with ThreadPoolExecutor(max_workers=rounds) as pool:
-            list(pool.map(parse_once, range(rounds)))
+        parse_url = f"{self.settings.rasa_url}/model/parse?token={self.settings.rasa_token}"
+        warm_up_rasa(parse_url, 2 * self.settings.rasa_workers)
 
     def start_gateway(self) -> None:
         self._spawn("gateway", [sys.executable, "-m", "bot.main"])
@@ -219,18 +222,23 @@ class Stack:
 
     def stop(self) -> None:
         """Stop in reverse order: gateway first, Redis last (so nothing loses its store)."""
-        for name in reversed(list(self.processes)):
-            proc = self.processes.pop(name)
-            if proc.poll() is not None:
-                continue
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
+        stop_processes(self.processes)
+
+
+def stop_processes(processes: Dict[str, subprocess.Popen]) -> None:
+    """Stop each process group (started with start_new_session), the last started first."""
+    for name in reversed(list(processes)):
+        proc = processes.pop(name)
+        if proc.poll() is not None:
+            continue
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        except ProcessLookupError:
+            pass
 
 
 def _print_banner(settings: Settings, started_in: float) -> None:
