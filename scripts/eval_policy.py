@@ -7,7 +7,7 @@
 
 Tuning never looks at the held-out set: it uses leave-one-out over the FAQ's own variants and
 the FAQ's off-topic calibration questions (see bot/services/policy.py). Put the printed value
-under `matcher: threshold:` in data/policy_faq.yml.
+under `matcher: threshold:` in data/knowledge/policy.yml.
 """
 from __future__ import annotations
 

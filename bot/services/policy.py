@@ -1,4 +1,4 @@
-"""Policy and service answers from the curated FAQ (data/policy_faq.yml), never from anywhere else.
+"""Policy and service answers from the curated FAQ (data/knowledge/policy.yml), never from anywhere else.
 
 Matching: character 1–3-gram TF-IDF (sublinear tf) over every question variant and the item
 title; a question's score for an item is the best cosine similarity with any of its variants.
@@ -30,7 +30,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.settings import PROJECT_ROOT
 
-FAQ_PATH = PROJECT_ROOT / "data" / "policy_faq.yml"
+FAQ_PATH = PROJECT_ROOT / "data" / "knowledge" / "policy.yml"
 DEFAULT_THRESHOLD = 0.41
 DEFAULT_MARGIN = 0.12
 WRONG_COST = 3.0
