@@ -16,7 +16,7 @@ PYTHON310 := $(shell bash scripts/find_python310.sh)
 N ?= 2000
 C ?= 32
 
-.PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu bench-nlu validate \
+.PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu eval-questions bench-nlu validate \
         import-points export-points wechat-menu install-system test-clock clean
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make bench    - N signed WeChat messages through the gateway, C users at once (N=$(N) C=$(C))"
 	@echo "make bench-compare - the stock Rasa bot, then Zhinan, same traffic, side by side (N=$(N) C=$(C))"
 	@echo "make test-clock - the suite with the clock moved to a weekday 10:00, a Saturday 23:30, a year ahead"
+	@echo "make eval-questions - everyday first messages (tests/questions/): right answer, clarifications, declines"
 	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | wechat-menu"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -80,6 +81,9 @@ bench-compare: $(MODEL_STAMP)
 
 eval-nlu: $(STAMP)
 	$(PY) scripts/eval_nlu.py
+
+eval-questions: $(MODEL_STAMP)
+	$(PY) scripts/eval_questions.py
 
 bench-nlu: $(STAMP)
 	$(PY) scripts/bench_nlu.py

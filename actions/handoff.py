@@ -2,9 +2,8 @@
 
 * `action_request_human` — the `request_human` intent (a complaint in the same message raises
   the priority);
-* `action_handoff_fallback` — runs for `nlu_fallback` instead of `utter_default`: the first
-  miss asks the user to rephrase, the second miss in a row queues the conversation (priority
-  "repeated failure").
+(Messages NLU could not place go to `action_knowledge_answer`, actions/knowledge.py, which calls
+`hand_to_human` on the second miss in a row.)
 
 Other actions that decide a human is needed call `hand_to_human(tracker, dispatcher, reason)`.
 """
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,13 +20,12 @@ from actions import runtime
 from bot.clock import system_clock
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.gate import request_handoff
-from bot.services.handoff.model import PRIORITY_NORMAL, PRIORITY_REPEATED_FAILURE
+from bot.services.handoff.model import PRIORITY_NORMAL
 from bot.services.handoff.service import HandoffService
 
 logger = logging.getLogger(__name__)
 
 REDIS_TIMEOUT_S = 3.0
-FALLBACK_ACTION = "action_handoff_fallback"
 CLOCK = system_clock  # tests replace it with a FrozenClock
 BUSY_TEXT = "人工服务暂时无法接通，请稍后再说“转人工”，或拨打 12333 人社服务热线。"
 
@@ -57,30 +55,6 @@ async def hand_to_human(
     dispatcher.utter_message(text=reply)
 
 
-def consecutive_fallbacks(events: List[Dict[str, Any]]) -> int:
-    """How many user turns in a row, ending with the latest, were NLU fallbacks answered by
-    the fallback action (the latest one counts even before the action ran)."""
-    count = 0
-    latest = True
-    next_action: Optional[str] = None
-    for event in reversed(events):
-        kind = event.get("event")
-        if kind == "action" and event.get("name") not in ("action_listen", None):
-            next_action = event.get("name")
-        elif kind == "user":
-            intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
-            if intent != "nlu_fallback":
-                break
-            if not latest and next_action != FALLBACK_ACTION:
-                break
-            count += 1
-            latest = False
-            next_action = None
-        elif kind in ("restart", "session_started"):
-            break
-    return count
-
-
 class ActionRequestHuman(Action):
     def name(self) -> Text:
         return "action_request_human"
@@ -89,20 +63,4 @@ class ActionRequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         await hand_to_human(tracker, dispatcher, reason="request_human")
-        return []
-
-
-class ActionHandoffFallback(Action):
-    def name(self) -> Text:
-        return FALLBACK_ACTION
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        if consecutive_fallbacks(tracker.events) >= 2:
-            await hand_to_human(
-                tracker, dispatcher, reason="repeated_fallback", priority=PRIORITY_REPEATED_FAILURE
-            )
-        else:
-            dispatcher.utter_message(response="utter_default")
         return []

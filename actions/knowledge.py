@@ -1,0 +1,124 @@
+"""Questions answered from the knowledge base (data/knowledge/), and messages NLU could not place.
+
+`action_knowledge_answer` runs for `ask_policy`, for `nlu_fallback` and for a number right after it
+offered a numbered choice (nlu_data/rules/knowledge.yml). It reads the retrieval decision that the
+NLU component put in the parse (bot/nlu/knowledge_retriever.py) — or, for a parse without one,
+decides with lexical retrieval here — and then
+
+* answers the item, with where to confirm it;
+* or offers the close topics as a numbered choice (slot `knowledge_choices`) instead of guessing;
+* or says it cannot answer yet and what it can do. The second such miss in a row queues the
+  conversation for a counsellor, whose reply says when a person will answer (office hours).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import hand_to_human
+from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
+from bot.services.knowledge.base import KnowledgeBase, load_knowledge
+from bot.services.knowledge.replies import answer_text, choice_text, nothing_close_text
+from bot.services.knowledge.retrieval import ANSWER, CHOOSE, NONE, Decision, Retriever, decision_from_payload
+
+ACTION_NAME = "action_knowledge_answer"
+CHOICES_SLOT = "knowledge_choices"
+KNOWLEDGE_KEY = "knowledge"  # the parse-result key written by bot/nlu/knowledge_retriever.py
+MISS_INTENTS = ("nlu_fallback", "ask_policy")
+_CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3}
+
+
+@lru_cache(maxsize=1)
+def knowledge() -> KnowledgeBase:
+    return load_knowledge()
+
+
+@lru_cache(maxsize=1)
+def lexical_retriever() -> Retriever:
+    return Retriever(knowledge())  # no e5 in the action server: lexical scores only
+
+
+def decision_for(parse: Dict[str, Any]) -> Decision:
+    decision = decision_from_payload(parse.get(KNOWLEDGE_KEY), knowledge())
+    return decision if decision is not None else lexical_retriever().decide(parse.get("text") or "")
+
+
+def chosen_number(tracker: Tracker) -> Optional[int]:
+    """"2", "第二个", "选3": the number the user picked, if the message is only that."""
+    for entity in tracker.latest_message.get("entities") or ():
+        if entity.get("entity") == "number" and str(entity.get("value", "")).isdigit():
+            return int(entity["value"])
+    text = (tracker.latest_message.get("text") or "").strip()
+    match = re.fullmatch(r"(?:第|选)?\s*([1-9一二两三])\s*(?:个|条|项|号)?[。.!！]?", text)
+    if not match:
+        return None
+    token = match.group(1)
+    return int(token) if token.isdigit() else _CHINESE_ORDINALS[token]
+
+
+def is_miss(event: Dict[str, Any]) -> bool:
+    parse = event.get("parse_data") or {}
+    if (parse.get("intent") or {}).get("name") not in MISS_INTENTS:
+        return False
+    decision = decision_from_payload(parse.get(KNOWLEDGE_KEY), knowledge())
+    return decision is None or decision.kind == NONE
+
+
+def consecutive_misses(events: Sequence[Dict[str, Any]]) -> int:
+    """User turns in a row, ending with the latest, that this action could not answer at all
+    (nothing close in the knowledge base); a turn answered by any other action ends the run."""
+    count = 0
+    latest = True
+    next_action: Optional[str] = None
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind == "action" and event.get("name") not in ("action_listen", None):
+            next_action = event.get("name")
+        elif kind == "user":
+            if not is_miss(event) or (not latest and next_action != ACTION_NAME):
+                break
+            count += 1
+            latest = False
+            next_action = None
+        elif kind in ("restart", "session_started"):
+            break
+    return count
+
+
+class ActionKnowledgeAnswer(Action):
+    def name(self) -> Text:
+        return ACTION_NAME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        kb = knowledge()
+        picked = self._picked_item(tracker)
+        if picked is not None:
+            dispatcher.utter_message(text=answer_text(picked, kb.hotline))
+            return [SlotSet(CHOICES_SLOT, None)]
+        decision = decision_for(tracker.latest_message or {})
+        if decision.kind == ANSWER and decision.item is not None:
+            dispatcher.utter_message(text=answer_text(decision.item, kb.hotline))
+            return [SlotSet(CHOICES_SLOT, None)]
+        if decision.kind == CHOOSE:
+            dispatcher.utter_message(text=choice_text(decision.options))
+            return [SlotSet(CHOICES_SLOT, [o.item.id for o in decision.options])]
+        if consecutive_misses(tracker.events) >= 2:
+            await hand_to_human(tracker, dispatcher, reason="repeated_fallback", priority=PRIORITY_REPEATED_FAILURE)
+        else:
+            dispatcher.utter_message(text=nothing_close_text(kb.hotline))
+        return [SlotSet(CHOICES_SLOT, None)]
+
+    @staticmethod
+    def _picked_item(tracker: Tracker):
+        choices = tracker.get_slot(CHOICES_SLOT) or []
+        number = chosen_number(tracker) if choices else None
+        if number is None or not 1 <= number <= len(choices):
+            return None
+        return knowledge().item(str(choices[number - 1]))

@@ -1,0 +1,212 @@
+#!/usr/bin/env python
+"""`make eval-questions`: how Zhinan answers everyday first messages (tests/questions/).
+
+Every message of the corpus goes through the trained model (the full NLU pipeline, including the
+knowledge retrieval component) and is turned into the outcome the dialogue rules give a first
+message:
+
+* `intent:<name>` — a flow intent (its rule runs the action);
+* `decline` — the `out_of_scope` intent;
+* `kb:<id>` / `choose` / `none` — `ask_policy` or `nlu_fallback`, i.e. action_knowledge_answer: an
+  answer, a numbered choice between close topics, or "cannot answer yet" (for an out-of-scope
+  message that reply is a polite decline: it says what Zhinan can do).
+
+Reported per split: right answer or action, clarification where one answer was clear, wrong
+confident answers, out-of-scope declined, and the top confusions.
+
+    .venv/bin/python scripts/eval_questions.py                 # dev + held-out report
+    .venv/bin/python scripts/eval_questions.py --tune          # also tune retrieval on dev (never held-out)
+    .venv/bin/python scripts/eval_questions.py -v              # list every miss
+
+`--tune` chooses the knowledge matcher settings (bot/services/knowledge/retrieval.tune) from the
+items' own variants (leave-one-out), the off-topic calibration questions and the dev split, then
+reports both splits with them; put the printed values under `matcher:` in data/knowledge/policy.yml.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.services.knowledge.base import MatcherSettings, load_knowledge  # noqa: E402
+from bot.services.knowledge.retrieval import (  # noqa: E402
+    ANSWER, CHOOSE, Decision, Retriever, calibration, decision_from_payload, tune,
+)
+
+CORPUS = {"dev": ROOT / "tests/questions/everyday_dev.yml", "heldout": ROOT / "tests/questions/everyday_heldout.yml"}
+KNOWLEDGE_INTENTS = ("ask_policy", "nlu_fallback")
+DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    expect: Tuple[str, ...]
+    group: str
+    style: str
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    right: int = 0
+    clarified: int = 0  # a numbered choice where one answer was expected
+    clarified_with_right: int = 0
+    wrong_confident: int = 0
+    unanswered: int = 0  # "cannot answer yet" on an in-scope message
+    out_of_scope: int = 0
+    declined: int = 0
+    confusions: Counter = field(default_factory=Counter)
+    examples: Dict[Tuple[str, str], List[str]] = field(default_factory=dict)
+
+    def share(self, n: int, of: Optional[int] = None) -> str:
+        base = self.total if of is None else of
+        return f"{n / base:.1%} ({n}/{base})" if base else "n/a"
+
+
+def load_cases(path: Path) -> List[Case]:
+    with open(path, encoding="utf-8") as fh:
+        rows = yaml.safe_load(fh)["messages"]
+    cases = []
+    for row in rows:
+        expect = row["expect"]
+        labels = tuple(expect) if isinstance(expect, list) else (str(expect),)
+        cases.append(Case(str(row["text"]), labels, str(row.get("group", "")), str(row.get("style", ""))))
+    return cases
+
+
+def outcome(intent: str, decision: Optional[Decision]) -> Tuple[str, Tuple[str, ...]]:
+    """(outcome label, the topics offered when it is a choice)."""
+    if intent == "out_of_scope":
+        return DECLINE, ()
+    if intent not in KNOWLEDGE_INTENTS:
+        return f"intent:{intent}", ()
+    if decision is None or decision.kind not in (ANSWER, CHOOSE):
+        return "none", ()
+    if decision.kind == ANSWER:
+        return f"kb:{decision.options[0].item.id}", ()
+    return "choose", tuple(f"kb:{o.item.id}" for o in decision.options)
+
+
+def score(cases: Sequence[Case], outcomes: Sequence[Tuple[str, Tuple[str, ...]]]) -> Tally:
+    tally = Tally()
+    for case, (got, offered) in zip(cases, outcomes):
+        tally.total += 1
+        if DECLINE in case.expect:
+            tally.out_of_scope += 1
+            ok = got in (DECLINE, "none")
+            tally.declined += ok
+        else:
+            ok = got in case.expect
+            if got == "choose":
+                tally.clarified += 1
+                tally.clarified_with_right += bool(set(offered) & set(case.expect))
+            elif got == "none":
+                tally.unanswered += 1
+        tally.right += ok
+        if not ok and got not in ("choose", "none"):
+            tally.wrong_confident += 1
+        if not ok:
+            key = ("|".join(case.expect), got)
+            tally.confusions[key] += 1
+            tally.examples.setdefault(key, []).append(case.text)
+    return tally
+
+
+def report(name: str, tally: Tally, verbose: bool, top: int = 12) -> None:
+    in_scope = tally.total - tally.out_of_scope
+    print(f"\n== {name}: {tally.total} messages ({in_scope} in scope, {tally.out_of_scope} out of scope)")
+    print(f"right answer or action:              {tally.share(tally.right)}")
+    print(f"clarification where one was clear:   {tally.share(tally.clarified)}"
+          f"  (the right topic among the choices: {tally.clarified_with_right})")
+    print(f"wrong confident answers:             {tally.share(tally.wrong_confident)}")
+    print(f"in scope but 'cannot answer yet':    {tally.share(tally.unanswered)}")
+    print(f"out of scope declined:               {tally.share(tally.declined, tally.out_of_scope)}")
+    print("top confusions (expected -> got: count, examples):")
+    for (expected, got), n in tally.confusions.most_common(None if verbose else top):
+        examples = tally.examples[(expected, got)]
+        print(f"  {expected} -> {got}: {n}  {' / '.join(examples[: (len(examples) if verbose else 3)])}")
+
+
+async def parse_all(model: Path, texts: Sequence[str]) -> List[dict]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [await agent.parse_message(text) for text in texts]
+
+
+def retuned_outcomes(
+    parses: Sequence[dict], retriever: Retriever
+) -> List[Tuple[str, Tuple[str, ...]]]:
+    """Outcomes with decisions recomputed by `retriever` on the same normalised text."""
+    out = []
+    for parse in parses:
+        intent = parse["intent"]["name"]
+        decision = retriever.decide(parse.get("text") or "") if intent in KNOWLEDGE_INTENTS else None
+        out.append(outcome(intent, decision))
+    return out
+
+
+def tuned_retriever(dev_cases: Sequence[Case], dev_parses: Sequence[dict]) -> Retriever:
+    from bot.nlu.knowledge_retriever import StoredEmbedder
+
+    kb = load_knowledge()
+    embedder = StoredEmbedder(16, "passage")
+    base = Retriever(kb, embedder, MatcherSettings(dense_weight=0.5))
+    known = {item.id for item in kb.items}
+    questions = [(q, None) for q in kb.off_topic_calibration]
+    for case, parse in zip(dev_cases, dev_parses):
+        if parse["intent"]["name"] in KNOWLEDGE_INTENTS:
+            wanted = next((label[3:] for label in case.expect if label.startswith("kb:") and label[3:] in known), None)
+            questions.append((parse.get("text") or case.text, wanted))
+    settings, cost = tune(base, calibration(base, questions))
+    print(f"tuned on {len(kb.items)} items' variants (leave-one-out), {len(kb.off_topic_calibration)} off-topic "
+          f"and {len(questions) - len(kb.off_topic_calibration)} dev messages routed to knowledge: cost {cost:.0f}")
+    print(f"matcher settings: threshold {settings.threshold}, min_margin {settings.min_margin}, "
+          f"dense_weight {settings.dense_weight}, dense_floor {settings.dense_floor} (configured: {kb.settings})")
+    return base.with_settings(settings)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, default=ROOT / "models" / "zhinan.tar.gz")
+    ap.add_argument("--tune", action="store_true", help="tune the knowledge matcher on dev")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    kb = load_knowledge()
+    cases = {split: load_cases(path) for split, path in CORPUS.items()}
+    texts = [c.text for split in cases.values() for c in split]
+    parses = asyncio.run(parse_all(args.model, texts))
+    by_split: Dict[str, List[dict]] = {}
+    offset = 0
+    for split, split_cases in cases.items():
+        by_split[split] = parses[offset: offset + len(split_cases)]
+        offset += len(split_cases)
+
+    retriever = tuned_retriever(cases["dev"], by_split["dev"]) if args.tune else None
+    for split, split_cases in cases.items():
+        split_parses = by_split[split]
+        if retriever is not None:
+            outcomes = retuned_outcomes(split_parses, retriever)
+        else:
+            outcomes = [outcome(p["intent"]["name"], decision_from_payload(p.get("knowledge"), kb)) for p in split_parses]
+        report(split, score(split_cases, outcomes), args.verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
