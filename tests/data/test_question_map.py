@@ -136,13 +136,15 @@ def test_variants_are_not_duplicated_across_items():
         for variant in item["variants"]:
             key = _norm(str(variant))
             assert key, (item["id"], variant)
-            assert owner.setdefault(key, item["id"]) == item["id"], (variant, owner[key], item["id"])
+            first = owner.setdefault(key, item["id"])
+            assert first == item["id"], (variant, first, item["id"])
 
 
 def test_no_heldout_question_is_copied_into_the_data():
     heldout = yaml.safe_load(HELDOUT_PATH.read_text(encoding="utf-8"))["questions"]
     seen = {_norm(str(v)) for item in ITEMS for v in (item["title"], *item["variants"])}
-    seen |= {_norm(str(q)) for data in FILES.values() for q in data.get("off_topic_calibration") or ()}
+    calibration = [q for data in FILES.values() for q in data.get("off_topic_calibration") or ()]
+    seen |= {_norm(str(q)) for q in calibration}
     copied = [row["q"] for row in heldout if _norm(str(row["q"])) in seen]
     assert copied == []
 
