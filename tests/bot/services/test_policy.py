@@ -5,21 +5,31 @@ import re
 import sys
 from pathlib import Path
 
-from bot.services.policy import PolicyMatcher, answer_text, default_matcher, load_faq, normalise
+from bot.services.policy import (
+    FAQ_PATH,
+    PolicyMatcher,
+    answer_text,
+    default_matcher,
+    load_faq,
+    normalise,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 from eval_policy import evaluate, load_heldout  # noqa: E402
 
 FAQ = load_faq()
-HELDOUT = load_heldout()
+KNOWLEDGE_IDS = {i.id for path in FAQ_PATH.parent.glob("*.yml") for i in load_faq(path).items}
+# This matcher reads policy.yml only: held-out questions whose answer lives in another knowledge
+# file (data/knowledge/*.yml) are measured by the retrieval over all of them, not here.
+POLICY_IDS = {i.id for i in FAQ.items}
+HELDOUT = [q for q in load_heldout() if not q["expect"] or q["expect"] in POLICY_IDS]
 
 
 def test_heldout_is_big_enough_and_not_copied():
     on = [q for q in HELDOUT if q["expect"]]
     off = [q for q in HELDOUT if not q["expect"]]
     assert len(on) >= 50 and len(off) >= 10
-    ids = {i.id for i in FAQ.items}
-    assert {q["expect"] for q in on} <= ids
+    assert {q["expect"] for q in load_heldout() if q["expect"]} <= KNOWLEDGE_IDS
     variants = {normalise(v) for i in FAQ.items for v in (i.title, *i.variants)}
     assert not [q["q"] for q in HELDOUT if normalise(q["q"]) in variants]
 
