@@ -80,7 +80,7 @@ def configured_retriever(lexical_only: bool = False) -> Retriever:
     kb = load_knowledge()
     if lexical_only:
         return Retriever(kb, settings=replace(kb.settings, dense_weight=0.0))
-    from bot.nlu.knowledge_retriever import StoredEmbedder
+    from bot.nlu.sentence_embedding import StoredEmbedder
 
     return Retriever(kb, StoredEmbedder(16, "passage"))
 

@@ -34,27 +34,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other as siblings
 
+from everyday_questions import DECLINE, DEV_PATH, HELDOUT_PATH, Question, load_questions  # noqa: E402
 from bot.services.knowledge.base import MatcherSettings, load_knowledge  # noqa: E402
 from bot.services.knowledge.retrieval import (  # noqa: E402
     ANSWER, CHOOSE, Decision, Retriever, calibration, decision_from_payload, tune,
 )
 
-CORPUS = {"dev": ROOT / "tests/questions/everyday_dev.yml", "heldout": ROOT / "tests/questions/everyday_heldout.yml"}
+CORPUS = {"dev": DEV_PATH, "heldout": HELDOUT_PATH}
 KNOWLEDGE_INTENTS = ("ask_policy", "nlu_fallback")
-DECLINE = "decline"
-
-
-@dataclass(frozen=True)
-class Case:
-    text: str
-    expect: Tuple[str, ...]
-    group: str
-    style: str
 
 
 @dataclass
@@ -75,17 +67,6 @@ class Tally:
         return f"{n / base:.1%} ({n}/{base})" if base else "n/a"
 
 
-def load_cases(path: Path) -> List[Case]:
-    with open(path, encoding="utf-8") as fh:
-        rows = yaml.safe_load(fh)["messages"]
-    cases = []
-    for row in rows:
-        expect = row["expect"]
-        labels = tuple(expect) if isinstance(expect, list) else (str(expect),)
-        cases.append(Case(str(row["text"]), labels, str(row.get("group", "")), str(row.get("style", ""))))
-    return cases
-
-
 def outcome(intent: str, decision: Optional[Decision]) -> Tuple[str, Tuple[str, ...]]:
     """(outcome label, the topics offered when it is a choice)."""
     if intent == "out_of_scope":
@@ -99,7 +80,7 @@ def outcome(intent: str, decision: Optional[Decision]) -> Tuple[str, Tuple[str, 
     return "choose", tuple(f"kb:{o.item.id}" for o in decision.options)
 
 
-def score(cases: Sequence[Case], outcomes: Sequence[Tuple[str, Tuple[str, ...]]]) -> Tally:
+def score(cases: Sequence[Question], outcomes: Sequence[Tuple[str, Tuple[str, ...]]]) -> Tally:
     tally = Tally()
     for case, (got, offered) in zip(cases, outcomes):
         tally.total += 1
@@ -158,8 +139,8 @@ def retuned_outcomes(
     return out
 
 
-def tuned_retriever(dev_cases: Sequence[Case], dev_parses: Sequence[dict]) -> Retriever:
-    from bot.nlu.knowledge_retriever import StoredEmbedder
+def tuned_retriever(dev_cases: Sequence[Question], dev_parses: Sequence[dict]) -> Retriever:
+    from bot.nlu.sentence_embedding import StoredEmbedder
 
     kb = load_knowledge()
     embedder = StoredEmbedder(16, "passage")
@@ -173,7 +154,7 @@ def tuned_retriever(dev_cases: Sequence[Case], dev_parses: Sequence[dict]) -> Re
     settings, cost = tune(base, calibration(base, questions))
     print(f"tuned on {len(kb.items)} items' variants (leave-one-out), {len(kb.off_topic_calibration)} off-topic "
           f"and {len(questions) - len(kb.off_topic_calibration)} dev messages routed to knowledge: cost {cost:.0f}")
-    print(f"matcher settings: threshold {settings.threshold}, min_margin {settings.min_margin}, "
+    print(f"matcher settings: threshold {settings.threshold}, min_margin {settings.min_margin}, choice_floor {settings.choice_floor}, "
           f"dense_weight {settings.dense_weight}, dense_floor {settings.dense_floor} (configured: {kb.settings})")
     return base.with_settings(settings)
 
@@ -188,7 +169,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     kb = load_knowledge()
-    cases = {split: load_cases(path) for split, path in CORPUS.items()}
+    cases = {split: load_questions(path) for split, path in CORPUS.items()}
     texts = [c.text for split in cases.values() for c in split]
     parses = asyncio.run(parse_all(args.model, texts))
     by_split: Dict[str, List[dict]] = {}

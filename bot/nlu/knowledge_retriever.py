@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import sentence_embedding
+from bot.nlu.sentence_embedding import StoredEmbedder
 from bot.services.knowledge.base import KNOWLEDGE_DIR, load_knowledge
 from bot.services.knowledge.lexical import item_texts
 from bot.services.knowledge.retrieval import Retriever
@@ -34,26 +35,6 @@ logger = logging.getLogger(__name__)
 
 KNOWLEDGE_KEY = "knowledge"
 VECTORS_FILE = "knowledge_vectors.npz"
-
-
-class StoredEmbedder:
-    """e5 vectors for item texts: from the trained model where it has them, live otherwise."""
-
-    def __init__(self, max_characters: int, prefix: str, stored: Optional[Dict[str, np.ndarray]] = None) -> None:
-        self.max_characters = max_characters
-        self.prefix = prefix
-        self.stored = stored or {}
-
-    def clip(self, text: str) -> str:
-        text = (text or "").strip()
-        return text[: self.max_characters] if self.max_characters > 0 else text
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        """Stored vectors where known; the others through the shared LRU cache (a message's text was
-        just embedded by the featurizer), so questions are never added to the stored table."""
-        rows = [self.stored.get(t) for t in (self.clip(t) for t in texts)]
-        rows = [r if r is not None else sentence_embedding.embed_one(self.clip(t), self.prefix) for r, t in zip(rows, texts)]
-        return np.vstack(rows) if rows else np.zeros((0, sentence_embedding.DIMENSIONS), dtype=np.float32)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -76,3 +76,24 @@ def embed_many(texts: Sequence[Optional[str]], prefix: str = "passage") -> np.nd
         for i in todo:
             out[i] = by_text[cleaned[i]]
     return out
+
+
+class StoredEmbedder:
+    """Vectors for a fixed set of texts (a knowledge base's items, as stored with a trained model)
+    kept in memory; any other text goes through the shared LRU cache."""
+
+    def __init__(self, max_characters: int, prefix: str, stored: Optional[Dict[str, np.ndarray]] = None) -> None:
+        self.max_characters = max_characters
+        self.prefix = prefix
+        self.stored = stored or {}
+
+    def clip(self, text: str) -> str:
+        text = (text or "").strip()
+        return text[: self.max_characters] if self.max_characters > 0 else text
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        """Stored vectors where known; the others through the shared LRU cache (a message's text was
+        just embedded by the featurizer), so questions are never added to the stored table."""
+        rows = [self.stored.get(t) for t in (self.clip(t) for t in texts)]
+        rows = [r if r is not None else embed_one(self.clip(t), self.prefix) for r, t in zip(rows, texts)]
+        return np.vstack(rows) if rows else np.zeros((0, DIMENSIONS), dtype=np.float32)

@@ -1,4 +1,4 @@
-"""Handoff actions on real Redis: request_human queues, two fallbacks in a row hand off."""
+"""Handoff actions on real Redis: request_human queues, a complaint goes first, off hours."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -62,26 +62,3 @@ async def test_off_hours_offers_callback(action_runtime, clock):
     messages = await run(handoff_action.ActionRequestHuman, "oUserD", "转人工", "request_human")
     assert "不在人工服务时间" in messages[0]["text"]
     assert await service(clock).active_item("oUserD") is None
-
-
-async def test_two_fallbacks_in_a_row_hand_off(action_runtime, clock):
-    await service(clock).heartbeat("li")
-    first_events = [user("你好", "greet"), action("utter_greet"), action("action_listen"), user("asdf", "nlu_fallback")]
-    first = await run(handoff_action.ActionHandoffFallback, "oUserE", "asdf", "nlu_fallback", first_events)
-    assert [m.get("response") for m in first] == ["utter_default"]
-    assert await service(clock).active_item("oUserE") is None
-    second_events = first_events + [action("action_handoff_fallback"), action("action_listen"), user("qwer", "nlu_fallback")]
-    second = await run(handoff_action.ActionHandoffFallback, "oUserE", "qwer", "nlu_fallback", second_events)
-    assert "第 1 位" in second[0]["text"]
-    item = await service(clock).active_item("oUserE")
-    assert item["reason"] == "repeated_fallback" and item["priority"] == "1"
-
-
-def test_fallbacks_must_be_consecutive():
-    events = [user("a", "nlu_fallback"), action("action_handoff_fallback"), action("action_listen"),
-              user("附近服务点", "find_service_point"), action("action_find_service_point"), action("action_listen"),
-              user("b", "nlu_fallback")]
-    assert handoff_action.consecutive_fallbacks(events) == 1
-    # a fallback answered by another feature (e.g. the assessment) does not count
-    events = [user("a", "nlu_fallback"), action("action_career_assessment"), action("action_listen"), user("b", "nlu_fallback")]
-    assert handoff_action.consecutive_fallbacks(events) == 1

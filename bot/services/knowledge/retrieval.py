@@ -173,36 +173,51 @@ def calibration(retriever: Retriever, questions: Iterable[Tuple[str, Optional[st
     return Calibration(np.array(expect), np.vstack(lexical_rows), np.vstack(dense_rows) if dense_rows else None)
 
 
-def grid_costs(scores: np.ndarray, expect: np.ndarray) -> Dict[Tuple[int, int], float]:
-    """Cost for every (threshold, margin) in hundredths: a wrong confident answer costs WRONG_COST,
-    a choice or "none" on an answerable question 1, nothing otherwise."""
-    order = np.argsort(-scores, axis=1)
-    top = order[:, 0]
-    best = scores[np.arange(len(scores)), top]
-    second = scores[np.arange(len(scores)), order[:, 1]] if scores.shape[1] > 1 else np.zeros(len(scores))
-    correct = top == expect
+CHOICE_FLOORS = tuple(f / 100 for f in range(20, 65, 5))
+
+
+def grid_costs(scores: np.ndarray, expect: np.ndarray) -> Dict[Tuple[int, int, int], float]:
+    """Cost for every (threshold, margin, choice floor) in hundredths.
+
+    A wrong confident answer costs WRONG_COST. Not answering an answerable question costs 1, or 0.5
+    when the numbered choice holds the right item (one more step for the user). A choice offered for
+    a question that must not be answered costs 1; "nothing close" for it costs nothing."""
+    rows = np.arange(len(scores))
+    order = np.argsort(-scores, axis=1)[:, :MAX_OPTIONS]
+    top_scores = scores[rows[:, None], order]
+    best = top_scores[:, 0]
+    second = top_scores[:, 1] if top_scores.shape[1] > 1 else np.zeros(len(scores))
     answerable = expect >= 0
+    correct = order[:, 0] == expect
     costs = {}
-    for t100 in range(25, 90, 2):
-        for m100 in range(0, 30, 3):
-            answered = (best >= t100 / 100) & (best - second >= m100 / 100)
-            costs[(t100, m100)] = float(
-                WRONG_COST * np.sum(answered & ~correct) + np.sum(~answered & answerable)
-            )
+    for floor in CHOICE_FLOORS:
+        offered_right = np.any((order == expect[:, None]) & (top_scores >= floor), axis=1)
+        chosen = best >= floor
+        not_answered_cost = np.where(
+            answerable, np.where(chosen & offered_right, 0.5, 1.0), np.where(chosen, 1.0, 0.0)
+        )
+        for t100 in range(25, 90, 2):
+            for m100 in range(0, 30, 3):
+                answered = (best >= t100 / 100) & (best - second >= m100 / 100)
+                cost = WRONG_COST * np.sum(answered & ~correct) + np.sum(np.where(answered, 0.0, not_answered_cost))
+                costs[(t100, m100, round(floor * 100))] = float(cost)
     return costs
 
 
 def tune(retriever: Retriever, cal: Calibration) -> Tuple[MatcherSettings, float]:
-    """The settings with the lowest cost on the calibration; on equal cost the stricter ones."""
+    """The settings with the lowest cost on the calibration (`grid_costs`); on equal cost the
+    stricter ones. An off-topic row offered a choice or answered is a wrong, not a free, outcome."""
     weights = (0.0,) if cal.dense is None else (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
-    best: Optional[Tuple[float, Tuple[int, int, float], MatcherSettings]] = None
+    best: Optional[Tuple[float, Tuple[int, int, int, float], MatcherSettings]] = None
     for weight in weights:
         for floor in ((0.75,) if weight == 0 else (0.7, 0.75, 0.8, 0.85)):
             candidate = replace(retriever.settings, dense_weight=weight, dense_floor=floor)
             scores = mix(cal.lexical, cal.dense, candidate)
-            for (t100, m100), cost in grid_costs(scores, cal.expect).items():
-                key = (cost, (-t100, -m100, weight))
+            for (t100, m100, f100), cost in grid_costs(scores, cal.expect).items():
+                key = (cost, (-t100, -m100, -f100, weight))
                 if best is None or key < best[:2]:
-                    best = (cost, key[1], replace(candidate, threshold=t100 / 100, min_margin=m100 / 100))
+                    best = (cost, key[1], replace(
+                        candidate, threshold=t100 / 100, min_margin=m100 / 100, choice_floor=f100 / 100
+                    ))
     assert best is not None
     return best[2], best[0]

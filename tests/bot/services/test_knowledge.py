@@ -1,0 +1,143 @@
+"""The knowledge layer: loading data/knowledge/, retrieval decisions, tuning, reply texts."""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.services.knowledge.base import KNOWLEDGE_DIR, MatcherSettings, load_knowledge
+from bot.services.knowledge.lexical import normalise
+from bot.services.knowledge.replies import answer_text, choice_text, nothing_close_text
+from bot.services.knowledge.retrieval import (
+    ANSWER,
+    CHOOSE,
+    NONE,
+    Decision,
+    Ranked,
+    Retriever,
+    calibration,
+    decide,
+    decision_from_payload,
+    tune,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+from eval_policy import configured_retriever, evaluate, load_heldout  # noqa: E402
+
+KB = load_knowledge()
+
+
+def write(directory: Path, name: str, text: str) -> None:
+    (directory / name).write_text(text, encoding="utf-8")
+
+
+ITEM = """
+  - id: {id}
+    title: {title}
+    variants: [{variants}]
+    answer: 示例答案
+    source: 当地公共就业服务机构
+    last_reviewed: 2026-12-01
+"""
+
+
+def test_every_file_joins_one_base():
+    files = sorted(p.name for p in KNOWLEDGE_DIR.glob("*.yml"))
+    assert len(files) >= 2
+    assert len(KB.items) == len({i.id for i in KB.items}) >= 30
+    assert KB.item("resume_writing") is not None and KB.item("unemployment_registration") is not None
+    assert KB.item("no_such_item") is None
+    # synonyms of every file apply: aliases are rewritten before matching
+    assert normalise("失业金", KB.synonyms) == normalise("失业保险金", KB.synonyms)
+
+
+def test_shared_settings_may_live_in_one_file_only(tmp_path):
+    write(tmp_path, "a.yml", "matcher: {threshold: 0.5}\nitems:" + ITEM.format(id="a", title=甲, variants="问一"))
+    write(tmp_path, "b.yml", "matcher: {threshold: 0.6}\nitems:" + ITEM.format(id="b", title=乙, variants="问二"))
+    with pytest.raises(ValueError, match="matcher"):
+        load_knowledge(tmp_path)
+
+
+def test_duplicate_ids_and_missing_fields_are_refused(tmp_path):
+    write(tmp_path, "a.yml", "items:" + ITEM.format(id="a", title=甲, variants="问一"))
+    write(tmp_path, "b.yml", "items:" + ITEM.format(id="a", title=乙, variants="问二"))
+    with pytest.raises(ValueError, match="unique"):
+        load_knowledge(tmp_path)
+    write(tmp_path, "b.yml", "items:\n  - {id: b, title: 乙, variants: [问]}\n")
+    with pytest.raises(ValueError, match="lacks answer"):
+        load_knowledge(tmp_path)
+    write(tmp_path, "b.yml", "matcher: {thresold: 0.5}\nitems: []\n")
+    with pytest.raises(ValueError, match="unknown matcher settings"):
+        load_knowledge(tmp_path)
+
+
+甲, 乙 = "失业登记", "就业登记"
+
+
+def ranked(*scores: float) -> list:
+    return [Ranked(KB.items[i], s) for i, s in enumerate(scores)]
+
+
+def test_decision_answer_choice_or_none():
+    settings = MatcherSettings(threshold=0.5, min_margin=0.1, choice_floor=0.3)
+    assert decide(ranked(0.8, 0.4, 0.1), settings).kind == ANSWER
+    close = decide(ranked(0.8, 0.75, 0.35, 0.31), settings)
+    assert close.kind == CHOOSE and [r.score for r in close.options] == [0.8, 0.75, 0.35]  # at most three
+    assert decide(ranked(0.45, 0.1), settings).kind == CHOOSE  # one topic, not sure: ask
+    assert decide(ranked(0.2, 0.1), settings).kind == NONE
+    assert decide([], settings).kind == NONE
+
+
+def test_payload_round_trip_and_bad_payloads():
+    decision = Decision(CHOOSE, tuple(ranked(0.7, 0.65)))
+    again = decision_from_payload(decision.as_payload(), KB)
+    assert again is not None and [o.item.id for o in again.options] == [o.item.id for o in decision.options]
+    assert decision_from_payload(None, KB) is None
+    assert decision_from_payload({"decision": "answer", "options": [{"id": "gone"}]}, KB) is None
+    assert decision_from_payload({"decision": "maybe"}, KB) is None
+
+
+def test_lexical_retrieval_answers_plain_questions():
+    lexical = Retriever(KB, settings=replace(KB.settings, dense_weight=0.0))
+    assert lexical.decide("失业金怎么领").item.id == "unemployment_insurance_benefit"
+    assert lexical.decide("").kind == NONE
+    assert lexical.decide("今天天气不错").kind != ANSWER
+
+
+def test_configured_retrieval_on_held_out_paraphrases():
+    report = evaluate(configured_retriever(), load_heldout())
+    assert report.top1_accuracy >= 0.9, report.misses
+    assert report.answered_accuracy >= 0.8, report.misses
+    assert report.wrong_confident <= 2, report.misses
+
+
+def test_dense_scores_help_where_characters_differ():
+    """e5 knows 炒鱿鱼 and 裁员 are alike; character n-grams share nothing between them."""
+    dense = configured_retriever()
+    lexical = Retriever(KB, settings=replace(KB.settings, dense_weight=0.0))
+    question = "老板把俺炒了接下来咋整"
+    assert dense.rank(question)[0].item.id in ("layoff_next_steps", "unemployment_insurance_benefit")
+    assert dense.rank(question)[0].score > 0 and lexical.settings.dense_weight == 0
+
+
+def test_tuning_prefers_fewer_wrong_answers_than_a_loose_threshold():
+    retriever = Retriever(KB, settings=replace(KB.settings, dense_weight=0.0))
+    cal = calibration(retriever, [(q, None) for q in KB.off_topic_calibration])
+    settings, cost = tune(retriever, cal)
+    loose = replace(settings, threshold=0.25, min_margin=0.0)
+    from bot.services.knowledge.retrieval import grid_costs, mix
+
+    loose_cost = grid_costs(mix(cal.lexical, cal.dense, loose), cal.expect)[(25, 0, 20)]
+    assert cost < loose_cost
+
+
+def test_reply_texts():
+    item = KB.item("unemployment_registration")
+    text = answer_text(item, KB.hotline)
+    assert text.startswith(f"【{item.title}】") and item.source in text and "确认" in text and "整理于" in text
+    assert len(text.encode("utf-8")) <= 2048  # a WeChat passive reply
+    choice = choice_text(tuple(ranked(0.6, 0.55)))
+    assert "1. " in choice and "2. " in choice and "回复序号" in choice
+    assert "12333" in nothing_close_text() and "转人工" in nothing_close_text()
