@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from abc import ABCMeta, abstractmethod
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -137,9 +138,17 @@ def _pending(tracker: Tracker) -> Optional[FairQuery]:
         return None
 
 
-class ActionFindJobFair(Action):
+class _SearchAction(Action, metaclass=ABCMeta):
+    """An action whose searches must finish within SEARCH_TIMEOUT_S; Redis trouble gets a clear answer.
+    Abstract, so that rasa-sdk's executor does not register it as an action of its own."""
+
+    @abstractmethod
     def name(self) -> Text:
-        return FIND_FAIR_ACTION
+        """The action's name in domain.yml."""
+
+    @abstractmethod
+    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """The action's work, within the timeout."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -149,6 +158,11 @@ class ActionFindJobFair(Action):
         except (asyncio.TimeoutError, RedisError, OSError):
             dispatcher.utter_message(response="utter_jobs_unavailable")
             return []
+
+
+class ActionFindJobFair(_SearchAction):
+    def name(self) -> Text:
+        return FIND_FAIR_ACTION
 
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         query = fair_filters(tracker)
@@ -179,42 +193,26 @@ async def answer_fairs(dispatcher: CollectingDispatcher, query: FairQuery, offse
     return [SlotSet(FAIRS_PAGE_SLOT, cursor)]
 
 
-class ActionMoreJobFairs(Action):
+class ActionMoreJobFairs(_SearchAction):
     def name(self) -> Text:
         return MORE_FAIRS_ACTION
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         cursor = tracker.get_slot(FAIRS_PAGE_SLOT)
-        if not cursor or not last_action_in(tracker, {FIND_FAIR_ACTION, MORE_FAIRS_ACTION}):
-            dispatcher.utter_message(response="utter_jobs_no_more")
-            return [SlotSet(FAIRS_PAGE_SLOT, None)]
         try:
+            if not cursor or not last_action_in(tracker, {FIND_FAIR_ACTION, MORE_FAIRS_ACTION}):
+                raise ValueError("no fair listing to page on")
             data = json.loads(cursor)
             query, offset = FairQuery.from_json(data["q"]), int(data["o"])
         except (ValueError, KeyError, TypeError):
             dispatcher.utter_message(response="utter_jobs_no_more")
             return [SlotSet(FAIRS_PAGE_SLOT, None)]
-        try:
-            return await asyncio.wait_for(answer_fairs(dispatcher, query, offset), SEARCH_TIMEOUT_S)
-        except (asyncio.TimeoutError, RedisError, OSError):
-            dispatcher.utter_message(response="utter_jobs_unavailable")
-            return []
+        return await answer_fairs(dispatcher, query, offset)
 
 
-class ActionFindJob(Action):
+class ActionFindJob(_SearchAction):
     def name(self) -> Text:
         return FIND_JOB_ACTION
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        try:
-            return await asyncio.wait_for(self._run(dispatcher, tracker), SEARCH_TIMEOUT_S)
-        except (asyncio.TimeoutError, RedisError, OSError):
-            dispatcher.utter_message(response="utter_jobs_unavailable")
-            return []
 
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         text = _text(tracker)

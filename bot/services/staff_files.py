@@ -12,10 +12,13 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
+
+from bot.services.csv_safety import restore_formula
 
 # (field, export header, accepted header spellings)
 Column = Tuple[str, str, Tuple[str, ...]]
+Item = TypeVar("Item")
 
 TRUE_WORDS = {"1", "是", "true", "yes", "y", "启用", "有效", "正常", "开放"}
 FALSE_WORDS = {"0", "否", "false", "no", "n", "停用", "无效", "关闭", "暂停"}
@@ -132,3 +135,49 @@ def parse_flag(value: str, default: bool) -> Optional[bool]:
     if value in FALSE_WORDS:
         return False
     return None
+
+
+def validate_table(
+    rows: Iterable[List[str]],
+    columns: Sequence[Column],
+    required: Sequence[str],
+    validate_row: Callable[[int, Dict[str, str]], Tuple[Optional[Item], List[RowError]]],
+    id_of: Callable[[Item], str],
+    on_row: Optional[Callable[[int], None]] = None,
+) -> Tuple[List[Item], List[RowError], int]:
+    """(valid items, errors, data rows read) of a table whose first row is the header.
+
+    Blank rows are skipped, exported formula guards are undone, a repeated 编号 is an error of
+    the later row, and `on_row(n)` is called after the n-th data row (for progress reports).
+    """
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        return [], [RowError(0, "", "文件是空的")], 0
+    positions, errors = header_positions(header, columns, required)
+    if errors:
+        return [], errors, 0
+    items: List[Item] = []
+    seen: Dict[str, int] = {}
+    count = 0
+    for row_number, row in enumerate(iterator, start=2):
+        if not any((cell or "").strip() for cell in row):
+            continue
+        count += 1
+        values = {
+            name: (restore_formula(row[index].strip()) if index < len(row) and row[index] else "")
+            for name, index in positions.items()
+        }
+        item, row_errors = validate_row(row_number, values)
+        if item is not None and id_of(item) in seen:
+            row_errors.append(RowError(row_number, "编号", f"编号“{id_of(item)}”与第{seen[id_of(item)]}行重复"))
+        elif item is not None:
+            seen[id_of(item)] = row_number
+        errors.extend(row_errors)
+        if item is not None and not row_errors:
+            items.append(item)
+        if on_row:
+            on_row(count)
+    if count == 0:
+        errors.append(RowError(0, "", "文件里没有数据行"))
+    return items, errors, count

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, Dict, List
 
 import pytest
+from redis.exceptions import RedisError
 
 import actions.jobs as jobs
 import actions.service_points as sp
@@ -162,3 +163,21 @@ async def test_the_trade_of_the_question_survives_the_place_answer(seeded):
     answer = make_tracker("淄博", "inform", entities(city="淄博"), events=bot_said(jobs.FIND_JOB_ACTION, "想找个焊工的活"))
     messages, _ = await run_action(jobs.ActionFindJob(), answer)
     assert text_of(messages).startswith("想找焊工的活？")
+
+
+async def test_a_broken_cursor_says_no_more(seeded):
+    more = make_tracker("更多", "more", slots={jobs.FAIRS_PAGE_SLOT: "not json"},
+                        events=bot_said(jobs.FIND_FAIR_ACTION, "济南招聘会"))
+    messages, slots = await run_action(jobs.ActionMoreJobFairs(), more)
+    assert messages[0]["response"] == "utter_jobs_no_more" and slots[jobs.FAIRS_PAGE_SLOT] is None
+
+
+async def test_redis_trouble_gets_a_clear_answer(seeded, monkeypatch):
+    class Broken:
+        async def search(self, *args, **kwargs):
+            raise RedisError("connection refused")
+
+    monkeypatch.setattr(jobs, "fair_store", lambda: Broken())
+    t = make_tracker("济南招聘会", "find_job_fair", entities(city="济南"))
+    messages, _ = await run_action(jobs.ActionFindJobFair(), t)
+    assert messages[0]["response"] == "utter_jobs_unavailable"

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 from bot.clock import SHANGHAI
-from bot.services.csv_safety import SafeCsvWriter, neutralise_formula, restore_formula
+from bot.services.csv_safety import SafeCsvWriter, neutralise_formula
 from bot.services.geo import normalize_city, normalize_district
 from bot.services.job_fairs.model import AUDIENCES, MAX_DURATION, FairKind, JobFair
 from bot.services.job_fairs.store import JobFairStore
@@ -23,10 +23,10 @@ from bot.services.points.model import split_list
 from bot.services.staff_files import (
     Column,
     RowError,
-    header_positions,
     parse_flag,
     read_failure,
     table_rows,
+    validate_table,
 )
 from bot.settings import PROJECT_ROOT
 
@@ -76,42 +76,12 @@ def read_fairs_file(path: Union[str, Path]) -> FairReport:
     report = FairReport()
     try:
         rows, report.encoding = table_rows(Path(path))
-        _validate_rows(rows, report)
+        report.fairs, report.errors, report.rows = validate_table(
+            rows, COLUMNS, REQUIRED, validate_row, lambda fair: fair.id
+        )
     except Exception as exc:  # unreadable, unsupported or damaged file: one clear error
         report.errors.append(read_failure(exc))
     return report
-
-
-def _validate_rows(rows: Iterable[List[str]], report: FairReport) -> None:
-    iterator = iter(rows)
-    header = next(iterator, None)
-    if header is None:
-        report.errors.append(RowError(0, "", "文件是空的"))
-        return
-    positions, errors = header_positions(header, COLUMNS, REQUIRED)
-    if errors:
-        report.errors.extend(errors)
-        return
-    seen: Dict[str, int] = {}
-    for row_number, row in enumerate(iterator, start=2):
-        if not any((cell or "").strip() for cell in row):
-            continue
-        report.rows += 1
-        values = {
-            name: (restore_formula(row[index].strip()) if index < len(row) and row[index] else "")
-            for name, index in positions.items()
-        }
-        fair, row_errors = validate_row(row_number, values)
-        if fair is not None and fair.id in seen:
-            row_errors.append(RowError(row_number, "编号", f"编号“{fair.id}”与第{seen[fair.id]}行重复"))
-        elif fair is not None:
-            seen[fair.id] = row_number
-        if row_errors:
-            report.errors.extend(row_errors)
-        elif fair is not None:
-            report.fairs.append(fair)
-    if report.rows == 0:
-        report.errors.append(RowError(0, "", "文件里没有数据行"))
 
 
 def parse_time(value: str) -> Optional[datetime]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
-from bot.services.csv_safety import SafeCsvWriter, restore_formula
+from bot.services.csv_safety import SafeCsvWriter
 from bot.services.geo import (
     DISTRICTS,
     haversine_m,
@@ -31,10 +31,10 @@ from bot.services.staff_files import (  # noqa: F401  detect_encoding, RowError:
     Column,
     RowError,
     detect_encoding,
-    header_positions,
     parse_flag,
     read_failure,
     table_rows,
+    validate_table,
 )
 from bot.settings import PROJECT_ROOT
 
@@ -106,39 +106,14 @@ def _validate_rows(
     progress: Optional[ProgressCallback],
     progress_every: int,
 ) -> ImportReport:
-    iterator = iter(rows)
-    header = next(iterator, None)
-    if header is None:
-        report.errors.append(RowError(0, "", "文件是空的"))
-        return report
-    positions, errors = header_positions(header, COLUMNS, REQUIRED)
-    if errors:
-        report.errors.extend(errors)
-        return report
-    seen: Dict[str, int] = {}
-    for row_number, row in enumerate(iterator, start=2):
-        if not any((cell or "").strip() for cell in row):
-            continue
-        report.rows += 1
-        values = {
-            name: (restore_formula(row[index].strip()) if index < len(row) and row[index] else "")
-            for name, index in positions.items()
-        }
-        point, row_errors = validate_row(row_number, values)
-        if point is not None:
-            first = seen.get(point.id)
-            if first is not None:
-                row_errors.append(RowError(row_number, "编号", f"编号“{point.id}”与第{first}行重复"))
-            else:
-                seen[point.id] = row_number
-        if row_errors:
-            report.errors.extend(row_errors)
-        elif point is not None:
-            report.points.append(point)
-        if progress and report.rows % progress_every == 0:
-            progress(report.rows, 0, "校验")
-    if report.rows == 0:
-        report.errors.append(RowError(0, "", "文件里没有数据行"))
+    def tick(done: int) -> None:
+        if progress and done % progress_every == 0:
+            progress(done, 0, "校验")
+
+    report.points, errors, report.rows = validate_table(
+        rows, COLUMNS, REQUIRED, validate_row, lambda point: point.id, tick
+    )
+    report.errors.extend(errors)
     if progress:
         progress(report.rows, report.rows, "校验")
     return report
