@@ -231,9 +231,8 @@ class ActionFindJob(_SearchAction):
         answer.place_label = "您" if coords and not _named_place(tracker) else (city or "") + (district or "")
         answer.points = await _job_markets(city, district, coords, answer.part_time)
         if city:
-            page = await fair_store().search(FairQuery(city=city), limit=MAX_FAIRS)
-            answer.fairs = page.fairs
-            answer.place_label = answer.place_label or city
+            answer.city = city
+            answer.fairs = (await fair_store().search(FairQuery(city=city), limit=MAX_FAIRS)).fairs
         dispatcher.utter_message(text=render_job_search(answer))
         return []
 

@@ -69,12 +69,13 @@ def is_graduate(text: Optional[str]) -> bool:
 
 @dataclass
 class JobSearchAnswer:
-    """What the action found; `place_label` is where the points and fairs are from ("济南市", "您")."""
+    """What the action found; `place_label` is where the points are near ("济南市历下区", "您")."""
 
     trade: Optional[str] = None
     part_time: bool = False
     graduate: bool = False
     place_label: str = ""
+    city: str = ""  # whose fairs are listed
     points: Sequence[PointHit] = field(default_factory=list)
     fairs: Sequence[JobFair] = field(default_factory=list)
     located: bool = False  # False: no place known yet, the reply asks for one
@@ -100,11 +101,11 @@ def _point_lines(answer: JobSearchAnswer, count: int) -> List[str]:
 
 
 def _fair_lines(answer: JobSearchAnswer) -> List[str]:
-    if not answer.located:
+    if not answer.city:
         return []
     if not answer.fairs:
-        return [f"【{answer.place_label}近期招聘会】近30天暂无收录，回复“线上招聘会”看线上专场。"]
-    lines = [f"【{answer.place_label}近期招聘会】"]
+        return [f"【{answer.city}近期招聘会】近30天暂无收录，回复“线上招聘会”看线上专场。"]
+    lines = [f"【{answer.city}近期招聘会】"]
     lines += [f"· {format_day(f.starts_at)}{f.title}" for f in answer.fairs[:MAX_FAIRS]]
     lines.append("回复“招聘会”查看时间地点和参加方式。")
     return lines

@@ -139,7 +139,7 @@ async def test_part_time_near_a_location_puts_gig_markets_first(seeded, redis, s
     await LocationStore(redis, settings, clock=seeded).remember(SENDER, 36.656, 116.99, "济南市中区")
     messages, _ = await run_action(jobs.ActionFindJob(), make_tracker("附近有没有日结的活", "find_job"))
     text = text_of(messages)
-    assert text.index("零工市场（打零工、日结）") < text.index("近期招聘会")
+    assert text.index("【您附近的零工市场（打零工、日结）】") < text.index("【济南市近期招聘会】")
     kinds = re.findall(r"^\d\. .+（(零工市场|人力资源市场)）", text, flags=re.M)
     assert kinds and set(kinds) == {"零工市场"}
     assert "公里" in text or "米" in text

@@ -38,9 +38,10 @@ def test_part_time_lists_markets_before_fairs_and_others_the_reverse():
                    starts_at=datetime(2030, 1, 5, 9, tzinfo=SHANGHAI), ends_at=datetime(2030, 1, 5, 12, tzinfo=SHANGHAI),
                    sample=True)
     points = [hit("零工甲", PointType.GIG_MARKET)]
-    part_time = render_job_search(JobSearchAnswer(part_time=True, located=True, place_label="济南市", points=points, fairs=[fair]))
-    general = render_job_search(JobSearchAnswer(located=True, place_label="济南市", points=points, fairs=[fair]))
+    part_time = render_job_search(JobSearchAnswer(part_time=True, located=True, place_label="您", city="济南市", points=points, fairs=[fair]))
+    general = render_job_search(JobSearchAnswer(located=True, place_label="济南市", city="济南市", points=points, fairs=[fair]))
     assert part_time.index("零工甲") < part_time.index("示例：招聘会")
+    assert "【您附近的零工市场" in part_time and "【济南市近期招聘会】" in part_time
     assert general.index("示例：招聘会") < general.index("零工甲")
     assert "1月5日（周六）" in general and "标“示例”" in general
 
