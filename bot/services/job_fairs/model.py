@@ -59,7 +59,7 @@ _KIND_VARIANTS: Dict[FairKind, Tuple[str, ...]] = {
 ANY_AUDIENCE = "不限"
 AUDIENCES: Tuple[str, ...] = ("应届生", "离校未就业毕业生", "失业人员", "农民工", "退役军人", "残疾人", ANY_AUDIENCE)
 
-# What users and staff call each audience; longest first when scanning a message.
+# What users call each audience; longest first when scanning a message. ("不限" is no filter.)
 _AUDIENCE_WORDS: Tuple[Tuple[str, str], ...] = tuple(
     sorted(
         {
@@ -81,8 +81,6 @@ _AUDIENCE_WORDS: Tuple[Tuple[str, str], ...] = tuple(
             "退役": "退役军人",
             "残疾人": "残疾人",
             "残疾": "残疾人",
-            "不限": ANY_AUDIENCE,
-            "所有人": ANY_AUDIENCE,
         }.items(),
         key=lambda item: -len(item[0]),
     )

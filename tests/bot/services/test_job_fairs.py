@@ -172,7 +172,7 @@ def test_sample_covers_the_16_cities_and_is_marked():
 
 @pytest.mark.parametrize(
     "text, audience",
-    [("我是应届生", "应届生"), ("离校未就业毕业生能去吗", "离校未就业毕业生"), ("退伍的", "退役军人"), ("你好", None)],
+    [("我是应届生", "应届生"), ("离校未就业毕业生能去吗", "离校未就业毕业生"), ("退伍的", "退役军人"), ("你好", None), ("不限人群的招聘会", None)],
 )
 def test_parse_audience(text, audience):
     assert parse_audience(text) == audience
