@@ -17,7 +17,7 @@ N ?= 2000
 C ?= 32
 
 .PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu eval-questions bench-nlu validate \
-        import-points export-points wechat-menu install-system test-clock clean
+        import-points export-points import-job-fairs export-job-fairs wechat-menu install-system test-clock clean
 
 help:
 	@echo "make run      - install, train if needed, start Redis + actions + Rasa + gateway"
@@ -26,7 +26,7 @@ help:
 	@echo "make bench-compare - the stock Rasa bot, then Zhinan, same traffic, side by side (N=$(N) C=$(C))"
 	@echo "make test-clock - the suite with the clock moved to a weekday 10:00, a Saturday 23:30, a year ahead"
 	@echo "make eval-questions - everyday first messages (tests/questions/): right answer, clarifications, declines"
-	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | wechat-menu"
+	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | import-job-fairs FILE=… | export-job-fairs FILE=… | wechat-menu"
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -95,6 +95,14 @@ import-points: $(STAMP)
 export-points: $(STAMP)
 	@test -n "$(FILE)" || (echo "usage: make export-points FILE=points.csv"; exit 2)
 	$(PY) -m bot.cli.points export "$(FILE)"
+
+import-job-fairs: $(STAMP)
+	@test -n "$(FILE)" || (echo "usage: make import-job-fairs FILE=fairs.csv|fairs.xlsx"; exit 2)
+	$(PY) -m bot.cli.job_fairs import "$(FILE)"
+
+export-job-fairs: $(STAMP)
+	@test -n "$(FILE)" || (echo "usage: make export-job-fairs FILE=fairs.csv|fairs.xlsx"; exit 2)
+	$(PY) -m bot.cli.job_fairs export "$(FILE)"
 
 wechat-menu: $(STAMP)
 	$(PY) -m bot.cli.menu publish

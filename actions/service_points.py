@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta
-from typing import Any, Dict, FrozenSet, List, Optional, Text, Tuple
+from typing import AbstractSet, Any, Dict, FrozenSet, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -251,14 +251,19 @@ class ActionFindServicePoint(Action):
         return [SlotSet(TYPE_SLOT, label), SlotSet(PAGE_SLOT, None)]
 
 
-def last_listing_was_ours(tracker: Tracker) -> bool:
-    """Whether the bot's last action before the user's latest message was a point listing."""
+def last_action_in(tracker: Tracker, names: AbstractSet[str]) -> bool:
+    """Whether the bot's last action before the user's latest message is one of `names`."""
     events = list(tracker.events or [])
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
     for event in reversed(events[:last_user]):
         if event.get("event") == "action" and event.get("name") not in _IGNORED_ACTIONS:
-            return event.get("name") in _OUR_ACTIONS
+            return event.get("name") in names
     return False
+
+
+def last_listing_was_ours(tracker: Tracker) -> bool:
+    """Whether the bot's last action before the user's latest message was a point listing."""
+    return last_action_in(tracker, _OUR_ACTIONS)
 
 
 class ActionMoreServicePoints(Action):

@@ -28,6 +28,8 @@ from bot.services.campaigns.worker import CampaignWorker
 from bot.services.courses import CourseService
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.service import HandoffService
+from bot.services.job_fairs.files import load_sample_if_empty as load_sample_fairs_if_empty
+from bot.services.job_fairs.store import JobFairStore
 from bot.services.points.files import load_sample_if_empty
 from bot.services.points.store import ServicePointStore
 from bot.services.profiles import ProfileStore
@@ -51,6 +53,7 @@ class Services:
     scheduler: JobScheduler
     profiles: ProfileStore
     points: ServicePointStore
+    job_fairs: JobFairStore
     catalogue: WorkshopCatalogue
     booking: BookingService
     courses: CourseService
@@ -85,6 +88,7 @@ def build_services(
         scheduler=scheduler,
         profiles=ProfileStore(redis, settings),
         points=ServicePointStore(redis, settings, clock),
+        job_fairs=JobFairStore(redis, settings, clock),
         catalogue=catalogue,
         booking=booking,
         courses=CourseService(redis, settings, clock=clock, notifier=push),
@@ -106,10 +110,12 @@ def build_services(
 async def load_reference_data(services: Services) -> None:
     """Put the shipped catalogues into Redis where they are missing (staff edits survive)."""
     points = await load_sample_if_empty(services.points)
+    fairs = await load_sample_fairs_if_empty(services.job_fairs)
     workshops = await services.catalogue.sync_from_file()
     logger.info(
-        "reference data: %d sample service points imported; %d workshop slots created",
+        "reference data: %d sample service points and %d sample job fairs imported; %d workshop slots created",
         points,
+        fairs,
         workshops.slots_created,
     )
 

@@ -168,3 +168,15 @@ def normalize_district(city: str, value: str) -> Optional[str]:
         if target_city == city:
             return name
     return None
+
+
+def nearest_city(lat: float, lon: float) -> Optional[str]:
+    """The city whose nearest county seat is closest to a point in Shandong (None outside it).
+
+    County seats, not city seats: a point near a city's edge is nearer one of that city's own
+    county seats than another city's centre, which makes this a good stand-in for a boundary lookup.
+    """
+    if not in_shandong(lat, lon) or not DISTRICTS:
+        return None
+    city, _district = min(DISTRICTS, key=lambda key: haversine_m(lat, lon, DISTRICTS[key].lat, DISTRICTS[key].lon))
+    return city

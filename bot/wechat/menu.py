@@ -23,6 +23,7 @@ MENU_INTENTS = frozenset(
     {
         "greet",
         "find_service_point",
+        "find_job_fair",
         "book_workshop",
         "my_bookings",
         "ask_camp_info",

@@ -11,14 +11,12 @@ with the shipped sample file at gateway startup.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
-from bot.services.csv_safety import SafeCsvWriter, restore_formula
+from bot.services.csv_safety import SafeCsvWriter
 from bot.services.geo import (
     DISTRICTS,
     haversine_m,
@@ -29,12 +27,21 @@ from bot.services.geo import (
 from bot.services.points.hours import OpeningHours
 from bot.services.points.model import PointType, ProgressCallback, ServicePoint, split_list
 from bot.services.points.store import ServicePointStore
+from bot.services.staff_files import (  # noqa: F401  detect_encoding, RowError: names importers use
+    Column,
+    RowError,
+    detect_encoding,
+    parse_flag,
+    read_failure,
+    table_rows,
+    validate_table,
+)
 from bot.settings import PROJECT_ROOT
 
 SAMPLE_FILE = PROJECT_ROOT / "data" / "service_points.csv"
 
 # (field, export header, accepted header spellings)
-COLUMNS: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
+COLUMNS: Tuple[Column, ...] = (
     ("id", "编号", ("id", "编号", "ID", "站点编号")),
     ("name", "名称", ("name", "名称", "站点名称", "服务点名称")),
     ("type", "类型", ("type", "类型", "站点类型", "服务点类型")),
@@ -56,22 +63,8 @@ EXPORT_HEADERS = [header for _, header, _ in COLUMNS]
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PHONE_RE = re.compile(r"^[0-9\-－ ()（）+转,，/、]{3,60}$")
-_TRUE = {"1", "是", "true", "yes", "y", "启用", "有效", "正常", "开放"}
-_FALSE = {"0", "否", "false", "no", "n", "停用", "无效", "关闭", "暂停"}
 # A point farther than this from its county's seat is almost surely a typo or another datum.
 MAX_KM_FROM_SEAT = 100.0
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as Excel numbers it: header = 1, first data row = 2; 0 = the whole file
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"第{self.row}行" if self.row else "文件"
-        col = f"【{self.column}】" if self.column else ""
-        return f"{where}{col}：{self.message}"
 
 
 @dataclass
@@ -91,47 +84,6 @@ class ImportReport:
 # --------------------------------------------------------------------------------------
 
 
-def detect_encoding(data: bytes) -> str:
-    """'utf-8-sig', 'utf-8' or 'gb18030' (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    data.decode("gb18030")  # raises UnicodeDecodeError if it is not GBK either
-    return "gb18030"
-
-
-def _csv_rows(data: bytes) -> Tuple[Iterator[List[str]], str]:
-    encoding = detect_encoding(data)
-    text = data.decode(encoding)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), encoding
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value).strip()
-
-
-def _xlsx_rows(path: Path) -> Iterator[List[str]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell_text(v) for v in row]
-    finally:
-        workbook.close()
-
-
 def read_points_file(
     path: Union[str, Path],
     progress: Optional[ProgressCallback] = None,
@@ -140,44 +92,12 @@ def read_points_file(
     """Parse and validate a CSV/XLSX file of service points (nothing is written)."""
     path = Path(path)
     report = ImportReport()
-    suffix = path.suffix.lower()
     try:
-        if suffix in (".xlsx", ".xlsm"):
-            rows: Iterable[List[str]] = _xlsx_rows(path)
-            report.encoding = "xlsx"
-        elif suffix in (".csv", ".txt", ".tsv"):
-            rows, report.encoding = _csv_rows(path.read_bytes())
-        else:
-            report.errors.append(RowError(0, "", f"不支持的文件类型“{suffix}”，请用 CSV 或 XLSX"))
-            return report
+        rows, report.encoding = table_rows(path)
         return _validate_rows(rows, report, progress, progress_every)
-    except UnicodeDecodeError:
-        report.errors.append(RowError(0, "", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"))
-    except (OSError, ValueError, KeyError) as exc:  # unreadable/corrupt file
-        report.errors.append(RowError(0, "", f"无法读取文件：{exc}"))
-    except Exception as exc:  # openpyxl raises assorted errors on damaged workbooks
-        report.errors.append(RowError(0, "", f"无法读取文件：{type(exc).__name__}: {exc}"))
+    except Exception as exc:  # unreadable, unsupported or damaged file: one clear error
+        report.errors.append(read_failure(exc))
     return report
-
-
-def _header_map(header: Sequence[str]) -> Tuple[Dict[str, int], List[RowError]]:
-    lookup = {}
-    for name, _, spellings in COLUMNS:
-        for spelling in spellings:
-            lookup[spelling.strip().lower()] = name
-    positions: Dict[str, int] = {}
-    for index, title in enumerate(header):
-        name = lookup.get((title or "").strip().lstrip("\ufeff").lower())
-        if name and name not in positions:
-            positions[name] = index
-    missing = [c for c in REQUIRED if c not in positions]
-    errors = []
-    if missing:
-        titles = {name: export for name, export, _ in COLUMNS}
-        errors.append(
-            RowError(1, "", "缺少必填列：" + "、".join(titles[m] for m in missing))
-        )
-    return positions, errors
 
 
 def _validate_rows(
@@ -186,53 +106,17 @@ def _validate_rows(
     progress: Optional[ProgressCallback],
     progress_every: int,
 ) -> ImportReport:
-    iterator = iter(rows)
-    header = next(iterator, None)
-    if header is None:
-        report.errors.append(RowError(0, "", "文件是空的"))
-        return report
-    positions, errors = _header_map(header)
-    if errors:
-        report.errors.extend(errors)
-        return report
-    seen: Dict[str, int] = {}
-    for row_number, row in enumerate(iterator, start=2):
-        if not any((cell or "").strip() for cell in row):
-            continue
-        report.rows += 1
-        values = {
-            name: (restore_formula(row[index].strip()) if index < len(row) and row[index] else "")
-            for name, index in positions.items()
-        }
-        point, row_errors = validate_row(row_number, values)
-        if point is not None:
-            first = seen.get(point.id)
-            if first is not None:
-                row_errors.append(RowError(row_number, "编号", f"编号“{point.id}”与第{first}行重复"))
-            else:
-                seen[point.id] = row_number
-        if row_errors:
-            report.errors.extend(row_errors)
-        elif point is not None:
-            report.points.append(point)
-        if progress and report.rows % progress_every == 0:
-            progress(report.rows, 0, "校验")
-    if report.rows == 0:
-        report.errors.append(RowError(0, "", "文件里没有数据行"))
+    def tick(done: int) -> None:
+        if progress and done % progress_every == 0:
+            progress(done, 0, "校验")
+
+    report.points, errors, report.rows = validate_table(
+        rows, COLUMNS, REQUIRED, validate_row, lambda point: point.id, tick
+    )
+    report.errors.extend(errors)
     if progress:
         progress(report.rows, report.rows, "校验")
     return report
-
-
-def _flag(value: str, default: bool) -> Optional[bool]:
-    value = value.strip().lower()
-    if not value:
-        return default
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    return None
 
 
 def _number(value: str) -> Optional[float]:
@@ -305,10 +189,10 @@ def validate_row(row: int, v: Dict[str, str]) -> Tuple[Optional[ServicePoint], L
     phone = v.get("phone", "")
     if phone and (not _PHONE_RE.match(phone) or sum(c.isdigit() for c in phone) < 3):
         err("电话", f"“{phone}”不像电话号码")
-    active = _flag(v.get("active", ""), True)
+    active = parse_flag(v.get("active", ""), True)
     if active is None:
         err("是否启用", f"“{v.get('active')}”请填 是 或 否")
-    sample = _flag(v.get("sample", ""), False)
+    sample = parse_flag(v.get("sample", ""), False)
     if sample is None:
         err("示例数据", f"“{v.get('sample')}”请填 是 或 否")
     if errors:

@@ -126,6 +126,12 @@ def parse_point_types(text: Optional[str]) -> FrozenSet[PointType]:
         return frozenset({PointType.parse(text)})
     except ValueError:
         pass
+    parts = [part for part in text.split("、") if part]
+    if len(parts) > 1:  # a list of labels, as a slot may hold it ("零工市场、人力资源市场")
+        try:
+            return frozenset(PointType.parse(part) for part in parts)
+        except ValueError:
+            pass
     for word, types in _USER_TYPE_WORDS:
         if word in text:
             return types

@@ -8,7 +8,7 @@ from typing import List, Optional
 import pytest
 
 from bot.clock import SHANGHAI, FrozenClock
-from bot.services.geo import DISTRICTS, match_place, normalize_district
+from bot.services.geo import DISTRICTS, match_place, nearest_city, normalize_district
 from bot.services.points.hours import OpeningHours
 from bot.services.points.model import PointType, ServicePoint, parse_point_types
 from bot.services.points.query import PointQuery
@@ -113,6 +113,9 @@ def test_point_types_from_labels_codes_and_user_words():
     assert parse_point_types("职业指导工作室") == {PointType.STUDIO_CITY, PointType.STUDIO_COUNTY}
     assert parse_point_types("我在学校附近") == frozenset()
     assert parse_point_types("附近哪里能做职业指导") == frozenset()
+    # a slot holding a list of labels (set by the job-search answer before a location message)
+    assert parse_point_types("零工市场、人力资源市场") == {PointType.GIG_MARKET, PointType.HR_MARKET}
+    assert parse_point_types("零工市场、菜市场") == {PointType.GIG_MARKET}  # not a list of labels: words
     assert len({t.label for t in PointType}) == len(PointType) == 10
 
 
@@ -128,6 +131,13 @@ def test_place_matcher_old_names_and_ambiguity():
     assert normalize_district("青岛市", "胶南市") == "黄岛区"
     assert normalize_district("济南市", "黄岛区") is None
     assert len({c for c, _ in DISTRICTS}) == 16 and len(DISTRICTS) == 136
+
+
+def test_nearest_city_of_a_location():
+    assert nearest_city(36.665, 117.070) == "济南市"  # 大明湖
+    assert nearest_city(36.0622, 120.3844) == "青岛市"  # 五四广场
+    assert nearest_city(37.46, 121.45) == "烟台市"
+    assert nearest_city(39.90, 116.40) is None  # 北京: outside Shandong
 
 
 # --------------------------------------------------------------------------------------
