@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
@@ -79,7 +79,7 @@ def evaluate(retriever: Retriever, questions: List[dict]) -> Report:
 def configured_retriever(lexical_only: bool = False) -> Retriever:
     kb = load_knowledge()
     if lexical_only:
-        return Retriever(kb, settings=replace(kb.settings, dense_weight=0.0))
+        return Retriever(kb)
     from bot.nlu.sentence_embedding import StoredEmbedder
 
     return Retriever(kb, StoredEmbedder(16, "passage"))

@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other as siblings
 
 from everyday_questions import DECLINE, DEV_PATH, HELDOUT_PATH, Question, load_questions  # noqa: E402
-from bot.services.knowledge.base import MatcherSettings, load_knowledge  # noqa: E402
+from bot.services.knowledge.base import load_knowledge  # noqa: E402
 from bot.services.knowledge.retrieval import (  # noqa: E402
-    ANSWER, CHOOSE, Decision, Retriever, calibration, decision_from_payload, tune,
+    ANSWER, CHOOSE, Decision, Retriever, decision_from_payload, tune,
 )
 
 CORPUS = {"dev": DEV_PATH, "heldout": HELDOUT_PATH}
@@ -144,19 +144,19 @@ def tuned_retriever(dev_cases: Sequence[Question], dev_parses: Sequence[dict]) -
 
     kb = load_knowledge()
     embedder = StoredEmbedder(16, "passage")
-    base = Retriever(kb, embedder, MatcherSettings(dense_weight=0.5))
     known = {item.id for item in kb.items}
     questions = [(q, None) for q in kb.off_topic_calibration]
     for case, parse in zip(dev_cases, dev_parses):
         if parse["intent"]["name"] in KNOWLEDGE_INTENTS:
             wanted = next((label[3:] for label in case.expect if label.startswith("kb:") and label[3:] in known), None)
             questions.append((parse.get("text") or case.text, wanted))
-    settings, cost = tune(base, calibration(base, questions))
-    print(f"tuned on {len(kb.items)} items' variants (leave-one-out), {len(kb.off_topic_calibration)} off-topic "
+    settings, cost = tune(kb, embedder, questions)
+    print(f"tuned on {len(kb.items)} items' variants (k-fold), {len(kb.off_topic_calibration)} off-topic "
           f"and {len(questions) - len(kb.off_topic_calibration)} dev messages routed to knowledge: cost {cost:.0f}")
-    print(f"matcher settings: threshold {settings.threshold}, min_margin {settings.min_margin}, choice_floor {settings.choice_floor}, "
-          f"dense_weight {settings.dense_weight}, dense_floor {settings.dense_floor} (configured: {kb.settings})")
-    return base.with_settings(settings)
+    print(f"matcher settings: threshold {settings.threshold}, min_margin {settings.min_margin}, "
+          f"choice_floor {settings.choice_floor}, dense_weight {settings.dense_weight}, "
+          f"temperature {settings.temperature} (configured: {kb.settings})")
+    return Retriever(kb, embedder, settings)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

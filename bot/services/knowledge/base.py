@@ -34,13 +34,14 @@ class KnowledgeItem:
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    """When an answer is confident (`threshold`, `min_margin`) and how lexical and dense scores mix."""
+    """When an answer is confident (`threshold`, `min_margin`), when a choice is offered
+    (`choice_floor`), and how the item classifier scores (bot/services/knowledge/retrieval.py)."""
 
-    threshold: float = 0.41
-    min_margin: float = 0.12
-    dense_weight: float = 0.0
-    dense_floor: float = 0.75
-    choice_floor: float = 0.30
+    threshold: float = 0.5
+    min_margin: float = 0.1
+    choice_floor: float = 0.3
+    dense_weight: float = 2.0  # e5 features beside the character n-grams (0: n-grams only)
+    temperature: float = 0.5  # softmax temperature of the classifier's margins
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""职业测评, 空中课堂 and policy answers (issue 9) through the whole stack.
+"""职业测评 and 空中课堂 (issue 9) through the whole stack (knowledge answers: test_knowledge_conversation.py).
 
 Gateway → trained Rasa → action server → Redis, and notices through the push machinery to the
 fake WeChat API.
@@ -12,7 +12,6 @@ import pytest
 from bot.clock import SHANGHAI
 from bot.services.assessment import TYPES, AssessmentStore, load_questions, result_for
 from bot.services.courses import day_range
-from bot.services.policy import default_matcher, load_faq
 from bot.services.push import PushPreferences
 
 pytestmark = pytest.mark.stack
@@ -173,25 +172,3 @@ async def test_subscribe_to_a_topic_and_get_a_notice_of_a_new_course(no_quiet_ho
     assert await services.courses.subscriptions(user.openid) == []
     # cancelling a course topic is not an opt-out of every push (退订)
     assert not await PushPreferences(services.redis, services.settings).is_opted_out(user.openid)
-
-
-# -- policy --------------------------------------------------------------------------------------
-
-
-async def test_policy_answer_cites_where_to_confirm(chat):
-    user = chat()
-    reply = await user.say("失业登记怎么办")
-    match = default_matcher().match("失业登记怎么办")
-    assert match.confident and match.item is not None
-    assert f"【{match.item.title}】" in reply, user.transcript
-    assert "请以官方为准" in reply and match.item.source in reply, reply
-    assert load_faq().hotline in reply
-
-
-async def test_unsure_question_says_so_and_offers_a_counsellor(chat):
-    user = chat()
-    question = "退休以后养老金能领多少钱"
-    assert not default_matcher().match(question).confident  # not in the curated FAQ
-    reply = await user.say(question)
-    assert "不太确定" in reply and "转人工" in reply, user.transcript
-    assert "元" not in reply  # no invented amounts
