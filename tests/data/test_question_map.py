@@ -17,7 +17,7 @@ from typing import Dict, List
 
 import yaml
 
-from bot.services.policy import normalise
+from bot.services.knowledge.lexical import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
