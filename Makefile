@@ -64,6 +64,8 @@ gateway-lock:
 # (pip-audit's services are not reachable from every machine: see docs/DEVELOPING.md).
 audit: $(GW_STAMP)
 	$(GW_PY) scripts/audit_gateway.py
+	@echo "Rasa's environment, for the record (Rasa and the action server listen on 127.0.0.1 only):"
+	@$(GW_PY) scripts/audit_gateway.py --pins constraints.txt --report-only | tail -n 1
 
 install-system:
 	@bash scripts/install_system_packages.sh
