@@ -95,13 +95,22 @@ def test_no_module_of_ours_imports_itself_back():
     assert cycles(graph) == []
 
 
+def _project(root: Path, sources: Dict[str, str]) -> Path:
+    """A tiny bot/ + actions/ tree under `root`: {"a.py": source} files in bot/."""
+    (root / "bot").mkdir()
+    (root / "actions").mkdir()
+    for name, source in sources.items():
+        (root / "bot" / name).write_text(source, encoding="utf-8")
+    return root
+
+
 def test_a_cycle_through_a_function_level_import_is_found(tmp_path):
-    (tmp_path / "bot").mkdir()
-    (tmp_path / "actions").mkdir()
-    (tmp_path / "bot" / "a.py").write_text("from bot.b import thing\n", encoding="utf-8")
-    (tmp_path / "bot" / "b.py").write_text("def thing():\n    from bot import a\n", encoding="utf-8")
-    (tmp_path / "bot" / "c.py").write_text("import bot.a\n", encoding="utf-8")
-    assert cycles(import_graph(tmp_path)) == [["bot.a", "bot.b"]]
+    root = _project(tmp_path, {
+        "a.py": "from bot.b import thing\n",
+        "b.py": "def thing():\n    from bot import a\n",
+        "c.py": "import bot.a\n",
+    })
+    assert cycles(import_graph(root)) == [["bot.a", "bot.b"]]
 
 
 # What only Rasa's environment has: the gateway must never need it (it runs in .venv-gateway).
@@ -180,11 +189,11 @@ def test_everything_the_gateway_imports_is_a_requirement_of_its_environment():
 
 
 def test_an_import_outside_the_gateway_environment_is_found(tmp_path):
-    (tmp_path / "bot").mkdir()
-    (tmp_path / "actions").mkdir()
-    (tmp_path / "bot" / "main.py").write_text("from bot import app\n", encoding="utf-8")
-    (tmp_path / "bot" / "app.py").write_text("def load():\n    from bot.nlu import parse\n", encoding="utf-8")
-    (tmp_path / "bot" / "nlu.py").write_text("import rasa.shared.nlu\nimport json\n", encoding="utf-8")
-    modules = closure(import_graph(tmp_path), "bot.main")
+    root = _project(tmp_path, {
+        "main.py": "from bot import app\n",
+        "app.py": "def load():\n    from bot.nlu import parse\n",
+        "nlu.py": "import rasa.shared.nlu\nimport json\n",
+    })
+    modules = closure(import_graph(root), "bot.main")
     assert modules == {"bot.main", "bot.app", "bot.nlu"}
-    assert third_party_imports(tmp_path, modules) == {"rasa"}
+    assert third_party_imports(root, modules) == {"rasa"}
