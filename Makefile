@@ -32,7 +32,7 @@ help:
 	@echo "make bench    - N signed WeChat messages through the gateway, C users at once (N=$(N) C=$(C))"
 	@echo "make bench-compare - the stock Rasa bot, then Zhinan, same traffic, side by side (N=$(N) C=$(C))"
 	@echo "make test-clock - the suite with the clock moved to a weekday 10:00, a Saturday 23:30, a year ahead"
-	@echo "make audit    - the gateway environment's pinned packages against requirements/advisories.json"
+	@echo "make audit    - the gateway environment's pinned packages against requirements/advisories/"
 	@echo "make gateway-lock - re-pin requirements/gateway*.txt from the .in files at current releases"
 	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | wechat-menu"
 
