@@ -11,13 +11,20 @@ MODEL_STAMP := models/.trained
 TRAIN_INPUTS := config.yml domain.yml $(shell find nlu_data -type f 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard bot/dialogue/*.py)
 
 # A working python3.10: on PATH, else the newest 3.10 that pyenv has.
-PYTHON310 := $(shell bash scripts/find_python310.sh)
+PYTHON310 := $(shell bash scripts/find_python.sh 3.10)
+
+# The gateway's own environment (docs/DEVELOPING.md "Two environments"): current aiohttp and the
+# rest at current releases, pinned in requirements/gateway*.txt, free of Rasa's pins.
+GW_VENV  := .venv-gateway
+GW_PY    := $(GW_VENV)/bin/python
+GW_STAMP := $(GW_VENV)/.installed
+PYTHON_GATEWAY := $(shell bash scripts/find_python.sh 3.11 3.12 3.10)
 
 N ?= 2000
 C ?= 32
 
 .PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu eval-questions bench-nlu validate \
-        import-points export-points import-job-fairs export-job-fairs wechat-menu install-system test-clock clean
+        import-points export-points import-job-fairs export-job-fairs wechat-menu install-system test-clock clean audit gateway-lock
 
 help:
 	@echo "make run      - install, train if needed, start Redis + actions + Rasa + gateway"
@@ -26,6 +33,8 @@ help:
 	@echo "make bench-compare - the stock Rasa bot, then Zhinan, same traffic, side by side (N=$(N) C=$(C))"
 	@echo "make test-clock - the suite with the clock moved to a weekday 10:00, a Saturday 23:30, a year ahead"
 	@echo "make eval-questions - everyday first messages (tests/questions/): right answer, clarifications, declines"
+	@echo "make audit    - the gateway environment's pinned packages against requirements/advisories/"
+	@echo "make gateway-lock - re-pin requirements/gateway*.txt from the .in files at current releases"
 	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | import-job-fairs FILE=… | export-job-fairs FILE=… | wechat-menu"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -38,7 +47,26 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(GW_STAMP): requirements/gateway-dev.txt requirements/gateway.txt
+	@if [ -z "$(PYTHON_GATEWAY)" ]; then \
+	  echo "The gateway needs Python 3.11 (or 3.12, 3.10): install one and retry."; exit 1; fi
+	@test -x $(GW_PY) || $(PYTHON_GATEWAY) -m venv $(GW_VENV)
+	$(GW_PY) -m pip install --quiet --upgrade pip
+	$(GW_PY) -m pip install --quiet -r requirements/gateway-dev.txt
+	@touch $(GW_STAMP)
+
+install: $(STAMP) $(GW_STAMP)
+
+gateway-lock:
+	@test -n "$(PYTHON_GATEWAY)" || (echo "no Python 3.11/3.12/3.10 found"; exit 1)
+	bash scripts/lock_gateway.sh $(PYTHON_GATEWAY)
+
+# Offline: the pins of the gateway's environment against the advisories kept in the repository
+# (pip-audit's services are not reachable from every machine: see docs/DEVELOPING.md).
+audit: $(GW_STAMP)
+	$(GW_PY) scripts/audit_gateway.py
+	@echo "Rasa's environment, for the record (Rasa and the action server listen on 127.0.0.1 only):"
+	@$(GW_PY) scripts/audit_gateway.py --pins constraints.txt --report-only | tail -n 1
 
 install-system:
 	@bash scripts/install_system_packages.sh
@@ -53,19 +81,27 @@ train: $(MODEL_STAMP)
 validate: $(STAMP)
 	$(RASA) data validate --config config.yml --domain domain.yml --data nlu_data
 
-run: $(MODEL_STAMP)
+run: $(MODEL_STAMP) $(GW_STAMP)
 	$(PY) -m bot.stack
 
-test: $(MODEL_STAMP) install-system
-	$(PY) -m pytest
+# One suite in two parts, each test in the environment that runs its code (tests/conftest.py
+# RASA_PART): both parts run even when the first fails, and `make test` fails if either did.
+test: $(MODEL_STAMP) $(GW_STAMP) install-system
+	@status=0; \
+	$(GW_PY) -m pytest --env-part gateway || status=1; \
+	$(PY) -m pytest --env-part rasa || status=1; \
+	exit $$status
 	$(MAKE) test-stories
 
-test-unit: $(STAMP)
-	$(PY) -m pytest -m "not stack and not browser"
+test-unit: $(STAMP) $(GW_STAMP)
+	@status=0; \
+	$(GW_PY) -m pytest --env-part gateway -m "not stack and not browser" || status=1; \
+	$(PY) -m pytest --env-part rasa -m "not stack and not browser" || status=1; \
+	exit $$status
 
 # The suite (browser tests aside) with the clock moved: the next Wednesday 10:00, the next Saturday
 # 23:30 and one year ahead (Beijing time). INSTANTS= picks some, e.g. INSTANTS=saturday-2330.
-test-clock: $(MODEL_STAMP) install-system
+test-clock: $(MODEL_STAMP) $(GW_STAMP) install-system
 	$(PY) scripts/test_shifted_clock.py $(INSTANTS)
 
 test-stories: $(MODEL_STAMP)

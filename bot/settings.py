@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Tuple
@@ -34,6 +35,17 @@ LOCAL_SECRETS = {
 LOCAL_WECHAT_APPID = "wx0000000000000000"
 # Who may read /metrics and /healthz (bot/monitoring_access.py).
 MONITORING_ACCESS_MODES = ("open", "loopback", "token")
+# Two virtualenvs (docs/DEVELOPING.md "Two environments"): Rasa and the action server run from
+# .venv (Python 3.10, Rasa's pins), the internet-facing gateway from .venv-gateway (current aiohttp).
+RASA_VENV = PROJECT_ROOT / ".venv"
+GATEWAY_VENV = PROJECT_ROOT / ".venv-gateway"
+
+
+def venv_python(venv: Path) -> Path:
+    """The interpreter of `venv`, or the running one where that venv is absent (a checkout
+    without `make install`, a container that installed into one environment)."""
+    python = venv / "bin" / "python"
+    return python if python.exists() else Path(sys.executable)
 
 
 class _Source:
@@ -134,6 +146,9 @@ class Settings:
     console_login_global_per_min: int = 60
     console_login_max_failures: int = 10  # per account and client address; 5x per account overall
     console_login_lock_s: int = 900
+    # Interpreters bot/stack.py starts the processes with (RASA_PYTHON, GATEWAY_PYTHON)
+    rasa_python: Path = field(default_factory=lambda: venv_python(RASA_VENV))
+    gateway_python: Path = field(default_factory=lambda: venv_python(GATEWAY_VENV))
 
     @property
     def uses_fake_wechat_api(self) -> bool:
@@ -224,6 +239,8 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         console_login_global_per_min=env.int("CONSOLE_LOGIN_GLOBAL_PER_MIN", 60),
         console_login_max_failures=env.int("CONSOLE_LOGIN_MAX_FAILURES", 10),
         console_login_lock_s=env.int("CONSOLE_LOGIN_LOCK_S", 900),
+        rasa_python=Path(env.str("RASA_PYTHON", str(venv_python(RASA_VENV)))),
+        gateway_python=Path(env.str("GATEWAY_PYTHON", str(venv_python(GATEWAY_VENV)))),
     )
 
 

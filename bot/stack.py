@@ -23,7 +23,6 @@ from urllib.parse import urlparse
 from bot.production import load_startable_settings
 from bot.settings import PROJECT_ROOT, Settings, effective_redis_url
 
-VENV_BIN = Path(sys.executable).parent
 MODELS_DIR = PROJECT_ROOT / "models"
 
 
@@ -56,6 +55,46 @@ def monitoring_headers(settings: Settings) -> Dict[str, str]:
     if settings.monitoring_access == "token":
         return {"Authorization": f"Bearer {settings.monitoring_token}"}
     return {}
+
+
+def rasa_bin(settings: Settings) -> Path:
+    """The bin directory of Rasa's environment (RASA_PYTHON): its interpreter and `rasa`."""
+    return settings.rasa_python.parent
+
+
+def action_server_command(settings: Settings) -> List[str]:
+    # bot.action_server, not `rasa run actions`: that one binds 0.0.0.0 and asks for no secret.
+    port = urlparse(settings.action_server_url).port or 5055
+    return [
+        str(settings.rasa_python), "-m", "bot.action_server",
+        "--actions", "actions",
+        "--host", settings.action_server_host,
+        "--port", str(port),
+    ]
+
+
+def rasa_command(settings: Settings, model: Path) -> List[str]:
+    port = urlparse(settings.rasa_url).port or 5005
+    return [
+        str(rasa_bin(settings) / "rasa"), "run",
+        "--enable-api",
+        "--auth-token", settings.rasa_token,
+        "--port", str(port),
+        "--interface", "127.0.0.1",
+        "--model", str(model),
+        "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml",
+    ]
+
+
+def gateway_command(settings: Settings) -> List[str]:
+    # The gateway's own environment (GATEWAY_PYTHON): a current aiohttp, not Rasa's pinned one.
+    return [str(settings.gateway_python), "-m", "bot.main"]
+
+
+def _require_program(path: str, setting: str) -> None:
+    if not Path(path).exists():
+        raise StackError(f"{path} does not exist: run `make install` or set {setting}")
 
 
 def latest_model() -> Optional[Path]:
@@ -171,35 +210,15 @@ class Stack:
         self._wait("redis", lambda: port_open("127.0.0.1", port), 20)
 
     def start_action_server(self) -> None:
-        port = urlparse(self.settings.action_server_url).port or 5055
-        # bot.action_server, not `rasa run actions`: that one binds 0.0.0.0 and asks for no secret.
-        self._spawn(
-            "actions",
-            [
-                str(VENV_BIN / "python"), "-m", "bot.action_server",
-                "--actions", "actions",
-                "--host", self.settings.action_server_host,
-                "--port", str(port),
-            ],
-        )
+        command = action_server_command(self.settings)
+        _require_program(command[0], "RASA_PYTHON")
+        self._spawn("actions", command)
         self._wait("actions", lambda: http_ok(f"{self.settings.action_server_url}/health"), 120)
 
     def start_rasa(self, model: Path, extra_env: Optional[Dict[str, str]] = None) -> None:
-        port = urlparse(self.settings.rasa_url).port or 5005
-        self._spawn(
-            "rasa",
-            [
-                str(VENV_BIN / "rasa"), "run",
-                "--enable-api",
-                "--auth-token", self.settings.rasa_token,
-                "--port", str(port),
-                "--interface", "127.0.0.1",
-                "--model", str(model),
-                "--endpoints", "endpoints.yml",
-                "--credentials", "credentials.yml",
-            ],
-            extra_env,
-        )
+        command = rasa_command(self.settings, model)
+        _require_program(command[0], "RASA_PYTHON")
+        self._spawn("rasa", command, extra_env)
         status = f"{self.settings.rasa_url}/status?token={self.settings.rasa_token}"
         self._wait("rasa", lambda: http_ok(status), 300)
         self._warm_up_rasa()
@@ -209,7 +228,9 @@ class Stack:
         warm_up_rasa(parse_url, 2 * self.settings.rasa_workers)
 
     def start_gateway(self) -> None:
-        self._spawn("gateway", [sys.executable, "-m", "bot.main"])
+        command = gateway_command(self.settings)
+        _require_program(command[0], "GATEWAY_PYTHON")
+        self._spawn("gateway", command)
         health = f"http://127.0.0.1:{self.settings.gateway_port}/healthz"
         headers = monitoring_headers(self.settings)
         self._wait("gateway", lambda: http_ok(health, headers=headers), 60)
@@ -254,6 +275,7 @@ def _print_banner(settings: Settings, started_in: float) -> None:
         f"  Rasa HTTP API      : {settings.rasa_url}\n"
         f"  Action server      : {settings.action_server_url}\n"
         f"  Redis              : {redis_desc}\n"
+        f"  Python             : gateway {settings.gateway_python}, Rasa and actions {settings.rasa_python}\n"
         f"  Logs               : var/log/\n"
         "Press Ctrl-C to stop everything.",
         flush=True,

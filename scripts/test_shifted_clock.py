@@ -13,7 +13,9 @@ same shifted time, and it keeps ticking; Rasa gets the same offset through ZHINA
 instead, since TensorFlow hangs under libfaketime (bot/clock.py). Redis stays on the real clock
 (the machine's, and the fault tests' own redis-server, which cannot start under libfaketime): key
 lifetimes are relative, so that is how a real deployment looks to Redis. Monotonic clocks are left
-alone so that timeouts and asyncio behave.
+alone so that timeouts and asyncio behave. Each instant runs the suite's two parts as `make test`
+does, each in its environment (tests/conftest.py RASA_PART): the gateway's tests under
+GATEWAY_PYTHON, the rest under RASA_PYTHON.
 
     python scripts/test_shifted_clock.py [INSTANT …] [-- PYTEST ARGS …]
 """
@@ -25,8 +27,12 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bot.settings import load_settings  # noqa: E402
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # TensorFlow cannot run under libfaketime (bot/clock.py says why): the stack's Rasa gets the shift
@@ -65,18 +71,32 @@ def split_args(argv: Sequence[str]) -> Tuple[List[str], List[str]]:
     return list(argv), []
 
 
+def part_commands(pytest_args: List[str]) -> List[List[str]]:
+    """The suite's two parts, each with the interpreter of its environment."""
+    settings = load_settings()
+    return [
+        [str(settings.gateway_python), "-m", "pytest", "--env-part", "gateway", *pytest_args],
+        [str(settings.rasa_python), "-m", "pytest", "--env-part", "rasa", *pytest_args],
+    ]
+
+
 def run_at(name: str, pytest_args: List[str]) -> int:
     now = datetime.now(BEIJING)
     target = INSTANTS[name](now)
     env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-    command = ["faketime", "-f", faketime_offset(target, now), sys.executable, "-m", "pytest", *pytest_args]
-    print(f"== {name}: clock at {target:%Y-%m-%d %a %H:%M} Beijing time ({command[2]} s)", flush=True)
+    offset = faketime_offset(target, now)
+    print(f"== {name}: clock at {target:%Y-%m-%d %a %H:%M} Beijing time ({offset} s)", flush=True)
     started = time.monotonic()
-    try:
-        code = subprocess.call(command, env=env, timeout=RUN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        print(f"== {name}: no result after {RUN_TIMEOUT_S} s, stopped", flush=True)
-        code = 124
+    deadline = started + RUN_TIMEOUT_S
+    code = 0
+    for command in part_commands(pytest_args):
+        try:
+            part = subprocess.call(["faketime", "-f", offset, *command], env=env,
+                                   timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"== {name}: no result after {RUN_TIMEOUT_S} s, stopped", flush=True)
+            part = 124
+        code = code or part
     print(f"== {name}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
     return code
 

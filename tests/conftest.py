@@ -1,9 +1,11 @@
-"""Shared fixtures: real Redis under a per-test key prefix, settings pointing at it."""
+"""Shared fixtures: real Redis under a per-test key prefix, settings pointing at it; and the split
+of the suite between the two environments (`--env-part`)."""
 from __future__ import annotations
 
 import os
 import uuid
-from typing import AsyncIterator, Dict, Iterator
+from pathlib import Path
+from typing import AsyncIterator, Dict, Iterator, Optional
 
 import pytest
 import redis as sync_redis
@@ -11,6 +13,52 @@ import redis as sync_redis
 from bot.clock import CLOCK_OFFSET_ENV
 from bot.redis_client import create_redis
 from bot.settings import Settings, load_settings
+
+TESTS_DIR = Path(__file__).resolve().parent
+# Test modules whose own process needs Rasa's environment (.venv): they import rasa, rasa_sdk or the
+# numeric stack of the actions and the NLU. `make test` runs them with `--env-part rasa` under
+# .venv and everything else with `--env-part gateway` under .venv-gateway, so the gateway's tests
+# (and the in-process gateway of the stack tests) run on the aiohttp the gateway really runs.
+# A gateway-part module that imports one of those packages fails to collect there: add it here.
+RASA_PART = tuple(
+    TESTS_DIR / path
+    for path in (
+        "actions",  # rasa_sdk
+        "bot/nlu",  # the pipeline's components run inside Rasa
+        "bot/dialogue",  # our policy runs inside Rasa
+        "bot/test_rasa_lock_store.py",
+        "bot/test_rasa_patches.py",
+        "bot/test_rasa_tracker_store.py",
+        "bot/services/test_knowledge.py",  # knowledge retrieval (numpy, scikit-learn, e5) runs in Rasa and the actions
+        "data",  # checks data/knowledge/ with the retrieval's normaliser
+        "questions",  # the everyday corpus is read by scripts/ (eval-questions)
+        "scripts",  # the scripts run from .venv (make bench, bench-compare, test-clock)
+    )
+)
+ENV_PARTS = ("gateway", "rasa")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--env-part", choices=ENV_PARTS, default=None,
+        help="only the tests of one environment (tests/conftest.py RASA_PART); default: all",
+    )
+
+
+def in_rasa_part(path: Path) -> bool:
+    path = path.resolve()
+    return any(path == part or part in path.parents for part in RASA_PART)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> Optional[bool]:
+    part = config.getoption("--env-part")
+    if part == "gateway" and in_rasa_part(collection_path):
+        return True
+    is_test_module = collection_path.suffix == ".py" and collection_path.name.startswith("test_")
+    if part == "rasa" and is_test_module and not in_rasa_part(collection_path):
+        return True
+    return None
+
 
 # Tests run against a real Redis: REDIS_URL when set, else the machine's local Redis.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"

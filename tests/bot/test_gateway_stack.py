@@ -14,6 +14,7 @@ import urllib.request
 import uuid
 
 import aiohttp
+import psutil
 import pytest
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -22,8 +23,9 @@ from wechatpy.utils import WeChatSigner
 from bot.app import create_app
 from bot.appkeys import RASA
 from bot.settings import Settings
-from bot.stack import free_port
-from tests.helpers.network import assert_loopback_only
+from bot.stack import Stack, free_port
+from tests.helpers.network import assert_loopback_only, listening_pids
+from tests.helpers.processes import loaded_version, version_tuple
 
 pytestmark = pytest.mark.stack
 
@@ -209,3 +211,25 @@ async def _send_at_once_and_check_turns(stack_settings, sender: str) -> None:
         turn = events[start + 1:end]
         assert any(e["event"] == "bot" for e in turn)
         assert turn[-1]["event"] == "action" and turn[-1]["name"] == "action_listen"
+
+
+def test_the_gateway_runs_from_its_own_environment_and_rasa_from_its(stack_env, stack_settings, tmp_path):
+    """What `make run` starts: the gateway from GATEWAY_PYTHON on a current aiohttp (the
+    advisories fixed in 3.13.3 reach 3.9), Rasa from RASA_PYTHON on the aiohttp Rasa 3.6 pins."""
+    port = free_port()
+    env = {**stack_env, "GATEWAY_PORT": str(port)}
+    settings = dataclasses.replace(stack_settings, gateway_port=port)
+    stack = Stack(settings, tmp_path, env=env)
+    try:
+        stack.start_gateway()
+        gateway = stack.processes["gateway"].pid
+        assert psutil.Process(gateway).cmdline()[0] == str(settings.gateway_python)
+        assert settings.gateway_python != settings.rasa_python
+        gateway_aiohttp = loaded_version(gateway, "aiohttp")
+        assert gateway_aiohttp and version_tuple(gateway_aiohttp) >= (3, 13, 3), gateway_aiohttp
+        assert_loopback_only(port)
+    finally:
+        stack.stop()
+    # Rasa (started by the session's stack) imports its aiohttp from the other environment.
+    rasa_aiohttp = {loaded_version(pid, "aiohttp") for pid in listening_pids(settings.rasa_port)}
+    assert rasa_aiohttp and None not in rasa_aiohttp and gateway_aiohttp not in rasa_aiohttp, rasa_aiohttp

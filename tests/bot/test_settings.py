@@ -1,13 +1,16 @@
 """Settings: the environment wins over .env, .env over defaults; bad modes are refused."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from bot.settings import effective_redis_url, load_settings
+from bot.settings import GATEWAY_VENV, effective_redis_url, load_settings, venv_python
 
 _NAMES = (
     "WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT",
-    "RASA_WORKERS",
+    "RASA_WORKERS", "RASA_PYTHON", "GATEWAY_PYTHON",
 )
 
 
@@ -74,3 +77,33 @@ def test_the_action_server_stays_on_loopback_and_rasa_gets_its_secret(tmp_path, 
     settings = load_settings(tmp_path / "missing.env")
     assert settings.action_server_host == "127.0.0.1"
     assert rasa_environment(settings)["ACTION_SERVER_TOKEN"] == "from-the-environment-0123456789"
+
+
+def test_each_process_starts_from_the_interpreter_of_its_environment(tmp_path, clean_env):
+    from bot.stack import action_server_command, gateway_command, rasa_command
+
+    clean_env.setenv("RASA_PYTHON", str(tmp_path / "rasa-env" / "bin" / "python"))
+    clean_env.setenv("GATEWAY_PYTHON", str(tmp_path / "gateway-env" / "bin" / "python"))
+    settings = load_settings(tmp_path / "missing.env")
+    assert gateway_command(settings)[:3] == [str(tmp_path / "gateway-env" / "bin" / "python"), "-m", "bot.main"]
+    assert action_server_command(settings)[0] == str(tmp_path / "rasa-env" / "bin" / "python")
+    assert rasa_command(settings, Path("models/zhinan.tar.gz"))[0] == str(tmp_path / "rasa-env" / "bin" / "rasa")
+
+
+def test_an_absent_environment_falls_back_to_the_running_interpreter(tmp_path, clean_env):
+    assert venv_python(tmp_path / "absent") == Path(sys.executable)
+    (tmp_path / "env" / "bin").mkdir(parents=True)
+    (tmp_path / "env" / "bin" / "python").touch()
+    assert venv_python(tmp_path / "env") == tmp_path / "env" / "bin" / "python"
+    clean_env.delenv("GATEWAY_PYTHON", raising=False)
+    assert load_settings(tmp_path / "missing.env").gateway_python == venv_python(GATEWAY_VENV)
+
+
+def test_a_missing_interpreter_stops_the_start_with_the_setting_to_fix(tmp_path, clean_env):
+    from bot.stack import Stack, StackError
+
+    clean_env.setenv("GATEWAY_PYTHON", str(tmp_path / "nowhere" / "python"))
+    stack = Stack(load_settings(tmp_path / "missing.env"), tmp_path)
+    with pytest.raises(StackError, match="GATEWAY_PYTHON"):
+        stack.start_gateway()
+    assert stack.processes == {}

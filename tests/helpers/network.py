@@ -28,6 +28,15 @@ def listening_addresses(port: int) -> List[str]:
     ]
 
 
+def listening_pids(port: int) -> List[int]:
+    """The processes with a TCP socket listening on `port`."""
+    return sorted({
+        c.pid
+        for c in psutil.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid
+    })
+
+
 def assert_loopback_only(port: int) -> None:
     """Something listens on `port`, only on loopback, and this machine's other addresses refuse it."""
     listening = listening_addresses(port)
