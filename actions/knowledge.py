@@ -6,7 +6,8 @@ NLU component put in the parse (bot/nlu/knowledge_retriever.py) — or, for a pa
 decides with lexical retrieval here — and then
 
 * answers the item, with where to confirm it;
-* or offers the close topics as a numbered choice (slot `knowledge_choices`) instead of guessing;
+* or offers the close topics as a numbered choice (slot `knowledge_choices`) instead of guessing
+  — for a message NLU knows is a question (`ask_policy`), the nearest topics even when none is close;
 * or says it cannot answer yet and what it can do. The second such miss in a row queues the
   conversation for a counsellor, whose reply says when a person will answer (office hours).
 """
@@ -29,7 +30,8 @@ from bot.services.knowledge.retrieval import ANSWER, CHOOSE, NONE, Decision, Ret
 ACTION_NAME = "action_knowledge_answer"
 CHOICES_SLOT = "knowledge_choices"
 KNOWLEDGE_KEY = "knowledge"  # the parse-result key written by bot/nlu/knowledge_retriever.py
-MISS_INTENTS = ("nlu_fallback", "ask_policy")
+QUESTION_INTENT = "ask_policy"
+MISS_INTENTS = ("nlu_fallback",)
 _CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3}
 
 
@@ -59,6 +61,12 @@ def chosen_number(tracker: Tracker) -> Optional[int]:
         return None
     token = match.group(1)
     return int(token) if token.isdigit() else _CHINESE_ORDINALS[token]
+
+
+def is_question(tracker: Tracker) -> bool:
+    """NLU is sure this is a question for the knowledge base (not a message it could not place):
+    even with no item close enough, the nearest ones are offered instead of "cannot answer"."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") == QUESTION_INTENT
 
 
 def is_miss(event: Dict[str, Any]) -> bool:
@@ -106,7 +114,7 @@ class ActionKnowledgeAnswer(Action):
         if decision.kind == ANSWER and decision.item is not None:
             dispatcher.utter_message(text=answer_text(decision.item, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
-        if decision.kind == CHOOSE:
+        if decision.kind == CHOOSE or (decision.options and is_question(tracker)):
             dispatcher.utter_message(text=choice_text(decision.options))
             return [SlotSet(CHOICES_SLOT, [o.item.id for o in decision.options])]
         if consecutive_misses(tracker.events) >= 2:

@@ -73,10 +73,12 @@ def outcome(intent: str, decision: Optional[Decision]) -> Tuple[str, Tuple[str, 
         return DECLINE, ()
     if intent not in KNOWLEDGE_INTENTS:
         return f"intent:{intent}", ()
-    if decision is None or decision.kind not in (ANSWER, CHOOSE):
-        return "none", ()
-    if decision.kind == ANSWER:
+    if decision is not None and decision.kind == ANSWER:
         return f"kb:{decision.options[0].item.id}", ()
+    # action_knowledge_answer offers the nearest topics to a question even when none is close
+    offers = decision is not None and (decision.kind == CHOOSE or (intent == "ask_policy" and decision.options))
+    if not offers:
+        return "none", ()
     return "choose", tuple(f"kb:{o.item.id}" for o in decision.options)
 
 

@@ -72,6 +72,16 @@ async def test_a_number_out_of_range_is_read_as_a_new_message():
     assert "答不上来" in text and "【" not in text
 
 
+async def test_a_sure_question_with_nothing_close_is_offered_the_nearest_topics():
+    nearest = payload("none", "job_search_subsidy", "graduate_services")
+    text, slots = await run(parse("毕业了政府给补贴不", "ask_policy", nearest))
+    assert "1. 一次性求职创业补贴" in text and "回复序号" in text
+    assert slots == {"knowledge_choices": ["job_search_subsidy", "graduate_services"]}
+    # the same scores for a message NLU could not place: no topics pushed on it
+    text, slots = await run(parse("嗯那个", "nlu_fallback", nearest))
+    assert "答不上来" in text and slots == {"knowledge_choices": None}
+
+
 async def test_without_a_decision_in_the_parse_lexical_retrieval_answers():
     text, _ = await run(parse("失业金怎么领", "ask_policy"))
     assert text.startswith("【失业保险金申领】")

@@ -74,6 +74,8 @@ def decision_from_payload(payload: Any, kb: KnowledgeBase) -> Optional[Decision]
 
 
 def decide(ranked: Sequence[Ranked], settings: MatcherSettings) -> Decision:
+    """ANSWER, CHOOSE between the close items, or NONE — which still carries the nearest items, so
+    that a message NLU knows is a question can be offered them rather than nothing."""
     if not ranked or ranked[0].score <= 0:
         return Decision(NONE)
     best = ranked[0].score
@@ -81,7 +83,7 @@ def decide(ranked: Sequence[Ranked], settings: MatcherSettings) -> Decision:
     if best >= settings.threshold and best - second >= settings.min_margin:
         return Decision(ANSWER, (ranked[0],))
     close = tuple(r for r in ranked[:MAX_OPTIONS] if r.score >= settings.choice_floor)
-    return Decision(CHOOSE, close) if close else Decision(NONE)
+    return Decision(CHOOSE, close) if close else Decision(NONE, tuple(ranked[:MAX_OPTIONS]))
 
 
 class ItemClassifier:

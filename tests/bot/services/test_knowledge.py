@@ -87,7 +87,9 @@ def test_decision_answer_choice_or_none():
     close = decide(ranked(0.8, 0.75, 0.35, 0.31), settings)
     assert close.kind == CHOOSE and [r.score for r in close.options] == [0.8, 0.75, 0.35]  # at most three
     assert decide(ranked(0.45, 0.1), settings).kind == CHOOSE  # one topic, not sure: ask
-    assert decide(ranked(0.2, 0.1), settings).kind == NONE
+    nothing_close = decide(ranked(0.2, 0.1), settings)
+    assert nothing_close.kind == NONE and nothing_close.item is None
+    assert [r.score for r in nothing_close.options] == [0.2, 0.1]  # the nearest, for a sure question
     assert decide([], settings).kind == NONE
 
 
