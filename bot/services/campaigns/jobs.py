@@ -5,7 +5,6 @@ import secrets
 from datetime import datetime
 from typing import Any, Optional
 
-from bot.clock import system_clock
 from bot.services.camp import CampCatalogue
 from bot.services.campaigns.store import Campaign, CampaignStore, Segment
 from bot.services.campaigns.worker import CampaignWorker
@@ -25,7 +24,7 @@ def register_campaign_jobs(scheduler: Any, worker: CampaignWorker, *, slice_s: f
         result = await worker.run(campaign_id, max_seconds=slice_s)
         if result.status in ("done", "cancelled"):
             return
-        due = result.resume_at or system_clock()
+        due = result.resume_at or worker.store.now()  # the worker's clock, not the machine's
         await scheduler.schedule(
             f"campaign:{campaign_id}:{due.timestamp():.0f}:{secrets.token_hex(2)}",
             JOB_KIND,
@@ -71,8 +70,6 @@ async def define_campaign(
     return campaign
 
 
-async def start_campaign(scheduler: Any, campaign_id: str, when: Optional[datetime] = None) -> bool:
-    """Queue a campaign on the scheduler (idempotent per campaign)."""
-    return await scheduler.schedule(
-        f"campaign:{campaign_id}:start", JOB_KIND, {"campaign_id": campaign_id}, when or system_clock()
-    )
+async def start_campaign(scheduler: Any, campaign_id: str, when: datetime) -> bool:
+    """Queue a campaign on the scheduler at `when` (idempotent per campaign)."""
+    return await scheduler.schedule(f"campaign:{campaign_id}:start", JOB_KIND, {"campaign_id": campaign_id}, when)

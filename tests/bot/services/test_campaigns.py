@@ -222,6 +222,24 @@ async def test_campaign_runs_from_the_job_scheduler(wechat_env):
     assert {o for o, n in counts.items() if n} == expected
 
 
+async def test_a_paused_campaign_continues_on_the_workers_clock(wechat_env):
+    """The continuation of a time-sliced run is due at the worker's "now", not the machine's."""
+    from bot.jobs.scheduler import JobScheduler
+
+    env = wechat_env
+    env.clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI))
+    await generate_users(env, 120, seed=6)
+    campaign = await CampaignStore(env.redis, env.settings, env.clock).create(
+        COHORT, Segment(eligible_only=False), "开营啦"
+    )
+    scheduler = JobScheduler(env.redis, env.settings)
+    register_campaign_jobs(scheduler, make_worker(env), slice_s=0.0)
+    assert await start_campaign(scheduler, campaign.id, env.clock())
+    await scheduler.run_due(env.clock())
+    pending = await scheduler.pending()
+    assert [j.due_at for j in pending] == [env.clock()]  # paused after preparing, resumed "now"
+
+
 async def test_cancelled_campaign_stops_after_the_batch_in_flight_and_stays_stopped(wechat_env):
     from bot.jobs.scheduler import JobScheduler
 
