@@ -14,7 +14,7 @@ What ``run_cais`` does:
    their training occurrences, with frequency 0 (removes them from jieba's DAG). Rasa drops training entities
    that do not fall on token boundaries (RasaHQ/rasa #7409), so this is what lets DIET learn them.
    Built from training data only; the alignment before/after is reported.
-3. ``flock /tmp/zhinan-train.lock rasa train nlu`` (cwd = repo root so ``bot.nlu.components`` imports).
+3. ``flock /tmp/zhinan-train.lock rasa train nlu`` (cwd = repo root so ``bot.nlu`` components import).
 4. Loads the model in-process (``Agent.load``) and parses every test utterance with
    ``agent.parse_message``.
 5. Scores exact spans: gold and predicted (start, end, type) triples, micro-averaged P/R/F1; a partial

@@ -11,14 +11,9 @@ from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.components import (
-    CharNgramIntentClassifier,
-    ChineseNormalizer,
-    PlaceNormalizer,
-    PreloadedJiebaTokenizer,
-    SentenceEmbeddingFeaturizer,
-    TimeNormalizer,
-)
+from bot.nlu.components import ChineseNormalizer, PreloadedJiebaTokenizer
+from bot.nlu.entity_components import PlaceNormalizer, TimeNormalizer
+from bot.nlu.intent_components import CharNgramIntentClassifier, SentenceEmbeddingFeaturizer
 from bot.clock import SHANGHAI
 
 ROOT = Path(__file__).resolve().parents[3]
