@@ -18,6 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.bearer import bearer_matches
+from bot.log_masking import install_phone_masking
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     app = build_app(settings.action_server_token, args.actions)
+    for name in ("", "sanic.root", "sanic.error"):  # Sanic's loggers have handlers of their own
+        install_phone_masking(logging.getLogger(name))
     logger.info("action server on http://%s:%s", args.host, args.port)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
 

@@ -6,6 +6,7 @@ import logging
 from aiohttp import web
 
 from bot.app import create_app
+from bot.log_masking import install_phone_masking
 from bot.production import load_startable_settings
 
 
@@ -13,6 +14,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_phone_masking()
     settings = load_startable_settings()  # exits with one line per problem
     web.run_app(
         create_app(settings),
