@@ -18,6 +18,7 @@ never from the held-out corpus (scripts/eval_questions.py).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -112,9 +113,9 @@ class ItemClassifier:
 
     def margins(self, texts: Sequence[str]) -> np.ndarray:
         """(n, classes) margins, columns in `model.classes_` order."""
-        raw = np.atleast_2d(self.model.decision_function(self.features(texts)))
-        if raw.shape[1] == 1:  # two classes: one margin column
-            raw = np.hstack([-raw, raw])
+        raw = np.asarray(self.model.decision_function(self.features(texts)))
+        if raw.ndim == 1:  # two classes: sklearn gives one margin per text
+            raw = np.stack([-raw, raw], axis=1)
         return raw
 
 
@@ -147,8 +148,7 @@ class Retriever:
         `dense_weight` required)."""
         if settings.dense_weight != self.settings.dense_weight:
             return Retriever(self.kb, self.embed_many, settings)
-        twin = object.__new__(Retriever)
-        twin.__dict__.update(self.__dict__)
+        twin = copy.copy(self)
         twin.settings = settings
         return twin
 

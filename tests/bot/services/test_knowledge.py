@@ -143,3 +143,10 @@ def test_reply_texts():
     choice = choice_text(tuple(ranked(0.6, 0.55)))
     assert "1. " in choice and "2. " in choice and "回复序号" in choice
     assert "12333" in nothing_close_text() and "转人工" in nothing_close_text()
+
+
+def test_a_two_item_base_ranks_both(tmp_path):
+    write(tmp_path, "a.yml", "items:" + ITEM.format(id="lost_job", title=甲, variants="丢了工作去哪登记, 失业了怎么登记")
+          + ITEM.format(id="new_job", title=乙, variants="找到工作了要登记吗, 入职后就业登记"))
+    ranked = Retriever(load_knowledge(tmp_path)).rank("失业登记在哪办")
+    assert [r.item.id for r in ranked] == ["lost_job", "new_job"] and ranked[0].score > ranked[1].score
