@@ -87,7 +87,9 @@ class KnowledgeRetriever(GraphComponent):
                     stored = dict(zip((str(t) for t in data["texts"]), data["vectors"]))
         except (ValueError, FileNotFoundError):
             logger.debug("KnowledgeRetriever: no stored vectors in %s", resource.name)
-        return cls(config, model_storage, resource, stored)
+        component = cls(config, model_storage, resource, stored)
+        component.retriever()  # fit the item classifier now (≈ 2 s), not on the first user's message
+        return component
 
     def retriever(self) -> Retriever:
         if self._retriever is None:
