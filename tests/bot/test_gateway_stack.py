@@ -137,7 +137,9 @@ async def test_unknown_text_gets_a_polite_chinese_fallback(aiohttp_client, stack
     assert resp.status == 200
     reply = parse_message(await resp.text())
     assert reply.type == "text" and reply.content
-    assert "职引" in reply.content or "没太明白" in reply.content or "帮不上" in reply.content
+    # no flow and no knowledge item fits: the reply says so and names what Zhinan can do
+    assert "答不上来" in reply.content or "帮不上" in reply.content, reply.content
+    assert "转人工" in reply.content and "招聘会" in reply.content
 
 
 async def test_simulator_takes_the_wechat_path(aiohttp_server, aiohttp_client, stack_settings):
