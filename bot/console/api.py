@@ -189,7 +189,7 @@ async def api_template(request: web.Request) -> web.Response:
         await request.config_dict[WECHAT_CLIENT].send_template(item["openid"], template_id, data)
     except WeChatAPIError as exc:
         return web.json_response({"error": f"服务通知发送失败（{exc.errcode}）：{exc.errmsg}"}, status=502)
-    await request.config_dict[HANDOFF].add_transcript(item_id, "system", "已发送服务通知，请用户回复", author=staff.username)
+    await request.config_dict[HANDOFF].notice_sent(item_id, staff.username)
     await request.config_dict[AUDIT].record(staff.username, "template", item_id, {"template_id": template_id}, ip=client_ip(request))
     return web.json_response({"ok": True})
 

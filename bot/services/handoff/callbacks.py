@@ -6,10 +6,10 @@ A mixin of HandoffService (service.py), the one owner of the `handoff` key famil
   recent conversation with the bot, so that staff find it the next morning
   (`turns_from_events` reads that conversation from Rasa tracker events);
 * a phone number sent afterwards is attached to that item (`attach_phone`);
-* a counsellor's message on a claimed callback item makes it live (`counsellor_wrote`): the
-  user's replies reach the counsellor instead of the bot until the item is closed (hand-back)
-  or `live_idle_minutes` pass without a counsellor message (then the bot answers again; the
-  counsellor's next message makes it live again).
+* a counsellor's message (or service notice) on a claimed callback item makes it live
+  (`counsellor_wrote`, `notice_sent`): the user's replies reach the counsellor instead of the
+  bot until the item is closed (hand-back) or `live_idle_minutes` pass without a counsellor
+  message (then the bot answers again; the counsellor's next message makes it live again).
 """
 from __future__ import annotations
 
@@ -89,6 +89,15 @@ class CallbackItems(ServiceParts):
         """A counsellor's message reached the user. On a callback item it makes the talk live:
         the user's replies go to the counsellor for `live_idle_minutes` after each message."""
         await self.add_transcript(item_id, "counsellor", text, author=username)
+        await self._go_live(item_id)
+
+    async def notice_sent(self, item_id: str, username: str) -> None:
+        """A service notice asked the user to reply (their 48-hour window was closed): on a
+        callback item the reply must reach the counsellor, as after a message."""
+        await self.add_transcript(item_id, "system", "已发送服务通知，请用户回复", author=username)
+        await self._go_live(item_id)
+
+    async def _go_live(self, item_id: str) -> None:
         item = await self.get(item_id) or {}
         if item.get("kind") != "callback" or not item.get("openid"):
             return

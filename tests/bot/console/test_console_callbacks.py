@@ -108,3 +108,7 @@ async def test_console_shows_beijing_times_on_a_utc_server(night):
     notices = await (await client.get("/fake-wechat/_sent", params={"touser": "sim-night0002"})).json()
     shown = [m for m in notices["messages"] if m["kind"] == "template"][0]["payload"]["data"]["keyword2"]["value"]
     assert shown == THURSDAY_MORNING.strftime("%Y-%m-%d %H:%M")  # 08:40, not 00:40
+    # the user answers the notice: to the counsellor, not the bot
+    calls = len(rasa.calls)
+    assert await user_says(client, "sim-night0002", "收到通知了，老师您好") == []
+    assert len(rasa.calls) == calls
