@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.appkeys import CLOCK, HANDOFF, RASA, REDIS, SERVICES, SETTINGS
 from bot.client_ip import client_ip
-from bot.clock import SHANGHAI
+from bot.clock import in_beijing
 from bot.console.display import read_transcript, window_state
 from bot.console.keys import AUDIT, CONSOLE_AUTH, CS_WINDOW, WECHAT_CLIENT
 from bot.console.middleware import staff_of
@@ -182,7 +182,7 @@ async def api_template(request: web.Request) -> web.Response:
     data = {
         "first": "职业指导师回复了您的咨询",
         "keyword1": "人工咨询",
-        "keyword2": request.config_dict[CLOCK]().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        "keyword2": in_beijing(request.config_dict[CLOCK]()).strftime("%Y-%m-%d %H:%M"),
         "remark": "请进入公众号回复任意消息，继续与职业指导师沟通。",
     }
     try:

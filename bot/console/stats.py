@@ -8,7 +8,7 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any, Dict, List
 
-from bot.clock import SHANGHAI, Clock, system_clock
+from bot.clock import SHANGHAI, Clock, in_beijing, system_clock
 from bot.services.booking.service import BookingService
 from bot.services.handoff.service import HandoffService
 from bot.services.intent_stats import read_counts
@@ -27,7 +27,7 @@ async def dashboard_data(
     redis: Any, settings: Settings, handoff: HandoffService, booking: BookingService,
     clock: Clock = system_clock, days: int = 7,
 ) -> Dict[str, Any]:
-    now = clock().astimezone(SHANGHAI)  # days are Beijing days
+    now = in_beijing(clock())  # days are Beijing days
     day_names = [(now - timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days - 1, -1, -1)]
     since = (now - timedelta(days=days)).timestamp()
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta
 from typing import List, Optional, Sequence, Tuple
 
-from bot.clock import SHANGHAI
+from bot.clock import SHANGHAI, in_beijing
 from bot.settings import Settings
 
 _WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -87,7 +87,7 @@ class HandoffConfig:
         )
 
     def in_office_hours(self, moment: datetime) -> bool:
-        moment = moment.astimezone(SHANGHAI)  # office hours are Beijing time
+        moment = in_beijing(moment)  # office hours are Beijing time
         t = moment.time()
         return any(
             moment.isoweekday() in s.days and s.start <= t < s.end for s in self.office_hours
@@ -96,7 +96,7 @@ class HandoffConfig:
     def next_opening(self, moment: datetime) -> Optional[datetime]:
         """When counsellors are next on duty (Beijing time): `moment` itself inside office
         hours, None when no office hours are configured."""
-        moment = moment.astimezone(SHANGHAI)
+        moment = in_beijing(moment)
         if self.in_office_hours(moment):
             return moment
         starts = [
@@ -113,7 +113,7 @@ class HandoffConfig:
         opening = self.next_opening(moment)
         if opening is None:
             return ""
-        return f"{_describe_day(moment.astimezone(SHANGHAI), opening)} {opening.hour}:{opening.minute:02d}"
+        return f"{_describe_day(in_beijing(moment), opening)} {opening.hour}:{opening.minute:02d}"
 
 
 def _monday(moment: datetime) -> date:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-from bot.clock import SHANGHAI
+from bot.clock import in_beijing
 from bot.services.handoff.parts import ServiceParts
 
 QLEN_TTL_S = 40 * 86400
@@ -56,7 +56,7 @@ class QueueReports(ServiceParts):
     # -- dashboard history ----------------------------------------------------------------------
 
     async def _sample_queue_length(self) -> None:
-        moment = self._clock().astimezone(SHANGHAI)  # the dashboard's days and hours are Beijing's
+        moment = in_beijing(self._clock())  # the dashboard's days and hours are Beijing's
         length = await self.queue_length()
         key = self.key("qlen", moment.strftime("%Y-%m-%d"))
         async with self._redis.pipeline(transaction=False) as pipe:
