@@ -66,8 +66,11 @@ class CallbackItems(ServiceParts):
         heading = f"转人工前与职引的对话（最近 {len(turns)} 条）"
         entries = [{"at": float(turns[0].get("at") or 0), "kind": "system", "author": "", "text": heading}]
         for turn in turns:
-            author = "职引" if turn.get("kind") == "bot" else ""
-            entries.append({"at": float(turn.get("at") or 0), "kind": turn.get("kind", "user"), "author": author, "text": turn.get("text", "")})
+            kind = turn.get("kind", "user")
+            entries.append({
+                "at": float(turn.get("at") or 0), "kind": kind,
+                "author": "职引" if kind == "bot" else "", "text": turn.get("text", ""),
+            })
         await self._redis.rpush(
             self.key("transcript", item_id), *[json.dumps(e, ensure_ascii=False) for e in entries]
         )
