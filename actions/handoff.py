@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from bot.clock import system_clock
+from bot.services.handoff.callbacks import turns_from_events
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.gate import request_handoff
 from bot.services.handoff.model import PRIORITY_NORMAL
@@ -34,6 +35,12 @@ def _service() -> HandoffService:
     return HandoffService(runtime.redis(), runtime.settings(), CLOCK, HandoffConfig.from_settings(runtime.settings()))
 
 
+async def _conversation_so_far(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Kept with a request left while nobody is available (the message being handled is its
+    first message, so it is left out here)."""
+    return turns_from_events(tracker.events, drop_latest_user=True)
+
+
 async def hand_to_human(
     tracker: Tracker,
     dispatcher: CollectingDispatcher,
@@ -45,7 +52,8 @@ async def hand_to_human(
     try:
         reply = await asyncio.wait_for(
             request_handoff(
-                _service(), tracker.sender_id, reason=reason, priority=priority, first_message=text
+                _service(), tracker.sender_id, reason=reason, priority=priority, first_message=text,
+                history=lambda: _conversation_so_far(tracker),
             ),
             REDIS_TIMEOUT_S,
         )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import AsyncIterator, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 import aiohttp
 from aiohttp import web
@@ -29,13 +29,31 @@ from bot.rasa_client import RasaClient
 from bot.redis_client import create_redis
 from bot.runtime import build_services, load_reference_data, run_background
 from bot.services.handoff.config import HandoffConfig
-from bot.services.handoff.gate import HandoffInterceptor
+from bot.services.handoff.callbacks import turns_from_events
+from bot.services.handoff.gate import HandoffInterceptor, HistoryOf
 from bot.settings import Settings, load_settings
 from bot.simulator import setup_simulator
 from bot.wechat.fake_api import setup_fake_wechat_routes
 from bot.wechat.handler import setup_wechat_routes
 
 logger = logging.getLogger(__name__)
+
+TRACKER_READ_TIMEOUT_S = 3.0
+
+
+def _tracker_turns(rasa: RasaClient) -> HistoryOf:
+    """A user's conversation with the bot, read from Rasa's tracker (for a request that is
+    left for staff while nobody is on duty); a slow or absent Rasa gives nothing."""
+
+    async def read(openid: str) -> List[Dict[str, Any]]:
+        try:
+            tracker = await asyncio.wait_for(rasa.tracker(openid), TRACKER_READ_TIMEOUT_S)
+        except Exception as exc:
+            logger.warning("could not read the conversation for a handoff request: %r", exc)
+            return []
+        return turns_from_events((tracker or {}).get("events") or [])
+
+    return read
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
@@ -56,7 +74,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[CONVERSATION] = ConversationService(rasa)
     # The gate belongs to the conversation path, not to the console: without it the bot would
     # answer users whom a counsellor holds.
-    app[CONVERSATION].add_interceptor(HandoffInterceptor(services.handoff))
+    app[CONVERSATION].add_interceptor(HandoffInterceptor(services.handoff, _tracker_turns(rasa)))
     yield
     await rasa_session.close()
     await session.close()

@@ -19,6 +19,11 @@ CLOCK_OFFSET_ENV = "ZHINAN_CLOCK_OFFSET_S"
 _OFFSET = timedelta(seconds=float(os.environ.get(CLOCK_OFFSET_ENV) or 0))
 
 
+def in_beijing(moment: datetime) -> datetime:
+    """The same instant on Beijing's wall clock; a naive datetime is taken to be Beijing time."""
+    return moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
 def system_clock() -> datetime:
     """The current time, timezone-aware, in Asia/Shanghai."""
     return datetime.now(SHANGHAI) + _OFFSET

@@ -133,6 +133,7 @@ class Settings:
     handoff_default_handle_minutes: float
     handoff_resume_intent: str
     handoff_ack_interval_s: int
+    handoff_live_idle_minutes: float
     handoff_template_id: str
     # Workshop booking (bot/services/booking/)
     booking_max_active: int
@@ -229,6 +230,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         handoff_default_handle_minutes=env.float("HANDOFF_DEFAULT_HANDLE_MINUTES", 5.0),
         handoff_resume_intent=env.str("HANDOFF_RESUME_INTENT", "greet"),
         handoff_ack_interval_s=env.int("HANDOFF_ACK_INTERVAL_S", 300),
+        handoff_live_idle_minutes=env.float("HANDOFF_LIVE_IDLE_MINUTES", 30.0),
         handoff_template_id=env.str("HANDOFF_TEMPLATE_ID", "handoff_reply_notice"),
         booking_max_active=env.int("BOOKING_MAX_ACTIVE", 3),
         booking_cancel_cutoff_hours=env.float("BOOKING_CANCEL_CUTOFF_HOURS", 2.0),

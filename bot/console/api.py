@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.appkeys import CLOCK, HANDOFF, RASA, REDIS, SERVICES, SETTINGS
 from bot.client_ip import client_ip
+from bot.clock import in_beijing
 from bot.console.display import read_transcript, window_state
 from bot.console.keys import AUDIT, CONSOLE_AUTH, CS_WINDOW, WECHAT_CLIENT
 from bot.console.middleware import staff_of
@@ -162,8 +163,8 @@ async def api_reply(request: web.Request) -> web.Response:
     await request.config_dict[AUDIT].record(staff.username, "reply" if result["ok"] else "reply_failed", item_id, {"chars": len(text), "reason": result.get("reason", "")}, ip=client_ip(request))
     if not result["ok"]:
         return web.json_response({"error": result["error"], "reason": result["reason"], "window": await window_state(request, item["openid"])}, status=409)
-    handoff = request.config_dict[HANDOFF]
-    await handoff.add_transcript(item_id, "counsellor", text, author=staff.username)
+    # on a callback item this makes the talk live: the user's replies come to the counsellor
+    await request.config_dict[HANDOFF].counsellor_wrote(item_id, staff.username, text)
     metrics = request.config_dict.get(METRICS)
     if metrics is not None:
         metrics.count_counsellor_reply()
@@ -181,14 +182,14 @@ async def api_template(request: web.Request) -> web.Response:
     data = {
         "first": "职业指导师回复了您的咨询",
         "keyword1": "人工咨询",
-        "keyword2": request.config_dict[CLOCK]().strftime("%Y-%m-%d %H:%M"),  # Beijing time
+        "keyword2": in_beijing(request.config_dict[CLOCK]()).strftime("%Y-%m-%d %H:%M"),
         "remark": "请进入公众号回复任意消息，继续与职业指导师沟通。",
     }
     try:
         await request.config_dict[WECHAT_CLIENT].send_template(item["openid"], template_id, data)
     except WeChatAPIError as exc:
         return web.json_response({"error": f"服务通知发送失败（{exc.errcode}）：{exc.errmsg}"}, status=502)
-    await request.config_dict[HANDOFF].add_transcript(item_id, "system", "已发送服务通知，请用户回复", author=staff.username)
+    await request.config_dict[HANDOFF].notice_sent(item_id, staff.username)
     await request.config_dict[AUDIT].record(staff.username, "template", item_id, {"template_id": template_id}, ip=client_ip(request))
     return web.json_response({"ok": True})
 

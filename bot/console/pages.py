@@ -100,6 +100,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     if summary is None:
         raise web.HTTPNotFound(text="会话不存在")
     openid = summary["openid"]
+    summary["created_text"] = fmt_ts(summary["created_at"])
     profile = await ProfileStore(request.config_dict[REDIS], request.config_dict[SETTINGS]).get(openid)
     staff_names = sorted((await request.config_dict[CONSOLE_AUTH].list_users()).keys())
     transcript = await read_transcript(request, item_id)

@@ -5,10 +5,10 @@ written by the tracker store).
 from __future__ import annotations
 
 import statistics
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Dict, List
 
-from bot.clock import Clock, system_clock
+from bot.clock import SHANGHAI, Clock, in_beijing, system_clock
 from bot.services.booking.service import BookingService
 from bot.services.handoff.service import HandoffService
 from bot.services.intent_stats import read_counts
@@ -27,7 +27,7 @@ async def dashboard_data(
     redis: Any, settings: Settings, handoff: HandoffService, booking: BookingService,
     clock: Clock = system_clock, days: int = 7,
 ) -> Dict[str, Any]:
-    now = clock()
+    now = in_beijing(clock())  # days are Beijing days
     day_names = [(now - timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days - 1, -1, -1)]
     since = (now - timedelta(days=days)).timestamp()
 
@@ -39,7 +39,7 @@ async def dashboard_data(
     per_day: Dict[str, List[float]] = {d: [] for d in day_names}
     for at, wait in await handoff.claim_waits(since):
         waits.append(wait)
-        day = (now.fromtimestamp(at, now.tzinfo)).strftime("%Y-%m-%d")
+        day = datetime.fromtimestamp(at, SHANGHAI).strftime("%Y-%m-%d")
         if day in per_day:
             per_day[day].append(wait)
 

@@ -12,6 +12,7 @@ from actions import runtime
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.service import HandoffService
+from tests.helpers.moments import upcoming
 
 
 @pytest.fixture
@@ -62,3 +63,18 @@ async def test_off_hours_offers_callback(action_runtime, clock):
     messages = await run(handoff_action.ActionRequestHuman, "oUserD", "转人工", "request_human")
     assert "不在人工服务时间" in messages[0]["text"]
     assert await service(clock).active_item("oUserD") is None
+
+
+async def test_off_hours_request_is_left_with_the_conversation(action_runtime, clock):
+    clock.set(upcoming(6, 11, 0))  # a Saturday
+    events = [
+        user("我是2025届毕业生", "tell_profile"),
+        {"event": "bot", "text": "好的，已记下您是2025届毕业生。", "timestamp": 1.0},
+        user("转人工", "request_human"),
+    ]
+    messages = await run(handoff_action.ActionRequestHuman, "oUserE", "转人工", "request_human", events)
+    assert "下周一 8:30后" in messages[0]["text"]
+    [item] = await service(clock).snapshot()
+    assert (item["openid"], item["kind"]) == ("oUserE", "callback")
+    said = [(e["kind"], e["text"]) for e in await service(clock).transcript(item["id"]) if e["kind"] != "system"]
+    assert said == [("user", "我是2025届毕业生"), ("bot", "好的，已记下您是2025届毕业生。"), ("user", "转人工")]

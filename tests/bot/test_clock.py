@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from bot.clock import CLOCK_OFFSET_ENV, SHANGHAI, FrozenClock, system_clock
+from bot.clock import CLOCK_OFFSET_ENV, SHANGHAI, FrozenClock, in_beijing, system_clock
 from bot.settings import PROJECT_ROOT
 
 
@@ -14,6 +14,14 @@ def test_system_clock_is_beijing_time():
     now = system_clock()
     assert now.utcoffset() == timedelta(hours=8)
     assert abs((now - datetime.now(SHANGHAI)).total_seconds()) < 5
+
+
+def test_in_beijing_moves_an_instant_onto_beijing_wall_clock():
+    now_utc = datetime.now(timezone.utc)
+    seen = in_beijing(now_utc)
+    assert seen == now_utc and seen.utcoffset() == timedelta(hours=8)
+    naive = datetime.now()
+    assert in_beijing(naive) == naive.replace(tzinfo=SHANGHAI)  # naive: already Beijing time
 
 
 def test_a_process_given_an_offset_runs_that_far_ahead():

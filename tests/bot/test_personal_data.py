@@ -22,6 +22,7 @@ EXPECTED_FAMILIES = {
     "handoff_active",
     "handoff_offer",
     "handoff_ack",
+    "handoff_callback",
 }
 
 

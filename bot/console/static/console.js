@@ -39,6 +39,13 @@
     });
   }
 
+  // Every time the console shows is Beijing time, whatever the browser's own time zone.
+  function fmtBeijing(ts, withDate) {
+    var opts = { hour12: false, timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    if (withDate) { opts.month = "2-digit"; opts.day = "2-digit"; }
+    return new Date(ts * 1000).toLocaleString("zh-CN", opts);
+  }
+
   function fmtWait(s) {
     s = Math.max(0, Math.floor(s));
     var m = Math.floor(s / 60), sec = s % 60;
@@ -100,7 +107,7 @@
     body.innerHTML = "";
     if (!list.length) {
       var tr0 = document.createElement("tr"); tr0.className = "empty";
-      var td0 = cell(tr0, "暂无排队的用户"); td0.colSpan = 7; body.appendChild(tr0);
+      var td0 = cell(tr0, "暂无排队的用户"); td0.colSpan = 8; body.appendChild(tr0);
     }
     var now = Date.now() / 1000, overdue = 0;
     list.forEach(function (it) {
@@ -109,9 +116,11 @@
       tr.className = "item s-" + it.status + (it.overdue ? " overdue" : "");
       if (it.overdue) overdue++;
       cell(tr, it.priority_label, "prio p" + it.priority);
-      cell(tr, it.openid.slice(0, 10) + "…" + (it.kind === "callback" ? "（回电 " + it.phone + "）" : ""));
+      var left = it.kind !== "callback" ? "" : it.phone ? "（回电 " + it.phone + "）" : "（留言）";
+      cell(tr, it.openid.slice(0, 10) + "…" + left);
       cell(tr, it.first_message || "（无）", "first");
       cell(tr, it.reason_label);
+      cell(tr, fmtBeijing(it.created_at, true), "created");
       var w = cell(tr, "", "wait");
       w.dataset.since = it.created_at;
       w.dataset.fixed = it.status === "queued" ? "" : it.wait_s;
@@ -157,9 +166,8 @@
     if (!ol) return;
     var li = document.createElement("li"); li.className = "t-" + e.kind;
     var meta = document.createElement("span"); meta.className = "t-meta";
-    var d = new Date(e.at * 1000);
     var who = e.kind === "counsellor" ? e.author : e.kind === "note" ? "内部备注 · " + e.author : (KIND_LABEL[e.kind] || e.kind);
-    meta.textContent = d.toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }) + " " + who;
+    meta.textContent = fmtBeijing(e.at, false) + " " + who;
     var t = document.createElement("span"); t.className = "t-text"; t.textContent = e.text;
     li.appendChild(meta); li.appendChild(t); ol.appendChild(li);
     li.scrollIntoView({ block: "nearest" });

@@ -7,5 +7,7 @@ Run by the gateway (the conversation gate and the console) and by the action ser
     lua.py      the atomic state changes (claim, transfer, release, close, enqueue)
     service.py  HandoffService: the queue, items, transcripts, events and offers in Redis
     reports.py  what the dashboard, live stream and /metrics read (a HandoffService mixin)
+    callbacks.py  requests left while nobody is on duty; a callback turned live (a mixin)
+    parts.py    what the mixins use of HandoffService, declared once
     gate.py     request_handoff (every trigger) and HandoffInterceptor (keeps the bot silent)
 """

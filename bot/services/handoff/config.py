@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time as dtime
-from typing import List, Sequence, Tuple
+from datetime import date, datetime, time as dtime, timedelta
+from typing import List, Optional, Sequence, Tuple
 
+from bot.clock import SHANGHAI, in_beijing
 from bot.settings import Settings
 
 _WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -64,6 +65,9 @@ class HandoffConfig:
     resume_intent: str = "greet"
     # at most one "we got your message" note per this many seconds while queued
     ack_interval_s: int = 300
+    # a callback a counsellor answered holds the user's replies this long after the
+    # counsellor's latest message; then the bot answers again
+    live_idle_minutes: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HandoffConfig":
@@ -74,6 +78,7 @@ class HandoffConfig:
             default_handle_minutes=settings.handoff_default_handle_minutes,
             resume_intent=settings.handoff_resume_intent,
             ack_interval_s=settings.handoff_ack_interval_s,
+            live_idle_minutes=settings.handoff_live_idle_minutes,
         )
 
     def describe_hours(self) -> str:
@@ -82,7 +87,49 @@ class HandoffConfig:
         )
 
     def in_office_hours(self, moment: datetime) -> bool:
+        moment = in_beijing(moment)  # office hours are Beijing time
         t = moment.time()
         return any(
             moment.isoweekday() in s.days and s.start <= t < s.end for s in self.office_hours
         )
+
+    def next_opening(self, moment: datetime) -> Optional[datetime]:
+        """When counsellors are next on duty (Beijing time): `moment` itself inside office
+        hours, None when no office hours are configured."""
+        moment = in_beijing(moment)
+        if self.in_office_hours(moment):
+            return moment
+        starts = [
+            datetime.combine(moment.date() + timedelta(days=offset), span.start, SHANGHAI)
+            for offset in range(8)
+            for span in self.office_hours
+            if (moment.isoweekday() + offset - 1) % 7 + 1 in span.days
+        ]
+        return min((s for s in starts if s > moment), default=None)
+
+    def describe_next_opening(self, moment: datetime) -> str:
+        """The next opening as a user reads it: "今天 8:30", "明天 8:30", "周四 8:30",
+        "下周一 8:30" (Beijing time); "" when there is none."""
+        opening = self.next_opening(moment)
+        if opening is None:
+            return ""
+        return f"{_describe_day(in_beijing(moment), opening)} {opening.hour}:{opening.minute:02d}"
+
+
+def _monday(moment: datetime) -> date:
+    return moment.date() - timedelta(days=moment.isoweekday() - 1)
+
+
+def _describe_day(now: datetime, day: datetime) -> str:
+    days_ahead = (day.date() - now.date()).days
+    if days_ahead == 0:
+        return "今天"
+    if days_ahead == 1:
+        return "明天"
+    weekday = "一二三四五六日"[day.isoweekday() - 1]
+    weeks_ahead = (_monday(day) - _monday(now)).days // 7
+    if weeks_ahead == 0:
+        return f"周{weekday}"
+    if weeks_ahead == 1:
+        return f"下周{weekday}"
+    return f"{day.month}月{day.day}日"

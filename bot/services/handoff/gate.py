@@ -5,14 +5,16 @@ silent while the conversation belongs to a human.
 """
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence
 
+from bot.services.handoff.callbacks import shown_text
 from bot.services.handoff.model import (
     PRIORITY_COMPLAINT,
     PRIORITY_NORMAL,
     REASON_LABELS,
-    unavailable_text,
+    left_message_text,
 )
 from bot.services.handoff.service import HandoffService
 from bot.services.phone import find_phone, mask_phone
@@ -24,6 +26,23 @@ HANDOFF_KEYWORD_RE = re.compile(
 )
 CANCEL_RE = re.compile(r"^\s*(取消|不用了|取消转人工|算了|不需要了)\s*[。!！]*\s*$")
 
+logger = logging.getLogger(__name__)
+
+# The user's conversation with the bot so far (callbacks.turns_from_events), read only when needed.
+History = Callable[[], Awaitable[Sequence[Mapping[str, Any]]]]
+# The same, for any user: what the gateway's gate is given (bot/app.py reads Rasa's tracker).
+HistoryOf = Callable[[str], Awaitable[Sequence[Mapping[str, Any]]]]
+
+
+async def _read_history(history: Optional[History]) -> Sequence[Mapping[str, Any]]:
+    if history is None:
+        return ()
+    try:
+        return await history()
+    except Exception:  # the request must be kept even without its context
+        logger.exception("could not read the conversation for a handoff request")
+        return ()
+
 
 async def request_handoff(
     service: HandoffService,
@@ -32,19 +51,26 @@ async def request_handoff(
     reason: str,
     priority: int,
     first_message: str,
+    history: Optional[History] = None,
 ) -> str:
     """The one entry point for every trigger (intent, keyword, fallbacks, complaint, actions).
 
-    Returns what to tell the user. With nobody available the user gets the offer (workshop
-    booking or a callback) and the conversation is not held; the request is still recorded as
-    a callback item so that supervisors see it.
+    Returns what to tell the user. With nobody available the request is left as a callback
+    item (with the conversation so far, from `history`) for staff to pick up when they are
+    next on duty; the user is told when that is and offered a phone callback or a workshop
+    booking; the conversation is not held.
     """
     if COMPLAINT_RE.search(first_message or ""):
         priority, reason = max(priority, PRIORITY_COMPLAINT), "complaint"
     avail = await service.availability()
     if not avail.available:
-        await service.make_offer(openid, reason, first_message)
-        return unavailable_text(avail, service.config)
+        left = await service.request(
+            openid, reason=reason, priority=priority, first_message=first_message, kind="callback",
+            note="非工作时间留言" if avail.reason == "off_hours" else "无人在线时留言",
+            history=await _read_history(history),
+        )
+        await service.make_offer(openid, reason, first_message, left.item_id)
+        return left_message_text(avail, service.config, service.next_opening_text())
     outcome = await service.request(
         openid, reason=reason, priority=priority, first_message=first_message
     )
@@ -59,12 +85,14 @@ class HandoffInterceptor:
     * queued or claimed conversation: the message goes to the transcript (and the console);
       the bot says nothing (one short acknowledgement every few minutes while still queued);
     * "转人工" and the like: queued right here, without asking Rasa;
-    * a phone number after the "nobody available" offer: a callback request.
-    Everything else passes (None) to Rasa.
+    * a phone number after the "nobody available" offer: the number for the callback item.
+    Everything else passes (None) to Rasa. `history_of` reads a user's conversation with the
+    bot, kept with a request left while nobody is available.
     """
 
-    def __init__(self, service: HandoffService) -> None:
+    def __init__(self, service: HandoffService, history_of: Optional[HistoryOf] = None) -> None:
         self.service = service
+        self.history_of = history_of
 
     async def intercept(self, turn: Any) -> Optional[List[str]]:
         service = self.service
@@ -75,33 +103,49 @@ class HandoffInterceptor:
         if await service.has_offer(openid):
             phone = find_phone(text)
             if phone:
-                offer = await service.take_offer(openid) or {}
-                await service.request(
-                    openid,
-                    reason="callback",
-                    priority=PRIORITY_COMPLAINT if offer.get("reason") == "complaint" else PRIORITY_NORMAL,
-                    first_message=offer.get("first_message", "") or text,
-                    kind="callback",
-                    phone=phone,
-                    note=f"原因：{REASON_LABELS.get(offer.get('reason', ''), '')}",
-                )
-                return [
-                    f"已登记您的回电号码 {mask_phone(phone)}，"
-                    f"职业指导师会在工作时间（{service.config.describe_hours()}）给您回电。"
-                ]
+                return [await self._callback_number(openid, text, phone)]
         if text and not text.startswith("/") and HANDOFF_KEYWORD_RE.match(text):
+            history = (lambda: self.history_of(openid)) if self.history_of else None
             reply = await request_handoff(
                 service, openid, reason="request_human", priority=PRIORITY_NORMAL,
-                first_message=text,
+                first_message=text, history=history,
             )
             return [reply]
         return None
 
+    async def _callback_number(self, openid: str, text: str, phone: str) -> str:
+        """A phone number after the offer: onto the callback item the request left (a new one
+        if that item was closed meanwhile)."""
+        service = self.service
+        offer = await service.take_offer(openid) or {}
+        item = await service.open_callback(offer.get("item_id", ""))
+        if item is None:
+            outcome = await service.request(
+                openid,
+                reason="callback",
+                priority=PRIORITY_COMPLAINT if offer.get("reason") == "complaint" else PRIORITY_NORMAL,
+                first_message=offer.get("first_message", "") or text,
+                kind="callback",
+                phone=phone,
+                note=f"原因：{REASON_LABELS.get(offer.get('reason', ''), '')}",
+            )
+            if outcome.created:
+                return self._number_noted(phone)
+            item = await service.get(outcome.item_id) or {}
+        await service.attach_phone(item["id"], phone)
+        return self._number_noted(phone)
+
+    def _number_noted(self, phone: str) -> str:
+        opening = self.service.next_opening_text()
+        return (
+            f"已登记您的回电号码 {mask_phone(phone)}，职业指导师会在{opening + '后' if opening else '工作时间'}"
+            f"（{self.service.config.describe_hours()}）给您回电。"
+        )
+
     async def _held(self, item: Dict[str, str], turn: Any, text: str) -> List[str]:
         service = self.service
         item_id = item["id"]
-        # intent triggers (locations, menu clicks) are shown as what they are, not as raw JSON
-        shown = text if text and not text.startswith("/") else f"[非文字消息] {text}"
+        shown = shown_text(text)
         if item["status"] == "queued" and CANCEL_RE.match(text):
             await service.add_transcript(item_id, "user", text, author=turn.openid)
             await service.close(item_id, "", "user_cancelled")

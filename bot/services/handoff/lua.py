@@ -72,6 +72,27 @@ if ARGV[4] == '1' then redis.call('SET', KEYS[1], id) end
 return {id, 1}
 """
 
+# A callback item a counsellor answered holds the user's replies until `live_until` (renewed
+# by each counsellor message), unless another open item already holds them.
+# KEYS: active(openid), item. ARGV: id, live_until (epoch s), item-key-prefix
+GO_LIVE = """
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then
+  local st = redis.call('HGET', ARGV[3] .. current, 'status')
+  if st == 'queued' or st == 'claimed' then return 'busy' end
+end
+if redis.call('HGET', KEYS[2], 'status') ~= 'claimed' then return 'not_claimed' end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'live_until', ARGV[2])
+return 'ok'
+"""
+
+# KEYS: active(openid). ARGV: id — drop the pointer only if it is this item's
+DROP_POINTER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+"""
+
 
 def decode_pair(result: Any) -> Tuple[str, str]:
     return str(result[0]), str(result[1] or "")

@@ -74,13 +74,30 @@ class RequestOutcome:
         return text
 
 
-def unavailable_text(avail: Availability, config: HandoffConfig) -> str:
+def _why_unavailable(avail: Availability, config: HandoffConfig) -> str:
     if avail.reason == "off_hours":
-        why = f"现在不在人工服务时间（{config.describe_hours()}）"
+        return f"现在不在人工服务时间（{config.describe_hours()}）"
+    return "现在暂时没有职业指导师在线"
+
+
+_OPTIONS = (
+    "1. 直接回复您的手机号码，我们会在工作时间给您回电；\n"
+    "2. 回复“预约指导课”，预约线下一对一职业指导。"
+)
+
+
+def unavailable_text(avail: Availability, config: HandoffConfig) -> str:
+    return f"{_why_unavailable(avail, config)}。您可以：\n{_OPTIONS}"
+
+
+def left_message_text(avail: Availability, config: HandoffConfig, next_opening: str) -> str:
+    """What a user hears who asked for a person while nobody is available: the request is kept
+    for staff, and when to expect contact (`next_opening`, e.g. "下周一 8:30"; "" = unknown)."""
+    if avail.reason == "off_hours" and next_opening:
+        when = f"职业指导师会在{next_opening}后查看并联系您（公众号消息或服务通知）"
     else:
-        why = "现在暂时没有职业指导师在线"
+        when = "职业指导师上线后会尽快查看并联系您（公众号消息或服务通知）"
     return (
-        f"{why}。您可以：\n"
-        "1. 直接回复您的手机号码，我们会在工作时间给您回电；\n"
-        "2. 回复“预约指导课”，预约线下一对一职业指导。"
+        f"{_why_unavailable(avail, config)}。您的问题和刚才的对话已为您留言，{when}。\n"
+        f"您还可以：\n{_OPTIONS}"
     )

@@ -8,27 +8,14 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-import redis.asyncio as aioredis
-
-from bot.clock import Clock
+from bot.clock import in_beijing
+from bot.services.handoff.parts import ServiceParts
 
 QLEN_TTL_S = 40 * 86400
 
 
-class QueueReports:
+class QueueReports(ServiceParts):
     """Mixed into HandoffService, whose Redis connection, clock and key builders it uses."""
-
-    _redis: aioredis.Redis
-    _clock: Clock
-
-    def key(self, *parts: str) -> str:  # pragma: no cover - HandoffService's
-        raise NotImplementedError
-
-    def item_key(self, item_id: str) -> str:  # pragma: no cover - HandoffService's
-        raise NotImplementedError
-
-    def now(self) -> float:  # pragma: no cover - HandoffService's
-        raise NotImplementedError
 
     @property
     def events_key(self) -> str:  # pragma: no cover - HandoffService's
@@ -69,7 +56,7 @@ class QueueReports:
     # -- dashboard history ----------------------------------------------------------------------
 
     async def _sample_queue_length(self) -> None:
-        moment = self._clock()
+        moment = in_beijing(self._clock())  # the dashboard's days and hours are Beijing's
         length = await self.queue_length()
         key = self.key("qlen", moment.strftime("%Y-%m-%d"))
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -13,7 +13,9 @@ Plain domain code (Redis only, no Rasa, no HTTP). Everything lives under `settin
     handoff:presence            zset username -> last heartbeat (open consoles)
     handoff:claims / :closed    zsets id -> time, for dashboards and metrics
     handoff:qlen:<yyyy-mm-dd>   hash HH:MM -> queue length (queue length over time)
-    handoff_active:<openid>     id of the item (queued or claimed) that holds the conversation
+    handoff_active:<openid>     id of the item (queued or claimed) that holds the conversation:
+                                a chat item, or a callback item a counsellor made live (callbacks.py)
+    handoff_callback:<openid>   id of the user's callback item (one open at a time)
     handoff_offer:<openid>      "nobody available" offer awaiting a phone number (30 min)
 
 Claim, transfer, release and close are each one Lua script, so two counsellors can never both
@@ -24,12 +26,13 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
 from bot.services.handoff import lua
+from bot.services.handoff.callbacks import CallbackItems
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.model import (
     OUTCOMES,
@@ -47,15 +50,15 @@ from bot.settings import Settings
 ACTIVE_FAMILY = "handoff_active"
 OFFER_FAMILY = "handoff_offer"
 ACK_FAMILY = "handoff_ack"
-register_personal_key(ACTIVE_FAMILY)
-register_personal_key(OFFER_FAMILY)
-register_personal_key(ACK_FAMILY)
+CALLBACK_FAMILY = "handoff_callback"
+for _family in (ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY, CALLBACK_FAMILY):
+    register_personal_key(_family)
 
 # Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
-KEY_FAMILIES = ("handoff", ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY)
+KEY_FAMILIES = ("handoff", ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY, CALLBACK_FAMILY)
 
 
-class HandoffService(QueueReports):
+class HandoffService(CallbackItems, QueueReports):
     def __init__(
         self,
         redis: aioredis.Redis,
@@ -78,6 +81,9 @@ class HandoffService(QueueReports):
     def active_key(self, openid: str) -> str:
         return self._settings.key(ACTIVE_FAMILY, openid)
 
+    def callback_key(self, openid: str) -> str:
+        return self._settings.key(CALLBACK_FAMILY, openid)
+
     def offer_key(self, openid: str) -> str:
         return self._settings.key(OFFER_FAMILY, openid)
 
@@ -87,6 +93,12 @@ class HandoffService(QueueReports):
 
     def now(self) -> float:
         return self._clock().timestamp()
+
+    def next_opening_text(self) -> str:
+        """When counsellors are next on duty, as users read it ("下周一 8:30", Beijing time);
+        "" inside office hours."""
+        moment = self._clock()
+        return "" if self.config.in_office_hours(moment) else self.config.describe_next_opening(moment)
 
     # -- availability --------------------------------------------------------------------------
 
@@ -120,11 +132,14 @@ class HandoffService(QueueReports):
         kind: str = "chat",
         phone: str = "",
         note: str = "",
+        history: Sequence[Mapping[str, Any]] = (),
     ) -> RequestOutcome:
-        """Queue the user's conversation for a counsellor (idempotent while one is open).
+        """Queue the user's conversation for a counsellor (idempotent while one is open, per
+        kind: one chat and one callback item per user at most).
 
         With nobody available the conversation is still queued (supervisors see it as overdue)
-        unless `kind="callback"`, which never holds the conversation.
+        unless `kind="callback"`, which does not hold the conversation until a counsellor
+        writes (callbacks.py). `history`: the conversation with the bot so far, kept with a new item.
         """
         avail = await self.availability()
         now = self.now()
@@ -143,13 +158,13 @@ class HandoffService(QueueReports):
         result = await self._redis.eval(
             lua.ENQUEUE,
             3,
-            self.active_key(openid) if kind == "chat" else self.key("callback-guard"),
+            self.active_key(openid) if kind == "chat" else self.callback_key(openid),
             self.key("seq"),
             self.key("queue"),
             self.item_key(""),
             json.dumps(fields, ensure_ascii=False),
             self._score(priority, now),
-            "1" if kind == "chat" else "0",
+            "1",
         )
         item_id, created = str(result[0]), bool(int(result[1]))
         if created:
@@ -159,6 +174,7 @@ class HandoffService(QueueReports):
             if note:
                 entry_text += f"（{note}）"
             await self.add_transcript(item_id, "system", entry_text)
+            await self._add_history(item_id, history)
             if first_message:
                 await self.add_transcript(item_id, "user", first_message, author=openid)
         elif priority > int(await self._redis.hget(self.item_key(item_id), "priority") or 0):
@@ -213,7 +229,7 @@ class HandoffService(QueueReports):
         if not item_id:
             return None
         item = await self.get(item_id)
-        if not item or item.get("status") not in ("queued", "claimed"):
+        if not item or item.get("status") not in ("queued", "claimed") or await self.live_expired(item):
             return None
         return item
 
@@ -308,6 +324,7 @@ class HandoffService(QueueReports):
         if code != "ok":
             raise HandoffError(code, lua.ERRORS[code], holder)
         await self._redis.zrem(self.key("open-claimed"), item_id)
+        await self._end_live(await self.get(item_id) or {})
         await self.add_transcript(item_id, "system", f"{username} 放回队列", author=username)
         await self._emit("released", item_id)
 
@@ -372,12 +389,11 @@ class HandoffService(QueueReports):
 
     # -- the "nobody available" offer --------------------------------------------------------------
 
-    async def make_offer(self, openid: str, reason: str, first_message: str) -> None:
-        await self._redis.set(
-            self.offer_key(openid),
-            json.dumps({"reason": reason, "first_message": first_message}, ensure_ascii=False),
-            ex=1800,
-        )
+    async def make_offer(self, openid: str, reason: str, first_message: str, item_id: str = "") -> None:
+        """Remember for 30 minutes that a phone number from this user means a callback
+        (for the callback item `item_id` the request left, when there is one)."""
+        offer = {"reason": reason, "first_message": first_message, "item_id": item_id}
+        await self._redis.set(self.offer_key(openid), json.dumps(offer, ensure_ascii=False), ex=1800)
 
     async def take_offer(self, openid: str) -> Optional[Dict[str, str]]:
         raw = await self._redis.getdel(self.offer_key(openid))

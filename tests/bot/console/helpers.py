@@ -39,3 +39,10 @@ async def login_in_browser(page, server, username: str, password: str = "correct
     await page.fill("input[name=password]", password)
     await page.click("#login-btn")
     await page.wait_for_url("**/console/", timeout=10000)
+
+
+async def user_says(client, openid: str, text: str):
+    """A text message from a WeChat user through the simulator; returns the bot's replies."""
+    resp = await client.post("/simulator/api/send", json={"openid": openid, "type": "text", "text": text})
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["replies"]

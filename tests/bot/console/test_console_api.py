@@ -13,7 +13,7 @@ from bot.appkeys import HANDOFF
 from bot.clock import SHANGHAI
 from bot.console.display import fmt_ts
 from bot.console.keys import AUDIT
-from tests.bot.console.helpers import add_user, login
+from tests.bot.console.helpers import add_user, login, user_says
 from tests.helpers.gateway import serve_gateway
 
 
@@ -34,12 +34,6 @@ async def gw(settings, aiohttp_server):
     yield app, server, rasa, client
     for c in clients:
         await c.close()
-
-
-async def _user_says(client: TestClient, openid: str, text: str):
-    resp = await client.post("/simulator/api/send", json={"openid": openid, "type": "text", "text": text})
-    assert resp.status == 200, await resp.text()
-    return (await resp.json())["replies"]
 
 
 async def test_unauthenticated_requests_are_refused(gw):
@@ -113,16 +107,16 @@ async def test_full_flow_through_the_wechat_path(gw):
     c = await client()
     csrf = await login(c, "li")
     user = "sim-flow0001"
-    replies = await _user_says(c, user, "你好")
+    replies = await user_says(c, user, "你好")
     assert replies == ["机器人收到：你好"]
-    replies = await _user_says(c, user, "转人工")
+    replies = await user_says(c, user, "转人工")
     assert "第 1 位" in replies[0]
     queue = (await (await c.get("/console/api/queue")).json())["items"]
     assert [i["openid"] for i in queue] == [user]
     item_id = queue[0]["id"]
     h = {"X-CSRF-Token": csrf}
     assert (await c.post(f"/console/api/items/{item_id}/claim", headers=h)).status == 200
-    assert await _user_says(c, user, "我想咨询失业登记") == []
+    assert await user_says(c, user, "我想咨询失业登记") == []
     page = await c.get(f"/console/conversations/{item_id}")
     html = await page.text()
     assert "我想咨询失业登记" in html and "ask_policy" in html and "机器人收到：你好" in html
@@ -138,7 +132,7 @@ async def test_full_flow_through_the_wechat_path(gw):
     assert rasa.triggers[-1]["sender"] == user and rasa.triggers[-1]["name"] == "greet"
     sent = await (await c.get("/fake-wechat/_sent", params={"touser": user})).json()
     assert "欢迎回来" in json.dumps(sent["messages"][-1], ensure_ascii=False)
-    assert await _user_says(c, user, "附近的服务点") == ["机器人收到：附近的服务点"]
+    assert await user_says(c, user, "附近的服务点") == ["机器人收到：附近的服务点"]
     assert rasa.texts(user) == ["你好", "附近的服务点"]
     kinds = [e["kind"] for e in await app[HANDOFF].transcript(item_id)]
     assert {"user", "counsellor", "note", "bot", "system"} <= set(kinds)

@@ -1,15 +1,19 @@
 """The console in real headless Chromium against the real gateway (aiohttp test server):
 a counsellor logs in; a simulated WeChat user says 转人工 and the item appears in the open
-queue without a reload (the time is measured and printed); the counsellor claims it, replies
+queue without a reload (the time is measured and printed), with its arrival in Beijing time
+although the browser runs in UTC; the counsellor claims it, replies
 (the fake WeChat API receives it), hands back, and the user's next message reaches the bot."""
 from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from bot.appkeys import HANDOFF
+from bot.clock import SHANGHAI
 from tests.bot.console.helpers import ROOT, add_user
 from tests.helpers.gateway import serve_gateway
 
@@ -26,7 +30,7 @@ async def test_counsellor_handles_a_handoff_live(settings, aiohttp_server, aioht
 
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium missing: run `make install-system` (scripts/install_system_packages.sh)")
-    _, server, rasa = await serve_gateway(aiohttp_server, settings)
+    app, server, rasa = await serve_gateway(aiohttp_server, settings)
     wechat_user = await aiohttp_client(server)
     add_user(settings, "li", "counsellor")
     openid = "sim-browser01"
@@ -39,7 +43,8 @@ async def test_counsellor_handles_a_handoff_live(settings, aiohttp_server, aioht
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        # the browser's own zone is UTC: what the console shows must still be Beijing time
+        page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="UTC")
         await page.goto(str(server.make_url("/console/")))
         assert "/console/login" in page.url
         await page.fill("input[name=username]", "li")
@@ -60,12 +65,19 @@ async def test_counsellor_handles_a_handoff_live(settings, aiohttp_server, aioht
         assert "第 1 位" in queued[0]
         assert navigations == []  # no reload
         assert await page.locator("#queue-count").inner_text() == "1"
+        [item] = await app[HANDOFF].snapshot()
+        arrived = datetime.fromtimestamp(item["created_at"], SHANGHAI)
+        assert arrived.strftime("%H:%M:%S") in await row.locator("td.created").inner_text()
         await page.screenshot(path=str(ARTIFACTS / "console-queue.png"))
 
         await row.locator("button.claim").click()
         await page.wait_for_url("**/console/conversations/*", timeout=10000)
         assert await user_says("我想问失业登记怎么办") == []  # the bot stays silent
-        await page.locator("#transcript li", has_text="我想问失业登记怎么办").wait_for(timeout=10000)
+        live_line = page.locator("#transcript li", has_text="我想问失业登记怎么办")
+        await live_line.wait_for(timeout=10000)  # appended by the live stream, timed by console.js
+        said = [e for e in await app[HANDOFF].transcript(item["id"]) if e["text"] == "我想问失业登记怎么办"][0]
+        said_at = datetime.fromtimestamp(said["at"], SHANGHAI).strftime("%H:%M:%S")
+        assert said_at in await live_line.locator(".t-meta").inner_text()
         await page.select_option("#canned", index=1)
         await page.click("#btn-reply")
         await page.locator("#flash", has_text="已发送").wait_for(timeout=10000)

@@ -1,12 +1,16 @@
 """Human handoff on the real stack: the bot is silent while a counsellor holds the
-conversation, and after hand-back the real Rasa greets the user and answers again."""
+conversation, and after hand-back the real Rasa greets the user and answers again; a request
+off hours is left for staff with the conversation read from the real Rasa tracker."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.appkeys import RASA, SETTINGS
-from bot.services.handoff.config import HandoffConfig
+from bot.appkeys import HANDOFF, RASA, SETTINGS
+from bot.clock import system_clock
+from bot.services.handoff.config import HandoffConfig, parse_office_hours
 from bot.stack import free_port
 from tests.bot.console.helpers import add_user, login
 from tests.bot.conversations.conftest import WeChatUser
@@ -60,3 +64,23 @@ async def test_counsellor_takes_over_and_hands_back_to_the_real_bot(console_stac
     assert any("职引" in text for text in await user.pushed())
     # … and answers the next message itself
     assert "不客气" in await user.say("谢谢")
+
+
+async def test_off_hours_request_is_left_with_the_real_conversation(aiohttp_server, stack_settings):
+    # counsellors are on duty only the day after tomorrow: now is off hours, whatever the hour
+    duty_day = (system_clock() + timedelta(days=2)).isoweekday()
+    config = HandoffConfig(office_hours=parse_office_hours(f"{duty_day} 00:00-23:59"))
+    port = free_port()
+    app = gateway_app(stack_settings, stack_settings.rasa_url, port, config=config)
+    server = await aiohttp_server(app, port=port)
+    async with TestClient(server) as client:
+        user = WeChatUser(client, app[SETTINGS])
+        assert "职引" in await user.say("你好")
+        left = await user.say("转人工")
+        assert "不在人工服务时间" in left and "0:00后" in left
+        [item] = [i for i in await app[HANDOFF].snapshot() if i["openid"] == user.openid]
+        assert item["kind"] == "callback" and item["phone"] == ""
+        transcript = await app[HANDOFF].transcript(item["id"])
+        said = [e["text"] for e in transcript if e["kind"] == "user"]
+        assert said == ["你好", "转人工"]  # read back from the real Rasa tracker, then the request
+        assert any(e["kind"] == "bot" and "职引" in e["text"] for e in transcript)

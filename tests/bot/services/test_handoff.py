@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -16,6 +16,7 @@ from bot.services.handoff.model import (
     HandoffError,
 )
 from bot.services.handoff.service import HandoffService
+from tests.helpers.moments import upcoming
 
 # Wednesday 2025-06-04 10:00 Shanghai: inside 周一至周五 08:30–17:30
 WEDNESDAY_10 = datetime(2025, 6, 4, 10, 0, tzinfo=SHANGHAI)
@@ -176,3 +177,10 @@ async def test_reports_for_the_dashboard_the_live_stream_and_metrics(service, cl
     assert samples == [["10:00", 2], ["10:02", 1]]  # HH:MM -> length after each change
     events = await service.read_events("0-0", count=100, block_ms=1)
     assert events and events[-1][0] == await service.latest_event_id()
+
+
+async def test_queue_length_history_is_kept_in_beijing_days_and_hours_on_a_utc_clock(redis, settings):
+    moment = upcoming(2, 1, 30)  # a Tuesday 01:30 in Beijing is still Monday 17:30 in UTC
+    service = HandoffService(redis, settings, FrozenClock(moment.astimezone(timezone.utc)), HandoffConfig())
+    await service.request("u-utc", first_message="转人工")
+    assert await service.queue_length_samples(moment.strftime("%Y-%m-%d")) == [["01:30", 1]]
