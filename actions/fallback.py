@@ -2,7 +2,7 @@
 
 Rasa's own `action_default_fallback` answers every low-confidence turn with utter_default ("没太明白").
 That is wrong for a message NLU read perfectly well but that answers nothing: "是", "确认", "不要",
-"算了" with no question pending (a first message, a reply to an old push). Those get an answer
+"算了", a bare "最近" or city with no question pending (a first message, a reply to an old push). Those get an answer
 that says so and what the user can do; anything else still gets utter_default. Like Rasa's
 action, it reverts the user's turn so that the next prediction is not misled by it.
 """
@@ -20,6 +20,7 @@ NOTHING_PENDING: Dict[str, str] = {
     "affirm": "好的。目前没有需要您确认的事项。想办什么直接告诉我，" + NEXT_STEPS,
     "deny": "好的，不办了。还有什么可以帮您的吗？" + NEXT_STEPS,
     "stop": "好的，已停下，没有进行中的事项。还有什么可以帮您的吗？" + NEXT_STEPS,
+    "inform": "目前没有等您回答的问题。想办什么直接告诉我，" + NEXT_STEPS,
 }
 
 

@@ -1,4 +1,4 @@
-"""The dialogue fallback: a yes/no/stop with nothing pending is answered as such, never "没太明白";
+"""The dialogue fallback: a yes/no/stop or a bare answer with nothing pending is answered as such, never "没太明白";
 anything else still gets utter_default; the user's turn is reverted either way."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ async def fallback(text: str, intent: str):
     return dispatcher.messages, events
 
 
-@pytest.mark.parametrize("text,intent", [("是", "affirm"), ("确认", "affirm"), ("否", "deny"), ("算了", "stop")])
+@pytest.mark.parametrize("text,intent", [("是", "affirm"), ("确认", "affirm"), ("否", "deny"), ("算了", "stop"), ("最近", "inform")])
 async def test_a_bare_answer_with_nothing_pending_is_answered(text, intent):
     messages, events = await fallback(text, intent)
     assert [m["text"] for m in messages] == [NOTHING_PENDING[intent]]
