@@ -1,4 +1,5 @@
-"""Camp actions: information, the enrolment form (prefill, validation, submit) and 退订/订阅.
+"""Camp actions: information and the enrolment form (prefill, validation, submit); 退订/订阅 are in
+`actions/pushes.py`.
 
 Thin by design: parsing of the user's words and the dialogue glue live here, every rule and
 every write lives in `bot.services.camp` / `bot.services.eligibility` / `bot.services.push`.
@@ -24,12 +25,10 @@ from bot.services.camp import (
     load_catalogue,
     camp_info_text,
 )
-from bot.services.courses import find_topic
 from bot.services.eligibility import check_eligibility, load_rules
 from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import mask_phone, normalise_phone
 from bot.services.profiles import ProfileStore
-from bot.services.push import PushPreferences
 
 # Tests replace this with a FrozenClock.
 clock: Clock = system_clock
@@ -395,29 +394,3 @@ class ActionCampEnrollSubmit(Action):
         dispatcher.utter_message(text=text)
         return reset
 
-
-class ActionUnsubscribe(Action):
-    """退订 → no more pushes; 订阅/恢复推送 → pushes again (incl. template messages)."""
-
-    def name(self) -> Text:
-        return "action_unsubscribe"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        text = (tracker.latest_message or {}).get("text") or ""
-        if re.search(r"课", text) or (find_topic(text) and not re.search(r"推送|消息|活动|实训营", text)):
-            # "取消订阅面试" / "退订简历课" is about course subscriptions, not every push:
-            # opting the user out of everything would be the wrong, silent consequence.
-            from actions.courses import ActionCourses
-
-            return await ActionCourses().run(dispatcher, tracker, domain)
-        prefs = PushPreferences(runtime.redis(), runtime.settings())
-        wants_back = re.search(r"(重新|恢复|开启|继续)(订阅|推送|接收)|^\s*订阅", text) and not re.search(
-            r"退订|取消|不要|别|停止", text
-        )
-        if wants_back:
-            await prefs.opt_in(tracker.sender_id)
-            dispatcher.utter_message(text="已为您开启推送：实训营开班、活动等消息会及时通知您。回复“退订”可随时停止。")
-        else:
-            await prefs.opt_out(tracker.sender_id)
-            dispatcher.utter_message(text="已为您退订推送，之后不会再主动给您发送活动消息。回复“订阅”可重新开启。")
-        return []

@@ -128,7 +128,7 @@ class ActionCourses(Action):
             )
         return (
             f"您订阅的课程主题：{'、'.join(topics)}。有新课时我会通知您。\n"
-            "要取消，说“取消订阅面试”或“取消全部订阅”。"
+            "要取消，说“取消订阅面试”或“取消全部课程订阅”。"
         )
 
     async def _cancel(
@@ -140,7 +140,7 @@ class ActionCourses(Action):
         if topic is None and len(current) > 1 and not re.search(r"全部|所有|都", text):
             return (
                 f"您订阅了：{'、'.join(current)}。要取消哪个？例如说“取消订阅{current[0]}”，"
-                "或“取消全部订阅”。"
+                "或“取消全部课程订阅”。"
             )
         removed = await service.unsubscribe(openid, topic)
         if not removed:
@@ -184,7 +184,7 @@ class ActionCourses(Action):
             hint = "可以问“这周的课”“面试的课”，或看录播：说“有什么回放”。"
             return f"{label}暂时没有安排。{hint}"
         lines = [f"{i}. {c.line(now)}" for i, c in enumerate(courses, 1)]
-        footer = "想有新课就收到通知？说“订阅" + (topic or "面试") + "的课”。"
+        footer = f"想有新课就收到通知？说“订阅{topic or '面试'}的课”。"
         return fit_list(lines, f"{label}：", footer, limit=COURSE_LIST_MAX_BYTES)
 
 

@@ -29,7 +29,7 @@ from bot.services.profiles import register_personal_key
 from bot.services.reply_size import fit_lines
 from bot.settings import Settings
 
-MORE_COHORTS = "\n……更多期次请说“实训营 + 城市”查询"
+MORE_COHORTS = "\n……更多期次可以问“潍坊有实训营吗”（换成您的城市）"
 
 # The cohort a user was last told about in a push: "报名" right after it pre-fills the form.
 LAST_PUSH_FAMILY = "camp_last_push"

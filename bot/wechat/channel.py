@@ -45,10 +45,10 @@ KEY_FAMILIES = ("wechat:rate",)
 
 TEXT_MEDIA_UNSUPPORTED = (
     "我目前能看懂文字和位置，图片、视频、文件和链接还看不懂。"
-    "请直接打字告诉我您想了解什么，比如“附近的就业服务站”“预约招聘讲座”。"
+    "请直接打字告诉我您想了解什么，比如“附近的服务点”“预约指导课”。"
 )
 TEXT_VOICE_UNRECOGNISED = "抱歉，这条语音我没听清。请直接打字告诉我，比如“我想找工作”。"
-TEXT_EMPTY = "请直接打字告诉我您想了解什么，比如“附近的就业服务站”。"
+TEXT_EMPTY = "请直接打字告诉我您想了解什么，比如“附近的服务点”。"
 TEXT_RATE_LIMITED = "您发消息有点快，我跟不上啦。请稍等一分钟再发，我会继续为您服务。"
 TEXT_SERVICE_UNAVAILABLE = "系统正在维护，暂时无法处理您的消息，请稍后再发一次。紧急问题可拨打 12333 人社服务热线。"
 # What a user sees an answer to (WeChat shows a passive reply to these, not to the other events).

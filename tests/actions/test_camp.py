@@ -19,13 +19,11 @@ from actions.camp import (
     ActionCampEnrollStart,
     ActionCampEnrollSubmit,
     ActionCampInfo,
-    ActionUnsubscribe,
     ValidateCampEnrollmentForm,
 )
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.camp import EnrollmentStore, remember_pushed_cohort
 from bot.services.profiles import ProfileStore
-from bot.services.push import PushPreferences
 from bot.settings import PROJECT_ROOT
 
 FORM = "camp_enrollment_form"
@@ -210,38 +208,6 @@ async def test_camp_info_uses_profile_city_and_fits():
     await ActionCampInfo().run(dispatcher, tracker("o-info", active=False, intent="ask_camp_info"), DOMAIN)
     said = texts(dispatcher)
     assert "北京路9号" in said and "免费" in said and len(said.encode("utf-8")) <= 2048
-
-
-async def test_unsubscribe_and_subscribe_again():
-    prefs = PushPreferences(runtime.redis(), runtime.settings())
-    await ActionUnsubscribe().run(CollectingDispatcher(), tracker("o-u", text="退订", intent="unsubscribe", active=False), DOMAIN)
-    assert await prefs.is_opted_out("o-u")
-    await ActionUnsubscribe().run(CollectingDispatcher(), tracker("o-u", text="订阅", intent="unsubscribe", active=False), DOMAIN)
-    assert not await prefs.is_opted_out("o-u") and await prefs.allows_template("o-u")
-    await ActionUnsubscribe().run(CollectingDispatcher(), tracker("o-u", text="取消订阅", intent="unsubscribe", active=False), DOMAIN)
-    assert await prefs.is_opted_out("o-u")
-
-
-async def test_unsubscribe_naming_a_course_topic_cancels_that_course_topic_only():
-    """"取消订阅面试" read as `unsubscribe` must not silently stop every push."""
-    from bot.services.courses import CourseService
-
-    courses = CourseService(runtime.redis(), runtime.settings())
-    prefs = PushPreferences(runtime.redis(), runtime.settings())
-    await courses.subscribe("o-c", "面试")
-    await courses.subscribe("o-c", "简历")
-    dispatcher = CollectingDispatcher()
-    await ActionUnsubscribe().run(
-        dispatcher, tracker("o-c", text="取消订阅面试", intent="unsubscribe", active=False), DOMAIN
-    )
-    assert "已取消订阅：面试" in texts(dispatcher)
-    assert await courses.subscriptions("o-c") == ["简历"]
-    assert not await prefs.is_opted_out("o-c")
-    # 退订 of the camp pushes still opts out
-    await ActionUnsubscribe().run(
-        CollectingDispatcher(), tracker("o-c", text="退订实训营推送", intent="unsubscribe", active=False), DOMAIN
-    )
-    assert await prefs.is_opted_out("o-c")
 
 
 async def run_action(action, t: Tracker):

@@ -76,5 +76,5 @@ async def test_subscribe_mine_cancel(action_runtime, clock, redis):
     assert "要取消哪个" in await ask("取消订阅")
     assert "已取消订阅：面试" in await ask("取消订阅面试")
     assert await service.subscriptions(OPENID) == ["简历"]
-    assert "已取消订阅：简历" in await ask("取消全部订阅")
+    assert "已取消订阅：简历" in await ask("取消全部课程订阅")
     assert "还没有订阅" in await ask("我的订阅")

@@ -4,11 +4,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Sequence
 
+from bot.services.capabilities import CAPABILITIES
 from bot.services.knowledge.base import KnowledgeItem
 from bot.services.knowledge.retrieval import Ranked
-
-CAPABILITIES = "找工作和招聘会、附近的就业服务点、预约职业指导、青年求职能力实训营、职业测评、空中课堂、就业政策和求职问题"
-
 
 def answer_text(item: KnowledgeItem, hotline: str = "12333") -> str:
     """The answer with where to confirm it; fits a WeChat passive reply."""

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import AsyncIterator, List, Optional
+from typing import AsyncIterator, List, Optional, Tuple
 
 import pytest
 from wechatpy import parse_message
 from wechatpy.utils import WeChatSigner
 
 from bot.app import create_app
-from bot.appkeys import SERVICES
+from bot.appkeys import RASA, SERVICES
 from bot.settings import Settings, load_settings
 from bot.stack import free_port
 from bot.wechat.handler import get_endpoint
@@ -31,6 +31,7 @@ class WeChatUser:
         self.settings = settings
         self.openid = openid or "o" + uuid.uuid4().hex[:20]
         self.transcript: List[str] = []
+        self.last_text = ""
 
     @property
     def app(self):
@@ -69,6 +70,7 @@ class WeChatUser:
             f"<MsgId>{msg_id}</MsgId>"
         )
         self.transcript += [f"用户: {text}", f"职引: {reply}"]
+        self.last_text = text
         return reply
 
     async def send_location(self, latitude: float, longitude: float, label: str = "") -> str:
@@ -84,6 +86,21 @@ class WeChatUser:
             f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event>"
             f"<EventKey><![CDATA[{key}]]></EventKey>"
         )
+
+    async def last_turn(self) -> Tuple[str, List[str]]:
+        """What Rasa made of the last message `say` sent: (intent, actions run after it).
+
+        ("", []) when that message never reached Rasa (the handoff gate answered it)."""
+        events = (await self.app[RASA].tracker(self.openid)).get("events") or []
+        starts = [i for i, e in enumerate(events) if e.get("event") == "user"]
+        if not starts or events[starts[-1]].get("text") != self.last_text:
+            return "", []
+        user = events[starts[-1]]
+        actions = [
+            e["name"] for e in events[starts[-1] + 1 :]
+            if e.get("event") == "action" and e.get("name") != "action_listen"
+        ]
+        return (user.get("parse_data") or {}).get("intent", {}).get("name") or "", actions
 
     async def pushed(self) -> List[str]:
         """Texts the fake WeChat API received for this user (customer-service messages)."""

@@ -1,0 +1,29 @@
+"""The dialogue fallback: a yes/no/stop or a bare answer with nothing pending is answered as such, never "没太明白";
+anything else still gets utter_default; the user's turn is reverted either way."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import NOTHING_PENDING, ActionCoreFallback
+from tests.helpers.action_tracker import make_tracker
+
+
+async def fallback(text: str, intent: str):
+    dispatcher = CollectingDispatcher()
+    events = await ActionCoreFallback().run(dispatcher, make_tracker(text, intent), {})
+    return dispatcher.messages, events
+
+
+@pytest.mark.parametrize("text,intent", [("是", "affirm"), ("确认", "affirm"), ("否", "deny"), ("算了", "stop"), ("最近", "inform")])
+async def test_a_bare_answer_with_nothing_pending_is_answered(text, intent):
+    messages, events = await fallback(text, intent)
+    assert [m["text"] for m in messages] == [NOTHING_PENDING[intent]]
+    assert "没太明白" not in NOTHING_PENDING[intent] and "“转人工”" in NOTHING_PENDING[intent]
+    assert [e["event"] for e in events] == ["rewind"]
+
+
+async def test_anything_else_gets_the_default_response():
+    messages, events = await fallback("嗯哼哈", "find_job")
+    assert [m.get("response") for m in messages] == ["utter_default"]
+    assert [e["event"] for e in events] == ["rewind"]
