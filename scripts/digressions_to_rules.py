@@ -11,7 +11,6 @@ side question as an answer. tests/scripts/test_digressions_to_rules.py fails whe
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actions.forms import DIGRESSIONS  # noqa: E402
+from generated_file import wants_check, write_or_check  # noqa: E402
 
 DOMAIN = ROOT / "domain.yml"
 OUTPUT = ROOT / "nlu_data" / "rules" / "digressions.yml"
@@ -60,9 +60,7 @@ def forms_not_ignoring(forms: Mapping[str, dict], digressions: Mapping[str, str]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if the rules or the forms are out of date")
-    args = ap.parse_args(argv)
+    check = wants_check(argv, __doc__.splitlines()[0])
     forms = load_forms()
     stray = forms_not_ignoring(forms, DIGRESSIONS)
     if stray:
@@ -71,16 +69,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"{', '.join(DIGRESSIONS)}: {', '.join(stray)}"
         )
         return 1
-    text = render(forms, DIGRESSIONS)
-    current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-    if args.check:
-        if current != text:
-            print(f"{OUTPUT.name} is out of date: run scripts/digressions_to_rules.py")
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.name}: {len(forms) * len(DIGRESSIONS)} rules for {len(forms)} forms")
-    return 0
+    rules = f"{len(forms) * len(DIGRESSIONS)} rules for {len(forms)} forms"
+    return write_or_check(OUTPUT, render(forms, DIGRESSIONS), check=check, generator="digressions_to_rules.py", summary=rules)
 
 
 if __name__ == "__main__":
