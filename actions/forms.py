@@ -28,6 +28,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.knowledge import decision_for
+from bot.services.knowledge.retrieval import ANSWER, CHOOSE
 from bot.services.phone import find_phone
 
 # intent -> the action (or response) that answers it inside any form; the form resumes afterwards.
@@ -51,7 +53,7 @@ REQUESTED_SLOT = "requested_slot"
 
 WHY_RE = re.compile(r"为什么|为啥|为何|干嘛|凭什么|有什么用|要.{0,8}(干什么|做什么)|安全吗|会不会泄露|泄露吗")
 # A "why" that names nothing ("为什么要这个") is about the pending question only when it is this short.
-WHY_ALONE_MAX_CHARS = 8
+WHY_ALONE_MAX_CHARS = 6
 REPEAT_RE = re.compile(
     r"^(请)?(再说一遍|再说一次|再问一遍|重复一下|重复一遍|没听清|没看清|刚才问的?什么|你问的?什么|问什么|继续|接着来|继续吧|继续报名|继续预约)[吧呢啊。.!！?？]*$"
 )
@@ -88,7 +90,7 @@ def resuming_after_digression(tracker: Tracker) -> bool:
         if event.get("event") == "user":
             return False
         if event.get("event") == "action" and event.get("name") not in (
-            None, "action_listen", "action_extract_slots", tracker.active_loop.get("name"),
+            None, "action_listen", "action_extract_slots", tracker.active_loop_name,
         ):
             return True
     return False
@@ -96,9 +98,6 @@ def resuming_after_digression(tracker: Tracker) -> bool:
 
 def knowledge_can_answer(tracker: Tracker) -> bool:
     """The knowledge base has an answer or a choice for the latest message."""
-    from actions.knowledge import decision_for  # the knowledge base loads on first use
-    from bot.services.knowledge.retrieval import ANSWER, CHOOSE
-
     return decision_for(tracker.latest_message or {}).kind in (ANSWER, CHOOSE)
 
 
@@ -117,7 +116,7 @@ class DigressionAwareValidation(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
-        if not requested or tracker.active_loop.get("name") != self.form_name() or resuming_after_digression(tracker):
+        if not requested or tracker.active_loop_name != self.form_name() or resuming_after_digression(tracker):
             return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
         handled = self.answer_inside_form(requested, text, dispatcher, domain)

@@ -11,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking import common
-from actions.forms import DigressionAwareValidation, plainly_an_answer
 from actions.booking.common import (
     booking_service,
     describe_slot,
@@ -26,6 +25,7 @@ from actions.booking.common import (
     user_city,
     window_label,
 )
+from actions.forms import DigressionAwareValidation, plainly_an_answer
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.workshops import TOPICS, normalise_topic
 

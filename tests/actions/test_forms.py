@@ -66,6 +66,7 @@ async def validate(form: str, tracker: Tracker):
         (CAMP, "camp_city", "济南附近有服务点吗", "find_service_point"),
         (BOOKING, "booking_name", "转人工", "request_human"),
         (BOOKING, "booking_phone", "附近有服务点吗", "find_service_point"),
+        (CAMP, "camp_mobile", "为什么毕业了找不到工作", "ask_policy"),  # a why about something else
     ],
 )
 async def test_a_side_question_sets_no_slot_so_the_form_rejects_the_turn(form, requested, text, intent):
