@@ -57,17 +57,21 @@ WHY_ALONE_MAX_CHARS = 6
 REPEAT_RE = re.compile(
     r"^(请)?(再说一遍|再说一次|再问一遍|重复一下|重复一遍|没听清|没看清|刚才问的?什么|你问的?什么|问什么|继续|接着来|继续吧|继续报名|继续预约)[吧呢啊。.!！?？]*$"
 )
-# What a "why" question names -> the kind of data it asks about; slot names end with these kinds.
+# What a "why" question asks about -> the kind of data; slot names end with these kinds.
 WHY_TOPICS = (
-    (re.compile(r"手机|电话|号码|联系方式"), ("phone", "mobile")),
-    (re.compile(r"姓名|名字|真名|叫什么"), ("name",)),
-    (re.compile(r"身份"), ("identity",)),
-    (re.compile(r"年龄|多大|几岁|岁数"), ("age",)),
-    (re.compile(r"毕业|哪一?年"), ("grad_year",)),
-    (re.compile(r"学校|院校|大学"), ("school",)),
-    (re.compile(r"专业"), ("major",)),
-    (re.compile(r"城市|哪个市|在哪|所在地"), ("city",)),
+    (r"手机|电话|号码|联系方式", ("phone", "mobile")),
+    (r"姓名|名字|真名", ("name",)),
+    (r"身份", ("identity",)),
+    (r"年龄|多大|几岁|岁数", ("age",)),
+    (r"毕业", ("grad_year",)),
+    (r"学校|院校", ("school",)),
+    (r"专业", ("major",)),
+    (r"城市|哪个市|所在地", ("city",)),
 )
+# The data must be what is asked for ("为什么要我的手机号", "手机号安全吗"), not any word of the
+# message ("为什么毕业了找不到工作" is a question about jobs).
+_ASKED_FOR = r"(?:要|得|需要|问|填|提供|留|给|告诉|登记|写)(?:你|您)?(?:我的?)?.{{0,2}}(?:{topic})"
+_ASKED_ABOUT = r"(?:{topic}).{{0,3}}(?:有什么用|干什么用|安全吗|会不会泄露|泄露吗)"
 _NUMBER_ANSWER_RE = re.compile(r"^(第|选)?\s*(\d{1,4}|[一二两三四五六七八九十])\s*(个|号|项|场|期|届|年|岁)?[。.!！]?$")
 
 
@@ -151,8 +155,8 @@ class DigressionAwareValidation(FormValidationAction):
         has an explanation in the domain's responses."""
         responses = domain.get("responses") or {}
         slots = self.domain_slots(domain)
-        for pattern, kinds in WHY_TOPICS:
-            if pattern.search(text):
+        for topic, kinds in WHY_TOPICS:
+            if re.search(_ASKED_FOR.format(topic=topic), text) or re.search(_ASKED_ABOUT.format(topic=topic), text):
                 named = [s for s in slots if s.endswith(kinds) and why_response(s) in responses]
                 if named:
                     return requested if requested in named else named[0]

@@ -109,6 +109,8 @@ async def test_an_answer_stays_an_answer_whatever_intent_nlu_gave_it(form, reque
         (CAMP, "camp_cohort", "要我手机号干什么", "camp_mobile"),  # names another slot of the form
         (CAMP, "camp_name", "为什么要姓名", "camp_name"),
         (CAMP, "camp_age", "为啥要这个", "camp_age"),  # names nothing: the pending question
+        (CAMP, "camp_identity", "我的手机号安全吗", "camp_mobile"),
+        (CAMP, "camp_school", "为什么要问我毕业年份", "camp_grad_year"),
         (BOOKING, "booking_name", "为什么要我的手机号", "booking_phone"),
         (BOOKING, "booking_name", "为什么要名字", "booking_name"),
     ],
