@@ -21,6 +21,7 @@ plainly answers the pending question (a phone number, a choice number …) stays
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -114,6 +115,10 @@ def plainly_an_answer(text: str) -> bool:
 class DigressionAwareValidation(FormValidationAction):
     """Base of every form's validation action (see the module doc). Subclasses keep their
     `validate_<slot>` methods; `answers_pending_question` may add what a slot's plain answers look like."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        """`validate_<form>`; abstract, so that the action server does not register this base."""
 
     def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
         return plainly_an_answer(text)

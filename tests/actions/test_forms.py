@@ -157,3 +157,11 @@ def test_plain_answers(text):
 @pytest.mark.parametrize("text", ["失业金怎么领", "你是谁", "附近有服务点吗", "转人工"])
 def test_questions_are_not_plain_answers(text):
     assert not plainly_an_answer(text)
+
+
+def test_the_action_server_registers_the_forms_validations_but_not_their_base():
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert {"validate_workshop_booking_form", "validate_camp_enrollment_form"} <= set(executor.actions)
