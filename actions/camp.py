@@ -10,12 +10,13 @@ import re
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.forms import DigressionAwareValidation, plainly_an_answer
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
     CampCatalogue,
@@ -68,6 +69,7 @@ IDENTITY_WORDS = (
     ("工作", "在职人员"),
 )
 STOPPED = "__stopped__"
+CITY_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市": longer messages naming a city are about something else
 STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
 
@@ -94,6 +96,13 @@ def parse_identity(text: Any) -> Optional[str]:
         if word in value:
             return identity
     return None
+
+
+def is_identity_answer(text: str) -> bool:
+    """The whole message names an identity ("应届毕业生", "我是在校生"), not just contains a word
+    of one ("失业金怎么领" mentions 失业 and is a question)."""
+    value = re.sub(r"^(我是|我现在是|现在是|是)", "", text.strip()).rstrip("。.!！")
+    return value in load_rules().identities or value in dict(IDENTITY_WORDS)
 
 
 def parse_year(text: Any, current: int) -> Optional[int]:
@@ -189,9 +198,16 @@ class ActionCampEnrollStart(Action):
         return events
 
 
-class ValidateCampEnrollmentForm(FormValidationAction):
+class ValidateCampEnrollmentForm(DigressionAwareValidation):
     def name(self) -> Text:
         return "validate_camp_enrollment_form"
+
+    def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
+        if slot == "camp_identity":
+            return is_identity_answer(text) or plainly_an_answer(text)
+        if slot == "camp_city":
+            return parse_city(text) is not None and len(text) <= CITY_ANSWER_MAX_CHARS
+        return plainly_an_answer(text)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")

@@ -10,7 +10,6 @@ this file is generated from it. tests/scripts/test_knowledge_to_nlu.py fails whe
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.services.knowledge.base import KnowledgeBase, load_knowledge  # noqa: E402
+from generated_file import wants_check, write_or_check  # noqa: E402
 
 OUTPUT = ROOT / "nlu_data" / "nlu" / "knowledge.yml"
 NOT_AN_EXAMPLE = re.compile(r"- (intent|synonym|lookup|regex):")
@@ -67,19 +67,10 @@ def render(kb: KnowledgeBase, taken: Set[str]) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
-    args = ap.parse_args(argv)
+    check = wants_check(argv, __doc__.splitlines()[0])
     text = render(load_knowledge(), other_examples())
-    current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-    if args.check:
-        if current != text:
-            print(f"{OUTPUT.name} is out of date: run scripts/knowledge_to_nlu.py")
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.name}: {text.count(chr(10) + '      - ')} examples")
-    return 0
+    examples = f"{text.count(chr(10) + '      - ')} examples"
+    return write_or_check(OUTPUT, text, check=check, generator="knowledge_to_nlu.py", summary=examples)
 
 
 if __name__ == "__main__":

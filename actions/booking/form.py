@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -25,6 +25,7 @@ from actions.booking.common import (
     user_city,
     window_label,
 )
+from actions.forms import DigressionAwareValidation, plainly_an_answer
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.workshops import TOPICS, normalise_topic
 
@@ -35,9 +36,18 @@ _NO_RE = re.compile(r"^(否|不|不是|不对|不要|no|n)[。！!\s]*$", re.I)
 _NAME_RE = re.compile(r"^[\u4e00-\u9fa5A-Za-z·•\s]{2,20}$")
 
 
-class ValidateWorkshopBookingForm(FormValidationAction):
+class ValidateWorkshopBookingForm(DigressionAwareValidation):
     def name(self) -> Text:
         return "validate_workshop_booking_form"
+
+    def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
+        if slot == "booking_topic":
+            return normalise_topic(text) is not None
+        if slot == "booking_when":
+            return parse_when(text, common.CLOCK()) is not None
+        if slot == "booking_confirm":
+            return bool(_YES_RE.match(text) or _NO_RE.match(text)) or plainly_an_answer(text)
+        return plainly_an_answer(text)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -1,0 +1,176 @@
+"""Side questions inside every form ("digressions"): one mechanism for all of Zhinan's forms.
+
+While a form waits for an answer, a message that is not one — "你是谁", "失业金怎么领", "附近有服务点吗"
+— must be answered and the form must then ask again where it stopped (Rasa's "unhappy path"):
+
+1. `DIGRESSIONS` below is the one table of such intents and the action that answers each.
+2. Every form lists these intents (and `nlu_fallback`) under `ignored_intents` in domain.yml, so
+   no slot mapping fills the pending slot from such a message.
+3. `DigressionAwareValidation`, the base of every form's validation action, then sets no slot
+   either, so the form rejects the turn; nlu_data/rules/digressions.yml (generated from the table by
+   scripts/digressions_to_rules.py) runs the digression's action and goes back to the form, which
+   re-asks its pending question.
+
+Two side questions are answered inside the form itself, without leaving it: "为什么要手机号"
+(the `utter_why_<slot>` response explains why the data is needed and how it is kept) and
+"再说一遍"/"继续" (the pending question again). A message NLU could not place (`nlu_fallback`) is a
+digression only when the knowledge base has an answer or a choice for it; otherwise it is taken as
+the answer, as the form's own mapping would have. A message whose intent is a digression but which
+plainly answers the pending question (a phone number, a choice number …) stays an answer.
+"""
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from typing import Dict, List, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge import decision_for
+from bot.services.knowledge.retrieval import ANSWER, CHOOSE
+from bot.services.phone import find_phone
+
+# intent -> the action (or response) that answers it inside any form; the form resumes afterwards.
+DIGRESSIONS: Dict[str, str] = {
+    "ask_policy": "action_knowledge_answer",
+    "nlu_fallback": "action_knowledge_answer",  # only when the knowledge base can answer (module doc)
+    "find_service_point": "action_find_service_point",
+    "find_job": "action_find_job",
+    "find_job_fair": "action_find_job_fair",
+    "ask_courses": "action_courses",
+    "ask_camp_info": "action_camp_info",
+    "my_bookings": "action_my_bookings",
+    "unsubscribe": "action_unsubscribe",
+    "request_human": "action_request_human",
+    "bot_challenge": "utter_bot_challenge",
+    "greet": "utter_greet",
+    "thank": "utter_thank",
+}
+FALLBACK_INTENT = "nlu_fallback"
+REQUESTED_SLOT = "requested_slot"
+
+WHY_RE = re.compile(r"为什么|为啥|为何|干嘛|凭什么|有什么用|要.{0,8}(干什么|做什么)|安全吗|会不会泄露|泄露吗")
+# A "why" that names nothing ("为什么要这个") is about the pending question only when it is this short.
+WHY_ALONE_MAX_CHARS = 6
+REPEAT_RE = re.compile(
+    r"^(请)?(再说一遍|再说一次|再问一遍|重复一下|重复一遍|没听清|没看清|刚才问的?什么|你问的?什么|问什么|继续|接着来|继续吧|继续报名|继续预约)[吧呢啊。.!！?？]*$"
+)
+# What a "why" question asks about -> the kind of data; slot names end with these kinds.
+WHY_TOPICS = (
+    (r"手机|电话|号码|联系方式", ("phone", "mobile")),
+    (r"姓名|名字|真名", ("name",)),
+    (r"身份", ("identity",)),
+    (r"年龄|多大|几岁|岁数", ("age",)),
+    (r"毕业", ("grad_year",)),
+    (r"学校|院校", ("school",)),
+    (r"专业", ("major",)),
+    (r"城市|哪个市|所在地", ("city",)),
+)
+# The data must be what is asked for ("为什么要我的手机号", "手机号安全吗"), not any word of the
+# message ("为什么毕业了找不到工作" is a question about jobs).
+_ASKED_FOR = r"(?:要|得|需要|问|填|提供|留|给|告诉|登记|写)(?:你|您)?(?:我的?)?.{{0,2}}(?:{topic})"
+_ASKED_ABOUT = r"(?:{topic}).{{0,3}}(?:有什么用|干什么用|安全吗|会不会泄露|泄露吗)"
+_NUMBER_ANSWER_RE = re.compile(r"^(第|选)?\s*(\d{1,4}|[一二两三四五六七八九十])\s*(个|号|项|场|期|届|年|岁)?[。.!！]?$")
+
+
+def why_response(slot: str) -> str:
+    return f"utter_why_{slot}"
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("text") or "").strip()
+
+
+def resuming_after_digression(tracker: Tracker) -> bool:
+    """True when the form runs again after another action answered the user's latest message
+    (Rasa calls the validation action then too, with nothing to validate)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in (
+            None, "action_listen", "action_extract_slots", tracker.active_loop_name,
+        ):
+            return True
+    return False
+
+
+def knowledge_can_answer(tracker: Tracker) -> bool:
+    """The knowledge base has an answer or a choice for the latest message."""
+    return decision_for(tracker.latest_message or {}).kind in (ANSWER, CHOOSE)
+
+
+def plainly_an_answer(text: str) -> bool:
+    """A message that answers any question it follows, whatever NLU made of it: a phone number, a
+    choice number, a year or an age."""
+    return bool(find_phone(text) or _NUMBER_ANSWER_RE.match(text))
+
+
+class DigressionAwareValidation(FormValidationAction):
+    """Base of every form's validation action (see the module doc). Subclasses keep their
+    `validate_<slot>` methods; `answers_pending_question` may add what a slot's plain answers look like."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        """`validate_<form>`; abstract, so that the action server does not register this base."""
+
+    def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
+        return plainly_an_answer(text)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if not requested or tracker.active_loop_name != self.form_name() or resuming_after_digression(tracker):
+            return await super().run(dispatcher, tracker, domain)
+        text = latest_text(tracker)
+        handled = self.answer_inside_form(requested, text, dispatcher, domain)
+        if handled is not None:
+            return handled
+        intent = latest_intent(tracker)
+        is_answer = self.answers_pending_question(requested, text, tracker)
+        if intent in DIGRESSIONS and not is_answer:
+            if intent != FALLBACK_INTENT or knowledge_can_answer(tracker):
+                return []  # no slot set: the form rejects the turn and the digression rules run
+        if intent in DIGRESSIONS and text and self.takes_text(requested, domain):
+            # The form ignores these intents, so no mapping took the text: take it as the answer.
+            tracker.add_slots([SlotSet(requested, text)])
+        return await super().run(dispatcher, tracker, domain)
+
+    def answer_inside_form(
+        self, requested: str, text: str, dispatcher: CollectingDispatcher, domain: DomainDict
+    ) -> Optional[List[EventType]]:
+        """"为什么要…" and "再说一遍": a reply, then the pending question again (the slot stays empty)."""
+        again = [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+        if REPEAT_RE.match(text):
+            return again
+        if WHY_RE.search(text):
+            slot = self.slot_asked_about(text, requested, domain)
+            if slot is not None:
+                dispatcher.utter_message(response=why_response(slot))
+                return again
+        return None
+
+    def slot_asked_about(self, text: str, requested: str, domain: DomainDict) -> Optional[str]:
+        """The form's slot a "why" question names ("为什么要手机号"), else the pending one — if it
+        has an explanation in the domain's responses."""
+        responses = domain.get("responses") or {}
+        slots = self.domain_slots(domain)
+        for topic, kinds in WHY_TOPICS:
+            if re.search(_ASKED_FOR.format(topic=topic), text) or re.search(_ASKED_ABOUT.format(topic=topic), text):
+                named = [s for s in slots if s.endswith(kinds) and why_response(s) in responses]
+                if named:
+                    return requested if requested in named else named[0]
+        if len(text) > WHY_ALONE_MAX_CHARS:
+            return None
+        return requested if why_response(requested) in responses else None
+
+    @staticmethod
+    def takes_text(slot: str, domain: DomainDict) -> bool:
+        mappings = ((domain.get("slots") or {}).get(slot) or {}).get("mappings") or []
+        return any(m.get("type") == "from_text" for m in mappings)
+

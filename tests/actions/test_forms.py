@@ -1,0 +1,167 @@
+"""Side questions inside forms (actions/forms.py), through the forms' real validation actions.
+
+Rasa calls the validation action after each user message while a form waits for `requested_slot`:
+a side question must set no slot (the form then rejects the turn and the digression rules answer
+it), a "why" or "再说一遍" is answered inside the form, and an answer stays an answer.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking.form import ValidateWorkshopBookingForm
+from actions.camp import ValidateCampEnrollmentForm
+from actions.forms import DIGRESSIONS, DigressionAwareValidation, plainly_an_answer, why_response
+from actions.knowledge import knowledge
+from bot.settings import PROJECT_ROOT
+
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+CAMP, BOOKING = "camp_enrollment_form", "workshop_booking_form"
+VALIDATORS = {CAMP: ValidateCampEnrollmentForm, BOOKING: ValidateWorkshopBookingForm}
+NOTHING_CLOSE = {"decision": "none", "options": []}
+
+
+def form_tracker(
+    form: str,
+    requested: str,
+    text: str,
+    intent: str,
+    *,
+    extracted: Optional[Dict[str, Any]] = None,
+    knowledge_decision: Optional[Dict[str, Any]] = None,
+    after_user: Optional[List[Dict[str, Any]]] = None,
+) -> Tracker:
+    """The tracker Rasa sends the validation action: the user's message, what the slot mappings
+    extracted from it, and (`after_user`) what ran since."""
+    latest: Dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    if knowledge_decision is not None:
+        latest["knowledge"] = knowledge_decision
+    slots = {name: None for name in DOMAIN["slots"]}
+    slots.update({"requested_slot": requested, **(extracted or {})})
+    events: List[Dict[str, Any]] = [{"event": "user", "text": text, "parse_data": latest}]
+    events += list(after_user or [])
+    # as Rasa builds it: the form's run, then the slot candidates last
+    events += [{"event": "action", "name": form}]
+    events += [{"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()]
+    return Tracker("oDigress01", slots, latest, events, False, None, {"name": form}, form)
+
+
+async def validate(form: str, tracker: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = await VALIDATORS[form]().run(dispatcher, tracker, DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return dispatcher.messages, slots, events
+
+
+@pytest.mark.parametrize(
+    "form, requested, text, intent",
+    [
+        (CAMP, "camp_mobile", "失业金怎么领", "ask_policy"),
+        (CAMP, "camp_identity", "失业金怎么领", "ask_policy"),  # mentions 失业, still a question
+        (CAMP, "camp_name", "你是谁", "bot_challenge"),
+        (CAMP, "camp_city", "济南附近有服务点吗", "find_service_point"),
+        (BOOKING, "booking_name", "转人工", "request_human"),
+        (BOOKING, "booking_phone", "附近有服务点吗", "find_service_point"),
+        (CAMP, "camp_mobile", "为什么毕业了找不到工作", "ask_policy"),  # a why about something else
+    ],
+)
+async def test_a_side_question_sets_no_slot_so_the_form_rejects_the_turn(form, requested, text, intent):
+    messages, slots, events = await validate(form, form_tracker(form, requested, text, intent))
+    assert events == [] and messages == []
+
+
+async def test_a_message_nlu_could_not_place_is_a_side_question_when_the_knowledge_base_answers_it():
+    item = knowledge().items[0]
+    answered = {"decision": "answer", "options": [{"id": item.id, "score": 0.9}]}
+    tracker = form_tracker(CAMP, "camp_school", item.variants[0], "nlu_fallback", knowledge_decision=answered)
+    assert await validate(CAMP, tracker) == ([], {}, [])
+
+
+async def test_a_message_nlu_could_not_place_is_the_answer_when_the_knowledge_base_has_nothing():
+    tracker = form_tracker(CAMP, "camp_name", "王小明", "nlu_fallback", knowledge_decision=NOTHING_CLOSE)
+    messages, slots, _ = await validate(CAMP, tracker)
+    assert slots["camp_name"] == "王小明" and messages == []
+
+
+@pytest.mark.parametrize(
+    "form, requested, text, slot, value",
+    [
+        (CAMP, "camp_mobile", "13800138000", "camp_mobile", "13800138000"),
+        (CAMP, "camp_identity", "我是应届毕业生", "camp_identity", "应届毕业生"),
+        (CAMP, "camp_identity", "3", "camp_identity", "离校未就业毕业生"),
+        (BOOKING, "booking_phone", "电话13912345678", "booking_phone", "13912345678"),
+    ],
+)
+async def test_an_answer_stays_an_answer_whatever_intent_nlu_gave_it(form, requested, text, slot, value):
+    # NLU put the message under a side-question intent, so no slot mapping took it; the form does.
+    messages, slots, _ = await validate(form, form_tracker(form, requested, text, "ask_policy"))
+    assert slots[slot] == value, messages
+
+
+@pytest.mark.parametrize(
+    "form, requested, text, explained",
+    [
+        (CAMP, "camp_mobile", "为什么要手机号", "camp_mobile"),
+        (CAMP, "camp_cohort", "要我手机号干什么", "camp_mobile"),  # names another slot of the form
+        (CAMP, "camp_name", "为什么要姓名", "camp_name"),
+        (CAMP, "camp_age", "为啥要这个", "camp_age"),  # names nothing: the pending question
+        (CAMP, "camp_identity", "我的手机号安全吗", "camp_mobile"),
+        (CAMP, "camp_school", "为什么要问我毕业年份", "camp_grad_year"),
+        (BOOKING, "booking_name", "为什么要我的手机号", "booking_phone"),
+        (BOOKING, "booking_name", "为什么要名字", "booking_name"),
+    ],
+)
+async def test_why_is_explained_then_the_pending_question_is_asked_again(form, requested, text, explained):
+    for intent in ("ask_policy", "nlu_fallback", "inform"):
+        extracted = {requested: text} if intent == "inform" else None  # a from_text mapping took it
+        messages, slots, _ = await validate(form, form_tracker(form, requested, text, intent, extracted=extracted))
+        assert messages == [dict(messages[0], response=why_response(explained))] and len(messages) == 1
+        assert slots == {requested: None, "requested_slot": requested}
+
+
+@pytest.mark.parametrize("text", ["再说一遍", "刚才问什么？", "继续"])
+async def test_repeat_asks_the_pending_question_again(text):
+    messages, slots, _ = await validate(BOOKING, form_tracker(BOOKING, "booking_phone", text, "nlu_fallback"))
+    assert messages == [] and slots == {"booking_phone": None, "requested_slot": "booking_phone"}
+
+
+async def test_back_in_the_form_after_the_side_question_it_asks_where_it_stopped():
+    answered_by = [{"event": "action", "name": "action_knowledge_answer"}, {"event": "bot", "text": "…"}]
+    tracker = form_tracker(CAMP, "camp_mobile", "失业金怎么领", "ask_policy", after_user=answered_by)
+    tracker.slots.update({"camp_name": "张晓明"})
+    messages, slots, _ = await validate(CAMP, tracker)
+    assert messages == [] and slots == {"requested_slot": "camp_mobile"}
+
+
+def test_every_form_ignores_the_side_questions_and_every_explanation_belongs_to_a_form_slot():
+    form_slots = set()
+    for name, form in DOMAIN["forms"].items():
+        assert set(form["ignored_intents"]) == set(DIGRESSIONS), name
+        form_slots |= set(form["required_slots"])
+    explained = {r[len("utter_why_"):] for r in DOMAIN["responses"] if r.startswith("utter_why_")}
+    assert explained <= form_slots
+    personal = {"booking_name", "booking_phone", "camp_name", "camp_mobile", "camp_identity", "camp_age"}
+    assert personal <= explained
+    assert all(issubclass(VALIDATORS[name], DigressionAwareValidation) for name in DOMAIN["forms"])
+
+
+@pytest.mark.parametrize("text", ["13800138000", "2", "第三个", "2025届", "22岁"])
+def test_plain_answers(text):
+    assert plainly_an_answer(text)
+
+
+@pytest.mark.parametrize("text", ["失业金怎么领", "你是谁", "附近有服务点吗", "转人工"])
+def test_questions_are_not_plain_answers(text):
+    assert not plainly_an_answer(text)
+
+
+def test_the_action_server_registers_the_forms_validations_but_not_their_base():
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert {"validate_workshop_booking_form", "validate_camp_enrollment_form"} <= set(executor.actions)
