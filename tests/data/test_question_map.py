@@ -97,10 +97,12 @@ def test_items_have_required_fields_and_known_labels():
 
 def test_items_have_enough_distinct_variants():
     for name, data in FILES.items():
-        # policy.yml predates the 10-variant rule; its items keep at least 8
+        # policy.yml predates the 10-variant rule; its items keep at least 8. The ceiling keeps one
+        # item from outweighing the others in the classifier; 20 leaves room for the long, dialect
+        # and typo phrasings every item carries (issue #20)
         low = 8 if name == "policy.yml" else 10
         for item in data["items"]:
-            assert low <= len(item["variants"]) <= 14, (item["id"], len(item["variants"]))
+            assert low <= len(item["variants"]) <= 20, (item["id"], len(item["variants"]))
 
 
 def test_labour_rights_answers_refer_to_12333():
