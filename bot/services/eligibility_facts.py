@@ -63,7 +63,8 @@ class Facts:
     identity_inferred: bool = False  # read from a graduation year, not said in words
 
     def stated(self) -> bool:
-        return any(v is not None for v in (self.identity, self.age, self.graduation_year, self.education, self.employed))
+        facts = (self.identity, self.age, self.graduation_year, self.education, self.employed)
+        return any(v is not None for v in facts)
 
     def as_profile(self) -> Dict[str, str]:
         """The facts as profile fields (what `check_eligibility` and the enrolment form read)."""
