@@ -11,11 +11,18 @@ from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.camp_eligibility import (
+    answer_eligibility,
+    asks_with_facts,
+    fact_slots,
+    is_eligibility_question,
+    message_facts,
+)
 from actions.forms import DigressionAwareValidation, plainly_an_answer
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
@@ -27,6 +34,7 @@ from bot.services.camp import (
     camp_info_text,
 )
 from bot.services.eligibility import check_eligibility, load_rules
+from bot.services.eligibility_facts import identity_in_text
 from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import mask_phone, normalise_phone
 from bot.services.profiles import ProfileStore
@@ -52,23 +60,8 @@ SHANDONG_CITIES = (
     "济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊", "济宁",
     "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽",
 )
-IDENTITY_WORDS = (
-    ("离校未就业", "离校未就业毕业生"),
-    ("未就业", "离校未就业毕业生"),
-    ("应届", "应届毕业生"),
-    ("在校", "在校生"),
-    ("大学生", "在校生"),
-    ("学生", "在校生"),
-    ("大四", "在校生"),
-    ("研三", "在校生"),
-    ("失业", "失业青年"),
-    ("待业", "失业青年"),
-    ("无业", "失业青年"),
-    ("在职", "在职人员"),
-    ("上班", "在职人员"),
-    ("工作", "在职人员"),
-)
 STOPPED = "__stopped__"
+QUESTION_WORDS = re.compile(r"怎么|咋|吗|啥|什么|哪|如何|多少|能不能|[？?]")
 CITY_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市": longer messages naming a city are about something else
 STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
@@ -84,25 +77,22 @@ def _number(text: Any) -> Optional[int]:
 
 
 def parse_identity(text: Any) -> Optional[str]:
+    """The identity answered: a number from the list, a name on it, or words ("没工作")."""
     value = str(text or "").strip()
     choices = list(load_rules().identities)
     if re.fullmatch(r"\d{1,2}", value):
         index = int(value) - 1
         return choices[index] if 0 <= index < len(choices) else None
-    for choice in choices:
-        if choice in value:
-            return choice
-    for word, identity in IDENTITY_WORDS:
-        if word in value:
-            return identity
-    return None
+    return identity_in_text(value, choices)
 
 
 def is_identity_answer(text: str) -> bool:
     """The whole message names an identity ("应届毕业生", "我是在校生"), not just contains a word
     of one ("失业金怎么领" mentions 失业 and is a question)."""
     value = re.sub(r"^(我是|我现在是|现在是|是)", "", text.strip()).rstrip("。.!！")
-    return value in load_rules().identities or value in dict(IDENTITY_WORDS)
+    if value in load_rules().identities:
+        return True
+    return len(value) <= 6 and not QUESTION_WORDS.search(value) and identity_in_text(value) is not None
 
 
 def parse_year(text: Any, current: int) -> Optional[int]:
@@ -155,12 +145,21 @@ class ActionCampInfo(Action):
         return "action_camp_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        city = parse_city(tracker.get_slot("city") or tracker.get_slot("camp_city") or "")
-        if not city:
-            profile = await ProfileStore(runtime.redis(), runtime.settings()).get(tracker.sender_id)
-            city = parse_city(profile.get("city", ""))
+        city = await user_city(tracker)
+        facts = message_facts(tracker, today())
+        if is_eligibility_question(tracker.latest_message.get("text") or "", facts):
+            return await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city)
         dispatcher.utter_message(text=camp_info_text(current_catalogue(), today(), city))
         return []
+
+
+async def user_city(tracker: Tracker) -> Optional[str]:
+    """The Shandong city the user named in this conversation, else the one on their profile."""
+    city = parse_city(tracker.get_slot("city") or tracker.get_slot("camp_city") or "")
+    if not city:
+        profile = await ProfileStore(runtime.redis(), runtime.settings()).get(tracker.sender_id)
+        city = parse_city(profile.get("city", ""))
+    return city
 
 
 class ActionCampEnrollStart(Action):
@@ -170,13 +169,20 @@ class ActionCampEnrollStart(Action):
         return "action_camp_enroll_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        facts = message_facts(tracker, today())
+        if asks_with_facts(tracker.latest_message.get("text") or "", facts):
+            # "我35了还能报吗" is a question: answer it and start no form (no name, no phone)
+            city = await user_city(tracker)
+            answered = await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city)
+            return answered + [FollowupAction("action_listen")]
         redis, settings = runtime.redis(), runtime.settings()
         openid = tracker.sender_id
         profile = await ProfileStore(redis, settings).get(openid)
         events: List[EventType] = [SlotSet("camp_refusal", None)]
         known = []
+        said = fact_slots(facts)  # "我是失业青年，24岁，报名": not asked again
         for slot, field in PROFILE_FIELDS.items():
-            value = tracker.get_slot(slot) or profile.get(field)
+            value = said.get(slot) or tracker.get_slot(slot) or profile.get(field)
             if value:
                 events.append(SlotSet(slot, str(value)))
                 if slot in ("camp_name", "camp_mobile", "camp_identity"):
@@ -252,7 +258,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         rules = load_rules()
         if not any(identity in g.identities for g in rules.groups.values()):
             decision_text = (
-                f"实训营面向{rules.describe()}，“{identity}”暂不在招收范围。\n您可以考虑：\n"
+                f"实训营面向{rules.target_labels()}，“{identity}”暂不在招收范围。\n您可以考虑：\n"
                 + "\n".join(f"· {a}" for a in rules.alternatives)
             )
             return {"camp_identity": identity, "camp_refusal": decision_text}

@@ -56,7 +56,8 @@ _PART_OF_DAY = re.compile(r"[上下中]午|早上|晚上|傍晚|凌晨")
 _CLOCK = re.compile(_NUM + r"[点:]")
 
 
-def _cn_to_int(token: str) -> Optional[int]:
+def cn_to_int(token: str) -> Optional[int]:
+    """Digits or a Chinese numeral up to 99 ("35", "三十五", "十") -> the number, else None."""
     if token.isdigit():
         return int(token)
     if token == "十":
@@ -75,11 +76,11 @@ def _cn_to_int(token: str) -> Optional[int]:
 
 def _has_impossible_parts(text: str) -> bool:
     for m in _MONTH.finditer(text):
-        n = _cn_to_int(m.group(1))
+        n = cn_to_int(m.group(1))
         if n is not None and not 1 <= n <= 12:
             return True
     for m in _DAY.finditer(text):
-        n = _cn_to_int(m.group(1))
+        n = cn_to_int(m.group(1))
         if n is not None and not 1 <= n <= 31:
             return True
     return False

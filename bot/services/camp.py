@@ -30,6 +30,7 @@ from bot.services.reply_size import fit_lines
 from bot.settings import Settings
 
 MORE_COHORTS = "\n……更多期次可以问“潍坊有实训营吗”（换成您的城市）"
+ASK_HINT = "回复“报名”即可报名；想知道自己能不能报，直接问我，例如“我大专毕业，能报吗”。"
 
 # The cohort a user was last told about in a push: "报名" right after it pre-fills the form.
 LAST_PUSH_FAMILY = "camp_last_push"
@@ -196,8 +197,8 @@ def camp_info_text(
 ) -> str:
     """What/when/where/cost/who/certificate, for the user's city when known; ≤ 2,048 bytes."""
     rules = rules or load_rules()
-    head = f"{catalogue.name}：{catalogue.summary}\n全部免费，结业颁发证书。\n招收对象：{rules.describe()}。"
     cohorts = catalogue.open_cohorts(today, city)
+    head = f"{catalogue.name}：{catalogue.summary}\n全部免费，结业颁发证书。\n{audience_text(cohorts, rules, today)}"
     local = [c for c in cohorts if not c.online]
     if city and not local:
         note = f"\n{city}近期暂无线下期次，可参加线上期次："
@@ -214,7 +215,20 @@ def camp_info_text(
         body = note + "\n" + "\n".join(
             f"· {c.label}，截止{fmt_date(c.enroll_deadline)}" for c in cohorts
         )
-    return fit_lines(head + body + "\n回复“报名”即可报名。", MORE_COHORTS)
+    return fit_lines(head + body + "\n" + ASK_HINT, MORE_COHORTS)
+
+
+def audience_text(cohorts: Sequence[Cohort], rules: EligibilityRules, today: date) -> str:
+    """Who may join each of `cohorts`, generated from the eligibility rules so that the text can
+    never state other limits than the ones applied (cohorts with the same audience share a line)."""
+    audiences = rules.audiences([c.id for c in cohorts], today)
+    if not audiences:
+        return f"招收对象：{rules.target_labels()}。"
+    if len(audiences) == 1:
+        return f"招收对象：{audiences[0][0]}。"
+    titles = {c.id: c.title for c in cohorts}
+    lines = [f"· {'、'.join(titles[i] for i in ids)}：{who}" for who, ids in audiences]
+    return "招收对象（各期不同）：\n" + "\n".join(lines)
 
 
 # -- enrolment ----------------------------------------------------------------------------------

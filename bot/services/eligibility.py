@@ -20,6 +20,7 @@ from bot.settings import PROJECT_ROOT
 RULES_PATH = PROJECT_ROOT / "config" / "eligibility.yml"
 
 _TRUE = {"1", "true", "yes", "是", "已就业", "在职"}
+_FALSE = {"0", "false", "no", "否", "未就业", "失业"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Group:
     must_be_unemployed: bool = False
     min_age: Optional[int] = None
     max_age: Optional[int] = None
+    # accepted 学历 when the applicant has said theirs (empty: any); never asked for
+    education_levels: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,25 @@ class EligibilityRules:
             result.append(_replace(group, **overrides) if overrides else group)
         return result
 
-    def describe(self, cohort_id: Optional[str] = None) -> str:
-        """One line a user reads: who may join (optionally for one cohort)."""
-        parts = []
-        for group in self.groups_for(cohort_id) if cohort_id else self.groups.values():
-            parts.append(_describe_group(group))
-        return "；".join(parts)
+    def describe(self, cohort_id: Optional[str] = None, today: Optional[date] = None) -> str:
+        """One line a user reads: who may join (optionally for one cohort, with its own limits).
+
+        Without a cohort the group defaults are described, which some cohorts override: text
+        shown about cohorts should describe each cohort (see `audiences`)."""
+        groups = self.groups_for(cohort_id) if cohort_id else self.groups.values()
+        return "；".join(describe_group(group, today) for group in groups)
+
+    def target_labels(self) -> str:
+        """The target groups by name only, true of every cohort ("A、B、C")."""
+        return "、".join(group.label for group in self.groups.values())
+
+    def audiences(self, cohort_ids: Iterable[str], today: Optional[date] = None) -> List[Tuple[str, List[str]]]:
+        """(who may join, cohort ids) for the given cohorts, cohorts with the same audience
+        together, in the order first seen: the "招收对象" lines of the camp text."""
+        grouped: Dict[str, List[str]] = {}
+        for cohort_id in cohort_ids:
+            grouped.setdefault(self.describe(cohort_id, today), []).append(cohort_id)
+        return list(grouped.items())
 
 
 def _applies(group: Group, attribute: str) -> bool:
@@ -78,14 +94,24 @@ def _replace(group: Group, **changes: Any) -> Group:
     return Group(**values)
 
 
-def _describe_group(group: Group) -> str:
+def group_condition(group: Group, today: Optional[date] = None) -> str:
+    """The group's limit in a few words ("2027年毕业", "毕业2年内", "16–24周岁"); "" for none."""
     if group.final_year_only:
-        return f"{group.label}（当年毕业）"
+        return f"{graduation_season(today, group)}年毕业" if today else "当年毕业"
     if group.max_years_since_graduation is not None:
-        return f"{group.label}（毕业{group.max_years_since_graduation}年内）"
-    if group.min_age is not None or group.max_age is not None:
-        return f"{group.label}（{group.min_age or 16}–{group.max_age}周岁）"
-    return group.label
+        return f"毕业{group.max_years_since_graduation}年内"
+    if group.min_age is not None and group.max_age is not None:
+        return f"{group.min_age}–{group.max_age}周岁"
+    if group.max_age is not None:
+        return f"{group.max_age}周岁及以下"
+    if group.min_age is not None:
+        return f"年满{group.min_age}周岁"
+    return ""
+
+
+def describe_group(group: Group, today: Optional[date] = None) -> str:
+    condition = group_condition(group, today)
+    return f"{group.label}（{condition}）" if condition else group.label
 
 
 def parse_rules(raw: Mapping[str, Any]) -> EligibilityRules:
@@ -102,6 +128,7 @@ def parse_rules(raw: Mapping[str, Any]) -> EligibilityRules:
             must_be_unemployed=bool(spec.get("must_be_unemployed", False)),
             min_age=spec.get("min_age"),
             max_age=spec.get("max_age"),
+            education_levels=tuple(str(e) for e in spec.get("education_levels") or ()),
         )
     limits = {str(k): dict(v or {}) for k, v in (raw.get("cohorts") or {}).items()}
     for cohort_id, spec in limits.items():
@@ -151,40 +178,78 @@ def graduation_season(today: date, group: Group) -> int:
     return today.year + 1 if today.month >= group.academic_year_start_month else today.year
 
 
-def _check_group(group: Group, profile: Mapping[str, Any], today: date) -> Optional[str]:
-    """None when the group accepts the profile, else the reason it does not."""
+@dataclass(frozen=True)
+class Check:
+    """One condition of a group against what is known: passed (True), failed (False) or
+    undecided (None: the fact `need` is not known yet)."""
+
+    ok: Optional[bool]
+    reason: str = ""  # why it failed, or what is needed
+    need: str = ""  # the profile field that would decide it
+
+
+def group_checks(group: Group, profile: Mapping[str, Any], today: date) -> List[Check]:
+    """The group's conditions (identity aside) in order, each decided as far as `profile` allows."""
+    checks: List[Check] = []
     grad_year = _int(profile.get("graduation_year"))
-    age = _int(profile.get("age"))
     if group.final_year_only:
-        if grad_year is None:
-            return "需要提供预计毕业年份"
-        season = graduation_season(today, group)
-        if grad_year != season:
-            return f"在校生需为{season}年毕业的毕业年级学生（您预计{grad_year}年毕业）"
+        checks.append(_final_year_check(group, grad_year, today))
     if group.max_years_since_graduation is not None:
-        if grad_year is None:
-            return "需要提供毕业年份"
-        left = grad_year < today.year or (
-            grad_year == today.year and today.month >= group.graduation_month
-        )
-        if not left:
-            return f"{grad_year}年尚未离校，请按在校生报名"
-        years = today.year - grad_year
-        if years > group.max_years_since_graduation:
-            return (
-                f"离校未就业毕业生需在毕业{group.max_years_since_graduation}年内"
-                f"（{today.year - group.max_years_since_graduation}年及以后毕业），您于{grad_year}年毕业"
-            )
-        if group.must_be_unemployed and str(profile.get("employed", "")).strip().lower() in _TRUE:
-            return "本营面向未就业毕业生，您已就业"
+        checks.extend(_graduate_checks(group, grad_year, profile, today))
     if group.min_age is not None or group.max_age is not None:
-        if age is None:
-            return "需要提供年龄"
-        if group.min_age is not None and age < group.min_age:
-            return f"失业青年需年满{group.min_age}周岁（您{age}岁）"
-        if group.max_age is not None and age > group.max_age:
-            return f"失业青年需在{group.max_age}周岁及以下（您{age}岁）"
-    return None
+        checks.append(_age_check(group, _int(profile.get("age"))))
+    education = str(profile.get("education") or "").strip()
+    if group.education_levels and education:
+        ok = education in group.education_levels
+        checks.append(Check(ok, "" if ok else f"{group.label}需为{'/'.join(group.education_levels)}学历（您是{education}）"))
+    return checks
+
+
+def _final_year_check(group: Group, grad_year: Optional[int], today: date) -> Check:
+    if grad_year is None:
+        return Check(None, "需要提供预计毕业年份", "graduation_year")
+    season = graduation_season(today, group)
+    if grad_year != season:
+        return Check(False, f"在校生需为{season}年毕业的毕业年级学生（您预计{grad_year}年毕业）")
+    return Check(True)
+
+
+def _graduate_checks(group: Group, grad_year: Optional[int], profile: Mapping[str, Any], today: date) -> List[Check]:
+    if grad_year is None:
+        return [Check(None, "需要提供毕业年份", "graduation_year")]
+    left = grad_year < today.year or (grad_year == today.year and today.month >= group.graduation_month)
+    if not left:
+        return [Check(False, f"{grad_year}年尚未离校，请按在校生报名")]
+    limit = group.max_years_since_graduation or 0
+    if today.year - grad_year > limit:
+        return [Check(False, f"{group.label}需在毕业{limit}年内（{today.year - limit}年及以后毕业），您于{grad_year}年毕业")]
+    if group.must_be_unemployed and employment(profile) is True:
+        return [Check(False, "本营面向未就业毕业生，您已就业")]
+    return [Check(True)]
+
+
+def _age_check(group: Group, age: Optional[int]) -> Check:
+    if age is None:
+        return Check(None, "需要提供年龄", "age")
+    if group.min_age is not None and age < group.min_age:
+        return Check(False, f"{group.label}需年满{group.min_age}周岁（您{age}岁）")
+    if group.max_age is not None and age > group.max_age:
+        return Check(False, f"{group.label}需在{group.max_age}周岁及以下（您{age}岁）")
+    return Check(True)
+
+
+def employment(profile: Mapping[str, Any]) -> Optional[bool]:
+    """Whether the profile says the applicant has a job: True, False, or None when unsaid."""
+    value = str(profile.get("employed", "")).strip().lower()
+    if value in _TRUE:
+        return True
+    return False if value in _FALSE else None
+
+
+def _check_group(group: Group, profile: Mapping[str, Any], today: date) -> Optional[str]:
+    """None when the group accepts the profile, else the first reason it does not (a missing
+    fact counts as a reason: the enrolment form asks for it)."""
+    return next((c.reason for c in group_checks(group, profile, today) if c.ok is not True), None)
 
 
 def check_eligibility(
@@ -213,7 +278,7 @@ def check_eligibility(
     else:
         matching = [g for g in groups if identity in g.identities]
         if not matching:
-            reasons.append(f"本期招收{rules.describe(cohort.id)}，“{identity}”不在招收范围")
+            reasons.append(f"本期招收{rules.describe(cohort.id, today)}，“{identity}”不在招收范围")
         group_reasons = []
         for group in matching:
             why = _check_group(group, profile, today)

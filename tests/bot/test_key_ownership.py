@@ -48,7 +48,11 @@ ALLOWED_KEY_BUILDER_USES: Dict[Tuple[str, str], str] = {
 # Names like a key builder's that are no Redis key: a WeChat EventKey, the AES key setting, the
 # personal-data registry, a notice's de-duplication id (push.py makes its own key of it).
 NOT_REDIS_KEYS = {"event_key", "wechat_encoding_aes_key", "register_personal_key", "dedupe_key"}
-NOT_REDIS_KEY_USES = {("bot/services/eligibility.py", "group.key")}  # an eligibility rule group's id
+NOT_REDIS_KEY_USES = {  # an eligibility rule group's id
+    ("bot/services/eligibility.py", "group.key"),
+    ("bot/services/eligibility_answer.py", "group.key"),
+    ("bot/services/eligibility_answer.py", "w.group.key"),
+}
 
 
 @dataclass

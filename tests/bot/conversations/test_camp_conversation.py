@@ -1,7 +1,8 @@
 """青年求职能力实训营 (issue 7) through the whole stack: gateway, trained Rasa, action server.
 
 Information from the cohort file, a full enrolment conversation, a refused duplicate, "报名"
-after a real campaign push (campaign → worker → push → fake WeChat API → this user), and 退订.
+after a real campaign push (campaign → worker → push → fake WeChat API → this user), 退订, and
+"我35了还能报吗" answered from the eligibility rules before any personal data is asked.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from bot.services.camp import EnrollmentStore, last_pushed_cohort, load_catalogue
 from bot.services.campaigns.store import CampaignStore, Segment
+from bot.services.eligibility import check_eligibility, load_rules
 from bot.services.push import PushPreferences
 
 pytestmark = pytest.mark.stack
@@ -185,3 +187,59 @@ async def test_my_enrolments_listed_and_cancelled_by_number_promote_the_waitlist
     assert await store.find(user.openid, COHORT_ID) is None
     assert (await store.find(waiting_openid, COHORT_ID))["status"] == "enrolled"
     assert "没有预约或实训营报名" in await user.say("我的报名"), user.transcript
+
+
+def _said_yes(line: str, title: str) -> bool:
+    """Whether a per-group line of an eligibility answer puts `title` among the cohorts that take."""
+    return re.search(rf"(各期|{re.escape(title)}[^；]*)可报", line) is not None
+
+
+async def test_may_i_join_is_answered_before_any_personal_data(chat):
+    """Asked as users ask, with an age and nothing else: a direct answer with the reason, no form."""
+    user = chat()
+    settings, today, rules = user.services.settings, date.today(), load_rules()
+    cohorts = current_catalogue(settings).open_cohorts(today)
+    youth = next(g for g in rules.groups.values() if g.max_age is not None)
+    at_35 = [c for c in cohorts if check_eligibility({"identity": youth.identities[0], "age": 35}, c, today).eligible]
+    anyone_at_35 = any(
+        check_eligibility({"identity": i, "age": 35, "graduation_year": y}, c, today).eligible
+        for i in rules.identities for y in range(today.year - 3, today.year + 2) for c in cohorts
+    )
+
+    reply = await user.say("俺35了还能报实训营不")
+    head = reply.splitlines()[0]
+    assert head.startswith("按您的情况（35岁）："), user.transcript
+    assert ("能报" in head and "暂不能" not in head) == anyone_at_35, user.transcript
+    line = next(l for l in reply.splitlines() if l.startswith(f"· {youth.label}："))
+    assert [c.id for c in cohorts if _said_yes(line, c.title)] == [c.id for c in at_35], line
+    assert "姓名" not in reply and "手机" not in reply and "档案" not in reply, user.transcript
+    assert "name" not in await user.services.profiles.get(user.openid)
+
+    # the identity given next completes the age said before: yes or no for each cohort, and why
+    reply = await user.say("我是失业青年")
+    assert ("可以报名" in reply) == bool(at_35), user.transcript
+    assert all(c.title in reply for c in at_35), user.transcript
+
+    # and "报名" then asks neither again: after the name and the number, the city
+    reply = await user.say("报名")
+    assert "姓名" in reply and "已为您带入：失业青年" in reply, user.transcript
+    assert "手机号" in await user.say("张晓明"), user.transcript
+    reply = await user.say(random_phone())
+    assert "城市" in reply and "身份" not in reply and "周岁" not in reply, user.transcript
+    assert "已退出" in await user.say("取消"), user.transcript
+
+
+async def test_a_graduate_asking_in_passing_gets_yes_or_no_with_the_reason(chat):
+    user = chat()
+    today = date.today()
+    cohorts = current_catalogue(user.services.settings).open_cohorts(today)
+    graduate = {"identity": "离校未就业毕业生", "graduation_year": today.year - 2, "education": "大专"}
+    taking = [c for c in cohorts if check_eligibility(graduate, c, today).eligible]
+    reply = await user.say("大专毕业两年了能参加不")
+    assert reply.startswith(f"按您的情况（大专、{today.year - 2}年毕业）："), user.transcript
+    assert ("可以报名" in reply) == bool(taking) and "前提是您目前未就业" in reply, user.transcript
+    assert "姓名" not in reply and "手机" not in reply, user.transcript
+
+    other = chat()
+    reply = await other.say("我在职，能报实训营吗")
+    assert "暂不能报名" in reply and "不在招收范围" in reply and "转人工" in reply, other.transcript

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -11,7 +12,8 @@ import pytest
 import yaml
 
 from bot.clock import SHANGHAI, FrozenClock
-from bot.settings import DEFAULT_CAMP_COHORTS_FILE, load_settings
+from bot.services.eligibility import check_eligibility, load_rules
+from bot.settings import DEFAULT_CAMP_COHORTS_FILE, PROJECT_ROOT, load_settings
 from bot.services.camp import (
     EnrollmentStore,
     camp_info_text,
@@ -162,3 +164,81 @@ def test_sample_cohorts_move_with_the_calendar_and_real_ones_do_not(tmp_path, da
     assert [c.start for c in as_written.cohorts] == [c.start for c in written.cohorts]
     if days_later > 0:
         assert first.id not in {c.id for c in as_written.open_cohorts(today)}
+
+
+# -- the camp text and the eligibility rules cannot disagree ---------------------------------------
+
+
+def _audiences_in_text(text: str, cohorts) -> dict:
+    """Cohort id -> the "who may join" text the camp information gives for it."""
+    single = re.search(r"招收对象：(.+)。", text)
+    if single:
+        return {c.id: single.group(1) for c in cohorts}
+    found = {}
+    for line in text.split("招收对象（各期不同）：\n", 1)[1].splitlines():
+        if not line.startswith("· "):
+            break
+        titles, who = line[2:].split("：", 1)
+        found.update({c.id: who for c in cohorts if c.title in titles.split("、")})
+    return found
+
+
+def _probe_identity(rules, group):
+    """An identity only this group takes: whether it gets in tells about this group alone."""
+    return next(i for i in group.identities if [g.key for g in rules.groups.values() if i in g.identities] == [group.key])
+
+
+def _stated_limits(who: str, label: str):
+    """What the text says of one target group: None when not named, else the limit in words."""
+    match = re.search(rf"{re.escape(label)}（([^）]*)）", who)
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize("days", [0, 100, 200, 300])
+@pytest.mark.parametrize("city", [None, "青岛", "潍坊", "菏泽"])
+def test_camp_text_and_eligibility_rules_agree_for_every_cohort(days, city):
+    """The ages, graduation windows and target groups the camp text states for each cohort are the
+    ones `check_eligibility` applies: probed with one applicant per group, age and year."""
+    today = date.today() + timedelta(days=days)
+    rules = load_rules()
+    catalogue = load_catalogue(DEFAULT_CAMP_COHORTS_FILE, today)
+    cohorts = catalogue.open_cohorts(today, city)
+    text = camp_info_text(catalogue, today, city)
+    audiences = _audiences_in_text(text, cohorts)
+    assert set(audiences) == {c.id for c in cohorts}, text
+    for cohort in cohorts:
+        for group in rules.groups.values():
+            stated = _stated_limits(audiences[cohort.id], group.label)
+            identity = _probe_identity(rules, group)
+
+            def admits(**facts) -> bool:
+                return check_eligibility({"identity": identity, **facts}, cohort, today, rules=rules).eligible
+
+            if stated is None:  # not named: nobody of this group gets in
+                assert not any(admits(age=a, graduation_year=y) for a in (18, 22) for y in range(today.year - 3, today.year + 3))
+            elif m := re.fullmatch(r"(\d+)–(\d+)周岁", stated):
+                low, high = int(m.group(1)), int(m.group(2))
+                assert [a for a in range(10, 61) if admits(age=a)] == list(range(low, high + 1)), (cohort.id, stated)
+            elif m := re.fullmatch(r"毕业(\d+)年内", stated):
+                years = int(m.group(1))
+                past = range(today.year - 10, today.year)  # surely left school
+                assert [y for y in past if admits(graduation_year=y)] == [y for y in past if today.year - y <= years]
+            elif m := re.fullmatch(r"(\d{4})年毕业", stated):
+                years = range(today.year - 3, today.year + 5)
+                assert [y for y in years if admits(graduation_year=y)] == [int(m.group(1))], (cohort.id, stated)
+            else:
+                pytest.fail(f"unreadable limit {stated!r} for {group.label}")
+    # no other age or window anywhere in the camp text (the summary, the cohort details)
+    labels = [g.label for g in rules.groups.values()]
+    audience_lines = [l for l in text.splitlines() if l.startswith("招收对象") or any(f"：{x}" in l for x in labels)]
+    outside = "\n".join(l for l in text.splitlines() if l not in audience_lines)
+    assert not re.search(r"\d+\s*周?岁|毕业\d+年", outside), outside
+
+
+def test_camp_texts_in_the_domain_state_no_limits():
+    """The domain's camp responses leave ages and windows to the generated text."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    camp = [r[0]["text"] for name, r in domain["responses"].items() if "camp" in name]
+    assert camp and not [t for t in camp if re.search(r"\d+\s*周?岁|毕业\d+年内", t)]
+    raw = yaml.safe_load(DEFAULT_CAMP_COHORTS_FILE.read_text(encoding="utf-8"))
+    assert not re.search(r"\d+\s*周?岁|毕业\d+年", raw["camp"]["summary"])

@@ -1,0 +1,81 @@
+"""Eligibility as a question ("俺35了还能报实训营不", "大专毕业两年了能参加不"): answered from
+config/eligibility.yml before any personal data is asked. `ActionCampInfo` answers when the camp
+question is about eligibility, `ActionCampEnrollStart` when "能报吗" with facts was read as a wish
+to enrol; both live in actions/camp.py and call `answer_eligibility` here.
+
+The facts said are kept in the form's slots (identity only when said in words), so that a later
+"报名" does not ask for them again and a follow-up ("30岁") completes the earlier ones.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from bot.services.camp import CampCatalogue
+from bot.services.eligibility import load_rules
+from bot.services.eligibility_answer import eligibility_answer
+from bot.services.eligibility_facts import Facts, parse_facts
+from bot.services.profiles import ProfileStore
+
+# form slot -> profile field, for the facts an eligibility answer uses
+FACT_SLOTS = {"camp_identity": "identity", "camp_grad_year": "graduation_year", "camp_age": "age"}
+# asks about being allowed in, with or without facts ("实训营对年龄有要求吗", "在职的能参加吗")
+ELIGIBILITY_WORDS = re.compile(
+    r"能报|能参加|能去|可以报|可以参加|可以去|报得了|符合|条件|要求|资格|适合|限制|够格|行不行|能不能|可不可以"
+)
+# a question rather than a request ("我35了还能报吗" vs "我35，帮我报名")
+QUESTION = re.compile(r"[吗么嘛不没否]\s*[？?。！!~～]*\s*$|[？?]|能不能|可不可以|行不行|能否|是否|符合|条件|资格")
+
+
+def message_facts(tracker: Tracker, day: date) -> Facts:
+    message = tracker.latest_message or {}
+    return parse_facts(message.get("text") or "", day, load_rules(), message.get("entities") or [])
+
+
+def is_eligibility_question(text: str, facts: Facts) -> bool:
+    """For a camp question (or a fact given right after one): is it about who may join?"""
+    return facts.stated() or bool(ELIGIBILITY_WORDS.search(text))
+
+
+def asks_with_facts(text: str, facts: Facts) -> bool:
+    """For an enrolment wish: is it really "may I, being X?" (answered before any form)."""
+    return facts.stated() and bool(QUESTION.search(text))
+
+
+async def _known(tracker: Tracker) -> Dict[str, Any]:
+    """What is already known: the profile, then facts said earlier in this conversation."""
+    known: Dict[str, Any] = dict(await ProfileStore(runtime.redis(), runtime.settings()).get(tracker.sender_id))
+    known.update({field: tracker.get_slot(slot) for slot, field in FACT_SLOTS.items() if tracker.get_slot(slot)})
+    return known
+
+
+def fact_slots(facts: Facts) -> Dict[str, str]:
+    """The enrolment-form slots the facts fill (an identity only when said, not inferred)."""
+    values = {
+        "camp_identity": None if facts.identity_inferred else facts.identity,
+        "camp_grad_year": facts.graduation_year,
+        "camp_age": facts.age,
+    }
+    return {slot: str(value) for slot, value in values.items() if value is not None}
+
+
+async def answer_eligibility(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    facts: Facts,
+    catalogue: CampCatalogue,
+    day: date,
+    city: Optional[str],
+) -> List[EventType]:
+    """Say whether the user may join (and which cohorts, why, what else); remember the facts."""
+    rules = load_rules()
+    merged = facts.over(await _known(tracker))
+    text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules)
+    dispatcher.utter_message(text=text)
+    return [SlotSet(slot, value) for slot, value in fact_slots(facts).items()]

@@ -1,0 +1,179 @@
+"""Questions like "我35了还能报吗": the 实训营 rules applied to whatever the user has said so far, as an answer.
+
+`check_eligibility` decides one complete application; here the facts may be partial (an age and
+nothing else), so every way into every open cohort — a (cohort, target group) pair — is decided as
+far as the facts allow: in, out (with the reason) or open (with the fact that would decide it).
+The answer says yes, no or "要看…" first, then per target group which cohorts take the user and
+which do not and why, worded from the same config (`group_condition`) as the camp text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from bot.services.eligibility import EligibilityRules, Group, group_checks, group_condition
+from bot.services.eligibility_facts import Facts
+from bot.services.reply_size import fit_lines
+
+YES, NO, OPEN = "yes", "no", "open"
+NEED_WORDS = {"identity": "身份", "graduation_year": "毕业年份", "age": "年龄"}
+MORE = "\n……详细期次请说“实训营”"
+
+
+@dataclass(frozen=True)
+class Way:
+    """One way into a cohort: through one target group, with that cohort's limits."""
+
+    cohort: Any
+    group: Group
+    status: str  # YES | NO | OPEN
+    reason: str = ""  # why not (NO)
+    needs: Tuple[str, ...] = ()  # facts that would decide it (OPEN)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    ways: Tuple[Way, ...]
+    cohorts: Tuple[Any, ...]
+
+    @property
+    def verdict(self) -> str:
+        statuses = {w.status for w in self.ways}
+        return YES if YES in statuses else OPEN if OPEN in statuses else NO
+
+    def needs(self) -> List[str]:
+        found: List[str] = []
+        for way in self.ways:
+            found += [n for n in way.needs if way.status == OPEN and n not in found]
+        return found
+
+    def accepting(self) -> List[Any]:
+        ids = {w.cohort.id for w in self.ways if w.status == YES}
+        return [c for c in self.cohorts if c.id in ids]
+
+
+def _way(cohort: Any, group: Group, profile: Dict[str, str], today: date) -> Way:
+    identity = profile.get("identity")
+    if identity and identity not in group.identities:
+        return Way(cohort, group, NO, f"“{identity}”不在{group.label}之列")
+    checks = group_checks(group, profile, today)
+    failed = next((c for c in checks if c.ok is False), None)
+    if failed is not None:
+        return Way(cohort, group, NO, failed.reason)
+    needs = tuple(([] if identity else ["identity"]) + [c.need for c in checks if c.ok is None])
+    return Way(cohort, group, OPEN if needs else YES, "", needs)
+
+
+def assess(facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules) -> Assessment:
+    """Every way into every cohort in `cohorts` (the open ones, as the caller chose them)."""
+    profile = facts.as_profile()
+    ways = [_way(c, g, profile, today) for c in cohorts for g in rules.groups_for(c.id)]
+    return Assessment(tuple(ways), tuple(cohorts))
+
+
+def _titles(cohorts: Sequence[Any], everyone: Sequence[Any]) -> str:
+    if len(everyone) > 1 and len(cohorts) == len(everyone):
+        return "各期"
+    return "、".join(c.title for c in cohorts)
+
+
+def _condition(group: Group, facts: Facts, today: date) -> str:
+    condition = group_condition(group, today)
+    if facts.age is not None and group.min_age is None and group.max_age is None:
+        condition = "，".join(p for p in ("不限年龄", condition) if p)  # the age asked about does not matter here
+    return condition
+
+
+def _group_line(group: Group, assessment: Assessment, facts: Facts, today: date) -> Optional[str]:
+    """One target group's line, e.g. "· 失业青年：线上第4期可报（16–35周岁）；济南第12期不行：需在24周岁及以下（您35岁）"."""
+    ways = [w for w in assessment.ways if w.group.key == group.key]
+    if not ways:
+        return None
+    takers: Dict[str, List[Any]] = {}
+    refusals: Dict[str, List[Any]] = {}
+    for way in ways:
+        if way.status == NO:
+            refusals.setdefault(way.reason.removeprefix(group.label), []).append(way.cohort)
+        else:
+            takers.setdefault(_condition(way.group, facts, today), []).append(way.cohort)
+    everyone = assessment.cohorts
+    parts = [f"{_titles(cs, everyone)}可报" + (f"（{cond}）" if cond else "") for cond, cs in takers.items()]
+    parts += [f"{_titles(cs, everyone)}不行：{why}" for why, cs in refusals.items()]
+    missing = [c for c in everyone if all(w.cohort.id != c.id for w in ways)]
+    if missing:
+        parts.append(f"{_titles(missing, everyone)}不招")
+    return f"· {group.label}：" + "；".join(parts)
+
+
+def _shown_groups(assessment: Assessment, facts: Facts, rules: EligibilityRules) -> List[Group]:
+    """Target groups worth a line: those that take the user when the answer is yes, else every
+    group the user could belong to (all of them while the identity is unknown)."""
+    verdict = assessment.verdict
+    shown = []
+    for key, group in rules.groups.items():
+        ways = [w for w in assessment.ways if w.group.key == key]
+        if verdict == YES and not any(w.status == YES for w in ways):
+            continue
+        if facts.identity and facts.identity not in group.identities:
+            continue
+        shown.append(group)
+    return shown
+
+
+def _joined(words: Sequence[str]) -> str:
+    return "和".join(words) if len(words) < 3 else "、".join(words[:-1]) + "和" + words[-1]
+
+
+def _headline(assessment: Assessment, facts: Facts, today: date) -> str:
+    said = facts.summary(today)
+    lead = f"按您的情况（{said}）：" if said else ""
+    verdict = assessment.verdict
+    if verdict == YES:
+        text = f"{lead}可以报名"
+        if facts.identity_inferred and facts.identity:
+            text += f"（按{facts.identity}算）"
+        return text + ("，前提是您目前未就业。" if _needs_no_job(assessment, facts) else "。")
+    if verdict == OPEN:
+        needs = assessment.needs()
+        # the identity decides which other facts matter: ask for it alone first
+        wanted = NEED_WORDS["identity"] if "identity" in needs else _joined([NEED_WORDS.get(n, n) for n in needs])
+        return f"{lead}能报，但要看您的{wanted}：" if said else f"能不能报，要看您的{wanted}。各期条件："
+    return f"{lead}很抱歉，暂不能报名。"
+
+
+def _needs_no_job(assessment: Assessment, facts: Facts) -> bool:
+    takers = [w.group for w in assessment.ways if w.status == YES]
+    return facts.employed is None and bool(takers) and all(g.must_be_unemployed for g in takers)
+
+
+def eligibility_answer(facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules) -> str:
+    """The reply to an eligibility question, ≤ 2,048 bytes: verdict, per-group reasons, next step."""
+    if not cohorts:
+        return "目前没有正在报名的实训营期次，开班后我们会通知您。\n您可以考虑：\n" + _alternatives(rules)
+    assessment = assess(facts, cohorts, today, rules)
+    if assessment.verdict == NO and facts.identity_inferred:
+        # a presumed identity must not shut other doors: "2021年毕业" may still be a 失业青年
+        facts = replace(facts, identity=None, identity_inferred=False)
+        assessment = assess(facts, cohorts, today, rules)
+    lines = [_headline(assessment, facts, today)]
+    groups = _shown_groups(assessment, facts, rules)
+    lines += [line for group in groups if (line := _group_line(group, assessment, facts, today))]
+    verdict = assessment.verdict
+    if verdict == NO and facts.identity and len(lines) == 1:
+        lines.append(f"实训营招收{rules.target_labels()}，“{facts.identity}”不在招收范围。")
+    if verdict == YES:
+        lines.append("回复“报名”即可报名。")
+    elif verdict == OPEN:
+        accepted = [i for i in rules.identities if any(i in g.identities for g in groups)]
+        words = [NEED_WORDS.get(n, n) for n in assessment.needs()]
+        if accepted and "identity" in assessment.needs():
+            words[0] += f"（{'/'.join(accepted)}）"  # identity is always the first need
+        lines.append(f"告诉我您的{_joined(words)}，我帮您确认；也可以直接回复“报名”。")
+    else:
+        lines.append("您可以考虑：\n" + _alternatives(rules))
+    return fit_lines("\n".join(lines), MORE)
+
+
+def _alternatives(rules: EligibilityRules) -> str:
+    return "\n".join(f"· {a}" for a in rules.alternatives)

@@ -1,0 +1,217 @@
+"""What a message says about the facts the 实训营 rules look at: identity, age, graduation year,
+学历 and whether the writer has a job ("俺35了还能报不", "大专毕业两年了能参加不", "我大四").
+
+Plain text in, `Facts` out, relative to the day given (去年, 毕业两年, 大三 move with the calendar).
+Nothing here decides eligibility (that is `bot.services.eligibility`); a fact the message does not
+state stays None, so that a question is answered from what was said and nothing is assumed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence
+
+from bot.nlu.time_parser import cn_to_int
+from bot.services.eligibility import EligibilityRules, employment, graduation_season
+
+# Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's
+# identity question and eligibility questions read identities the same way.
+IDENTITY_PATTERNS = (
+    (re.compile(r"离校未就业|未就业毕业|往届"), "离校未就业毕业生"),
+    (re.compile(r"应届"), "应届毕业生"),
+    (re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|失业|待业|无业"), "失业青年"),
+    (re.compile(r"在校|在读|大学生|学生|大[一二三四]|研[一二三]|毕业班"), "在校生"),
+    (re.compile(r"未就业"), "离校未就业毕业生"),
+    (re.compile(r"在职|上班|已经?(就业|工作)|工作了|有工作|在工作|参加工作了|^\s*工作\s*$"), "在职人员"),
+)
+NO_JOB = re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|未就业|失业|待业|无业")
+HAS_JOB = re.compile(r"在职|上班了|在上班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了")
+EDUCATION_PATTERNS = (
+    (re.compile(r"博士"), "博士"),
+    (re.compile(r"硕士|研究生"), "硕士"),
+    (re.compile(r"本科"), "本科"),
+    (re.compile(r"大专|专科|高职"), "大专"),
+    (re.compile(r"中专|技校|职高|中职"), "中专"),
+    (re.compile(r"高中"), "高中"),
+    (re.compile(r"初中"), "初中"),
+)
+_NUM = r"(\d{1,2}|[一二两三四五六七八九十]{1,3})"
+AGE_WITH_UNIT = re.compile(rf"(?:虚岁)?{_NUM}\s*周?岁")
+# "俺35了", "今年24", "都三十了": a bare number after a word that introduces one's age
+AGE_BARE = re.compile(
+    rf"(?:我|俺|咱|本人|今年|都|已经|才|刚满|满|年龄|虚岁)\s*(?:已经|都|才|也)?\s*{_NUM}\s*(?:了|啦|咯)?"
+    r"(?![\d年届月号日期点个人分万元块kK级])"
+)
+YEAR_GRADUATED = re.compile(r"((?:19|20)\d{2}|\d{2})\s*年?\s*(?:的)?\s*(?:届|毕业|毕的业)")
+RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*毕业")
+YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚)?\s*{_NUM}\s*年")
+JUST_GRADUATED = re.compile(r"刚刚?毕业|才毕业")
+GRADE = re.compile(r"大[一二三四]|研[一二三]|毕业班")
+_RELATIVE = {"大前": -3, "前": -2, "去": -1, "今": 0, "明": 1, "后": 2}
+# years until the graduation season, by grade; a 大专 student's 大三 is the final year
+_GRADE_YEARS = {"大四": 0, "研三": 0, "毕业班": 0, "大三": 1, "研二": 1, "大二": 2, "研一": 2, "大一": 3}
+
+
+@dataclass(frozen=True)
+class Facts:
+    identity: Optional[str] = None
+    age: Optional[int] = None
+    graduation_year: Optional[int] = None
+    education: Optional[str] = None
+    employed: Optional[bool] = None
+    identity_inferred: bool = False  # read from a graduation year, not said in words
+
+    def stated(self) -> bool:
+        facts = (self.identity, self.age, self.graduation_year, self.education, self.employed)
+        return any(v is not None for v in facts)
+
+    def as_profile(self) -> Dict[str, str]:
+        """The facts as profile fields (what `check_eligibility` and the enrolment form read)."""
+        employed = {True: "是", False: "否"}.get(self.employed)  # type: ignore[arg-type]
+        values = {
+            "identity": self.identity, "age": self.age, "graduation_year": self.graduation_year,
+            "education": self.education, "employed": employed,
+        }
+        return {k: str(v) for k, v in values.items() if v is not None}
+
+    def over(self, profile: Mapping[str, Any]) -> "Facts":
+        """These facts, completed by what the profile already holds (the message wins)."""
+        known = facts_from_profile(profile)
+        return Facts(
+            identity=self.identity or known.identity,
+            age=self.age if self.age is not None else known.age,
+            graduation_year=self.graduation_year or known.graduation_year,
+            education=self.education or known.education,
+            employed=self.employed if self.employed is not None else known.employed,
+            identity_inferred=self.identity_inferred if self.identity else known.identity_inferred,
+        )
+
+    def summary(self, today: date) -> str:
+        """The facts as the answer repeats them: "35岁、大专、2024年毕业"."""
+        parts = []
+        if self.age is not None:
+            parts.append(f"{self.age}岁")
+        if self.education:
+            parts.append(self.education)
+        if self.graduation_year:
+            future = self.graduation_year > today.year
+            parts.append(f"{'预计' if future else ''}{self.graduation_year}年毕业")
+        if self.identity and not self.identity_inferred:
+            parts.append(self.identity)
+        elif self.employed is not None and self.identity != "在职人员":
+            parts.append("已就业" if self.employed else "未就业")
+        return "、".join(parts)
+
+
+def identity_in_text(text: str, identities: Sequence[str] = ()) -> Optional[str]:
+    """The identity a text names: one of `identities` by name, else by the words people use."""
+    for identity in identities:
+        if identity in text:
+            return identity
+    return next((identity for pattern, identity in IDENTITY_PATTERNS if pattern.search(text)), None)
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def facts_from_profile(profile: Mapping[str, Any]) -> Facts:
+    return Facts(
+        identity=str(profile.get("identity") or "").strip() or None,
+        age=_int(profile.get("age")),
+        graduation_year=_int(profile.get("graduation_year")),
+        education=str(profile.get("education") or "").strip() or None,
+        employed=employment(profile),
+    )
+
+
+def _age(text: str, entities: Iterable[Mapping[str, Any]]) -> Optional[int]:
+    for pattern in (AGE_WITH_UNIT, AGE_BARE):
+        for match in pattern.finditer(text):
+            value = cn_to_int(match.group(1))
+            if value is not None and 10 <= value <= 70:
+                return value
+    for entity in entities:
+        value = cn_to_int(str(entity.get("value") or "")) if entity.get("entity") == "age" else None
+        if value is not None and 10 <= value <= 70:
+            return value
+    return None
+
+
+def _graduation_year(text: str, today: date, season: int, education: Optional[str]) -> Optional[int]:
+    match = YEAR_GRADUATED.search(text)
+    if match:
+        year = int(match.group(1))
+        return year + 2000 if year < 100 else year
+    match = RELATIVE_YEAR.search(text)
+    if match:
+        return today.year + _RELATIVE[match.group(1)]
+    match = YEARS_SINCE.search(text)
+    if match and cn_to_int(match.group(1)) is not None:
+        return today.year - (cn_to_int(match.group(1)) or 0)
+    if JUST_GRADUATED.search(text):
+        return today.year if today.month >= 7 else today.year - 1
+    match = GRADE.search(text)
+    if match:
+        grade = match.group()
+        return season + (0 if grade == "大三" and education == "大专" else _GRADE_YEARS[grade])
+    return None
+
+
+def _first(patterns: Sequence[Any], text: str) -> Optional[str]:
+    return next((value for pattern, value in patterns if pattern.search(text)), None)
+
+
+def parse_facts(
+    text: str, today: date, rules: EligibilityRules, entities: Iterable[Mapping[str, Any]] = ()
+) -> Facts:
+    """The facts `text` states (NLU entities fill in what the text patterns miss)."""
+    entities = list(entities)
+    text = str(text or "")
+    education = _first(EDUCATION_PATTERNS, text) or _entity_education(entities)
+    season = _season(today, rules)
+    graduation_year = _graduation_year(text, today, season, education)
+    employed = False if NO_JOB.search(text) else (True if HAS_JOB.search(text) else None)
+    identity = identity_in_text(text, rules.identities) or _entity_identity(entities, rules)
+    facts = Facts(identity, _age(text, entities), graduation_year, education, employed)
+    if identity == "失业青年" and graduation_year and "失业青年" not in text:
+        # "毕业两年了还没工作" is a graduate without a job, "大四没工作" a student: the year tells
+        facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules))
+    if facts.identity is None and graduation_year and employed is not True:
+        facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules), identity_inferred=True)
+    return facts
+
+
+def _season(today: date, rules: EligibilityRules) -> int:
+    final_year = next((g for g in rules.groups.values() if g.final_year_only), None)
+    return graduation_season(today, final_year) if final_year else today.year
+
+
+def _identity_from_year(year: int, today: date, rules: EligibilityRules) -> str:
+    """Graduated already → a graduate without a job (nothing said about one); else a student."""
+    graduate = next((g for g in rules.groups.values() if g.max_years_since_graduation is not None), None)
+    month = graduate.graduation_month if graduate else 7
+    left = year < today.year or (year == today.year and today.month >= month)
+    return "离校未就业毕业生" if left else "在校生"
+
+
+def _entity_identity(entities: Sequence[Mapping[str, Any]], rules: EligibilityRules) -> Optional[str]:
+    for entity in entities:
+        if entity.get("entity") == "identity":
+            found = identity_in_text(str(entity.get("value") or ""), rules.identities)
+            if found:
+                return found
+    return None
+
+
+def _entity_education(entities: Sequence[Mapping[str, Any]]) -> Optional[str]:
+    for entity in entities:
+        if entity.get("entity") == "education":
+            found = _first(EDUCATION_PATTERNS, str(entity.get("value") or ""))
+            if found:
+                return found
+    return None

@@ -1,0 +1,107 @@
+"""Eligibility asked as a question, through the camp actions on real Redis: answered from the rules
+before any personal data is asked, remembered for the enrolment form, completed by a later fact."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.camp as camp_actions
+from actions import runtime
+from actions.camp import CONSENT, ActionCampEnrollStart, ActionCampInfo
+from bot.clock import FrozenClock
+from bot.services.eligibility import check_eligibility, load_rules
+from bot.services.profiles import ProfileStore
+from tests.helpers.action_tracker import SENDER, bot_said, entities, make_tracker, run_action
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch, action_runtime):
+    clock = FrozenClock()  # now, whatever the day: expectations come from the rules below
+    monkeypatch.setattr(camp_actions, "clock", clock)
+    yield clock
+
+
+def open_cohorts():
+    return camp_actions.current_catalogue().open_cohorts(camp_actions.today())
+
+
+def accepting(profile) -> list:
+    rules, day = load_rules(), camp_actions.today()
+    return [c for c in open_cohorts() if check_eligibility(profile, c, day, rules=rules).eligible]
+
+
+def said(messages) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+async def test_an_age_question_is_answered_from_the_rules_and_remembered():
+    messages, slots = await run_action(ActionCampInfo(), make_tracker("俺35了还能报实训营不", "ask_camp_info"))
+    text = said(messages)
+    youth_line = next(line for line in text.splitlines() if line.startswith("· 失业青年"))
+    for cohort in open_cohorts():  # each cohort on the 失业青年 line as the rules decide for a 35-year-old
+        fits = cohort in accepting({"identity": "失业青年", "age": 35})
+        said_yes = re.search(rf"(各期|{cohort.title}[^；]*)可报", youth_line) is not None
+        assert said_yes == fits, (cohort.id, youth_line)
+    assert text.startswith("按您的情况（35岁）：") and "身份" in text
+    assert "姓名" not in text and "手机" not in text and CONSENT not in text
+    assert slots == {"camp_age": "35"}
+
+
+async def test_a_later_fact_completes_the_earlier_ones():
+    earlier = {"camp_age": "30"}
+    tracker = make_tracker("我是失业青年", "inform", entities(identity="失业青年"), earlier, bot_said("action_camp_info", "我30岁能报吗"))
+    messages, slots = await run_action(ActionCampInfo(), tracker)
+    text = said(messages)
+    taking = accepting({"identity": "失业青年", "age": 30})
+    assert taking and text.startswith("按您的情况（30岁、失业青年）：可以报名。"), text
+    assert all(c.title in text for c in taking) and "回复“报名”" in text
+    assert slots == {"camp_identity": "失业青年"}
+
+
+async def test_the_profile_answers_what_the_message_does_not_say():
+    last_year = str(camp_actions.today().year - 1)
+    await ProfileStore(runtime.redis(), runtime.settings()).update(
+        SENDER, {"identity": "离校未就业毕业生", "graduation_year": last_year, "employed": "是"}
+    )
+    messages, _ = await run_action(ActionCampInfo(), make_tracker("我这种情况符合条件吗", "ask_camp_info"))
+    text = said(messages)
+    assert "已就业" in text and "暂不能报名" in text and "转人工" in text, text
+    assert accepting({"identity": "离校未就业毕业生", "graduation_year": last_year, "employed": "是"}) == []
+
+
+async def test_camp_questions_without_eligibility_still_get_the_camp_information():
+    messages, slots = await run_action(ActionCampInfo(), make_tracker("实训营是干什么的", "ask_camp_info"))
+    text = said(messages)
+    assert "招收对象" in text and all(c.label in text for c in open_cohorts()) and slots == {}
+
+
+async def test_may_i_read_as_an_enrolment_wish_is_answered_and_starts_no_form():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("大专毕业两年了能参加不", "enroll_camp")
+    events = await ActionCampEnrollStart().run(dispatcher, tracker, {})
+    text = said(dispatcher.messages)
+    graduated = camp_actions.today().year - 2
+    taking = accepting({"identity": "离校未就业毕业生", "graduation_year": graduated, "education": "大专"})
+    assert text.startswith(f"按您的情况（大专、{graduated}年毕业）：")
+    assert ("可以报名" in text) == bool(taking) and all(c.title in text or "各期" in text for c in taking)
+    assert CONSENT not in text and "姓名" not in text  # no form, no consent notice, no name asked
+    assert [e["name"] for e in events if e.get("event") == "followup"] == ["action_listen"]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots == {"camp_grad_year": str(graduated)}  # the identity was inferred: the form confirms it
+
+
+async def test_an_enrolment_wish_with_facts_starts_the_form_with_them():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("我是失业青年，今年24，帮我报名", "enroll_camp")
+    events = await ActionCampEnrollStart().run(dispatcher, tracker, {})
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["camp_identity"] == "失业青年" and slots["camp_age"] == "24"
+    assert CONSENT in said(dispatcher.messages) and "已为您带入：失业青年" in said(dispatcher.messages)
+    assert not any(e.get("event") == "followup" for e in events)
+
+
+@pytest.mark.parametrize("answer,identity", [("没工作", "失业青年"), ("还没上班", "失业青年"), ("上班了", "在职人员"), ("4", "失业青年")])
+def test_the_form_reads_identity_words_the_same_way(answer, identity):
+    assert camp_actions.parse_identity(answer) == identity

@@ -1,0 +1,72 @@
+"""Facts read from how people ask ("俺35了还能报不", "大专毕业两年了"), relative to the day given."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.services.eligibility import load_rules
+from bot.services.eligibility_facts import Facts, facts_from_profile, identity_in_text, parse_facts
+
+AUTUMN = date(2026, 11, 28)  # final-year students graduate next summer (2027)
+SPRING = date(2027, 3, 10)  # final-year students graduate this summer (2027)
+
+CASES = [
+    # text, today, expected fields (anything not listed must stay None/False)
+    ("俺35了还能报实训营不", AUTUMN, {"age": 35}),
+    ("我三十五岁能报吗", AUTUMN, {"age": 35}),
+    ("今年24", AUTUMN, {"age": 24}),
+    ("虚岁二十三 能参加吗", AUTUMN, {"age": 23}),
+    ("我X岁能报吗", AUTUMN, {}),
+    ("我这种情况符合条件吗", AUTUMN, {}),
+    ("实训营有3期吗", AUTUMN, {}),  # a number that is no age
+    ("我24届的能报吗", AUTUMN, {"graduation_year": 2024, "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("2023年毕业的本科生", AUTUMN, {"graduation_year": 2023, "education": "本科", "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("大专毕业两年了能参加不", AUTUMN, {"graduation_year": 2024, "education": "大专", "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("大专毕业两年了能参加不", SPRING, {"graduation_year": 2025, "education": "大专", "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("去年毕业的能报吗", AUTUMN, {"graduation_year": 2025, "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("刚毕业能报吗", AUTUMN, {"graduation_year": 2026, "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("刚毕业能报吗", SPRING, {"graduation_year": 2026, "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("研究生明年毕业", AUTUMN, {"graduation_year": 2027, "education": "硕士", "identity": "在校生", "identity_inferred": True}),
+    ("我大四 能参加吗", AUTUMN, {"graduation_year": 2027, "identity": "在校生"}),
+    ("我大四 能参加吗", SPRING, {"graduation_year": 2027, "identity": "在校生"}),
+    ("我是大三的", AUTUMN, {"graduation_year": 2028, "identity": "在校生"}),
+    ("大专大三", AUTUMN, {"graduation_year": 2027, "education": "大专", "identity": "在校生"}),
+    ("毕业两年了还没找到工作", AUTUMN, {"graduation_year": 2024, "identity": "离校未就业毕业生", "employed": False}),
+    ("大四了还没工作", AUTUMN, {"graduation_year": 2027, "identity": "在校生", "employed": False}),
+    ("我是失业青年 30岁", AUTUMN, {"identity": "失业青年", "age": 30, "employed": False}),
+    ("中专毕业，22岁，没工作", AUTUMN, {"identity": "失业青年", "age": 22, "education": "中专", "employed": False}),
+    ("我在职能报吗", AUTUMN, {"identity": "在职人员", "employed": True}),
+    ("工作了三年 能参加吗", AUTUMN, {"identity": "在职人员", "employed": True}),
+    ("我想找份工作 能参加实训营吗", AUTUMN, {}),  # looking for work is no job, and no identity
+]
+
+
+@pytest.mark.parametrize("text,today,expected", CASES)
+def test_facts_from_questions(text, today, expected):
+    facts = parse_facts(text, today, load_rules())
+    assert facts == Facts(**expected), text
+
+
+def test_entities_fill_in_what_the_text_patterns_miss():
+    entities = [{"entity": "age", "value": "27"}, {"entity": "identity", "value": "待业"}, {"entity": "education", "value": "专科"}]
+    facts = parse_facts("这样的能报吗", AUTUMN, load_rules(), entities)
+    assert (facts.age, facts.identity, facts.education) == (27, "失业青年", "大专")
+
+
+def test_identity_words_read_the_negation_first():
+    identities = load_rules().identities
+    assert identity_in_text("没工作", identities) == "失业青年"
+    assert identity_in_text("还没上班", identities) == "失业青年"
+    assert identity_in_text("上班了", identities) == "在职人员"
+    assert identity_in_text("离校未就业毕业生", identities) == "离校未就业毕业生"
+    assert identity_in_text("找工作", identities) is None
+
+
+def test_the_message_wins_over_the_profile_and_the_profile_fills_the_rest():
+    profile = {"identity": "离校未就业毕业生", "graduation_year": "2025", "age": "23", "employed": "否"}
+    facts = parse_facts("我24岁", AUTUMN, load_rules()).over(profile)
+    assert facts == Facts(identity="离校未就业毕业生", age=24, graduation_year=2025, employed=False)
+    assert facts_from_profile({}) == Facts()
+    assert Facts(age=24, graduation_year=2025).as_profile() == {"age": "24", "graduation_year": "2025"}
+    assert parse_facts("大专毕业两年了", AUTUMN, load_rules()).summary(AUTUMN) == "大专、2024年毕业"
