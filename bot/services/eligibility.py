@@ -7,7 +7,7 @@ missing fact becomes a reason ("需要提供毕业年份") so the caller can ask
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
