@@ -15,6 +15,7 @@ from bot.clock import SHANGHAI, FrozenClock
 from bot.services.eligibility import check_eligibility, load_rules
 from bot.settings import DEFAULT_CAMP_COHORTS_FILE, PROJECT_ROOT, load_settings
 from bot.services.camp import (
+    MORE_COHORTS,
     EnrollmentStore,
     camp_info_text,
     load_catalogue,
@@ -55,7 +56,7 @@ def test_info_text_trims_long_catalogues_on_a_line_boundary():
     catalogue = sample_catalogue()
     many = replace(catalogue, cohorts=[replace(c, id=f"{c.id}-{i}") for i in range(20) for c in catalogue.cohorts])
     text = camp_info_text(many, NOW.date(), "济南")
-    assert len(text.encode("utf-8")) <= 2048 and text.endswith("查询")
+    assert len(text.encode("utf-8")) <= 2048 and text.endswith(MORE_COHORTS)
 
 
 def test_closed_cohorts_are_not_offered():
