@@ -235,7 +235,7 @@ async def test_a_graduate_asking_in_passing_gets_yes_or_no_with_the_reason(chat)
     cohorts = current_catalogue(user.services.settings).open_cohorts(today)
     graduate = {"identity": "离校未就业毕业生", "graduation_year": today.year - 2, "education": "大专"}
     taking = [c for c in cohorts if check_eligibility(graduate, c, today).eligible]
-    reply = await user.say("大专毕业两年了能参加不")
+    reply = await user.say("大专毕业两年了能参加实训营不")
     assert reply.startswith(f"按您的情况（大专、{today.year - 2}年毕业）："), user.transcript
     assert ("可以报名" in reply) == bool(taking) and "前提是您目前未就业" in reply, user.transcript
     assert "姓名" not in reply and "手机" not in reply, user.transcript

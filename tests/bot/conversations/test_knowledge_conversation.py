@@ -66,7 +66,7 @@ async def test_close_topics_get_a_numbered_choice_and_a_number_picks_one(chat):
 
 async def test_two_unanswerable_messages_in_a_row_reach_a_person(chat):
     user = chat()
-    first = await user.say("这个那个")
+    first = await user.say("呃呃呃")
     assert "答不上来" in first and "转人工" in first, user.transcript
-    second = await user.say("哎")
+    second = await user.say("嗯……呃")
     assert "答不上来" not in second and ("职业指导师" in second or "人工" in second), user.transcript
