@@ -25,11 +25,12 @@ from actions.handoff import hand_to_human
 from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
 from bot.services.knowledge.base import KnowledgeBase, load_knowledge
 from bot.services.knowledge.replies import answer_text, choice_text, nothing_close_text
-from bot.services.knowledge.retrieval import ANSWER, CHOOSE, NONE, Decision, Retriever, decision_from_payload
+from bot.services.knowledge.retrieval import (
+    ANSWER, CHOOSE, NONE, PARSE_KEY, Decision, Retriever, decision_from_payload,
+)
 
 ACTION_NAME = "action_knowledge_answer"
 CHOICES_SLOT = "knowledge_choices"
-KNOWLEDGE_KEY = "knowledge"  # the parse-result key written by bot/nlu/knowledge_retriever.py
 QUESTION_INTENT = "ask_policy"
 MISS_INTENTS = ("nlu_fallback",)
 _CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3}
@@ -46,7 +47,7 @@ def lexical_retriever() -> Retriever:
 
 
 def decision_for(parse: Dict[str, Any]) -> Decision:
-    decision = decision_from_payload(parse.get(KNOWLEDGE_KEY), knowledge())
+    decision = decision_from_payload(parse.get(PARSE_KEY), knowledge())
     return decision if decision is not None else lexical_retriever().decide(parse.get("text") or "")
 
 
@@ -73,7 +74,7 @@ def is_miss(event: Dict[str, Any]) -> bool:
     parse = event.get("parse_data") or {}
     if (parse.get("intent") or {}).get("name") not in MISS_INTENTS:
         return False
-    decision = decision_from_payload(parse.get(KNOWLEDGE_KEY), knowledge())
+    decision = decision_from_payload(parse.get(PARSE_KEY), knowledge())
     return decision is None or decision.kind == NONE
 
 

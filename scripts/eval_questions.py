@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other as si
 from everyday_questions import DECLINE, DEV_PATH, HELDOUT_PATH, Question, load_questions  # noqa: E402
 from bot.services.knowledge.base import load_knowledge  # noqa: E402
 from bot.services.knowledge.retrieval import (  # noqa: E402
-    ANSWER, CHOOSE, Decision, Retriever, decision_from_payload, tune,
+    ANSWER, CHOOSE, PARSE_KEY, Decision, Retriever, decision_from_payload, tune,
 )
 
 CORPUS = {"dev": DEV_PATH, "heldout": HELDOUT_PATH}
@@ -186,7 +186,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if retriever is not None:
             outcomes = retuned_outcomes(split_parses, retriever)
         else:
-            outcomes = [outcome(p["intent"]["name"], decision_from_payload(p.get("knowledge"), kb)) for p in split_parses]
+            outcomes = [outcome(p["intent"]["name"], decision_from_payload(p.get(PARSE_KEY), kb)) for p in split_parses]
         report(split, score(split_cases, outcomes), args.verbose)
     return 0
 

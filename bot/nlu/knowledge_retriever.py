@@ -29,11 +29,10 @@ from bot.nlu import sentence_embedding
 from bot.nlu.sentence_embedding import StoredEmbedder
 from bot.services.knowledge.base import KNOWLEDGE_DIR, load_knowledge
 from bot.services.knowledge.lexical import item_texts
-from bot.services.knowledge.retrieval import Retriever
+from bot.services.knowledge.retrieval import PARSE_KEY, Retriever
 
 logger = logging.getLogger(__name__)
 
-KNOWLEDGE_KEY = "knowledge"
 VECTORS_FILE = "knowledge_vectors.npz"
 
 
@@ -112,5 +111,5 @@ class KnowledgeRetriever(GraphComponent):
             text = message.get(TEXT) or ""
             decision = retriever.decide(text) if text.strip() else None
             if decision is not None:
-                message.set(KNOWLEDGE_KEY, decision.as_payload(), add_to_output=True)
+                message.set(PARSE_KEY, decision.as_payload(), add_to_output=True)
         return messages
