@@ -8,7 +8,7 @@ RASA    := $(VENV)/bin/rasa
 STAMP   := $(VENV)/.installed
 MODEL_STAMP := models/.trained
 # Everything a trained model depends on: retrain only when one of these changes.
-TRAIN_INPUTS := config.yml domain.yml $(shell find nlu_data -type f 2>/dev/null) $(wildcard bot/nlu/*.py) $(wildcard bot/dialogue/*.py)
+TRAIN_INPUTS := config.yml domain.yml $(shell find nlu_data -type f 2>/dev/null) $(wildcard bot/rasa_server/*.py) $(wildcard bot/language/*.py)
 
 # A working python3.10: on PATH, else the newest 3.10 that pyenv has.
 PYTHON310 := $(shell bash scripts/find_python.sh 3.10)

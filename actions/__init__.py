@@ -1,2 +1,2 @@
 """Rasa custom actions, one module per area, thin wrappers over bot.services. Run by the action
-server process (`python -m bot.action_server`, rasa-sdk), which Rasa calls over HTTP."""
+server process (`python -m actions.server`, rasa-sdk), which Rasa calls over HTTP."""

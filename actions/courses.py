@@ -55,12 +55,12 @@ def _interval(value: Any) -> Optional[DayRange]:
 
 
 def _day_from_parser(text: str, now: datetime) -> Optional[DayRange]:
-    """Use the shared time parser (bot/nlu/time_parser.py) when it understands the text."""
+    """Use the shared time parser (bot/language/time_parser.py) when it understands the text."""
     parsed = _interval(text)  # an entity value may already be an interval
     if parsed:
         return parsed
     try:
-        from bot.nlu.time_parser import parse_time_expression
+        from bot.language.time_parser import parse_time_expression
     except ImportError:
         return None
     try:

@@ -2,7 +2,7 @@
 
 `action_knowledge_answer` runs for `ask_policy`, for `nlu_fallback` and for a number right after it
 offered a numbered choice (nlu_data/rules/knowledge.yml). It reads the retrieval decision that the
-NLU component put in the parse (bot/nlu/knowledge_retriever.py) — or, for a parse without one,
+NLU component put in the parse (bot/rasa_server/knowledge_retriever.py) — or, for a parse without one,
 decides with lexical retrieval here — and then
 
 * answers the item, with where to confirm it;

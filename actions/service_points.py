@@ -35,8 +35,8 @@ from bot.services.points.replies import PAGE_SIZE, render_page
 from bot.services.points.store import ServicePointStore
 from bot.services.reply_size import PASSIVE_REPLY_MAX_BYTES, byte_len
 
-try:  # the shared place normaliser (bot/nlu/places.py); our own matcher otherwise
-    from bot.nlu.places import normalize_place as _shared_normalize_place
+try:  # the shared place normaliser (bot/language/places.py); our own matcher otherwise
+    from bot.language.places import normalize_place as _shared_normalize_place
 except ImportError:  # pragma: no cover - depends on the checkout
     _shared_normalize_place = None
 

@@ -1,2 +1,2 @@
-"""Zhinan's code. The gateway process (`python -m bot.main`) runs most of it; Rasa's workers load
-bot.nlu, bot.dialogue and bot.rasa_*; the action server runs bot.action_server and bot.services."""
+"""Zhinan's code, one package per process: `bot.gateway` (the aiohttp gateway), `bot.rasa_server` (loaded by
+Rasa's workers), `actions/` (the action server); shared by all: `bot.services`, `bot.language`, `bot.jobs`, top-level infrastructure."""

@@ -20,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CAMP_COHORTS_FILE = PROJECT_ROOT / "data" / "camp_cohorts.yml"
 
 MESSAGE_MODES = ("plaintext", "compatible", "safe")
-# ZHINAN_ENV: "production" refuses unsafe settings at start-up (bot/production.py).
+# ZHINAN_ENV: "production" refuses unsafe settings at start-up (bot/gateway/production.py).
 ENVIRONMENTS = ("development", "production")
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
 # The public local values of the secret settings: fine on a laptop, refused in production.
@@ -33,7 +33,7 @@ LOCAL_SECRETS = {
     "ACTION_SERVER_TOKEN": "zhinan-local-action-server-token",
 }
 LOCAL_WECHAT_APPID = "wx0000000000000000"
-# Who may read /metrics and /healthz (bot/monitoring_access.py).
+# Who may read /metrics and /healthz (bot/gateway/monitoring_access.py).
 MONITORING_ACCESS_MODES = ("open", "loopback", "token")
 # Two virtualenvs (docs/DEVELOPING.md "Two environments"): Rasa and the action server run from
 # .venv (Python 3.10, Rasa's pins), the internet-facing gateway from .venv-gateway (current aiohttp).
@@ -141,7 +141,7 @@ class Settings:
     var_dir: Path = field(default=PROJECT_ROOT / "var")
     # 实训营 cohorts staff publish (bot/services/camp.py)
     camp_cohorts_file: Path = field(default=DEFAULT_CAMP_COHORTS_FILE)
-    # Console login throttling (bot/console/login_guard.py); all checked before any password hashing
+    # Console login throttling (bot/gateway/console/login_guard.py); all checked before any password hashing
     trusted_proxies: Tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed
     console_login_per_ip_per_min: int = 10
     console_login_global_per_min: int = 60

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
-from bot.production import load_startable_settings
+from bot.gateway.production import load_startable_settings
 from bot.settings import PROJECT_ROOT, Settings, effective_redis_url
 
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -63,10 +63,10 @@ def rasa_bin(settings: Settings) -> Path:
 
 
 def action_server_command(settings: Settings) -> List[str]:
-    # bot.action_server, not `rasa run actions`: that one binds 0.0.0.0 and asks for no secret.
+    # actions.server, not `rasa run actions`: that one binds 0.0.0.0 and asks for no secret.
     port = urlparse(settings.action_server_url).port or 5055
     return [
-        str(settings.rasa_python), "-m", "bot.action_server",
+        str(settings.rasa_python), "-m", "actions.server",
         "--actions", "actions",
         "--host", settings.action_server_host,
         "--port", str(port),
@@ -89,7 +89,7 @@ def rasa_command(settings: Settings, model: Path) -> List[str]:
 
 def gateway_command(settings: Settings) -> List[str]:
     # The gateway's own environment (GATEWAY_PYTHON): a current aiohttp, not Rasa's pinned one.
-    return [str(settings.gateway_python), "-m", "bot.main"]
+    return [str(settings.gateway_python), "-m", "bot.gateway.main"]
 
 
 def _require_program(path: str, setting: str) -> None:
@@ -116,7 +116,7 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
         # endpoints.yml sends it to the action server, which refuses calls without it.
         "ACTION_SERVER_TOKEN": settings.action_server_token,
         # Rasa reads its worker count here; with more than one, the lock store in endpoints.yml
-        # (bot/rasa_lock_store.py) keeps a conversation's turns in order across the processes.
+        # (bot/rasa_server/lock_store.py) keeps a conversation's turns in order across the processes.
         "SANIC_WORKERS": str(settings.rasa_workers),
         # TensorFlow and BLAS: one thread each. Rasa serves many small requests; TF's default
         # thread pools spin on every core and, measured under 32 concurrent users on 2 cores,

@@ -26,9 +26,9 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.settings import Settings, load_settings  # noqa: E402
-from bot.simulator.wechat_xml import build_inbound_xml, read_reply, sign_request  # noqa: E402
+from bot.gateway.simulator.wechat_xml import build_inbound_xml, read_reply, sign_request  # noqa: E402
 from bot.stack import Stack, free_port, http_ok, latest_model, monitoring_headers  # noqa: E402
-from bot.wechat.channel import TEXT_RATE_LIMITED  # noqa: E402
+from bot.gateway.wechat.channel import TEXT_RATE_LIMITED  # noqa: E402
 
 from bench_corpus import (  # noqa: E402  (scripts/ is on sys.path when a script here runs)
     ConversationFeed,

@@ -14,7 +14,7 @@ What ``run_cais`` does:
    their training occurrences, with frequency 0 (removes them from jieba's DAG). Rasa drops training entities
    that do not fall on token boundaries (RasaHQ/rasa #7409), so this is what lets DIET learn them.
    Built from training data only; the alignment before/after is reported.
-3. ``flock /tmp/zhinan-train.lock rasa train nlu`` (cwd = repo root so ``bot.nlu`` components import).
+3. ``flock /tmp/zhinan-train.lock rasa train nlu`` (cwd = repo root so ``bot.rasa_server`` components import).
 4. Loads the model in-process (``Agent.load``) and parses every test utterance with
    ``agent.parse_message``.
 5. Scores exact spans: gold and predicted (start, end, type) triples, micro-averaged P/R/F1; a partial
@@ -63,7 +63,7 @@ PUBLISHED = {"system": "CM-Net (Liu et al., EMNLP 2019)", "slot_f1": 86.16, "int
 
 Span = Tuple[int, int, str]
 
-if str(ROOT) not in sys.path:  # bot.nlu.* (text normaliser, tokenizer helpers) when run as a script
+if str(ROOT) not in sys.path:  # bot.rasa_server.* (text normaliser, tokenizer helpers) when run as a script
     sys.path.insert(0, str(ROOT))
 
 
@@ -130,7 +130,7 @@ def _token_bounds(text: str) -> Tuple[set, set, List[Tuple[str, int, int]]]:
     """Token starts/ends as PreloadedJiebaTokenizer cuts ``text`` (HMM off + split_mixed_token)."""
     import jieba
 
-    from bot.nlu.components import split_mixed_token
+    from bot.rasa_server.components import split_mixed_token
 
     starts, ends, words = set(), set(), []
     for word, s, e in jieba.tokenize(text, HMM=False):
@@ -167,7 +167,7 @@ def build_slot_dictionary(train_files: Sequence[Path], dict_dir: Path, rounds: i
     """
     import jieba
 
-    from bot.nlu.text_normalize import normalize_text
+    from bot.language.text_normalize import normalize_text
 
     jieba.setLogLevel(logging.WARNING)
     dict_dir.mkdir(parents=True, exist_ok=True)
@@ -298,7 +298,7 @@ def evaluate_cais(model: Path) -> Dict[str, Any]:
     gold = [spans for _, _, spans in test]
     # Ceiling for recall: test gold spans on token boundaries of the (training-built) dictionaries that
     # the loaded model's tokenizer uses. Diagnostic only: nothing is fitted to it.
-    from bot.nlu.text_normalize import normalize_text
+    from bot.language.text_normalize import normalize_text
 
     test_ok, test_total, _c, _s = _alignment([(normalize_text(t), spans) for t, _, spans in test])
     pred_diet, pred_all = [], []

@@ -80,7 +80,7 @@ def configured_retriever(lexical_only: bool = False) -> Retriever:
     kb = load_knowledge()
     if lexical_only:
         return Retriever(kb)
-    from bot.nlu.sentence_embedding import StoredEmbedder
+    from bot.rasa_server.sentence_embedding import StoredEmbedder
 
     return Retriever(kb, StoredEmbedder(16, "passage"))
 

@@ -142,7 +142,7 @@ def retuned_outcomes(
 
 
 def tuned_retriever(dev_cases: Sequence[Question], dev_parses: Sequence[dict]) -> Retriever:
-    from bot.nlu.sentence_embedding import StoredEmbedder
+    from bot.rasa_server.sentence_embedding import StoredEmbedder
 
     kb = load_knowledge()
     embedder = StoredEmbedder(16, "passage")

@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 
 from actions import runtime
 from bot.clock import SHANGHAI, system_clock
-from bot.nlu.time_parser import parse_time_expression
+from bot.language.time_parser import parse_time_expression
 from bot.services.booking.service import BookingService
 from bot.services.profiles import ProfileStore
 from bot.services.workshops import TOPICS

@@ -1,4 +1,4 @@
-"""Publish or check the WeChat custom menu (`data/wechat_menu.json`, see `bot.wechat.menu`).
+"""Publish or check the WeChat custom menu (`data/wechat_menu.json`, see `bot.gateway.wechat.menu`).
 
     python -m bot.cli.menu publish [--file F]   validate, then publish (`make wechat-menu`)
     python -m bot.cli.menu check [--file F]     validate only
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from bot.settings import load_settings
-from bot.wechat.api_client import WeChatAPIError
-from bot.wechat.menu import load_menu_file, publish, validate_menu
+from bot.gateway.wechat.api_client import WeChatAPIError
+from bot.gateway.wechat.menu import load_menu_file, publish, validate_menu
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -15,8 +15,8 @@ import getpass
 import sys
 from typing import List, Optional
 
-from bot.console.accounts import account_exists, change_password, create_account, list_accounts, set_disabled
-from bot.console.auth import ROLES
+from bot.gateway.console.accounts import account_exists, change_password, create_account, list_accounts, set_disabled
+from bot.gateway.console.auth import ROLES
 from bot.redis_client import create_sync_redis
 from bot.settings import load_settings
 

@@ -1,7 +1,7 @@
 """The notice to a waitlisted camp applicant who was given a freed seat.
 
 `EnrollmentStore.cancel` queues a `camp_promoted` job in the same Lua script as the promotion;
-the gateway's job runner (handler registered by `bot.runtime.build_services`) sends it through
+the gateway's job runner (handler registered by `bot.gateway.runtime.build_services`) sends it through
 the `Notifier` with the job id as `dedupe_key`, so a re-run never sends twice.
 """
 from __future__ import annotations

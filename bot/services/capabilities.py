@@ -2,7 +2,7 @@
 
 The menu (data/wechat_menu.json), the greeting and the capability answers of domain.yml and the
 knowledge fallbacks say the same thing, so that a user who reads a button finds it in the bot's
-answers and can type it (tests/bot/wechat/test_menu_words.py). No imports: the gateway, Rasa's
+answers and can type it (tests/bot/gateway/wechat/test_menu_words.py). No imports: the gateway, Rasa's
 components and the actions all read it.
 """
 from __future__ import annotations

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence
 
-from bot.nlu.time_parser import cn_to_int
+from bot.language.time_parser import cn_to_int
 from bot.services.eligibility import EligibilityRules, employment, graduation_season
 
 # Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's

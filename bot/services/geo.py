@@ -6,7 +6,7 @@ the same datum, so distances between them need no conversion.
 
 The division table (16 prefecture-level cities and 136 county-level units with the
 coordinates of their seats, current to the end of 2025) is data/shandong_places.csv, shipped
-with the product and shared with the NLU (bot/nlu/places.py).
+with the product and shared with the NLU (bot/language/places.py).
 
 `match_place()` is a small matcher over that table for place mentions ("济南历下区",
 "我在青岛黄岛", old names such as 莱芜/即墨/胶南). It is used by the import (to normalise
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from bot.nlu import places
+from bot.language import places
 
 # Redis GEO uses this Earth radius (metres) for its haversine; using the same value keeps
 # our own distances identical to what GEOSEARCH reports.
@@ -44,7 +44,7 @@ def in_shandong(lat: float, lon: float) -> bool:
 
 
 # One table of Shandong's divisions for the whole project: data/shandong_places.csv, read by
-# bot.nlu.places (which also feeds the NLU's jieba dictionary and lookups).
+# bot.language.places (which also feeds the NLU's jieba dictionary and lookups).
 Division = places.Division
 DIVISIONS: List[Division] = places.divisions()
 CITIES: Dict[str, Division] = {d.name: d for d in DIVISIONS if d.level == "prefecture"}

@@ -33,7 +33,7 @@ KNOWN_FIELDS = (
 
 # Per-user key families (under the settings prefix) that hold personal data. Features that
 # store personal data per OpenID register their family here (see `register_personal_key`).
-# "tracker"/"trackermeta" are the Rasa conversation (bot/rasa_tracker_store.py).
+# "tracker"/"trackermeta" are the Rasa conversation (bot/rasa_server/tracker_store.py).
 _PERSONAL_KEY_FAMILIES: set = {"profile", "tracker", "trackermeta"}
 
 

@@ -20,8 +20,8 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from bot.app import create_app
-from bot.appkeys import RASA
+from bot.gateway.app import create_app
+from bot.gateway.appkeys import RASA
 from bot.settings import Settings
 from bot.stack import Stack, free_port
 from tests.helpers.network import assert_loopback_only, listening_pids
@@ -159,7 +159,7 @@ async def test_simulator_takes_the_wechat_path(aiohttp_server, aiohttp_client, s
 
 
 async def test_rasa_keeps_conversations_in_the_append_only_store(aiohttp_client, stack_settings):
-    """endpoints.yml wires Rasa to bot.rasa_tracker_store: one Redis list per conversation."""
+    """endpoints.yml wires Rasa to bot.rasa_server.tracker_store: one Redis list per conversation."""
     from bot.redis_client import create_redis
 
     client = await aiohttp_client(create_app(stack_settings))

@@ -40,9 +40,9 @@ ALLOWED_KEY_BUILDER_USES: Dict[Tuple[str, str], str] = {
         "the camp cancel script queues the promotion notice in the same atomic step",
     ("bot/services/campaigns/worker.py", "self.store.key"):
         "the worker is the campaigns package's other half: it runs the store's keys in pipelines",
-    ("bot/console/accounts.py", "user_key"):
+    ("bot/gateway/console/accounts.py", "user_key"):
         "the account command-line tool (sync Redis) writes the accounts auth.py reads",
-    ("bot/console/accounts.py", "users_index_key"):
+    ("bot/gateway/console/accounts.py", "users_index_key"):
         "the account command-line tool (sync Redis) writes the accounts auth.py reads",
 }
 # Names like a key builder's that are no Redis key: a WeChat EventKey, the AES key setting, the
@@ -57,7 +57,7 @@ NOT_REDIS_KEY_USES = {  # an eligibility rule group's id
 
 @dataclass
 class Module:
-    path: str  # relative, e.g. "bot/wechat/window.py"
+    path: str  # relative, e.g. "bot/gateway/wechat/window.py"
     tree: ast.Module
     constants: Dict[str, str] = field(default_factory=dict)
     imports: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # name -> (module, name)
@@ -224,7 +224,7 @@ def test_the_scan_sees_foreign_key_uses() -> None:
         '    await redis.zcard(handoff.key("queue"))\n'
         "    await redis.xread({handoff.events_key: '0-0'})\n"
     )
-    intruder = Module("bot/console/intruder.py", ast.parse(source))
+    intruder = Module("bot/gateway/console/intruder.py", ast.parse(source))
     modules = _load()
     problems = list(_problems(intruder, modules, _declarations(modules)))
     assert len(problems) == 3

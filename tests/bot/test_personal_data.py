@@ -1,7 +1,7 @@
 """On unfollow the gateway deletes every per-user family of personal data that any feature keeps."""
 from __future__ import annotations
 
-import bot.app  # noqa: F401  (the gateway process: every feature it runs is imported)
+import bot.gateway.app  # noqa: F401  (the gateway process: every feature it runs is imported)
 from bot.services.profiles import ProfileStore
 
 EXPECTED_FAMILIES = {

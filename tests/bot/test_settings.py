@@ -85,7 +85,7 @@ def test_each_process_starts_from_the_interpreter_of_its_environment(tmp_path, c
     clean_env.setenv("RASA_PYTHON", str(tmp_path / "rasa-env" / "bin" / "python"))
     clean_env.setenv("GATEWAY_PYTHON", str(tmp_path / "gateway-env" / "bin" / "python"))
     settings = load_settings(tmp_path / "missing.env")
-    assert gateway_command(settings)[:3] == [str(tmp_path / "gateway-env" / "bin" / "python"), "-m", "bot.main"]
+    assert gateway_command(settings)[:3] == [str(tmp_path / "gateway-env" / "bin" / "python"), "-m", "bot.gateway.main"]
     assert action_server_command(settings)[0] == str(tmp_path / "rasa-env" / "bin" / "python")
     assert rasa_command(settings, Path("models/zhinan.tar.gz"))[0] == str(tmp_path / "rasa-env" / "bin" / "rasa")
 

@@ -9,11 +9,11 @@ from typing import Dict, List, Tuple
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from bot.wechat.menu import load_menu_file
+from bot.gateway.wechat.menu import load_menu_file
 
 # Where reply texts live: the domain's responses, the actions, the services, and the gateway's own
 # answers to messages that never reach Rasa.
-REPLY_SOURCES = ("actions", "bot/services", "bot/conversation.py", "bot/wechat/channel.py")
+REPLY_SOURCES = ("actions", "bot/services", "bot/gateway/conversation.py", "bot/gateway/wechat/channel.py")
 # A verb that tells the user what to send, then one or more quoted messages ("“A”“B”", "“A”或“B”").
 # "例如“…”" is left out on purpose: it shows the format of an answer to a form question.
 INSTRUCTION_RE = re.compile(r"(?:回复|说|发送|试试|比如|可以问)[：:]?\s*((?:“[^”\n]{1,30}”\s*(?:[、，,或和]\s*)?)+)")

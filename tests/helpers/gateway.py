@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, Optional
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.app import create_app
+from bot.gateway.app import create_app
 from bot.clock import Clock, system_clock
 from bot.services.handoff.config import HandoffConfig, parse_office_hours
 from bot.settings import Settings

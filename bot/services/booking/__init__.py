@@ -1,4 +1,4 @@
 """Workshop booking: `service.BookingService`, its Lua `scripts`, `models`, `codes`, `formatting`.
 
-Run by the gateway (`bot.runtime`: job handlers, console) and the action server (`actions/`).
+Run by the gateway (`bot.gateway.runtime`: job handlers, console) and the action server (`actions/`).
 """

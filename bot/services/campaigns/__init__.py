@@ -1,4 +1,4 @@
 """Camp push campaigns: `store` (definition, report), `worker` (sending), `jobs` (queueing).
 
-Run by the gateway (job runner via `bot.runtime`, console); staff: `python -m bot.cli.campaigns`.
+Run by the gateway (job runner via `bot.gateway.runtime`, console); staff: `python -m bot.cli.campaigns`.
 """

@@ -1,6 +1,6 @@
 """Every way into the queue: `request_handoff` (actions and the keyword) and the gateway's gate.
 
-`HandoffInterceptor` sits on the conversation path (bot/conversation.py) and keeps the bot
+`HandoffInterceptor` sits on the conversation path (bot/gateway/conversation.py) and keeps the bot
 silent while the conversation belongs to a human.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 # The user's conversation with the bot so far (callbacks.turns_from_events), read only when needed.
 History = Callable[[], Awaitable[Sequence[Mapping[str, Any]]]]
-# The same, for any user: what the gateway's gate is given (bot/app.py reads Rasa's tracker).
+# The same, for any user: what the gateway's gate is given (bot/gateway/app.py reads Rasa's tracker).
 HistoryOf = Callable[[str], Awaitable[Sequence[Mapping[str, Any]]]]
 
 

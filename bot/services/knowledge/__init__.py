@@ -6,6 +6,6 @@
   numbered choice between close topics, or nothing close;
 * `replies` — the texts users see.
 
-Nothing here knows Rasa or HTTP: the NLU component (bot/nlu/knowledge_retriever.py), the actions
+Nothing here knows Rasa or HTTP: the NLU component (bot/rasa_server/knowledge_retriever.py), the actions
 and the evaluation scripts all call these functions.
 """

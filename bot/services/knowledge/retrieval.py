@@ -36,7 +36,7 @@ FOLDS = 5
 WRONG_COST = 3.0  # a wrong confident answer costs three "not sure"s
 OFF_TOPIC_CHOICE_COST = 2.0  # topics offered to a message that should have been declined
 ANSWER, CHOOSE, NONE = "answer", "choose", "none"
-PARSE_KEY = "knowledge"  # where a parse result carries the decision (bot/nlu/knowledge_retriever.py)
+PARSE_KEY = "knowledge"  # where a parse result carries the decision (bot/rasa_server/knowledge_retriever.py)
 
 
 @dataclass(frozen=True)

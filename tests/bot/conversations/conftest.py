@@ -14,11 +14,11 @@ import pytest
 from wechatpy import parse_message
 from wechatpy.utils import WeChatSigner
 
-from bot.app import create_app
-from bot.appkeys import RASA, SERVICES
+from bot.gateway.app import create_app
+from bot.gateway.appkeys import RASA, SERVICES
 from bot.settings import Settings, load_settings
 from bot.stack import free_port
-from bot.wechat.handler import get_endpoint
+from bot.gateway.wechat.handler import get_endpoint
 
 ACCOUNT = "gh_zhinan_test"
 

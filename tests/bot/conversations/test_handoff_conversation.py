@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.appkeys import HANDOFF, RASA, SETTINGS
+from bot.gateway.appkeys import HANDOFF, RASA, SETTINGS
 from bot.clock import system_clock
 from bot.services.handoff.config import HandoffConfig, parse_office_hours
 from bot.stack import free_port
-from tests.bot.console.helpers import add_user, login
+from tests.bot.gateway.console.helpers import add_user, login
 from tests.bot.conversations.conftest import WeChatUser
 from tests.helpers.gateway import ALWAYS_OPEN, gateway_app
 

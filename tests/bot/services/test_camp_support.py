@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.appkeys import REDIS, SETTINGS
+from bot.gateway.appkeys import REDIS, SETTINGS
 from bot.clock import SHANGHAI, FrozenClock
-from bot.wechat.api_client import WeChatClient
-from bot.wechat.fake_api import setup_fake_wechat_routes
-from bot.wechat.window import CustomerServiceWindow
+from bot.gateway.wechat.api_client import WeChatClient
+from bot.gateway.wechat.fake_api import setup_fake_wechat_routes
+from bot.gateway.wechat.window import CustomerServiceWindow
 
 SEND_PATHS = ("/fake-wechat/cgi-bin/message/custom/send", "/fake-wechat/cgi-bin/message/template/send")
 
@@ -61,7 +61,7 @@ class WeChatEnv:
 
 @pytest.fixture
 async def wechat_env(settings, redis, aiohttp_server):
-    """The fake WeChat API (bot.wechat.fake_api) served by a real aiohttp server on a free port."""
+    """The fake WeChat API (bot.gateway.wechat.fake_api) served by a real aiohttp server on a free port."""
     env_holder: Dict[str, WeChatEnv] = {}
 
     @web.middleware

@@ -10,7 +10,7 @@ from bot.clock import SHANGHAI, FrozenClock
 from bot.services.courses import CourseService, day_range, find_topic, load_catalogue
 from bot.services.profiles import ProfileStore
 from bot.services.push import PushConfig, PushService
-from bot.wechat.window import CustomerServiceWindow
+from bot.gateway.wechat.window import CustomerServiceWindow
 
 WEDNESDAY_10 = datetime(2026, 6, 3, 10, 0, tzinfo=SHANGHAI)  # a Wednesday morning
 

@@ -8,7 +8,7 @@ from datetime import timedelta, timezone
 import pytest
 
 from bot.clock import FrozenClock
-from bot.conversation import UserTurn
+from bot.gateway.conversation import UserTurn
 from bot.services.handoff.callbacks import turns_from_events
 from bot.services.handoff.config import HandoffConfig, parse_office_hours
 from bot.services.handoff.gate import HandoffInterceptor, request_handoff

@@ -8,11 +8,11 @@ from datetime import datetime
 import aiohttp
 import pytest
 
-import bot.app
-from bot.appkeys import CONVERSATION, HANDOFF, SERVICES
+import bot.gateway.app
+from bot.gateway.appkeys import CONVERSATION, HANDOFF, SERVICES
 from bot.clock import SHANGHAI, FrozenClock
-from bot.conversation import ConversationService, UserTurn
-from bot.rasa_client import RasaClient
+from bot.gateway.conversation import ConversationService, UserTurn
+from bot.gateway.rasa_client import RasaClient
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.gate import HandoffInterceptor
 from bot.services.handoff.service import HandoffService
@@ -106,7 +106,7 @@ async def test_gate_holds_without_the_console(
     settings, aiohttp_server, aiohttp_client, monkeypatch
 ):
     rasa = await start_rasa(aiohttp_server)
-    monkeypatch.setattr(bot.app, "setup_console", lambda app, **kwargs: None)
+    monkeypatch.setattr(bot.gateway.app, "setup_console", lambda app, **kwargs: None)
     app = gateway_app(settings, rasa.url, free_port())
     client = await aiohttp_client(app)
     assert (await client.get("/console/login")).status == 404  # no console mounted

@@ -1,1 +1,0 @@
-"""Rasa dialogue-policy components of Zhinan (they run inside Rasa's processes)."""

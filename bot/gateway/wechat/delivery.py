@@ -1,0 +1,152 @@
+"""The 5-second rule: one Rasa turn per message however often WeChat delivers it, a passive reply
+within `wechat_reply_budget_s`, else "success" now and the answer as a customer-service push.
+
+De-duplication (WeChat re-sends a request it got no answer to within 5 s, 3 deliveries in all):
+`SET NX settings.key("wechat", "msg", <MsgId | FromUserName:CreateTime:Event:EventKey>)` decides,
+across processes, which delivery owns the turn. The owner runs the one turn (`WeChatChannel.answer`);
+the state goes pending -> done/passive (the answer itself kept 60 s under "wechat:answer" so a
+retry re-sends the same reply) or pending -> deferred -> done/push (the answer went out via the
+customer-service API; retries get "success"). A retry never starts a second turn. The state lives
+as long as a signed query string is accepted (`replay_ttl_s`, > 2 x the timestamp window), so an
+exact replay of a request is a retry too.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, List, Set
+
+import redis.asyncio as aioredis
+
+from bot.log_ids import log_id
+from bot.settings import Settings
+from bot.gateway.wechat import messages as m
+from bot.services.customer_service import CustomerServiceSender
+from bot.gateway.wechat.api_client import WeChatClient
+from bot.gateway.wechat.channel import WeChatChannel
+from bot.gateway.wechat.replay import replay_ttl_s
+from bot.gateway.wechat.window import CustomerServiceWindow
+
+logger = logging.getLogger(__name__)
+
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("wechat:msg", "wechat:answer")
+
+ANSWER_TTL_S = 60  # WeChat's retries come within ~15 s; the answer is personal, keep it briefly
+RETRY_POLL_S = 0.05
+
+
+class WeChatDelivery:
+    """De-duplicated, time-boxed handling of deliveries in one gateway process (Redis holds
+    what processes share); owns the background tasks of late answers and pushes."""
+
+    def __init__(self, settings: Settings, redis: aioredis.Redis, channel: WeChatChannel,
+                 client: WeChatClient, window: CustomerServiceWindow) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.channel = channel
+        self.sender = CustomerServiceSender(client, window)
+        self.state_ttl_s = replay_ttl_s(settings)
+        self.tasks: Set[asyncio.Task] = set()
+
+    def spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for background turns and pushes (tests and shutdown)."""
+        pending = [t for t in self.tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+    def msg_key(self, dedupe_id: str) -> str:
+        return self.settings.key("wechat", "msg", dedupe_id)
+
+    def answer_key(self, dedupe_id: str) -> str:
+        return self.settings.key("wechat", "answer", dedupe_id)
+
+    def _log_id(self, openid: str) -> str:
+        return log_id(openid, self.settings.console_secret)
+
+    # -- pushing -------------------------------------------------------------------------------
+
+    async def push(self, openid: str, parts: List[str]) -> int:
+        """Send parts through the customer-service API within the window; returns how many."""
+        sent = 0
+        for part in parts:
+            result = await self.sender.send(openid, part)
+            if result.sent:
+                sent += 1
+                continue
+            if result.errcode is None:
+                logger.warning("not pushing to %s: %s (%d parts left)", self._log_id(openid), result.reason, len(parts) - sent)
+            else:
+                logger.warning("customer-service send to %s failed: WeChat API error %s: %s",
+                               self._log_id(openid), result.errcode, result.errmsg)
+            break  # never retry into a refusal
+        return sent
+
+    async def _deliver_late(self, key: str, openid: str, turn: asyncio.Task) -> None:
+        try:
+            parts = await turn
+        except Exception:
+            logger.exception("late WeChat turn for %s failed", self._log_id(openid))
+            parts = []
+        await self.redis.set(key, json.dumps({"s": "done", "d": "push"}), ex=self.state_ttl_s)
+        if parts:
+            await self.push(openid, parts)
+
+    async def _run_turn(self, msg: m.Message) -> List[str]:
+        try:
+            return await self.channel.answer(msg)
+        except Exception:
+            logger.exception("WeChat turn for %s failed", self._log_id(msg.from_user))
+            return []
+
+    # -- the de-duplicated, time-boxed handling of one delivery -------------------------------
+
+    async def handle(self, msg: m.Message) -> List[str]:
+        """Reply parts for this delivery: [first passive part] or [] for "success"."""
+        key, answer_key = self.msg_key(msg.dedupe_id), self.answer_key(msg.dedupe_id)
+        claimed = await self.redis.set(key, json.dumps({"s": "pending"}), nx=True, ex=self.state_ttl_s)
+        if not claimed:
+            return await self._await_other_delivery(key, answer_key)
+        turn = self.spawn(self._run_turn(msg))
+        budget = self.settings.wechat_reply_budget_s
+        try:
+            await asyncio.wait({turn}, timeout=budget)
+        except asyncio.CancelledError:
+            # WeChat hung up on us: the answer goes out as a push
+            await self._defer(key, msg.from_user, turn)
+            raise
+        if not turn.done():
+            await self._defer(key, msg.from_user, turn)
+            return []
+        parts = turn.result()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(answer_key, json.dumps(parts[:1], ensure_ascii=False), ex=ANSWER_TTL_S)
+            pipe.set(key, json.dumps({"s": "done", "d": "passive"}), ex=self.state_ttl_s)
+            await pipe.execute()
+        if len(parts) > 1:
+            self.spawn(self.push(msg.from_user, parts[1:]))
+        return parts[:1]
+
+    async def _defer(self, key: str, openid: str, turn: asyncio.Task) -> None:
+        await self.redis.set(key, json.dumps({"s": "deferred"}), ex=self.state_ttl_s)
+        self.spawn(self._deliver_late(key, openid, turn))
+
+    async def _await_other_delivery(self, key: str, answer_key: str) -> List[str]:
+        deadline = time.monotonic() + self.settings.wechat_reply_budget_s
+        while True:
+            raw = await self.redis.get(key)
+            state = json.loads(raw) if raw else {"s": "gone"}
+            if state.get("s") == "done" and state.get("d") == "passive":
+                answer = await self.redis.get(answer_key)
+                return list(json.loads(answer)) if answer else []
+            if state.get("s") != "pending" or time.monotonic() >= deadline:
+                return []
+            await asyncio.sleep(RETRY_POLL_S)

@@ -1,0 +1,78 @@
+"""bot.rasa_server.lock_store: ticket changes from several workers at once never lose a ticket."""
+from __future__ import annotations
+
+import threading
+from typing import Callable, List
+
+import pytest
+from rasa.core.lock_store import RedisLockStore
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
+
+from bot.rasa_server.lock_store import AtomicRedisLockStore
+from bot.settings import PROJECT_ROOT
+from bot.stack import rasa_environment
+
+WORKERS, TICKETS_EACH = 8, 25
+
+
+@pytest.fixture
+def endpoint(settings, monkeypatch) -> EndpointConfig:
+    """endpoints.yml's lock_store, with the variables the stack gives Rasa for these settings."""
+    for name, value in rasa_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    return read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "lock_store")
+
+
+def _issue_from_threads(make_store: Callable[[], RedisLockStore], conversation: str) -> List[int]:
+    """WORKERS threads, each with its own store and connection, as Rasa's worker processes have."""
+    stores = [make_store() for _ in range(WORKERS)]
+    issued: List[int] = []
+    start = threading.Barrier(WORKERS)
+
+    def work(store: RedisLockStore) -> None:
+        start.wait()
+        for _ in range(TICKETS_EACH):
+            issued.append(store.issue_ticket(conversation, 60))
+
+    threads = [threading.Thread(target=work, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return issued
+
+
+def test_the_store_is_built_from_endpoints_yml(settings, endpoint):
+    store = RedisLockStore.create(endpoint)
+    assert isinstance(store, AtomicRedisLockStore)
+    assert store.key_prefix.startswith(settings.redis_key_prefix)
+
+
+def test_concurrent_tickets_are_all_kept_and_distinct(endpoint):
+    store = AtomicRedisLockStore(endpoint)
+    issued = _issue_from_threads(lambda: AtomicRedisLockStore(endpoint), "c1")
+    lock = store.get_lock("c1")
+    assert len(issued) == len(set(issued)) == WORKERS * TICKETS_EACH
+    assert sorted(ticket.number for ticket in lock.tickets) == sorted(issued)
+
+
+def test_cleanup_deletes_the_lock_only_when_nobody_waits(endpoint):
+    store = AtomicRedisLockStore(endpoint)
+    first, second = store.issue_ticket("c2", 60), store.issue_ticket("c2", 60)
+    store.cleanup("c2", first)
+    assert [t.number for t in store.get_lock("c2").tickets] == [second]
+    store.cleanup("c2", second)
+    assert store.get_lock("c2") is None
+    store.cleanup("c2", second)  # nothing left: no error, nothing created
+    assert store.get_lock("c2") is None
+
+
+def test_finish_serving_keeps_an_empty_lock_and_update_drops_expired_tickets(endpoint):
+    store = AtomicRedisLockStore(endpoint)
+    alive = store.issue_ticket("c3", 60)
+    expired = store.issue_ticket("c3", -1)  # issued already past its lifetime
+    assert [t.number for t in store.get_lock("c3").tickets] == [alive, expired]
+    store.update_lock("c3")
+    assert [t.number for t in store.get_lock("c3").tickets] == [alive]
+    store.finish_serving("c3", alive)
+    assert store.get_lock("c3") is not None and list(store.get_lock("c3").tickets) == []

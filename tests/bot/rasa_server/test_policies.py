@@ -1,0 +1,128 @@
+"""RuleAwareTEDPolicy: TED idles only where a rule decides, and the chosen action never changes."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import List, Tuple
+
+import pytest
+from rasa.core.agent import Agent
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.ted_policy import TEDPolicy
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.rasa_server import policies
+from bot.rasa_server.policies import RuleAwareTEDPolicy, rule_decisions
+from bot.stack import latest_model
+
+RULE_PRIORITY = RulePolicy.get_default_config()["priority"]
+TED_PRIORITY = TEDPolicy.get_default_config()["priority"]
+
+
+def _prediction(confidence: float, priority: int = RULE_PRIORITY) -> PolicyPrediction:
+    return PolicyPrediction([0.0, confidence], "RulePolicy", policy_priority=priority)
+
+
+def _tracker(*events) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("u1", [ActionExecuted("action_listen"), *events])
+
+
+@pytest.fixture(autouse=True)
+def clean_decisions():
+    rule_decisions.forget()
+    yield
+    rule_decisions.forget()
+
+
+def test_a_certain_rule_decision_counts_for_that_tracker_state_only():
+    tracker, other = _tracker(UserUttered("你好")), _tracker(UserUttered("你好"))
+    rule_decisions.record(tracker, _prediction(1.0))
+    assert rule_decisions.decided_above(tracker, TED_PRIORITY)
+    assert not rule_decisions.decided_above(other, TED_PRIORITY)  # another conversation
+    assert not rule_decisions.decided_above(tracker, RULE_PRIORITY)  # TED configured as high
+    tracker.update(ActionExecuted("utter_greet"))
+    assert not rule_decisions.decided_above(tracker, TED_PRIORITY)  # the state moved on
+
+
+@pytest.mark.parametrize(
+    "confidence, events",
+    [
+        (0.3, [UserUttered("嗯嗯嗯")]),  # the rule policy's own fallback score: TED may win
+        (0.99, [UserUttered("你好")]),
+        (1.0, [UserUttered("你好"), ActionExecutionRejected("camp_enrollment_form")]),
+    ],
+)
+def test_no_decision_is_recorded_when_ted_could_still_change_the_outcome(confidence, events):
+    tracker = _tracker(*events)
+    rule_decisions.record(tracker, _prediction(1.0))
+    rule_decisions.record(tracker, _prediction(confidence))  # replaces the earlier decision
+    assert not rule_decisions.decided_above(tracker, TED_PRIORITY)
+
+
+def test_a_decision_dies_with_its_tracker():
+    tracker = _tracker(UserUttered("你好"))
+    rule_decisions.record(tracker, _prediction(1.0))
+    del tracker
+    assert not rule_decisions.decided_above(_tracker(UserUttered("你好")), TED_PRIORITY)
+
+
+# --------------------------------------------------------------------------- with the trained model
+TURNS = ["你好", "实训营是什么", "嗯嗯嗯随便说说", "我想预约改简历", "济南历下区有没有驿站", "谢谢", "再见"]
+
+
+@pytest.fixture(scope="module")
+def agent() -> Agent:
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    return Agent.load(str(latest_model()))
+
+
+def _run_conversation(agent: Agent) -> List[Tuple[str, str, float]]:
+    """Each user turn, then the bot's predicted actions (fed back as executed) until it listens."""
+    processor = agent.processor
+    tracker = DialogueStateTracker.from_events(
+        "policy-test", [ActionExecuted("action_listen")], processor.domain.slots
+    )
+    chosen: List[Tuple[str, str, float]] = []
+    for text in TURNS:
+        parsed = asyncio.run(agent.parse_message(text))
+        tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parse_data=parsed))
+        for _ in range(4):
+            prediction = processor._predict_next_with_tracker(tracker)
+            action = processor.domain.action_names_or_texts[prediction.max_confidence_index]
+            chosen.append((action, prediction.policy_name, round(prediction.max_confidence, 6)))
+            tracker.update(ActionExecuted(action))
+            if action == "action_listen":
+                break
+    return chosen
+
+
+@pytest.mark.tensorflow
+def test_the_model_uses_the_rule_aware_ted(agent):
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    components = [node._component for node in nodes]
+    assert any(isinstance(c, RuleAwareTEDPolicy) for c in components)
+
+
+@pytest.mark.tensorflow
+def test_ted_runs_only_where_no_rule_decides_and_every_action_is_unchanged(agent, monkeypatch):
+    ted_runs: List[int] = []
+    stock_predict = TEDPolicy.predict_action_probabilities
+
+    def counting_predict(self, *args, **kwargs):
+        ted_runs.append(1)
+        return stock_predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(TEDPolicy, "predict_action_probabilities", counting_predict)
+    with_skip = _run_conversation(agent)
+    runs_with_skip = len(ted_runs)
+
+    ted_runs.clear()
+    monkeypatch.setattr(policies.rule_decisions, "decided_above", lambda *_args: False)
+    without_skip = _run_conversation(agent)
+
+    assert with_skip == without_skip
+    assert len(ted_runs) == len(without_skip)  # stock behaviour: TED runs for every prediction
+    rule_decided = sum(1 for _, policy, conf in with_skip if "RulePolicy" in policy and conf == 1.0)
+    assert rule_decided > 0 and runs_with_skip == len(with_skip) - rule_decided
