@@ -8,6 +8,8 @@
 # environment at start.
 FROM python:3.10-slim-bookworm
 
+# One thread each for TensorFlow and BLAS, as bot/stack.py's rasa_environment sets them on a single
+# host (measured: the default pools spin on every core); Rasa's telemetry off, it has no way out.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -17,7 +19,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     OMP_NUM_THREADS=1 \
     TF_NUM_INTRAOP_THREADS=1 \
-    TF_NUM_INTEROP_THREADS=1
+    TF_NUM_INTEROP_THREADS=1 \
+    RASA_TELEMETRY_ENABLED=false
 
 WORKDIR /app
 # Dependencies first, from the project's own pins. Empty packages stand in for bot/ and actions/

@@ -3,9 +3,11 @@ default, listed below with the reason), and every variable the manifests set is 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
 from typing import Dict, FrozenSet
 
+import aiohttp
 import pytest
 
 from bot.production import SECRET_RULES
@@ -102,3 +104,11 @@ def test_each_process_gets_what_it_needs(overlay: str) -> None:
     # Rasa: everything endpoints.yml interpolates, and its token.
     assert endpoints_reads() | {"RASA_TOKEN", "RASA_PORT", "SANIC_WORKERS"} <= sets["rasa"]
     assert {"REDIS_URL", "ACTION_SERVER_TOKEN", "ACTION_SERVER_HOST", "ACTION_SERVER_PORT"} <= sets["actions"]
+
+
+def test_the_gateway_environment_has_the_validator() -> None:
+    # Only Rasa's environment may skip tests/deploy/test_manifests.py: it is the one on aiohttp < 3.10.
+    rasa_environment = tuple(int(part) for part in aiohttp.__version__.split(".")[:2]) < (3, 10)
+    pinned = (PROJECT_ROOT / "requirements" / "gateway-dev.txt").read_text(encoding="utf-8")
+    assert "kubernetes-validate==" in pinned
+    assert rasa_environment or importlib.util.find_spec("kubernetes_validate") is not None

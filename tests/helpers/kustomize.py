@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional
+from typing import Any, Dict, FrozenSet, List
 
 import pytest
 import yaml
@@ -99,8 +99,3 @@ def containers(objects: List[Manifest]) -> Dict[str, Container]:
             )
     return found
 
-
-def config_values(objects: List[Manifest], secret: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """The ConfigMap's settings, plus `secret` (the dev overlay's generated values, base64-decoded)."""
-    (config,) = of_kind(objects, "ConfigMap")
-    return {**config["data"], **(secret or {})}
