@@ -112,3 +112,18 @@ def test_the_gateway_environment_has_the_validator() -> None:
     pinned = (PROJECT_ROOT / "requirements" / "gateway-dev.txt").read_text(encoding="utf-8")
     assert "kubernetes-validate==" in pinned
     assert rasa_environment or importlib.util.find_spec("kubernetes_validate") is not None
+
+
+REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_dollar_reference_names_a_variable_defined_before_it(overlay: str) -> None:
+    # Kubernetes leaves an undefined $(VAR) as it is: Rasa would get "$(RASA_TOKEN)" as its token.
+    for name, container in containers(render(overlay)).items():
+        defined = set(container.env_names - {item["name"] for item in container.spec.get("env", [])})
+        for item in container.spec.get("env", []):
+            assert set(REFERENCE.findall(item.get("value", ""))) <= defined, (name, item["name"])
+            defined.add(item["name"])
+        for word in container.spec.get("command", []) + container.spec.get("args", []):
+            assert set(REFERENCE.findall(word)) <= container.env_names, (name, word)
