@@ -37,4 +37,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "deploy/docker/probe.py", "http://127.0.0.1:8080/healthz"]
 
 # The one place this image names the gateway's entry point (the manifests do not override it).
-CMD ["python", "-m", "bot.main"]
+CMD ["python", "-m", "bot.gateway.main"]

@@ -10,7 +10,7 @@ from typing import Dict, FrozenSet
 import aiohttp
 import pytest
 
-from bot.production import SECRET_RULES
+from bot.gateway.production import SECRET_RULES
 from bot.settings import PROJECT_ROOT, Settings
 from tests.helpers.kustomize import OVERLAYS, containers, render
 
@@ -99,7 +99,7 @@ def test_the_lists_of_exceptions_are_current() -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_process_gets_what_it_needs(overlay: str) -> None:
     sets = manifest_sets(overlay)
-    # The gateway's production check refuses to start without every secret (bot/production.py).
+    # The gateway's production check refuses to start without every secret (bot/gateway/production.py).
     assert {rule.env_name for rule in SECRET_RULES} | {"REDIS_URL", "RASA_URL", "ACTION_SERVER_URL"} <= sets["gateway"]
     # Rasa: everything endpoints.yml interpolates, and its token.
     assert endpoints_reads() | {"RASA_TOKEN", "RASA_PORT", "SANIC_WORKERS"} <= sets["rasa"]

@@ -10,8 +10,8 @@ from typing import Any, Dict, List, Set
 import pytest
 
 from bot.clock import CLOCK_OFFSET_ENV
-from bot.monitoring_access import MONITORING_PATHS
-from bot.production import production_problems
+from bot.gateway.monitoring_access import MONITORING_PATHS
+from bot.gateway.production import production_problems
 from bot.settings import load_settings
 # In the gateway's environment (requirements/gateway-dev.txt). Rasa's cannot hold it (Rasa 3.6 pins
 # jsonschema 4.17; kubernetes-validate needs 4.23+), so a plain `pytest` under .venv skips this
