@@ -21,6 +21,9 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.redis_client import create_sync_redis, endpoint_url
+from bot.settings import load_settings
+
 Result = TypeVar("Result")
 # A change gets the stored lock (None if there is none) and returns the lock to store (None
 # deletes it) and what the caller gets back.
@@ -34,6 +37,16 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url, **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
+        # Rasa's constructor built a client of its own (it connects lazily, so nothing is open);
+        # the project's factory replaces it: one pool, and failover under REDIS_SENTINELS.
+        self.red = create_sync_redis(
+            load_settings(),
+            url=endpoint_url(
+                kwargs.get("host") or "localhost", kwargs.get("port", 6379), kwargs.get("db", 1),
+                kwargs.get("password"), kwargs.get("username"), bool(kwargs.get("use_ssl")),
+            ),
+            decode_responses=False,
+        )
 
     def _change(self, conversation_id: Text, change: Change) -> Result:
         key = self.key_prefix + conversation_id
