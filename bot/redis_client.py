@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import logging
 import time
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, TypeVar
 from urllib.parse import quote, unquote, urlparse
 
 import redis
@@ -32,6 +32,7 @@ from redis.sentinel import Sentinel, SentinelManagedConnection, SentinelManagedS
 from bot.settings import Settings, effective_redis_url, load_settings
 
 logger = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 # Connections one client (one per process) keeps to Redis, and how long a command waits for a free
 # one. The gateway runs redis-py ≥ 5, whose pool fails a command with MaxConnectionsError past 100
@@ -43,8 +44,8 @@ POOL_WAIT_S = 2.0
 
 # Sentinel only. Sentinel needs down-after-milliseconds plus an election to promote a replica
 # (docs/redis_ha.md measures it); a command is retried for about this long, then fails.
-FAILOVER_RETRIES = 14
-FAILOVER_BACKOFF_CAP_S = 1.0
+FAILOVER_RETRIES = 24
+FAILOVER_BACKOFF_CAP_S = 0.5
 FAILOVER_BACKOFF_BASE_S = 0.05
 FAILOVER_RETRY_BUDGET_S = sum(
     min(FAILOVER_BACKOFF_CAP_S, FAILOVER_BACKOFF_BASE_S * 2**n) for n in range(FAILOVER_RETRIES)
@@ -175,6 +176,28 @@ def _failover_backoff() -> ExponentialBackoff:
     return ExponentialBackoff(cap=FAILOVER_BACKOFF_CAP_S, base=FAILOVER_BACKOFF_BASE_S)
 
 
+def failover_budget_s(settings: Settings) -> float:
+    """How long a replayable write may be sent again: a failover's length under Sentinel; without
+    Sentinel nothing is retried (a single Redis that is gone does not come back by itself)."""
+    return FAILOVER_RETRY_BUDGET_S if settings.redis_sentinels else 0.0
+
+
+def retry_unsent(settings: Settings, attempt: Callable[[Dict[str, bool]], Result]) -> Result:
+    """Run a blocking `attempt` again after a failover error while it had not yet sent its write
+    (it sets state["sent"] just before it does): only then is a second run certainly harmless."""
+    deadline = time.monotonic() + failover_budget_s(settings)
+    backoff = _failover_backoff()
+    for number in itertools.count():
+        state = {"sent": False}
+        try:
+            return attempt(state)
+        except tuple(FAILOVER_ERRORS):
+            if state["sent"] or time.monotonic() >= deadline:
+                raise
+            time.sleep(backoff.compute(number))
+    raise AssertionError("unreachable")
+
+
 async def run_acknowledged(
     redis_client: aioredis.Redis, settings: Settings, script: Any, keys: Sequence[Any], args: Sequence[Any]
 ) -> Any:
@@ -188,7 +211,7 @@ async def run_acknowledged(
     replicas = settings.redis_ack_replicas
     if replicas <= 0:
         return await script(keys=list(keys), args=list(args))
-    deadline = time.monotonic() + FAILOVER_RETRY_BUDGET_S
+    deadline = time.monotonic() + failover_budget_s(settings)
     backoff = _failover_backoff()
     for attempt in itertools.count():
         try:

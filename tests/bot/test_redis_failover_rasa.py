@@ -1,0 +1,56 @@
+"""Redis Sentinel failover on Rasa's side (redis-py 4.6, .venv): the actions' async client books
+through the kill of the primary, and Rasa's lock store — built by the project's factory from the
+settings, as in every Rasa replica — goes on issuing tickets on the promoted replica. Scenario and
+figures as in test_redis_failover.py (the gateway's redis-py)."""
+from __future__ import annotations
+
+import pytest
+
+from bot.rasa_lock_store import AtomicRedisLockStore
+from tests.helpers.failover import acknowledged_set, booking_drill, sync_drill
+from tests.helpers.redis_sentinel import sentinel_cluster
+from tests.helpers.redis_server import needs_redis_server
+from tests.bot.test_redis_failover import RESUME_BOUND_S
+
+pytestmark = [pytest.mark.slow, needs_redis_server]
+
+
+async def test_bookings_from_the_actions_survive_a_primary_killed_under_load(settings, tmp_path):
+    with sentinel_cluster(tmp_path) as cluster:
+        result = await booking_drill(cluster, cluster.settings(settings, ack_replicas=1, ack_timeout_ms=200))
+    print("\n" + result.summary("async client (redis-py 4.6), bookings"))
+    assert result.new_primary[1] == cluster.replica_port
+    assert len(result.acknowledged) >= 80
+    assert result.lost == []
+    assert 0 < result.resumed_after_s < RESUME_BOUND_S
+
+
+def test_rasas_lock_store_resumes_on_the_promoted_replica(settings, tmp_path, monkeypatch):
+    with sentinel_cluster(tmp_path) as cluster:
+        ha = cluster.settings(settings)
+        # what a Rasa replica's environment says; the store reads it through load_settings()
+        monkeypatch.setenv("REDIS_SENTINELS", ",".join(f"{h}:{p}" for h, p in ha.redis_sentinels))
+        monkeypatch.setenv("REDIS_SENTINEL_MASTER", ha.redis_sentinel_master)
+
+        def store() -> AtomicRedisLockStore:
+            # endpoints.yml's host and port are those of no server: only Sentinel can be used
+            return AtomicRedisLockStore(host="127.0.0.1", port=1, db=0, key_prefix=f"{settings.redis_key_prefix}lock")
+
+        def make_turn():
+            lock_store = store()
+
+            def turn(n: int) -> None:
+                conversation = f"ha-user-{n}"
+                ticket = lock_store.issue_ticket(conversation, 30)
+                acknowledged_set(lock_store.red, f"{lock_store.key_prefix}ha:{n}")
+                lock_store.cleanup(conversation, ticket)
+
+            return turn
+
+        checker = store()
+        result = sync_drill(cluster, make_turn, lambda n: bool(checker.red.exists(f"{checker.key_prefix}ha:{n}")))
+    print("\n" + result.summary("Rasa lock store, sync client (redis-py 4.6)"))
+    assert result.new_primary[1] == cluster.replica_port
+    assert len(result.acknowledged) >= 80
+    assert result.lost == []
+    assert 0 < result.resumed_after_s < RESUME_BOUND_S
