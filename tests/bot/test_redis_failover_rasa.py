@@ -7,22 +7,20 @@ from __future__ import annotations
 import pytest
 
 from bot.rasa_lock_store import AtomicRedisLockStore
-from tests.helpers.failover import acknowledged_set, booking_drill, sync_drill
+from tests.helpers.failover import (
+    acknowledged_set,
+    assert_survived,
+    check_bookings_survive_failover,
+    sync_drill,
+)
 from tests.helpers.redis_sentinel import sentinel_cluster
 from tests.helpers.redis_server import needs_redis_server
-from tests.bot.test_redis_failover import RESUME_BOUND_S
 
 pytestmark = [pytest.mark.slow, needs_redis_server]
 
 
 async def test_bookings_from_the_actions_survive_a_primary_killed_under_load(settings, tmp_path):
-    with sentinel_cluster(tmp_path) as cluster:
-        result = await booking_drill(cluster, cluster.settings(settings, ack_replicas=1, ack_timeout_ms=200))
-    print("\n" + result.summary("async client (redis-py 4.6), bookings"))
-    assert result.new_primary[1] == cluster.replica_port
-    assert len(result.acknowledged) >= 80
-    assert result.lost == []
-    assert 0 < result.resumed_after_s < RESUME_BOUND_S
+    await check_bookings_survive_failover(settings, tmp_path, "async client (redis-py 4.6), bookings")
 
 
 def test_rasas_lock_store_resumes_on_the_promoted_replica(settings, tmp_path, monkeypatch):
@@ -50,7 +48,4 @@ def test_rasas_lock_store_resumes_on_the_promoted_replica(settings, tmp_path, mo
         checker = store()
         result = sync_drill(cluster, make_turn, lambda n: bool(checker.red.exists(f"{checker.key_prefix}ha:{n}")))
     print("\n" + result.summary("Rasa lock store, sync client (redis-py 4.6)"))
-    assert result.new_primary[1] == cluster.replica_port
-    assert len(result.acknowledged) >= 80
-    assert result.lost == []
-    assert 0 < result.resumed_after_s < RESUME_BOUND_S
+    assert_survived(result, cluster)

@@ -1,43 +1,23 @@
 """Every gateway process may run several times against one Redis (issue 24 item 2). Each test
 runs two "replicas" — two instances with their own Redis client (own connections, as two
-processes have) — against the one real Redis: jobs run once, the WeChat token is fetched once,
-and a console on either replica sees the queue events the other one wrote.
-(Rasa replicas and the lock store: tests/bot/test_rasa_lock_store.py.)"""
+processes have) — against the one real Redis: jobs run once, and a console on either replica sees
+the queue events the other one wrote. (The WeChat token, fetched once by two replicas:
+tests/bot/wechat/test_api_client.py; Rasa replicas and the lock store: test_rasa_lock_store.py.)"""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import AsyncIterator, List
+from datetime import datetime, timedelta
+from typing import List
 
-import aiohttp
-import pytest
-from aiohttp import web
-
-from bot.appkeys import REDIS, SETTINGS
-from bot.clock import FrozenClock
+from bot.clock import SHANGHAI, FrozenClock
 from bot.jobs.scheduler import JobScheduler
-from bot.redis_client import create_redis
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.service import HandoffService
-from bot.wechat.api_client import WeChatClient
-from bot.wechat.fake_api import setup_fake_wechat_routes
 from tests.bot.services.booking_helpers import T0
-from tests.bot.services.test_handoff import WEDNESDAY_10
+from tests.helpers.replicas import REPLICAS, replica_clients
 
-REPLICAS = 2
-
-
-@asynccontextmanager
-async def replica_clients(settings, count: int = REPLICAS) -> AsyncIterator[list]:
-    clients = [create_redis(settings) for _ in range(count)]
-    try:
-        yield clients
-    finally:
-        for client in clients:
-            await client.aclose() if hasattr(client, "aclose") else await client.close()
-
+# A Wednesday 10:00 in Shanghai: inside the handoff's default office hours
+WEDNESDAY_10 = datetime(2025, 6, 4, 10, 0, tzinfo=SHANGHAI)
 
 async def test_two_replicas_job_runners_run_each_due_job_once(settings):
     ran: List[str] = []
@@ -59,35 +39,6 @@ async def test_two_replicas_job_runners_run_each_due_job_once(settings):
         states = {(await runners[1].get(f"r{i}")).state for i in range(300)}
     assert sorted(ran) == sorted(f"r{i}" for i in range(300))
     assert states == {"done"}
-
-
-@pytest.fixture
-async def fake_wechat(settings, redis, aiohttp_server):
-    app = web.Application()
-    app[SETTINGS] = settings
-    app[REDIS] = redis
-    setup_fake_wechat_routes(app)
-    server = await aiohttp_server(app)
-    return dataclasses.replace(settings, wechat_api_base=str(server.make_url("/fake-wechat")))
-
-
-async def test_two_replicas_fetch_the_access_token_once(fake_wechat):
-    settings = fake_wechat
-    async with aiohttp.ClientSession() as control:
-        await control.post(settings.wechat_api_base + "/_control", json={"delay_ms": 300})
-        async with replica_clients(settings) as clients:
-            sessions = [aiohttp.ClientSession() for _ in clients]
-            try:
-                wechat = [WeChatClient(settings, client, session) for client, session in zip(clients, sessions)]
-                # both replicas need a token at once, several requests each
-                tokens = await asyncio.gather(*(w.get_access_token() for w in wechat for _ in range(4)))
-            finally:
-                for session in sessions:
-                    await session.close()
-        async with control.get(settings.wechat_api_base + "/_stats") as response:
-            stats = await response.json()
-    assert len(set(tokens)) == 1
-    assert stats["stable_token"] == 1
 
 
 async def test_a_console_on_either_replica_sees_the_queue_events_of_the_other(settings):

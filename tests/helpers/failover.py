@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
 from bot.clock import FrozenClock
@@ -15,10 +16,12 @@ from bot.redis_client import create_redis
 from bot.services.booking.service import BookingService
 from bot.settings import Settings
 from tests.bot.services.booking_helpers import T0, add_slot
-from tests.helpers.redis_sentinel import SentinelCluster
+from tests.helpers.redis_sentinel import SentinelCluster, sentinel_cluster
 
 WRITERS = 4
 WRITES_BEFORE_KILL = 40
+# Sentinel promotes in about down-after-milliseconds + an election; writers must be back well within this.
+RESUME_BOUND_S = 12.0
 WRITES_AFTER_RESUME = 40
 DRILL_TIMEOUT_S = 30.0
 
@@ -170,3 +173,19 @@ def acknowledged_set(client, key: str) -> None:
     pipe.set(key, "1")
     pipe.execute_command("WAIT", 1, 200)
     pipe.execute()
+
+
+def assert_survived(result: DrillResult, cluster: SentinelCluster) -> None:
+    """The replica was promoted, writes resumed on it in time, and nothing acknowledged was lost."""
+    assert result.new_primary[1] == cluster.replica_port
+    assert len(result.acknowledged) >= WRITES_BEFORE_KILL + WRITES_AFTER_RESUME
+    assert result.lost == []
+    assert 0 < result.resumed_after_s < RESUME_BOUND_S
+
+
+async def check_bookings_survive_failover(settings: Settings, directory: Path, label: str) -> None:
+    """The whole booking drill on a fresh cluster in `directory`, with WAIT for one replica."""
+    with sentinel_cluster(directory) as cluster:
+        result = await booking_drill(cluster, cluster.settings(settings, ack_replicas=1, ack_timeout_ms=200))
+    print("\n" + result.summary(label))
+    assert_survived(result, cluster)
