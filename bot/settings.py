@@ -147,6 +147,13 @@ class Settings:
     console_login_global_per_min: int = 60
     console_login_max_failures: int = 10  # per account and client address; 5x per account overall
     console_login_lock_s: int = 900
+    # Redis Sentinel (bot/redis_client.py): empty `redis_sentinels` means "no Sentinel"
+    redis_sentinels: Tuple[Tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "mymaster"
+    redis_sentinel_password: str = ""
+    # Acknowledged bookings and enrolments wait for this many replicas (0 = do not wait)
+    redis_ack_replicas: int = 0
+    redis_ack_timeout_ms: int = 500
     # Interpreters bot/stack.py starts the processes with (RASA_PYTHON, GATEWAY_PYTHON)
     rasa_python: Path = field(default_factory=lambda: venv_python(RASA_VENV))
     gateway_python: Path = field(default_factory=lambda: venv_python(GATEWAY_VENV))
@@ -162,7 +169,7 @@ class Settings:
 
     @property
     def uses_embedded_redis(self) -> bool:
-        return not self.redis_url
+        return not self.redis_url and not self.redis_sentinels
 
     def key(self, *parts: str) -> str:
         """A Redis key in this deployment's namespace, e.g. key("points", "geo")."""
@@ -241,6 +248,11 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         console_login_global_per_min=env.int("CONSOLE_LOGIN_GLOBAL_PER_MIN", 60),
         console_login_max_failures=env.int("CONSOLE_LOGIN_MAX_FAILURES", 10),
         console_login_lock_s=env.int("CONSOLE_LOGIN_LOCK_S", 900),
+        redis_sentinels=_sentinels(env.raw("REDIS_SENTINELS", "")),
+        redis_sentinel_master=env.str("REDIS_SENTINEL_MASTER", "mymaster"),
+        redis_sentinel_password=env.raw("REDIS_SENTINEL_PASSWORD", ""),
+        redis_ack_replicas=_non_negative("REDIS_ACK_REPLICAS", env.int("REDIS_ACK_REPLICAS", 0)),
+        redis_ack_timeout_ms=_non_negative("REDIS_ACK_TIMEOUT_MS", env.int("REDIS_ACK_TIMEOUT_MS", 500)),
         rasa_python=Path(env.str("RASA_PYTHON", str(venv_python(RASA_VENV)))),
         gateway_python=Path(env.str("GATEWAY_PYTHON", str(venv_python(GATEWAY_VENV)))),
     )
@@ -266,6 +278,25 @@ def _trusted_proxies(raw: str) -> Tuple[str, ...]:
         except ValueError:
             raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
     return items
+
+
+def _sentinels(raw: str) -> Tuple[Tuple[str, int], ...]:
+    """REDIS_SENTINELS: comma-separated host:port; each must parse, so a typo fails at start."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"REDIS_SENTINELS: {item!r} is not host:port")
+        found.append((host.strip("[]"), int(port)))
+    return tuple(found)
+
+
+def _non_negative(name: str, value: int) -> int:
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, not {value}")
+    return value
 
 
 def effective_redis_url(settings: Settings) -> str:

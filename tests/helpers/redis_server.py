@@ -8,7 +8,7 @@ import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 import pytest
 
@@ -23,11 +23,16 @@ def start_redis_server(port: int, directory: Path, *options: str) -> subprocess.
     It runs on the real clock, like the machine's Redis: under `make test-clock` the tests inherit
     libfaketime's LD_PRELOAD, which redis-server's allocator cannot start with.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
-    proc = subprocess.Popen(
+    return launch_redis_server(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), "--save", "", *options],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        port,
     )
+
+
+def launch_redis_server(command: List[str], port: int) -> subprocess.Popen:
+    """Run a redis-server command line (a server or a Sentinel) and wait until `port` answers."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 10
     while time.time() < deadline:
         try:

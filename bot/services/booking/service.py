@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import Job, JobScheduler
+from bot.redis_client import run_acknowledged
 from bot.services.csv_safety import SafeCsvWriter
 from bot.services.booking.formatting import CSV_HEADER, csv_row, promotion_notice, reminder_notice
 from bot.services.booking.models import Booking, BookingResult, BookingView, CancelResult
@@ -112,7 +113,9 @@ class BookingService:
         ]
 
     async def _run(self, script, *extra: Any) -> Dict[str, Any]:
-        raw = await script(keys=[], args=[*self._common(), *extra])
+        # Every booking change the user or staff are told of; with REDIS_ACK_REPLICAS it is on a
+        # replica before the answer. A failover replays it: `book` is idempotent by request id.
+        raw = await run_acknowledged(self._redis, self._settings, script, [], [*self._common(), *extra])
         data = json.loads(raw)
         # cjson encodes an empty Lua table as {}: normalise list-valued fields.
         for name in ("promoted", "skipped"):

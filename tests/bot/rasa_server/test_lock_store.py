@@ -1,6 +1,7 @@
 """bot.rasa_server.lock_store: ticket changes from several workers at once never lose a ticket."""
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Callable, List
 
@@ -76,3 +77,36 @@ def test_finish_serving_keeps_an_empty_lock_and_update_drops_expired_tickets(end
     assert [t.number for t in store.get_lock("c3").tickets] == [alive]
     store.finish_serving("c3", alive)
     assert store.get_lock("c3") is not None and list(store.get_lock("c3").tickets) == []
+
+
+def test_two_rasa_replicas_serve_one_users_turns_one_at_a_time_in_ticket_order(endpoint):
+    """Two Rasa replicas (own store, own connection, own event loop) take turns of one user at
+    once: a turn never starts before the previous one ended, and they go in ticket order."""
+    served: List[tuple] = []
+    record = threading.Lock()
+
+    async def turns(store: AtomicRedisLockStore, replica: str) -> None:
+        for _ in range(10):
+            async with store.lock("same-user", lock_lifetime=30, wait_time_in_seconds=0.005) as lock:
+                with record:
+                    served.append(("start", replica, lock.now_serving))
+                await asyncio.sleep(0.01)  # the turn's work: NLU, policies, actions
+                with record:
+                    served.append(("end", replica, lock.now_serving))
+
+    threads = [
+        threading.Thread(target=lambda name=name: asyncio.run(turns(AtomicRedisLockStore(endpoint), name)))
+        for name in ("rasa-a", "rasa-b")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(served) == 40
+    starts, ends = served[0::2], served[1::2]
+    assert all(s[0] == "start" and e[0] == "end" and s[1:] == e[1:] for s, e in zip(starts, ends))
+    # Served in the order the tickets were issued; numbering restarts at 0 only when the lock
+    # went away because nobody was waiting.
+    tickets = [s[2] for s in starts]
+    assert all(now in (before + 1, 0) for before, now in zip(tickets, tickets[1:])), tickets
+    assert {s[1] for s in starts} == {"rasa-a", "rasa-b"}

@@ -169,3 +169,29 @@ async def test_the_lost_event_warning_names_the_user_by_log_id(store, settings, 
     assert "did not contain the last stored event" in caplog.text
     assert "oSecretOpenid6" not in caplog.text
     assert log_id("oSecretOpenid6", settings.console_secret) in caplog.text
+
+
+async def test_the_store_rasa_builds_from_endpoints_yml_uses_the_projects_client(settings, monkeypatch):
+    """Rasa constructs the store from endpoints.yml (no client given): the factory builds its
+    client for the server those settings name, and a saved turn reads back."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    from bot.redis_client import MAX_CONNECTIONS
+    from bot.settings import PROJECT_ROOT
+    from bot.stack import rasa_environment
+
+    for name, value in rasa_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    endpoint = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "tracker_store")
+    built = TrackerStore.create(endpoint, DOMAIN)
+    store = getattr(built, "_tracker_store", built)  # Rasa may wrap it in a FailSafeTrackerStore
+    assert isinstance(store, AppendOnlyRedisTrackerStore)
+    assert store.red.connection_pool.max_connections == MAX_CONNECTIONS
+    tracker = await store.get_or_create_tracker("endpoint-user")
+    for event in _turn("你好，我想问问怎么预约简历指导", "您好"):
+        tracker.update(event)
+    await store.save(tracker)
+    again = await store.retrieve("endpoint-user")
+    assert again.latest_message.text == "你好，我想问问怎么预约简历指导"
+    await store.red.aclose() if hasattr(store.red, "aclose") else await store.red.close()

@@ -13,6 +13,7 @@ from bot.gateway.appkeys import REDIS, SETTINGS
 from bot.gateway.wechat.api_client import WeChatAPIError, WeChatClient
 from bot.gateway.wechat.fake_api import setup_fake_wechat_routes
 from bot.cli.menu import main as menu_main
+from tests.helpers.replicas import replica_clients
 from bot.gateway.wechat.menu import load_menu_file, validate_menu
 
 
@@ -148,3 +149,18 @@ async def test_menu_publish_command(fake, monkeypatch, redis, capsys) -> None:
     assert rc == 0
     assert "menu published" in capsys.readouterr().out
     assert json.loads(await redis.get(fake.settings.key("fakewechat", "menu"))) == load_menu_file()["menu"]
+
+
+async def test_two_replicas_with_their_own_redis_connections_fetch_the_token_once(fake) -> None:
+    """Two gateway replicas (each its own Redis pool and HTTP session) need a token at once."""
+    await fake.control(delay_ms=300)
+    async with replica_clients(fake.settings) as clients:
+        sessions = [aiohttp.ClientSession() for _ in clients]
+        try:
+            wechat = [WeChatClient(fake.settings, client, session) for client, session in zip(clients, sessions)]
+            tokens = await asyncio.gather(*(w.get_access_token() for w in wechat for _ in range(4)))
+        finally:
+            for session in sessions:
+                await session.close()
+    assert len(set(tokens)) == 1
+    assert (await fake.stats())["stable_token"] == 1
