@@ -149,7 +149,7 @@ async def judge_state(user, final: Mapping[str, Any]) -> List[tuple]:
         elif check == "handoff":
             got = bool(await user.services.handoff.items_for_openid(user.openid))
         else:  # opted_out
-            got = await user.services.push.is_opted_out(user.openid)
+            got = await user.services.push.preferences.is_opted_out(user.openid)
         results.append((check, str(wanted), got == wanted, str(got)))
     return results
 

@@ -31,8 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other as siblings
 
-from dialogue_checks import Outcome, play  # noqa: E402
+from dialogue_checks import Failure, Outcome, play  # noqa: E402
 from dialogue_corpus import CATEGORIES, SPLITS, Conversation, CorpusError, load_corpus  # noqa: E402
+
+RUNNER_ERROR = "runner error"
 
 
 def _rate(outcomes: Sequence[Outcome]) -> str:
@@ -77,7 +79,10 @@ async def play_all(conversations: Iterable[Conversation], new_user: Callable[[],
     """Each conversation from a fresh WeChat user (`new_user()`), one after the other."""
     outcomes = []
     for conversation in conversations:
-        outcome = await play(conversation, new_user())
+        try:
+            outcome = await play(conversation, new_user())
+        except Exception as exc:  # a bug of the runner: reported, the others still run, exit code 2
+            outcome = Outcome(conversation, [Failure(conversation.id, 0, "", RUNNER_ERROR, "no error", repr(exc))])
         outcomes.append(outcome)
         if progress:
             mark = "ok  " if outcome.completed else "FAIL"
@@ -94,7 +99,7 @@ def select(conversations: Sequence[Conversation], split: Optional[str], category
     ]
 
 
-async def _against_gateway(conversations: Sequence[Conversation], log_dir: Path) -> List[Outcome]:
+async def _against_gateway(conversations: Sequence[Conversation]) -> List[Outcome]:
     """The gateway in this process in front of the Rasa side already started (settings from env)."""
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -128,7 +133,7 @@ def run_on_stack(conversations: Sequence[Conversation], model: Path, log_dir: Pa
     os.environ.update(env)
     stack = start_rasa_side(env, log_dir, model)
     try:
-        return asyncio.run(_against_gateway(conversations, log_dir))
+        return asyncio.run(_against_gateway(conversations))
     finally:
         stack.stop()
         _delete_prefix(TEST_REDIS_URL, prefix)
@@ -161,6 +166,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     print("\n".join(report_lines(outcomes, args.transcripts)))
     print(f"({len(outcomes)} conversations in {time.monotonic() - started:.0f}s; stack logs in {log_dir})")
+    if any(f.check == RUNNER_ERROR for o in outcomes for f in o.failures):
+        return 2
     if args.fail_under is not None and completion_rate(outcomes) < args.fail_under:
         return 1
     return 0
