@@ -16,7 +16,8 @@ from bot.services.camp import load_catalogue
 from bot.services.my_things import camp_holdings
 from dialogue_corpus import ASKS, Conversation, Placeholders, Turn
 
-FALLBACK_TEXT = "没太明白"
+# "没太明白" (utter_default) and the knowledge answer's "cannot answer yet": both say "not understood".
+FALLBACK_TEXTS = ("没太明白", "这个问题我还答不上来")
 FALLBACK_ACTIONS = ("action_default_fallback", "utter_default")
 ERROR_TEXTS = ("Traceback", "Internal Server Error", "系统正在维护")
 
@@ -97,8 +98,8 @@ def _standing_checks(turn: Turn, seen: Observed, stated: Sequence[str]) -> List[
     twice = _question_twice(seen.reply)
     results.append(("said once", "each question once", not twice))
     if turn.in_domain:
-        fell_back = FALLBACK_TEXT in seen.reply or any(a in seen.actions for a in FALLBACK_ACTIONS)
-        results.append(("no fallback", f"no “{FALLBACK_TEXT}” on an in-domain turn", not fell_back))
+        fell_back = any(t in seen.reply for t in FALLBACK_TEXTS) or any(a in seen.actions for a in FALLBACK_ACTIONS)
+        results.append(("no fallback", "no “没太明白”/“答不上来” on an in-domain turn", not fell_back))
     for fact in stated:
         results.append(("not asked again", f"no question for {fact} (already stated)",
                         re.search(ASKS[fact], seen.reply) is None))
@@ -141,13 +142,22 @@ async def holdings_count(user, kind: str) -> int:
     return len(await camp_holdings(services.enrolments, catalogue, openid, today))
 
 
+async def has_handoff_item(handoff, openid: str) -> bool:
+    """An open item (queued, claimed, or a callback left off hours) or a closed one for this user."""
+    if await handoff.active_item(openid):
+        return True
+    if any(item.get("openid") == openid for item in await handoff.snapshot()):
+        return True
+    return bool(await handoff.items_for_openid(openid))
+
+
 async def judge_state(user, final: Mapping[str, Any]) -> List[tuple]:
     results = []
     for check, wanted in final.items():
         if check in ("bookings", "enrolments"):
             got: Any = await holdings_count(user, check)
         elif check == "handoff":
-            got = bool(await user.services.handoff.items_for_openid(user.openid))
+            got = await has_handoff_item(user.services.handoff, user.openid)
         else:  # opted_out
             got = await user.services.push.preferences.is_opted_out(user.openid)
         results.append((check, str(wanted), got == wanted, str(got)))
@@ -164,6 +174,7 @@ async def play(conversation: Conversation, user) -> Outcome:
     outcome = Outcome(conversation)
     values = Placeholders(user.services.clock().date())
     stated: List[str] = []
+    reported: set = set()
     pushed_seen = 0
     for number, turn in enumerate(conversation.turns, 1):
         text = values.fill(turn.value) if isinstance(turn.value, str) else str(turn.value)
@@ -175,7 +186,9 @@ async def play(conversation: Conversation, user) -> Outcome:
         stated = list(dict.fromkeys(stated + list(turn.states)))
         outcome.transcript += [f"用户: {text}", f"职引: {seen.reply}"]
         for check, expected, ok in judge_turn(turn, seen, stated, values.fill_any):
-            if not ok:
+            # A check that failed once stays failed as the script runs on: report its first turn only.
+            if not ok and (check, expected) not in reported:
+                reported.add((check, expected))
                 got = f"{_short(seen.reply)}  [intent {seen.intent or '-'}; {', '.join(seen.actions) or '-'}]"
                 outcome.failures.append(Failure(conversation.id, number, text, check, expected, got))
         values.remember_codes(seen.reply)

@@ -15,8 +15,10 @@ A file is `split: dev|heldout` plus `conversations:`, each one
     finally: {enrolments: 1}            # checks on what the user holds afterwards (STATE_CHECKS)
 
 Placeholders in texts and checks: the years around today ({this_year}, {last_year},
-{year_before_last}, {next_year}) from the Beijing clock, {phone} (a mobile number of this
-conversation's own), and the last booking or enrolment code a reply showed ({code}, {code_spaced}
+{year_before_last}, {next_year}) from the Beijing clock, {final_year_class} (when this academic
+year's final-year students graduate: this year until August, next year from September), {phone} (a
+mobile number of this conversation's own) and {phone_tail} (its last four digits, what a masked
+number shows), and the last booking or enrolment code a reply showed ({code}, {code_spaced}
 as a user types it with a space, {code_lower}).
 """
 from __future__ import annotations
@@ -159,7 +161,8 @@ class Placeholders:
         half = len(self.code) // 2
         return {
             "this_year": str(year), "last_year": str(year - 1), "year_before_last": str(year - 2),
-            "next_year": str(year + 1), "phone": self.phone, "code": self.code,
+            "next_year": str(year + 1), "final_year_class": str(year + (self.today.month >= 9)),
+            "phone": self.phone, "phone_tail": self.phone[-4:], "code": self.code,
             "code_spaced": f"{self.code[:half]} {self.code[half:]}", "code_lower": self.code.lower(),
         }
 

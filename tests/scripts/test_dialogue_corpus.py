@@ -60,7 +60,9 @@ def test_placeholders_follow_the_date_and_the_codes_seen():
     assert values.fill("我{last_year}年毕业，{year_before_last}届，{this_year}，{next_year}") == "我2030年毕业，2029届，2031，2032"
     values.remember_codes("预约成功！\n预约码：AB12CD\n请准时到场")
     assert values.fill("取消 {code_spaced} / {code_lower} / {phone}") == "取消 AB1 2CD / ab12cd / 13900001111"
-    assert values.fill("{unknown}") == "{unknown}"
+    assert values.fill("{unknown} {phone_tail}") == "{unknown} 1111"
+    assert corpus.Placeholders(date(2031, 8, 31)).fill("{final_year_class}") == "2031"
+    assert corpus.Placeholders(date(2031, 9, 1)).fill("{final_year_class}") == "2032"
 
 
 def test_every_conversation_gets_its_own_phone_number():
@@ -92,6 +94,7 @@ def test_a_question_for_a_stated_fact_fails_and_other_questions_do_not():
 
 def test_fallback_twice_said_and_silence_fail_on_an_in_domain_turn():
     judged = _judged("抱歉，我没太明白您的意思。\n您哪一年毕业？\n您哪一年毕业？", {})
+    assert _judged("这个问题我还答不上来，怕说错误导您。", {})["no fallback"] is False
     assert (judged["no fallback"], judged["said once"]) == (False, False)
     assert "no fallback" not in _judged("抱歉，我没太明白您的意思。", {}, in_domain=False)
     assert _judged("", {})["answered"] is False
