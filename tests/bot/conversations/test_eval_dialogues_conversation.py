@@ -24,10 +24,10 @@ BROKEN = f"""split: dev
 conversations:
   - id: broken-check
     category: instructions
-    task: 问候；检查一句职引不会说的话，这一条必须报失败
+    task: 问候、道谢；检查一句职引不会说的话，这一条必须报失败
     turns:
-      - say: 早上好呀
-      - say: 你们周末上班不
+      - say: 你好
+      - say: 谢谢你啊
         expect: {{has: [{NEVER_SAID}]}}
 """
 
@@ -45,9 +45,9 @@ async def test_the_runner_completes_good_conversations_and_reports_a_broken_chec
     broken = by_id["broken-check"]
     assert not broken.completed
     assert [(f.turn, f.check) for f in broken.failures] == [(2, "has")], broken.failures
-    assert broken.transcript[2] == "用户: 你们周末上班不" and broken.transcript[3].startswith("职引: ")
+    assert broken.transcript[2] == "用户: 谢谢你啊" and broken.transcript[3].startswith("职引: ")
 
     report = "\n".join(eval_dialogues.report_lines(outcomes))
     assert "dev          66.7% (2/3)" in report, report
-    assert f"broken-check turn 2 “你们周末上班不”: has: expected {NEVER_SAID}; got " in report, report
+    assert f"broken-check turn 2 “谢谢你啊”: has: expected {NEVER_SAID}; got " in report, report
     assert eval_dialogues.completion_rate(outcomes) == pytest.approx(2 / 3)
