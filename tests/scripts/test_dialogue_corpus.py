@@ -108,3 +108,23 @@ def test_turn_checks_pass_and_fail_on_what_the_reply_holds():
     assert all(judged.values()), judged
     judged = _judged("请选择期次", {"has_any": ["报名成功", "候补"], "asks": "phone", "no_action": "action_knowledge_answer"})
     assert not any(judged[c] for c in ("has_any", "asks", "no_action"))
+
+
+eval_dialogues = importlib.import_module("eval_dialogues")
+
+
+def test_the_command_exits_2_without_starting_anything_when_the_corpus_cannot_be_read(tmp_path: Path, capsys):
+    assert eval_dialogues.main(["--corpus", str(tmp_path / "missing.yml")]) == 2
+    assert eval_dialogues.main(["--only", "no-such-conversation"]) == 2
+    assert "no conversation matches" in capsys.readouterr().err
+
+
+def test_the_report_gives_rates_per_split_and_category_and_every_failure():
+    [passing, failing] = corpus.load_corpus()[:2]
+    failure = checks.Failure(failing.id, 3, "不对，是2024", "asks", "graduation_year", "请选择期次")
+    outcomes = [checks.Outcome(passing), checks.Outcome(failing, [failure])]
+    report = eval_dialogues.report_lines(outcomes)
+    assert "dev          50.0% (1/2)" in report and "heldout      n/a" in report
+    assert f"[dev] {failing.id} turn 3 “不对，是2024”: asks: expected graduation_year; got 请选择期次" in report
+    assert "== failed checks by kind: asks 1" in report
+    assert eval_dialogues.completion_rate(outcomes) == 0.5
