@@ -23,7 +23,7 @@ PYTHON_GATEWAY := $(shell bash scripts/find_python.sh 3.11 3.12 3.10)
 N ?= 2000
 C ?= 32
 
-.PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu eval-questions bench-nlu validate \
+.PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu eval-questions eval-dialogues bench-nlu validate \
         import-points export-points import-job-fairs export-job-fairs wechat-menu install-system test-clock clean audit gateway-lock
 
 help:
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-compare - the stock Rasa bot, then Zhinan, same traffic, side by side (N=$(N) C=$(C))"
 	@echo "make test-clock - the suite with the clock moved to a weekday 10:00, a Saturday 23:30, a year ahead"
 	@echo "make eval-questions - everyday first messages (tests/questions/): right answer, clarifications, declines"
+	@echo "make eval-dialogues - the dialogue corpus (tests/dialogues/) through the gateway: task completion per split (ARGS=\"--fail-under 0.95\")"
 	@echo "make audit    - the gateway environment's pinned packages against requirements/advisories/"
 	@echo "make gateway-lock - re-pin requirements/gateway*.txt from the .in files at current releases"
 	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | import-job-fairs FILE=… | export-job-fairs FILE=… | wechat-menu"
@@ -120,6 +121,11 @@ eval-nlu: $(STAMP)
 
 eval-questions: $(MODEL_STAMP)
 	$(PY) scripts/eval_questions.py
+
+# The dialogue corpus through the real stack, as WeChat users (docs/dialogues.md). A measurement:
+# exit 0 whatever the rate unless ARGS has --fail-under. Runs in the gateway's environment.
+eval-dialogues: $(MODEL_STAMP) $(GW_STAMP)
+	$(GW_PY) scripts/eval_dialogues.py $(ARGS)
 
 bench-nlu: $(STAMP)
 	$(PY) scripts/bench_nlu.py

@@ -125,33 +125,20 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     Yields the environment that defines the stack's settings; the `stack_settings` fixture
     turns it into a Settings object for in-process gateways.
     """
-    from bot.stack import Stack, StackError, free_port, latest_model
+    from bot.stack import StackError, latest_model
+    from tests.helpers.rasa_side import rasa_side_variables, start_rasa_side
 
     model = latest_model()
     if model is None:
         pytest.fail("no trained model in models/: run `make train` (make test does it)")
     prefix = _unique_prefix()
-    rasa_port, action_port = free_port(), free_port()
-    env = {
-        "REDIS_URL": TEST_REDIS_URL,
-        "REDIS_KEY_PREFIX": prefix,
-        "RASA_PORT": str(rasa_port),
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "ACTION_SERVER_PORT": str(action_port),
-        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
-        "RASA_TOKEN": "test-" + uuid.uuid4().hex[:8],
-        # Not the default: the stack tests prove Rasa sends the configured secret to the actions.
-        "ACTION_SERVER_TOKEN": "test-actions-" + uuid.uuid4().hex,
-    }
+    env = rasa_side_variables(TEST_REDIS_URL, prefix)
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
-        stack = Stack(load_settings(), tmp_path_factory.mktemp("stack-logs"), env=env)
         try:
-            stack.start_action_server()
-            stack.start_rasa(model, rasa_clock_env())
+            stack = start_rasa_side(env, tmp_path_factory.mktemp("stack-logs"), model, rasa_clock_env())
         except StackError as exc:
-            stack.stop()
             pytest.fail(f"could not start the stack: {exc}")
         try:
             yield env
