@@ -80,6 +80,13 @@ class ConversationService:
             await self._notify(turn, replies, "error")
             return replies
         replies = [m["text"] for m in messages if isinstance(m, dict) and m.get("text")]
+        if not replies:
+            # Rasa answers nothing when a custom action failed (e.g. its Redis write cut by a
+            # failover): the user must not be left in silence, so they hear to send it again.
+            logger.warning("Rasa gave no text for a %s turn", turn.channel)
+            replies = [BOT_UNAVAILABLE_TEXT]
+            await self._notify(turn, replies, "error")
+            return replies
         await self._notify(turn, replies, "rasa")
         return replies
 

@@ -1,13 +1,18 @@
-"""GET /healthz: Redis, Rasa and the action server, 200 only when all are up."""
+"""GET /healthz: what the gateway itself talks to (Redis and Rasa), 200 only when both are up.
+
+The action server is not checked: only Rasa calls it, and in Kubernetes the NetworkPolicies keep
+the gateway from reaching it (docs/deploying.md "Probes"), so a check from here would report it
+down for ever. Whether Rasa reaches its actions is Rasa's neighbour, watched by the action
+server's own readiness probe.
+"""
 from __future__ import annotations
 
 import asyncio
 from typing import Dict, Tuple
 
-import aiohttp
 from aiohttp import web
 
-from bot.gateway.appkeys import HTTP_SESSION, RASA, REDIS, SETTINGS
+from bot.gateway.appkeys import RASA, REDIS
 
 _CHECK_TIMEOUT_S = 2.0
 
@@ -29,23 +34,10 @@ async def _check_rasa(app: web.Application) -> Tuple[bool, str]:
     return (True, "ok") if model else (False, "no model loaded")
 
 
-async def _check_action_server(app: web.Application) -> Tuple[bool, str]:
-    url = app[SETTINGS].action_server_url.rstrip("/") + "/health"
-    try:
-        async with app[HTTP_SESSION].get(
-            url, timeout=aiohttp.ClientTimeout(total=_CHECK_TIMEOUT_S)
-        ) as resp:
-            return (resp.status == 200), f"http {resp.status}"
-    except Exception as exc:
-        return False, type(exc).__name__
-
-
 async def healthz(request: web.Request) -> web.Response:
     app = request.app
-    names = ("redis", "rasa", "action_server")
-    results = await asyncio.gather(
-        _check_redis(app), _check_rasa(app), _check_action_server(app)
-    )
+    names = ("redis", "rasa")
+    results = await asyncio.gather(_check_redis(app), _check_rasa(app))
     checks: Dict[str, Dict[str, object]] = {
         name: {"ok": ok, "detail": detail} for name, (ok, detail) in zip(names, results)
     }

@@ -53,11 +53,8 @@ async def test_healthz_reports_every_component_up(aiohttp_client, stack_settings
     resp = await client.get("/healthz")
     body = await resp.json()
     assert resp.status == 200, body
-    assert {name for name, check in body["checks"].items() if check["ok"]} == {
-        "redis",
-        "rasa",
-        "action_server",
-    }
+    # The gateway checks what it talks to; the action server is Rasa's neighbour.
+    assert {name for name, check in body["checks"].items() if check["ok"]} == {"redis", "rasa"}
 
 
 async def test_plaintext_greeting_round_trip(aiohttp_client, stack_settings):

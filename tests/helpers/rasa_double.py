@@ -1,4 +1,4 @@
-"""A Rasa double: a real aiohttp server playing Rasa's REST webhook, trigger_intent and tracker.
+"""A Rasa double: a real aiohttp server playing Rasa's REST webhook, trigger_intent, tracker and status.
 
 It records every call, can be made slow (`delay_s`) and told what to answer (`answer`).
 """
@@ -45,8 +45,12 @@ class RasaDouble:
         return web.json_response({"sender_id": sender, "events": events,
                                   "latest_message": events[-2]["parse_data"] if events else {}})
 
+    async def _status(self, _request: web.Request) -> web.Response:
+        return web.json_response({"model_file": "models/double.tar.gz", "num_active_training_jobs": 0})
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/status", self._status)
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         app.router.add_post("/conversations/{sender}/trigger_intent", self._trigger)
         app.router.add_get("/conversations/{sender}/tracker", self._tracker)

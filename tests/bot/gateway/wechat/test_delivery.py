@@ -120,3 +120,40 @@ async def test_retry_landing_on_another_process_is_not_a_second_turn(make_gatewa
     first, retry = await asyncio.gather(deliver(one, 0), deliver(two, 0.3))
     assert one.open_reply(first, False).content == one.open_reply(retry, False).content == "收到：跨进程"
     assert len(rasa.calls) == 1
+
+
+# -- a gateway that dies holding a delivery ---------------------------------------------------------
+
+
+async def test_retry_takes_over_a_delivery_whose_gateway_died(make_gateway, rasa, redis) -> None:
+    # Another gateway claimed the message, then was killed: its claim stays, its lease lapses.
+    side = await make_gateway()
+    openid, msgid = unique_openid(), side.next_msgid()
+    delivery = side.endpoint().delivery
+    await redis.set(delivery.msg_key(f"m{msgid}"), '{"s": "pending"}', ex=600)
+    q, body = side.build(text_xml(openid, "附近有招聘会吗", msgid), "plaintext")
+    resp = await side.client.post("/wechat", params=q, data=body)  # WeChat's retry, here
+    assert side.open_reply(await resp.text(), False).content == "收到：附近有招聘会吗"
+    assert len(rasa.calls) == 1
+    resp = await side.client.post("/wechat", params=q, data=body)  # a later retry: same answer, no new turn
+    assert side.open_reply(await resp.text(), False).content == "收到：附近有招聘会吗"
+    assert len(rasa.calls) == 1
+
+
+async def test_a_live_owner_slower_than_its_lease_keeps_the_delivery(make_gateway, rasa) -> None:
+    from bot.gateway.wechat.delivery import LEASE_S
+
+    side = await make_gateway(wechat_reply_budget_s=LEASE_S * 2 + 1)
+    rasa.delay_s = LEASE_S * 2  # the lease is renewed while the turn runs
+    openid = unique_openid()
+    q, body = side.build(text_xml(openid, "我想找工作", side.next_msgid()), "plaintext")
+
+    async def deliver(after: float) -> str:
+        await asyncio.sleep(after)
+        resp = await side.client.post("/wechat", params=q, data=body)
+        return await resp.text()
+
+    first, retry = await asyncio.gather(deliver(0), deliver(LEASE_S + 0.5))
+    assert side.open_reply(first, False).content == "收到：我想找工作"
+    assert side.open_reply(retry, False).content == "收到：我想找工作"
+    assert len(rasa.calls) == 1
