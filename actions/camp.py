@@ -34,7 +34,7 @@ from bot.services.camp import (
     camp_info_text,
 )
 from bot.services.eligibility import check_eligibility, load_rules
-from bot.services.eligibility_facts import identity_in_text
+from bot.services.eligibility_facts import QUESTION_WORD, identity_in_text
 from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import mask_phone, normalise_phone
 from bot.services.profiles import ProfileStore
@@ -61,7 +61,6 @@ SHANDONG_CITIES = (
     "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽",
 )
 STOPPED = "__stopped__"
-QUESTION_WORDS = re.compile(r"怎么|咋|吗|啥|什么|哪|如何|多少|能不能|[？?]")
 CITY_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市": longer messages naming a city are about something else
 STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
@@ -92,7 +91,7 @@ def is_identity_answer(text: str) -> bool:
     value = re.sub(r"^(我是|我现在是|现在是|是)", "", text.strip()).rstrip("。.!！")
     if value in load_rules().identities:
         return True
-    return len(value) <= 6 and not QUESTION_WORDS.search(value) and identity_in_text(value) is not None
+    return len(value) <= 6 and not QUESTION_WORD.search(value) and identity_in_text(value) is not None
 
 
 def parse_year(text: Any, current: int) -> Optional[int]:

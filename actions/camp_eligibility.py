@@ -20,7 +20,7 @@ from actions import runtime
 from bot.services.camp import CampCatalogue
 from bot.services.eligibility import load_rules
 from bot.services.eligibility_answer import eligibility_answer
-from bot.services.eligibility_facts import Facts, parse_facts
+from bot.services.eligibility_facts import QUESTION_FORM, Facts, parse_facts
 from bot.services.profiles import ProfileStore
 
 # form slot -> profile field, for the facts an eligibility answer uses
@@ -29,8 +29,6 @@ FACT_SLOTS = {"camp_identity": "identity", "camp_grad_year": "graduation_year", 
 ELIGIBILITY_WORDS = re.compile(
     r"能报|能参加|能去|可以报|可以参加|可以去|报得了|符合|条件|要求|资格|适合|限制|够格|行不行|能不能|可不可以"
 )
-# a question rather than a request ("我35了还能报吗" vs "我35，帮我报名")
-QUESTION = re.compile(r"[吗么嘛不没否]\s*[？?。！!~～]*\s*$|[？?]|能不能|可不可以|行不行|能否|是否|符合|条件|资格")
 
 
 def message_facts(tracker: Tracker, day: date) -> Facts:
@@ -45,7 +43,7 @@ def is_eligibility_question(text: str, facts: Facts) -> bool:
 
 def asks_with_facts(text: str, facts: Facts) -> bool:
     """For an enrolment wish: is it really "may I, being X?" (answered before any form)."""
-    return facts.stated() and bool(QUESTION.search(text))
+    return facts.stated() and bool(QUESTION_FORM.search(text))
 
 
 async def _known(tracker: Tracker) -> Dict[str, Any]:

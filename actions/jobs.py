@@ -8,21 +8,18 @@ A fair search without a place still answers when it asks for 线上 fairs only.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from abc import ABCMeta, abstractmethod
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import List, Optional, Sequence, Text, Tuple
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
-from redis.exceptions import RedisError
 
 from actions import runtime
 from actions.courses import resolve_day
+from actions.timed import TimedSearchAction
 from actions.service_points import (
     coords_from_entities,
     last_action_in,
@@ -53,7 +50,6 @@ from bot.services.points.store import ServicePointStore
 # The actions' clock; tests replace it with a FrozenClock.
 CLOCK = system_clock
 # WeChat allows 5 s for the whole reply; the searches themselves must take far less.
-SEARCH_TIMEOUT_S = 3.0
 
 FAIRS_PAGE_SLOT = "job_fairs_page"
 PENDING_SLOT = "job_fair_query"  # the filters of a fair search waiting for the user's city
@@ -138,29 +134,9 @@ def _pending(tracker: Tracker) -> Optional[FairQuery]:
         return None
 
 
-class _SearchAction(Action, metaclass=ABCMeta):
-    """An action whose searches must finish within SEARCH_TIMEOUT_S; Redis trouble gets a clear answer.
-    Abstract, so that rasa-sdk's executor does not register it as an action of its own."""
+class ActionFindJobFair(TimedSearchAction):
+    UNAVAILABLE_RESPONSE = "utter_jobs_unavailable"
 
-    @abstractmethod
-    def name(self) -> Text:
-        """The action's name in domain.yml."""
-
-    @abstractmethod
-    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        """The action's work, within the timeout."""
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        try:
-            return await asyncio.wait_for(self._run(dispatcher, tracker), SEARCH_TIMEOUT_S)
-        except (asyncio.TimeoutError, RedisError, OSError):
-            dispatcher.utter_message(response="utter_jobs_unavailable")
-            return []
-
-
-class ActionFindJobFair(_SearchAction):
     def name(self) -> Text:
         return FIND_FAIR_ACTION
 
@@ -193,7 +169,9 @@ async def answer_fairs(dispatcher: CollectingDispatcher, query: FairQuery, offse
     return [SlotSet(FAIRS_PAGE_SLOT, cursor)]
 
 
-class ActionMoreJobFairs(_SearchAction):
+class ActionMoreJobFairs(TimedSearchAction):
+    UNAVAILABLE_RESPONSE = "utter_jobs_unavailable"
+
     def name(self) -> Text:
         return MORE_FAIRS_ACTION
 
@@ -210,7 +188,9 @@ class ActionMoreJobFairs(_SearchAction):
         return await answer_fairs(dispatcher, query, offset)
 
 
-class ActionFindJob(_SearchAction):
+class ActionFindJob(TimedSearchAction):
+    UNAVAILABLE_RESPONSE = "utter_jobs_unavailable"
+
     def name(self) -> Text:
         return FIND_JOB_ACTION
 

@@ -26,12 +26,11 @@ from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
 from bot.services.knowledge.base import KnowledgeBase, load_knowledge
 from bot.services.knowledge.replies import answer_text, choice_text, nothing_close_text
 from bot.services.knowledge.retrieval import (
-    ANSWER, CHOOSE, NONE, PARSE_KEY, Decision, Retriever, decision_from_payload,
+    ANSWER, CHOOSE, NONE, PARSE_KEY, Decision, Retriever, decision_from_payload, reply_kind,
 )
 
 ACTION_NAME = "action_knowledge_answer"
 CHOICES_SLOT = "knowledge_choices"
-QUESTION_INTENT = "ask_policy"
 MISS_INTENTS = ("nlu_fallback",)
 _CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3}
 
@@ -64,10 +63,8 @@ def chosen_number(tracker: Tracker) -> Optional[int]:
     return int(token) if token.isdigit() else _CHINESE_ORDINALS[token]
 
 
-def is_question(tracker: Tracker) -> bool:
-    """NLU is sure this is a question for the knowledge base (not a message it could not place):
-    even with no item close enough, the nearest ones are offered instead of "cannot answer"."""
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name") == QUESTION_INTENT
+def intent_name(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
 def is_miss(event: Dict[str, Any]) -> bool:
@@ -112,10 +109,11 @@ class ActionKnowledgeAnswer(Action):
             dispatcher.utter_message(text=answer_text(picked, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
         decision = decision_for(tracker.latest_message or {})
-        if decision.kind == ANSWER and decision.item is not None:
+        kind = reply_kind(intent_name(tracker), decision)
+        if kind == ANSWER:
             dispatcher.utter_message(text=answer_text(decision.item, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
-        if decision.kind == CHOOSE or (decision.options and is_question(tracker)):
+        if kind == CHOOSE:
             dispatcher.utter_message(text=choice_text(decision.options))
             return [SlotSet(CHOICES_SLOT, [o.item.id for o in decision.options])]
         if consecutive_misses(tracker.events) >= 2:

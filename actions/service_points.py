@@ -14,7 +14,6 @@ slot; `action_more_service_points` only pages when the last listing was ours.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import AbstractSet, Any, Dict, FrozenSet, List, Optional, Text, Tuple
@@ -23,9 +22,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from redis.exceptions import RedisError
 
 from actions import runtime
+from actions.timed import TimedSearchAction, within_timeout
 from bot.clock import SHANGHAI, system_clock
 from bot.services.geo import match_place
 from bot.services.location import LocationStore
@@ -42,8 +41,6 @@ except ImportError:  # pragma: no cover - depends on the checkout
 
 # The actions' clock; tests replace it with a FrozenClock.
 CLOCK = system_clock
-# WeChat allows 5 s for the whole reply; the search itself must take far less.
-SEARCH_TIMEOUT_S = 3.0
 LOCATION_MAX_AGE = timedelta(days=7)
 
 PAGE_SLOT = "points_page"
@@ -185,18 +182,11 @@ async def answer(
     return [SlotSet(PAGE_SLOT, cursor)]
 
 
-class ActionFindServicePoint(Action):
+class ActionFindServicePoint(TimedSearchAction):
+    UNAVAILABLE_RESPONSE = "utter_points_unavailable"
+
     def name(self) -> Text:
         return FIND_ACTION
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        try:
-            return await asyncio.wait_for(self._run(dispatcher, tracker), SEARCH_TIMEOUT_S)
-        except (asyncio.TimeoutError, RedisError, OSError):
-            dispatcher.utter_message(response="utter_points_unavailable")
-            return []
 
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         types = types_from_turn(tracker)
@@ -283,8 +273,4 @@ class ActionMoreServicePoints(Action):
         except (ValueError, KeyError, TypeError):
             dispatcher.utter_message(response="utter_points_no_more")
             return [SlotSet(PAGE_SLOT, None)]
-        try:
-            return await asyncio.wait_for(answer(dispatcher, query, offset), SEARCH_TIMEOUT_S)
-        except (asyncio.TimeoutError, RedisError, OSError):
-            dispatcher.utter_message(response="utter_points_unavailable")
-            return []
+        return await within_timeout(dispatcher, answer(dispatcher, query, offset), "utter_points_unavailable")

@@ -80,9 +80,9 @@ def configured_retriever(lexical_only: bool = False) -> Retriever:
     kb = load_knowledge()
     if lexical_only:
         return Retriever(kb)
-    from bot.rasa_server.sentence_embedding import StoredEmbedder
+    from bot.rasa_server.knowledge_retriever import configured_embedder
 
-    return Retriever(kb, StoredEmbedder(16, "passage"))
+    return Retriever(kb, configured_embedder())
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other as si
 from everyday_questions import DECLINE, DEV_PATH, HELDOUT_PATH, Question, load_questions  # noqa: E402
 from bot.services.knowledge.base import load_knowledge  # noqa: E402
 from bot.services.knowledge.retrieval import (  # noqa: E402
-    ANSWER, CHOOSE, PARSE_KEY, Decision, Retriever, decision_from_payload, tune,
+    ANSWER, CHOOSE, PARSE_KEY, Decision, Retriever, decision_from_payload, reply_kind, tune,
 )
 
 CORPUS = {"dev": DEV_PATH, "heldout": HELDOUT_PATH}
@@ -73,13 +73,12 @@ def outcome(intent: str, decision: Optional[Decision]) -> Tuple[str, Tuple[str, 
         return DECLINE, ()
     if intent not in KNOWLEDGE_INTENTS:
         return f"intent:{intent}", ()
-    if decision is not None and decision.kind == ANSWER:
-        return f"kb:{decision.options[0].item.id}", ()
-    # action_knowledge_answer offers the nearest topics to a question even when none is close
-    offers = decision is not None and (decision.kind == CHOOSE or (intent == "ask_policy" and decision.options))
-    if not offers:
-        return "none", ()
-    return "choose", tuple(f"kb:{o.item.id}" for o in decision.options)
+    kind = reply_kind(intent, decision) if decision is not None else None
+    if kind == ANSWER:
+        return f"kb:{decision.item.id}", ()
+    if kind == CHOOSE:
+        return "choose", tuple(f"kb:{o.item.id}" for o in decision.options)
+    return "none", ()
 
 
 def score(cases: Sequence[Question], outcomes: Sequence[Tuple[str, Tuple[str, ...]]]) -> Tally:
@@ -142,10 +141,10 @@ def retuned_outcomes(
 
 
 def tuned_retriever(dev_cases: Sequence[Question], dev_parses: Sequence[dict]) -> Retriever:
-    from bot.rasa_server.sentence_embedding import StoredEmbedder
+    from bot.rasa_server.knowledge_retriever import configured_embedder
 
     kb = load_knowledge()
-    embedder = StoredEmbedder(16, "passage")
+    embedder = configured_embedder()
     known = {item.id for item in kb.items}
     questions = [(q, None) for q in kb.off_topic_calibration]
     for case, parse in zip(dev_cases, dev_parses):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, List, Optional, TypeVar
 
 from bot.clock import Clock, system_clock
+from bot.cli.staff_files import missing_file, refused
 from bot.redis_client import create_redis
 from bot.services.geo import normalize_city
 from bot.services.job_fairs.files import read_fairs_file, write_fairs_file
@@ -25,7 +26,6 @@ from bot.services.job_fairs.replies import format_place, format_when
 from bot.services.job_fairs.store import JobFairStore
 from bot.settings import load_settings
 
-MAX_ERRORS_SHOWN = 50
 LIST_LIMIT = 500
 T = TypeVar("T")
 
@@ -44,16 +44,10 @@ def _with_store(fn: Callable[[JobFairStore], Awaitable[T]], clock: Clock) -> T:
 
 def cmd_import(path: Path, clock: Clock) -> int:
     if not path.exists():
-        print(f"找不到文件：{path}", file=sys.stderr)
-        return 2
+        return missing_file(path)
     report = read_fairs_file(path)
     if report.errors:
-        print(f"校验未通过，共 {len(report.errors)} 处错误，未导入任何数据：", file=sys.stderr)
-        for error in report.errors[:MAX_ERRORS_SHOWN]:
-            print(f"  {error}", file=sys.stderr)
-        if len(report.errors) > MAX_ERRORS_SHOWN:
-            print(f"  …另有 {len(report.errors) - MAX_ERRORS_SHOWN} 处", file=sys.stderr)
-        return 1
+        return refused(report.errors)
     result = _with_store(lambda store: store.upsert_many(report.fairs), clock)
     print(f"导入完成（{report.encoding}）：{len(report.fairs)} 场，新增 {result.created}，更新 {result.updated}。")
     return 0

@@ -16,12 +16,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from bot.cli.staff_files import missing_file, refused
 from bot.redis_client import create_redis
 from bot.services.points.files import SAMPLE_FILE, read_points_file, write_points_csv
 from bot.services.points.store import ServicePointStore
 from bot.settings import load_settings
-
-MAX_ERRORS_SHOWN = 50
 
 
 def _progress(done: int, total: int, phase: str) -> None:
@@ -40,17 +39,11 @@ async def _with_store(fn):
 
 def cmd_import(path: Path, progress_every: int) -> int:
     if not path.exists():
-        print(f"找不到文件：{path}", file=sys.stderr)
-        return 2
+        return missing_file(path)
     print(f"读取并校验 {path} …", file=sys.stderr)
     report = read_points_file(path, progress=_progress, progress_every=progress_every)
     if report.errors:
-        print(f"校验未通过，共 {len(report.errors)} 处错误，未导入任何数据：", file=sys.stderr)
-        for error in report.errors[:MAX_ERRORS_SHOWN]:
-            print(f"  {error}", file=sys.stderr)
-        if len(report.errors) > MAX_ERRORS_SHOWN:
-            print(f"  …另有 {len(report.errors) - MAX_ERRORS_SHOWN} 处", file=sys.stderr)
-        return 1
+        return refused(report.errors)
     result = asyncio.run(
         _with_store(
             lambda store: store.upsert_many(report.points, _progress, progress_every)

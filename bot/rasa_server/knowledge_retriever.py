@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
+import yaml
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,6 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.rasa_server import sentence_embedding
 from bot.rasa_server.sentence_embedding import StoredEmbedder
+from bot.settings import PROJECT_ROOT
 from bot.services.knowledge.base import KNOWLEDGE_DIR, load_knowledge
 from bot.services.knowledge.lexical import item_texts
 from bot.services.knowledge.retrieval import PARSE_KEY, Retriever
@@ -35,6 +37,19 @@ logger = logging.getLogger(__name__)
 
 VECTORS_FILE = "knowledge_vectors.npz"
 
+
+
+def _embedder(config: Dict[Text, Any], stored: Optional[Dict[str, np.ndarray]] = None) -> StoredEmbedder:
+    return StoredEmbedder(int(config["max_characters"] or 0), config["prefix"], stored)
+
+
+def configured_embedder(config_file: Path = PROJECT_ROOT / "config.yml") -> StoredEmbedder:
+    """The e5 embedder with this component's clip and prefix as `config_file` sets them (defaults
+    otherwise), for the scripts that score retrieval outside a trained model."""
+    pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8"))["pipeline"]
+    name = f"{__name__}.{KnowledgeRetriever.__name__}"
+    entry = next(component for component in pipeline if component.get("name") == name)
+    return _embedder({**KnowledgeRetriever.get_default_config(), **entry})
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class KnowledgeRetriever(GraphComponent):
@@ -57,7 +72,7 @@ class KnowledgeRetriever(GraphComponent):
         sentence_embedding.check_prefix(self._config["prefix"])
         self._model_storage = model_storage
         self._resource = resource
-        self._embedder = StoredEmbedder(int(self._config["max_characters"] or 0), self._config["prefix"], stored)
+        self._embedder = _embedder(self._config, stored)
         self._retriever: Optional[Retriever] = None
 
     @classmethod

@@ -27,6 +27,13 @@ IDENTITY_PATTERNS = (
 )
 NO_JOB = re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|未就业|失业|待业|无业")
 HAS_JOB = re.compile(r"在职|上班了|在上班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了")
+# The two ways the camp reads a question, kept apart on purpose: a short answer with any question
+# word in it is no answer ("失业怎么办" names no identity); a sentence is a question to answer
+# rather than a request to act on by its shape ("我35了还能报吗" vs "我35了，怎么报名": the latter
+# starts the form). One pattern for both changed the reading of 63 of 4,384 messages (nlu_data,
+# tests) that state facts, so they stay two patterns in one place.
+QUESTION_WORD = re.compile(r"怎么|咋|吗|啥|什么|哪|如何|多少|能不能|[？?]")
+QUESTION_FORM = re.compile(r"[吗么嘛不没否]\s*[？?。！!~～]*\s*$|[？?]|能不能|可不可以|行不行|能否|是否|符合|条件|资格")
 EDUCATION_PATTERNS = (
     (re.compile(r"博士"), "博士"),
     (re.compile(r"硕士|研究生"), "硕士"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
@@ -34,6 +34,18 @@ class RowError:
         where = f"第{self.row}行" if self.row else "文件"
         col = f"【{self.column}】" if self.column else ""
         return f"{where}{col}：{self.message}"
+
+
+@dataclass
+class FileReport:
+    """What reading one staff file found; each import adds the list of what it read."""
+    errors: List[RowError] = field(default_factory=list)
+    rows: int = 0  # data rows read (blank rows not counted)
+    encoding: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 class UnsupportedFileType(ValueError):

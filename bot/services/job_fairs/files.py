@@ -22,6 +22,7 @@ from bot.services.job_fairs.store import JobFairStore
 from bot.services.points.model import split_list
 from bot.services.staff_files import (
     Column,
+    FileReport,
     RowError,
     parse_flag,
     read_failure,
@@ -60,15 +61,8 @@ _URL_RE = re.compile(r"^https?://\S+$")
 
 
 @dataclass
-class FairReport:
+class FairReport(FileReport):
     fairs: List[JobFair] = field(default_factory=list)
-    errors: List[RowError] = field(default_factory=list)
-    rows: int = 0  # data rows read (blank rows not counted)
-    encoding: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def read_fairs_file(path: Union[str, Path]) -> FairReport:

@@ -37,6 +37,7 @@ WRONG_COST = 3.0  # a wrong confident answer costs three "not sure"s
 OFF_TOPIC_CHOICE_COST = 2.0  # topics offered to a message that should have been declined
 ANSWER, CHOOSE, NONE = "answer", "choose", "none"
 PARSE_KEY = "knowledge"  # where a parse result carries the decision (bot/rasa_server/knowledge_retriever.py)
+QUESTION_INTENT = "ask_policy"  # NLU is sure the message is a question for the knowledge base
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,19 @@ class Decision:
             "decision": self.kind,
             "options": [{"id": r.item.id, "score": round(r.score, 4)} for r in self.options],
         }
+
+
+
+def reply_kind(intent: str, decision: Decision) -> str:
+    """What action_knowledge_answer replies to a message of `intent` with this decision: ANSWER
+    (the item), CHOOSE (a numbered choice) or NONE ("cannot answer yet"). A question NLU is sure of
+    (`QUESTION_INTENT`) gets the nearest topics even when none is close; scripts/eval_questions.py
+    scores the same rule, so the evaluation cannot drift from what users get."""
+    if decision.kind == ANSWER and decision.item is not None:
+        return ANSWER
+    if decision.kind == CHOOSE or (decision.options and intent == QUESTION_INTENT):
+        return CHOOSE
+    return NONE
 
 
 def decision_from_payload(payload: Any, kb: KnowledgeBase) -> Optional[Decision]:

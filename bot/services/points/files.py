@@ -29,6 +29,7 @@ from bot.services.points.model import PointType, ProgressCallback, ServicePoint,
 from bot.services.points.store import ServicePointStore
 from bot.services.staff_files import (  # noqa: F401  detect_encoding, RowError: names importers use
     Column,
+    FileReport,
     RowError,
     detect_encoding,
     parse_flag,
@@ -68,15 +69,8 @@ MAX_KM_FROM_SEAT = 100.0
 
 
 @dataclass
-class ImportReport:
+class ImportReport(FileReport):
     points: List[ServicePoint] = field(default_factory=list)
-    errors: List[RowError] = field(default_factory=list)
-    rows: int = 0  # data rows read (blank rows not counted)
-    encoding: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 # --------------------------------------------------------------------------------------

@@ -307,3 +307,14 @@ def test_tokenizer_loads_a_user_dictionary_once_whatever_its_path(storage, ctx, 
     PreloadedJiebaTokenizer._load_custom_dictionary(str(copy))
     _tokenizer(storage, ctx, "tok6")
     assert jieba.dt.total == total  # reloading would add its frequencies again and shift cuts
+
+
+def test_scripts_embed_with_the_clip_and_prefix_config_yml_gives_the_retriever(tmp_path):
+    from bot.rasa_server.knowledge_retriever import KnowledgeRetriever, configured_embedder
+
+    name = f"{KnowledgeRetriever.__module__}.KnowledgeRetriever"
+    config = tmp_path / "config.yml"
+    config.write_text(f"pipeline:\n  - name: WhitespaceTokenizer\n  - name: {name}\n    max_characters: 8\n"
+                      "    prefix: query\n", encoding="utf-8")
+    embedder = configured_embedder(config)
+    assert (embedder.max_characters, embedder.prefix) == (8, "query")

@@ -20,6 +20,7 @@ from bot.services.knowledge.retrieval import (
     calibration,
     decide,
     decision_from_payload,
+    reply_kind,
     tune,
 )
 
@@ -91,6 +92,15 @@ def test_decision_answer_choice_or_none():
     assert [r.score for r in nothing_close.options] == [0.2, 0.1]  # the nearest, for a sure question
     assert decide([], settings).kind == NONE
 
+
+
+def test_reply_kind_offers_the_nearest_topics_only_to_a_sure_question():
+    nothing_close = Decision(NONE, tuple(ranked(0.2, 0.1)))
+    assert reply_kind("ask_policy", nothing_close) == CHOOSE
+    assert reply_kind("nlu_fallback", nothing_close) == NONE
+    assert reply_kind("ask_policy", Decision(NONE)) == NONE  # nothing at all to offer
+    assert reply_kind("nlu_fallback", Decision(ANSWER, tuple(ranked(0.9)))) == ANSWER
+    assert reply_kind("nlu_fallback", Decision(CHOOSE, tuple(ranked(0.5, 0.45)))) == CHOOSE
 
 def test_payload_round_trip_and_bad_payloads():
     decision = Decision(CHOOSE, tuple(ranked(0.7, 0.65)))
