@@ -67,8 +67,11 @@ def corrections(text: str, today: date) -> Dict[str, str]:
 
 
 def pending(tracker: Tracker, confirm_slot: str) -> bool:
-    """The form's start asked for a confirmation and the user has not given it yet."""
-    for event in reversed(tracker.events or []):
+    """The form's start asked for a confirmation and the user had not given it before this turn
+    (the answer being validated now is not yet the user's confirmation)."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    for event in reversed(events[:last_user]):
         if event.get("event") == "slot" and event.get("name") == confirm_slot:
             return event.get("value") is None
     return False
