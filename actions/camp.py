@@ -59,7 +59,7 @@ PROFILE_FIELDS = {
 FORM_SLOTS = list(PROFILE_FIELDS) + ["camp_cohort", "camp_refusal"]
 STUDENT_LIKE = ("在校生", "应届毕业生", "离校未就业毕业生")
 STOPPED = "__stopped__"
-CITY_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市": longer messages naming a city are about something else
+SHORT_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市", "去年": longer messages naming one are about something else
 STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
 
@@ -186,7 +186,9 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         if slot == "camp_identity":
             return is_identity_answer(text) or plainly_an_answer(text)
         if slot == "camp_city":
-            return parse_city(text) is not None and len(text) <= CITY_ANSWER_MAX_CHARS
+            return parse_city(text) is not None and len(text) <= SHORT_ANSWER_MAX_CHARS
+        if slot == "camp_grad_year" and len(text) <= SHORT_ANSWER_MAX_CHARS:  # "去年", "25届"
+            return graduation_year_answer(text, today(), load_rules()) is not None
         return plainly_an_answer(text)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
@@ -211,9 +213,13 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             slots += ["camp_age"]
         return slots + ["camp_city", "camp_cohort"]
 
-    def validate_camp_facts_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_camp_facts_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = (tracker.latest_message.get("text") or "").strip()
-        return CONFIRM.validate(value, text, today(), dispatcher)
+        result = CONFIRM.validate(value, text, today(), dispatcher)
+        if result.get(CONFIRM.confirm_slot):  # confirmed or corrected after the consent notice: keep them
+            facts = {PROFILE_FIELDS[slot]: result.get(slot, tracker.get_slot(slot)) for slot in CONFIRM.slots}
+            await ProfileStore(runtime.redis(), runtime.settings()).update(tracker.sender_id, facts)
+        return result
 
     def validate_camp_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?)", "", str(value or "").strip()).strip()

@@ -133,3 +133,14 @@ def test_fact_line_words():
     assert fact_line({"age": "35"}) .startswith("您今年35岁，对吗？")
     assert fact_line({"graduation_year": "2026"}).startswith("您2026年毕业，对吗？")
     assert fact_line({}) == ""
+
+
+async def test_confirmed_facts_are_kept_on_the_profile_and_wrong_ones_removed():
+    store = ProfileStore(runtime.redis(), runtime.settings())
+    started = await start("o-keep", "报名", {"camp_grad_year": "2025", "camp_identity": "离校未就业毕业生", "camp_school": "聊城大学"})
+    await answer("o-keep", started, "对", intent="affirm", candidate=True)
+    kept = await store.get("o-keep")
+    assert (kept["graduation_year"], kept["identity"], kept["school"]) == ("2025", "离校未就业毕业生", "聊城大学")
+    started = await start("o-keep", "报名")  # a later session: from the profile
+    await answer("o-keep", started, "不对", intent="deny", candidate=False)
+    assert not {"graduation_year", "identity", "school"} & set(await store.get("o-keep"))
