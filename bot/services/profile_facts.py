@@ -10,10 +10,23 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Pattern, Tuple
 
 from bot.services.eligibility import EligibilityRules
-from bot.services.eligibility_facts import Facts, parse_facts
+from bot.nlu.time_parser import cn_to_int
+from bot.services.eligibility_facts import (
+    AGE_BARE,
+    AGE_WITH_UNIT,
+    EDUCATION_PATTERNS,
+    GRADE,
+    IDENTITY_PATTERNS,
+    JUST_GRADUATED,
+    RELATIVE_YEAR,
+    YEAR_GRADUATED,
+    YEARS_SINCE,
+    Facts,
+    parse_facts,
+)
 from bot.services.schools import find_school
 
 # Entity types this module decides; another extractor's guesses of these are replaced.
@@ -29,14 +42,29 @@ _FIRST_PERSON = re.compile(r"我|俺|咱|本人|自己")
 _TOPIC = re.compile(r"附近|周边|旁边|政策|补贴|失业金|失业保险|失业登记|待遇|有哪些|有什么|怎么|如何|多少钱|在哪")
 
 
-def _span(text: str, *words: Optional[str]) -> tuple:
-    """Where the first of `words` occurs in the text; the whole message when none does."""
-    for word in words:
-        if word:
-            start = text.find(word)
-            if start >= 0:
-                return start, start + len(word)
-    return 0, len(text)
+def _match_span(text: str, patterns: Iterable[Pattern[str]], group: int = 0) -> Optional[Tuple[int, int]]:
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match:
+            return match.span(group)
+    return None
+
+
+def _spans(text: str, facts: Facts) -> Dict[str, Tuple[int, int]]:
+    """Where each fact is said (the words that state it), for entity offsets; the whole message
+    when it was put together from several places."""
+    whole = (0, len(text))
+    age = None
+    if facts.age is not None:
+        age = next((m.span(1) for p in (AGE_WITH_UNIT, AGE_BARE) for m in p.finditer(text)
+                    if cn_to_int(m.group(1)) == facts.age), None)
+    named = text.find(facts.identity) if facts.identity else -1
+    identity = (named, named + len(str(facts.identity))) if named >= 0 else _match_span(
+        text, (pattern for pattern, _ in IDENTITY_PATTERNS))
+    education = _match_span(text, (p for p, value in EDUCATION_PATTERNS if value == facts.education))
+    year = _match_span(text, (YEAR_GRADUATED, RELATIVE_YEAR, YEARS_SINCE, JUST_GRADUATED, GRADE))
+    return {"age": age or whole, "identity": identity or whole, "education": education or whole,
+            "graduation_year": year or whole}
 
 
 def speaks_of_self(text: str) -> bool:
@@ -51,18 +79,13 @@ def _entity(kind: str, value: Any, start: int, end: int) -> Dict[str, Any]:
 
 
 def _fact_entities(text: str, facts: Facts) -> List[Dict[str, Any]]:
-    found: List[Dict[str, Any]] = []
-    if facts.age is not None:
-        found.append(_entity("age", facts.age, *_span(text, f"{facts.age}岁", str(facts.age))))
-    if facts.graduation_year is not None:
-        year = facts.graduation_year
-        found.append(_entity("graduation_year", year, *_span(text, str(year), str(year)[2:] + "届", "毕业")))
-    if facts.identity and not facts.identity_inferred:
+    values = {
+        "age": facts.age, "graduation_year": facts.graduation_year, "education": facts.education,
         # an identity read from a graduation year alone is a guess: the form still asks for it
-        found.append(_entity("identity", facts.identity, *_span(text, facts.identity)))
-    if facts.education:
-        found.append(_entity("education", facts.education, *_span(text, facts.education)))
-    return found
+        "identity": None if facts.identity_inferred else facts.identity,
+    }
+    spans = _spans(text, facts)
+    return [_entity(kind, value, *spans[kind]) for kind, value in values.items() if value is not None]
 
 
 def fact_entities(
