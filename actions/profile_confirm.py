@@ -53,7 +53,7 @@ def fact_line(facts: Mapping[str, Any]) -> str:
         return ""
     if not parts[0].startswith("您"):
         parts[0] = "您" + parts[0]
-    return "，".join(parts) + "，对吗？回复“对”继续；有变化请说“不对，是…”。"
+    return "，".join(parts) + "，对吗？回复“对”继续；有变化请直接更正，例如“不对，是去年毕业的”。"
 
 
 def corrections(text: str, today: date) -> Dict[str, str]:
@@ -105,7 +105,7 @@ class ConfirmFacts:
         if value is False or NO.match(text):
             dispatcher.utter_message(text="好的，下面逐项向您确认。")
             return {**{slot: None for slot in self.slots}, self.confirm_slot: True}
-        dispatcher.utter_message(text="请回复“对”确认；有变化请说“不对，是…”，例如“不对，是2024年毕业的”。")
+        dispatcher.utter_message(text="请回复“对”确认；有变化请直接更正，例如“不对，是去年毕业的”。")
         return {self.confirm_slot: None}
 
     def answers(self, text: str, today: date) -> bool:
