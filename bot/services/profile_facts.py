@@ -78,14 +78,24 @@ def _entity(kind: str, value: Any, start: int, end: int) -> Dict[str, Any]:
     return {"entity": kind, "value": str(value), "start": start, "end": end, "extractor": EXTRACTOR}
 
 
-def _fact_entities(text: str, facts: Facts) -> List[Dict[str, Any]]:
+def _fact_entities(text: str, facts: Facts, others: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     values = {
         "age": facts.age, "graduation_year": facts.graduation_year, "education": facts.education,
         # an identity read from a graduation year alone is a guess: the form still asks for it
         "identity": None if facts.identity_inferred else facts.identity,
     }
     spans = _spans(text, facts)
+    for other in others:  # another extractor that found the same fact knows its words better ("应届生")
+        kind = other.get("entity")
+        if kind in values and str(other.get("value")) == str(values[kind]) and other.get("start") is not None:
+            spans[kind] = (other["start"], other["end"])
     return [_entity(kind, value, *spans[kind]) for kind, value in values.items() if value is not None]
+
+
+def _plausible(entity: Mapping[str, Any], text: str) -> bool:
+    """Not another extractor's age that is a year ("24届", "22年毕业")."""
+    end = entity.get("end")
+    return not (entity.get("entity") == "age" and isinstance(end, int) and text[end:end + 1] in ("届", "年"))
 
 
 def fact_entities(
@@ -100,7 +110,8 @@ def fact_entities(
     own = speaks_of_self(text)
     kept = [e for e in entities if e.get("entity") not in FACT_ENTITIES]
     if own:
-        kept += _fact_entities(text, parse_facts(text, today, rules, entities))
+        guesses = [e for e in entities if e.get("entity") in FACT_ENTITIES and _plausible(e, text)]
+        kept += _fact_entities(text, parse_facts(text, today, rules, guesses), guesses)
     mention = find_school(text)
     if mention is None:
         return kept

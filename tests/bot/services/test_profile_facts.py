@@ -127,3 +127,12 @@ def test_the_gazetteer_is_complete_and_marked_as_sample():
 )
 def test_graduation_year_answers(answer, expected):
     assert graduation_year_answer(answer, date(2026, 12, 4), RULES) == expected
+
+
+def test_another_extractors_span_is_kept_and_its_year_read_as_age_dropped():
+    diet = [{"entity": "identity", "value": "应届毕业生", "start": 2, "end": 5, "extractor": "DIETClassifier"}]
+    found = fact_entities("我是应届生，想报名实训营", date(2026, 12, 4), RULES, diet)
+    assert [(e["entity"], e["value"], e["start"], e["end"]) for e in found] == [("identity", "应届毕业生", 2, 5)]
+    diet = [{"entity": "age", "value": "24", "start": 9, "end": 11, "extractor": "DIETClassifier"}]
+    found = {e["entity"]: e["value"] for e in fact_entities("不对，我是往届的，24届", date(2026, 12, 4), RULES, diet)}
+    assert found == {"identity": "离校未就业毕业生", "graduation_year": "2024"}
