@@ -23,7 +23,7 @@ from actions.camp_eligibility import (
     is_eligibility_question,
     message_facts,
 )
-from actions.camp_answers import _number, is_identity_answer, parse_city, parse_identity, parse_year
+from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
 from actions.forms import DigressionAwareValidation, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
@@ -73,7 +73,7 @@ def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
 
 
 def _age(value: Any) -> Optional[str]:
-    age = _number(value)
+    age = first_number(value)
     return str(age) if age is not None and 10 <= age <= 70 else None
 
 
@@ -257,7 +257,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_grad_year": str(year)}
 
     def validate_camp_age(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        age = _number(value)
+        age = first_number(value)
         if age is None or not 10 <= age <= 70:
             dispatcher.utter_message(text="请用数字告诉我您的周岁年龄，例如 22。")
             return {"camp_age": None}

@@ -15,7 +15,7 @@ SHANDONG_CITIES = (
 QUESTION_WORDS = re.compile(r"怎么|咋|吗|啥|什么|哪|如何|多少|能不能|[？?]")
 
 
-def _number(text: Any) -> Optional[int]:
+def first_number(text: Any) -> Optional[int]:
     match = re.search(r"\d+", str(text or ""))
     return int(match.group()) if match else None
 
