@@ -67,14 +67,20 @@ def corrections(text: str, today: date) -> Dict[str, str]:
 
 
 def pending(tracker: Tracker, confirm_slot: str) -> bool:
-    """The form's start asked for a confirmation and the user had not given it before this turn
-    (the answer being validated now is not yet the user's confirmation)."""
+    """The form's start asked for a confirmation (the slot set to None, in this turn or before)
+    and no answer was settled in an earlier turn; a value set after the latest user message is
+    the answer being validated now, not yet a settled one."""
     events = list(tracker.events or [])
-    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
-    for event in reversed(events[:last_user]):
-        if event.get("event") == "slot" and event.get("name") == confirm_slot:
-            return event.get("value") is None
-    return False
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    asked = False
+    for index, event in enumerate(events):
+        if event.get("event") != "slot" or event.get("name") != confirm_slot:
+            continue
+        if event.get("value") is None:
+            asked = True
+        elif index < last_user:
+            asked = False
+    return asked
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ class ConfirmFacts:
         dispatcher.utter_message(text=fact_line(self.known(tracker)))
 
     def validate(self, value: Any, text: str, today: date, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
+        if value is None:  # the form's start asking (validated in the same turn), not an answer
+            return {self.confirm_slot: None}
         fixed = self._corrected_slots(text, today)
         if fixed:
             dispatcher.utter_message(text="好的，已更正。")

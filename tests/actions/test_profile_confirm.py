@@ -144,3 +144,18 @@ async def test_confirmed_facts_are_kept_on_the_profile_and_wrong_ones_removed():
     started = await start("o-keep", "报名")  # a later session: from the profile
     await answer("o-keep", started, "不对", intent="deny", candidate=False)
     assert not {"graduation_year", "identity", "school"} & set(await store.get("o-keep"))
+
+
+async def test_the_form_started_in_the_same_turn_asks_for_the_confirmation_first():
+    # Rasa runs the start action and the form after the user's "报名": the start's events follow
+    # the user message, and the form must still see the confirmation as pending
+    started = await start("o-same-turn", "报名", {"camp_identity": "应届毕业生"})
+    user = {"event": "user", "text": "我是应届生，想报名实训营", "parse_data": {"intent": {"name": "enroll_camp"}}}
+    t = Tracker(
+        sender_id="o-same-turn", slots={**{s: None for s in DOMAIN["slots"]}, **slot_events(started)},
+        latest_message={"text": user["text"], "intent": {"name": "enroll_camp"}, "entities": []},
+        events=[user] + started, paused=False, followup_action=None, active_loop={"name": FORM},
+        latest_action_name="action_camp_enroll_start",
+    )
+    validation = await ValidateCampEnrollmentForm().run(CollectingDispatcher(), t, DOMAIN)
+    assert slot_events(validation)["requested_slot"] == "camp_facts_confirm"
