@@ -23,7 +23,9 @@ from actions.camp_eligibility import (
     is_eligibility_question,
     message_facts,
 )
+from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
 from actions.forms import DigressionAwareValidation, plainly_an_answer
+from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
     CampCatalogue,
@@ -34,9 +36,9 @@ from bot.services.camp import (
     camp_info_text,
 )
 from bot.services.eligibility import check_eligibility, load_rules
-from bot.services.eligibility_facts import QUESTION_WORD, identity_in_text
 from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import mask_phone, normalise_phone
+from bot.services.profile_facts import graduation_year_answer
 from bot.services.profiles import ProfileStore
 
 # Tests replace this with a FrozenClock.
@@ -56,12 +58,8 @@ PROFILE_FIELDS = {
 }
 FORM_SLOTS = list(PROFILE_FIELDS) + ["camp_cohort", "camp_refusal"]
 STUDENT_LIKE = ("在校生", "应届毕业生", "离校未就业毕业生")
-SHANDONG_CITIES = (
-    "济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊", "济宁",
-    "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽",
-)
 STOPPED = "__stopped__"
-CITY_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市": longer messages naming a city are about something else
+SHORT_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市", "去年": longer messages naming one are about something else
 STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
 
@@ -70,50 +68,23 @@ def today() -> date:
     return clock().date()
 
 
-def _number(text: Any) -> Optional[int]:
-    match = re.search(r"\d+", str(text or ""))
-    return int(match.group()) if match else None
-
-
-def parse_identity(text: Any) -> Optional[str]:
-    """The identity answered: a number from the list, a name on it, or words ("没工作")."""
-    value = str(text or "").strip()
-    choices = list(load_rules().identities)
-    if re.fullmatch(r"\d{1,2}", value):
-        index = int(value) - 1
-        return choices[index] if 0 <= index < len(choices) else None
-    return identity_in_text(value, choices)
-
-
-def is_identity_answer(text: str) -> bool:
-    """The whole message names an identity ("应届毕业生", "我是在校生"), not just contains a word
-    of one ("失业金怎么领" mentions 失业 and is a question)."""
-    value = re.sub(r"^(我是|我现在是|现在是|是)", "", text.strip()).rstrip("。.!！")
-    if value in load_rules().identities:
-        return True
-    return len(value) <= 6 and not QUESTION_WORD.search(value) and identity_in_text(value) is not None
-
-
-def parse_year(text: Any, current: int) -> Optional[int]:
-    value = str(text or "")
-    match = re.search(r"(19|20)\d{2}", value)
-    if match:
-        year = int(match.group())
-    else:
-        short = re.fullmatch(r"\s*(\d{2})\s*届?\s*", value)
-        if not short:
-            return None
-        year = 2000 + int(short.group(1))
-    return year if current - 30 <= year <= current + 6 else None
-
-
-def parse_city(text: Any) -> Optional[str]:
-    value = str(text or "")
-    return next((c for c in SHANDONG_CITIES if c in value), None)
-
-
 def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
     return {field: tracker.get_slot(slot) for slot, field in PROFILE_FIELDS.items()}
+
+
+def _age(value: Any) -> Optional[str]:
+    age = first_number(value)
+    return str(age) if age is not None and 10 <= age <= 70 else None
+
+
+# the facts the form shows back instead of asking ("您是2025届离校未就业毕业生，今年24岁…，对吗？")
+FACT_FIELDS = ("identity", "graduation_year", "age", "school", "city")
+CONFIRM = ConfirmFacts(
+    confirm_slot="camp_facts_confirm",
+    slots={slot: field for slot, field in PROFILE_FIELDS.items() if field in FACT_FIELDS},
+    normalise={"identity": parse_identity, "age": _age, "city": parse_city, "school": str,
+               "graduation_year": lambda v: str(parse_year(v, today().year) or "") or None},
+)
 
 
 def current_catalogue() -> CampCatalogue:
@@ -180,15 +151,17 @@ class ActionCampEnrollStart(Action):
         events: List[EventType] = [SlotSet("camp_refusal", None)]
         known = []
         said = fact_slots(facts)  # "我是失业青年，24岁，报名": not asked again
+        prefilled: Dict[str, str] = {}
         for slot, field in PROFILE_FIELDS.items():
             value = said.get(slot) or tracker.get_slot(slot) or profile.get(field)
+            if slot == "camp_city":  # a city said in this conversation (or a school's) is newer
+                value = parse_city(next(tracker.get_latest_entity_values("city"), "") or tracker.get_slot("city") or "") or value
             if value:
                 events.append(SlotSet(slot, str(value)))
-                if slot in ("camp_name", "camp_mobile", "camp_identity"):
+                prefilled[field] = str(value)
+                if slot in ("camp_name", "camp_mobile"):
                     known.append(mask_phone(str(value)) if slot == "camp_mobile" else str(value))
-        city_entity = parse_city(next(tracker.get_latest_entity_values("city"), "") or "")
-        if city_entity:
-            events.append(SlotSet("camp_city", city_entity))
+        events += CONFIRM.start_events({k: v for k, v in prefilled.items() if k in FACT_FIELDS})
         cohort_id = await last_pushed_cohort(redis, settings, openid)
         cohort = current_catalogue().get(cohort_id) if cohort_id else None
         if cohort is not None and cohort.is_open(today()):
@@ -208,10 +181,14 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return "validate_camp_enrollment_form"
 
     def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
+        if slot == CONFIRM.confirm_slot:
+            return CONFIRM.answers(text, today())
         if slot == "camp_identity":
             return is_identity_answer(text) or plainly_an_answer(text)
         if slot == "camp_city":
-            return parse_city(text) is not None and len(text) <= CITY_ANSWER_MAX_CHARS
+            return parse_city(text) is not None and len(text) <= SHORT_ANSWER_MAX_CHARS
+        if slot == "camp_grad_year" and len(text) <= SHORT_ANSWER_MAX_CHARS:  # "去年", "25届"
+            return graduation_year_answer(text, today(), load_rules()) is not None
         return plainly_an_answer(text)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
@@ -227,13 +204,22 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
     ) -> List[Text]:
         if tracker.get_slot("camp_refusal"):
             return []
-        slots = ["camp_name", "camp_mobile", "camp_identity"]
+        slots = [CONFIRM.confirm_slot] if pending(tracker, CONFIRM.confirm_slot) else []
+        slots += ["camp_name", "camp_mobile", "camp_identity"]
         identity = tracker.get_slot("camp_identity")
         if identity in STUDENT_LIKE:
             slots += ["camp_grad_year", "camp_school", "camp_major"]
         elif identity:
             slots += ["camp_age"]
         return slots + ["camp_city", "camp_cohort"]
+
+    async def validate_camp_facts_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        result = CONFIRM.validate(value, text, today(), dispatcher)
+        if result.get(CONFIRM.confirm_slot):  # confirmed or corrected after the consent notice: keep them
+            facts = {PROFILE_FIELDS[slot]: result.get(slot, tracker.get_slot(slot)) for slot in CONFIRM.slots}
+            await ProfileStore(runtime.redis(), runtime.settings()).update(tracker.sender_id, facts)
+        return result
 
     def validate_camp_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?)", "", str(value or "").strip()).strip()
@@ -264,14 +250,14 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_identity": identity}
 
     def validate_camp_grad_year(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        year = parse_year(value, today().year)
-        if year is None:
+        year = parse_year(value, today().year) or graduation_year_answer(str(value or ""), today(), load_rules())
+        if year is None or parse_year(str(year), today().year) is None:
             dispatcher.utter_message(text="请告诉我4位数的毕业年份（在校生填预计毕业年份），例如 2026。")
             return {"camp_grad_year": None}
         return {"camp_grad_year": str(year)}
 
     def validate_camp_age(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        age = _number(value)
+        age = first_number(value)
         if age is None or not 10 <= age <= 70:
             dispatcher.utter_message(text="请用数字告诉我您的周岁年龄，例如 22。")
             return {"camp_age": None}
@@ -343,6 +329,15 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_cohort": cohort.id}
 
 
+class ActionAskCampFactsConfirm(Action):
+    def name(self) -> Text:
+        return "action_ask_camp_facts_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        CONFIRM.ask(dispatcher, tracker)
+        return []
+
+
 class ActionAskCampCohort(Action):
     def name(self) -> Text:
         return "action_ask_camp_cohort"
@@ -377,8 +372,9 @@ class ActionCampEnrollSubmit(Action):
             return reset
         profile = _profile_from_slots(tracker)
         # save what the user told us (the consent notice was shown when the form started)
+        saved = {**profile, "education": tracker.get_slot("education")}
         await ProfileStore(redis, settings).update(
-            openid, {**{k: v for k, v in profile.items() if v}, "consent_at": clock().isoformat()}
+            openid, {**{k: v for k, v in saved.items() if v}, "consent_at": clock().isoformat()}
         )
         if refusal:
             dispatcher.utter_message(text=refusal)

@@ -4,14 +4,16 @@ Rasa's own `action_default_fallback` answers every low-confidence turn with utte
 That is wrong for a message NLU read perfectly well but that answers nothing: "是", "确认", "不要",
 "算了", a bare "最近" or city with no question pending (a first message, a reply to an old push). Those get an answer
 that says so and what the user can do; anything else still gets utter_default. Like Rasa's
-action, it reverts the user's turn so that the next prediction is not misled by it.
+action, it reverts the user's turn so that the next prediction is not misled by it — but keeps
+the facts the user stated in it ("我是青岛科技大学的学生": school, identity, city), which the revert
+would otherwise drop with the turn's slot events (bot/rasa_server/fact_components.py).
 """
 from __future__ import annotations
 
 from typing import Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -22,6 +24,19 @@ NOTHING_PENDING: Dict[str, str] = {
     "stop": "好的，已停下，没有进行中的事项。还有什么可以帮您的吗？" + NEXT_STEPS,
     "inform": "目前没有等您回答的问题。想办什么直接告诉我，" + NEXT_STEPS,
 }
+# Slots filled from the user's own facts at every turn (domain.yml from_entity mappings).
+FACT_SLOTS = ("camp_identity", "camp_grad_year", "camp_age", "camp_school", "education", "city")
+NOTED = "好的，记下了（{facts}），之后办理时不用再说一遍。想办什么直接告诉我，" + NEXT_STEPS
+
+
+def facts_of_the_turn(tracker: Tracker) -> List[SlotSet]:
+    """The fact slots Rasa filled from the user's latest message (events after it)."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return [
+        SlotSet(e["name"], e.get("value")) for e in events[last_user + 1:]
+        if e.get("event") == "slot" and e.get("name") in FACT_SLOTS and e.get("value")
+    ]
 
 
 class ActionCoreFallback(Action):
@@ -30,9 +45,13 @@ class ActionCoreFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        facts = facts_of_the_turn(tracker)
         text = NOTHING_PENDING.get(intent)
-        if text:
+        if facts and intent in ("inform", "affirm", "nlu_fallback", ""):
+            noted = "、".join(dict.fromkeys(str(f["value"]) for f in facts))
+            dispatcher.utter_message(text=NOTED.format(facts=noted))
+        elif text:
             dispatcher.utter_message(text=text)
         else:
             dispatcher.utter_message(response="utter_default")
-        return [UserUtteranceReverted()]
+        return [UserUtteranceReverted(), *facts]

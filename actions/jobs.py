@@ -2,7 +2,7 @@
 
 Thin: read entities, slots and the remembered WeChat location, call `bot.services.job_fairs`,
 `bot.services.points` and `bot.services.job_search`. Where a search happens, in order: a place
-named this turn, a location sent this turn, the city/district slots, the location the WeChat
+named this turn, a location sent this turn, the city slot (not an earlier district), the location the WeChat
 channel remembered; with none, the user is asked (and the next `inform` or location answers).
 A fair search without a place still answers when it asks for 线上 fairs only.
 """
@@ -22,8 +22,8 @@ from actions.courses import resolve_day
 from actions.timed import TimedSearchAction
 from actions.service_points import (
     coords_from_entities,
+    earlier_city,
     last_action_in,
-    normalize_place,
     place_from_turn,
     remembered_location,
 )
@@ -112,11 +112,9 @@ async def place_for(tracker: Tracker) -> Tuple[Optional[str], Optional[str], Opt
     coords = coords_from_entities(tracker)
     if coords:
         return nearest_city(*coords), None, coords
-    slot_place = "".join(str(tracker.get_slot(s) or "") for s in ("city", "district"))
-    if slot_place:
-        city, district, _ = normalize_place(slot_place)
-        if city:
-            return city, district, None
+    city = earlier_city(tracker)  # not an earlier question's district
+    if city:
+        return city, None, None
     remembered = await remembered_location(tracker.sender_id)
     if remembered:
         return nearest_city(remembered[0], remembered[1]), None, (remembered[0], remembered[1])

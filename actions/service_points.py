@@ -7,7 +7,9 @@ Thin: read entities, slots and the remembered WeChat location, call
 2. a place named this turn ("济南历下区", "我在青岛黄岛", 莱芜) -> the points of that place;
 3. the location the WeChat channel remembered (`bot.services.location.LocationStore`),
    if not older than LOCATION_MAX_AGE;
-4. latitude/longitude slots, then city/district slots from earlier turns;
+4. latitude/longitude slots, then the city slot from earlier turns (a city named before, or the
+   city of the user's school: bot/rasa_server/fact_components.py); a district from an earlier question is
+   not carried over to a search that names no place (`earlier_city`; issue #21);
 5. nothing -> ask for a place or a location and say how to send one in WeChat.
 A type ("附近的零工市场") filters any of these. The paging cursor lives in the `points_page`
 slot; `action_more_service_points` only pages when the last listing was ours.
@@ -45,6 +47,7 @@ LOCATION_MAX_AGE = timedelta(days=7)
 
 PAGE_SLOT = "points_page"
 TYPE_SLOT = "point_type"
+CITY_SLOT, DISTRICT_SLOT = "city", "district"
 FIND_ACTION = "action_find_service_point"
 MORE_ACTION = "action_more_service_points"
 _OUR_ACTIONS = {FIND_ACTION, MORE_ACTION}
@@ -122,6 +125,13 @@ def place_from_turn(tracker: Tracker) -> Tuple[Optional[str], Optional[str], boo
     return normalize_place((tracker.latest_message or {}).get("text") or "")
 
 
+def earlier_city(tracker: Tracker) -> Optional[str]:
+    """The city named earlier in the conversation; never the district of an earlier question
+    ("历下区有招聘会吗", then "附近的服务点" days later is not about 历下区)."""
+    city, _district, _ambiguous = normalize_place(str(tracker.get_slot(CITY_SLOT) or ""))
+    return city
+
+
 def types_from_turn(tracker: Tracker) -> FrozenSet[PointType]:
     for value in reversed(_entities(tracker, "point_type")):
         types = parse_point_types(str(value))
@@ -190,7 +200,7 @@ class ActionFindServicePoint(TimedSearchAction):
 
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         types = types_from_turn(tracker)
-        done = [SlotSet(TYPE_SLOT, None)]  # the type applies to this search only
+        done = [SlotSet(TYPE_SLOT, None), SlotSet(DISTRICT_SLOT, None)]  # both apply to this search only
 
         coords = coords_from_entities(tracker)
         if coords:
@@ -222,12 +232,9 @@ class ActionFindServicePoint(TimedSearchAction):
             query = PointQuery(latitude=slot_coords[0], longitude=slot_coords[1], types=types)
             return await answer(dispatcher, query, 0, "按您之前发送的位置查找：\n") + done
 
-        slot_place = "".join(str(tracker.get_slot(s) or "") for s in ("city", "district"))
-        if slot_place:
-            city, district, _ = normalize_place(slot_place)
-            if city:
-                query = PointQuery(city=city, district=district, types=types)
-                return await answer(dispatcher, query, 0) + done
+        city = earlier_city(tracker)
+        if city:
+            return await answer(dispatcher, PointQuery(city=city, types=types), 0) + done
 
         dispatcher.utter_message(response="utter_points_ask_location")
         return self._keep_type(types)

@@ -51,7 +51,7 @@ AGE_BARE = re.compile(
     r"(?![\d年届月号日期点个人分万元块kK级])"
 )
 YEAR_GRADUATED = re.compile(r"((?:19|20)\d{2}|\d{2})\s*年?\s*(?:的)?\s*(?:届|毕业|毕的业)")
-RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*毕业")
+RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*毕(?:的)?业")
 YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚)?\s*{_NUM}\s*年")
 JUST_GRADUATED = re.compile(r"刚刚?毕业|才毕业")
 GRADE = re.compile(r"大[一二三四]|研[一二三]|毕业班")

@@ -114,7 +114,9 @@ async def test_without_push_no_cohort_prefilled():
         ("camp_identity", "9", None),
         ("camp_grad_year", "2025年", "2025"),
         ("camp_grad_year", "26届", "2026"),
-        ("camp_grad_year", "去年", None),
+        ("camp_grad_year", "去年", "2025"),  # the frozen clock's year is 2026
+        ("camp_grad_year", "明年毕业", "2027"),
+        ("camp_grad_year", "还不确定", None),
         ("camp_age", "22岁", "22"),
         ("camp_age", "很年轻", None),
         ("camp_city", "济南市历下区", "济南"),

@@ -27,3 +27,19 @@ async def test_anything_else_gets_the_default_response():
     messages, events = await fallback("嗯哼哈", "find_job")
     assert [m.get("response") for m in messages] == ["utter_default"]
     assert [e["event"] for e in events] == ["rewind"]
+
+
+async def test_facts_stated_with_nothing_pending_are_noted_and_survive_the_revert():
+    t = make_tracker("我是青岛科技大学的学生", "inform")
+    # the slots Rasa's action_extract_slots filled from the message, after the user event
+    t.events += [
+        {"event": "slot", "name": "camp_school", "value": "青岛科技大学"},
+        {"event": "slot", "name": "city", "value": "青岛市"},
+        {"event": "slot", "name": "point_type", "value": None},
+    ]
+    dispatcher = CollectingDispatcher()
+    events = await ActionCoreFallback().run(dispatcher, t, {})
+    assert [e["event"] for e in events] == ["rewind", "slot", "slot"]  # set again after the revert
+    assert {e["name"]: e["value"] for e in events[1:]} == {"camp_school": "青岛科技大学", "city": "青岛市"}
+    text = dispatcher.messages[0]["text"]
+    assert "记下了" in text and "青岛科技大学" in text and "没太明白" not in text

@@ -181,3 +181,9 @@ async def test_redis_trouble_gets_a_clear_answer(seeded, monkeypatch):
     t = make_tracker("济南招聘会", "find_job_fair", entities(city="济南"))
     messages, _ = await run_action(jobs.ActionFindJobFair(), t)
     assert messages[0]["response"] == "utter_jobs_unavailable"
+
+
+async def test_a_later_fair_search_keeps_the_earlier_city_but_not_its_district():
+    # "历下区有服务点吗" earlier; "有招聘会吗" later names no place: the city, not 历下区
+    t = make_tracker("有招聘会吗", "find_job_fair", slots={"city": "济南市", "district": "历下区"})
+    assert await jobs.place_for(t) == ("济南市", None, None)

@@ -162,9 +162,17 @@ async def test_ambiguous_district_asks_for_the_city(seeded):
     assert msgs[0]["response"] == "utter_points_ask_city"
 
 
-async def test_slots_from_earlier_turns_are_used(seeded):
-    msgs, _ = await run(sp.ActionFindServicePoint(), tracker("附近有服务点吗", slots={"city": "威海", "district": "环翠区"}))
+async def test_an_earlier_city_is_used_but_not_an_earlier_questions_district(seeded):
+    # "环翠区有招聘会吗" earlier; a later search that names no place is about the city, not 环翠区
+    msgs, slots = await run(sp.ActionFindServicePoint(), tracker("附近有服务点吗", slots={"city": "威海", "district": "环翠区"}))
+    assert msgs[0]["text"].startswith("威海市的职业指导服务点共")
+    assert "district" in slots and slots["district"] is None
+
+
+async def test_a_district_named_in_the_search_applies_to_that_search_only(seeded):
+    msgs, slots = await run(sp.ActionFindServicePoint(), tracker("威海环翠区的服务点", entities=ents(city="威海", district="环翠")))
     assert msgs[0]["text"].startswith("威海市环翠区的职业指导服务点共")
+    assert slots["district"] is None
 
 
 async def test_more_pages_through_everything_then_stops(seeded):

@@ -130,7 +130,9 @@ async def test_enrol_reply_after_a_campaign_push_prefills_the_cohort(no_quiet_ho
     reply = await user.say("报名")
     cohort = current_catalogue(services.settings).get(COHORT_ID)
     assert f"为您报名{cohort.label}" in reply, user.transcript
-    assert "姓名" in reply, user.transcript
+    # the profile's facts are shown back once (actions/profile_confirm.py), not asked
+    assert f"您是{LAST_YEAR}届离校未就业毕业生" in reply and "对吗" in reply, user.transcript
+    assert "姓名" in await user.say("对"), user.transcript
     await user.say("李红")
     assert "学校" in await user.say(random_phone()), user.transcript  # identity, year, city known
     await user.say("青岛大学")

@@ -1,0 +1,56 @@
+"""How a camp enrolment form answer is read: an identity (a number from the list, a name, words),
+a graduation year, a Shandong city. Plain parsing, no Rasa; `actions/camp.py` uses it."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from bot.services.eligibility import load_rules
+from bot.services.eligibility_facts import QUESTION_WORD, identity_in_text
+
+SHANDONG_CITIES = (
+    "济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊", "济宁",
+    "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽",
+)
+
+
+def first_number(text: Any) -> Optional[int]:
+    match = re.search(r"\d+", str(text or ""))
+    return int(match.group()) if match else None
+
+
+def parse_identity(text: Any) -> Optional[str]:
+    """The identity answered: a number from the list, a name on it, or words ("没工作")."""
+    value = str(text or "").strip()
+    choices = list(load_rules().identities)
+    if re.fullmatch(r"\d{1,2}", value):
+        index = int(value) - 1
+        return choices[index] if 0 <= index < len(choices) else None
+    return identity_in_text(value, choices)
+
+
+def is_identity_answer(text: str) -> bool:
+    """The whole message names an identity ("应届毕业生", "我是在校生"), not just contains a word
+    of one ("失业金怎么领" mentions 失业 and is a question)."""
+    value = re.sub(r"^(我是|我现在是|现在是|是)", "", text.strip()).rstrip("。.!！")
+    if value in load_rules().identities:
+        return True
+    return len(value) <= 6 and not QUESTION_WORD.search(value) and identity_in_text(value) is not None
+
+
+def parse_year(text: Any, current: int) -> Optional[int]:
+    value = str(text or "")
+    match = re.search(r"(19|20)\d{2}", value)
+    if match:
+        year = int(match.group())
+    else:
+        short = re.fullmatch(r"\s*(\d{2})\s*届?\s*", value)
+        if not short:
+            return None
+        year = 2000 + int(short.group(1))
+    return year if current - 30 <= year <= current + 6 else None
+
+
+def parse_city(text: Any) -> Optional[str]:
+    value = str(text or "")
+    return next((c for c in SHANDONG_CITIES if c in value), None)
