@@ -95,6 +95,10 @@ async def test_full_enrolment_then_duplicate_refused(chat):
     # Again: the profile prefills everything, and the cohort joined is no longer offered.
     reply = await user.say("我要报名实训营")
     assert "已为您带入" in reply and "张晓明" in reply, user.transcript
+    # the facts kept from the first enrolment are shown back once (actions/profile_confirm.py)
+    assert f"您是{LAST_YEAR}届离校未就业毕业生" in reply and "山东理工大学" in reply, user.transcript
+    assert "姓名" not in reply and "对吗" in reply, user.transcript
+    reply = await user.say("对")
     assert "请选择期次" in reply, user.transcript
     assert current_catalogue(user.services.settings).get(COHORT_ID).label not in reply, reply
     assert "已退出" in await user.say("取消"), user.transcript
@@ -224,7 +228,9 @@ async def test_may_i_join_is_answered_before_any_personal_data(chat):
 
     # and "报名" then asks neither again: after the name and the number, the city
     reply = await user.say("报名")
-    assert "姓名" in reply and "已为您带入：失业青年" in reply, user.transcript
+    # shown back once for confirmation (actions/profile_confirm.py), then only what is missing
+    assert "您是失业青年" in reply and "35岁" in reply and "对吗" in reply, user.transcript
+    assert "姓名" in await user.say("对"), user.transcript
     assert "手机号" in await user.say("张晓明"), user.transcript
     reply = await user.say(random_phone())
     assert "城市" in reply and "身份" not in reply and "周岁" not in reply, user.transcript
