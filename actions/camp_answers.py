@@ -7,11 +7,10 @@ from typing import Any, Optional
 
 from bot.services.eligibility import load_rules
 from bot.services.eligibility_facts import QUESTION_WORD, identity_in_text
+from bot.services.geo import CITIES
 
-SHANDONG_CITIES = (
-    "济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊", "济宁",
-    "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽",
-)
+# The 16 cities' short names ("济南"), from the one division table, in its order.
+SHANDONG_CITIES = tuple(name[:-1] for name in CITIES)
 
 
 def first_number(text: Any) -> Optional[int]:
