@@ -19,7 +19,6 @@ from bot.services.assessment import (
     TYPES,
     AssessmentResult,
     AssessmentStore,
-    Progress,
     Question,
     load_questions,
     parse_answer,

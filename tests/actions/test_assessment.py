@@ -1,8 +1,6 @@
 """The assessment action end to end on real Redis: start, all answers, result, resume, stop."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
-
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 

@@ -8,7 +8,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.courses as courses_action
-from actions import runtime
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.courses import CourseService
 

@@ -11,7 +11,6 @@ from bot.services.assessment import (
     STRONG,
     TYPES,
     WEAK,
-    Question,
     holland_code,
     load_questions,
     parse_answer,
