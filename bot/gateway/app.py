@@ -16,6 +16,7 @@ from bot.gateway.appkeys import (
     HTTP_SESSION,
     RASA,
     REDIS,
+    REDIS_DURABILITY,
     SERVICES,
     SETTINGS,
 )
@@ -28,6 +29,7 @@ from bot.gateway.monitoring_access import monitoring_guard
 from bot.gateway.rasa_client import RasaClient
 from bot.redis_client import create_redis
 from bot.gateway.runtime import build_services, load_reference_data, run_background
+from bot.services.booking.durability import durability_warnings
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.callbacks import turns_from_events
 from bot.services.handoff.gate import HandoffInterceptor, HistoryOf
@@ -81,9 +83,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await redis.close()
 
 
+async def _check_redis_durability(app: web.Application) -> None:
+    """Say once, loudly, when Redis could lose acknowledged bookings (no AOF, evicting keys):
+    an operator reads the start-up log and /healthz, not a docstring."""
+    try:
+        warnings = await durability_warnings(app[REDIS])
+    except Exception as exc:  # Redis down at start-up: /healthz shows that already
+        warnings = [f"could not check Redis persistence ({type(exc).__name__})"]
+    app[REDIS_DURABILITY] = warnings
+    for warning in warnings:
+        logger.warning("Redis is not fit to keep bookings: %s", warning)
+
+
 async def _background(app: web.Application) -> AsyncIterator[None]:
     """Reference data in Redis, then the job runner (reminders, promotions, campaigns)."""
     services = app[SERVICES]
+    await _check_redis_durability(app)
     try:
         await load_reference_data(services)
     except Exception:  # Redis down at start-up: serve anyway, /healthz shows it

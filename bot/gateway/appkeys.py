@@ -1,6 +1,8 @@
 """Typed keys for what the aiohttp application holds."""
 from __future__ import annotations
 
+from typing import List
+
 import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -22,3 +24,5 @@ CONVERSATION = web.AppKey("conversation", ConversationService)
 SERVICES = web.AppKey("services", Services)
 HANDOFF_CONFIG = web.AppKey("handoff_config", HandoffConfig)  # read when the services are built
 HANDOFF = web.AppKey("handoff", HandoffService)  # app[SERVICES].handoff, for the console's handlers
+# What is wrong with Redis for keeping bookings, read once at start-up (empty = fine; /healthz shows it).
+REDIS_DURABILITY = web.AppKey("redis_durability", List[str])

@@ -1,5 +1,9 @@
 """GET /healthz: what the gateway itself talks to (Redis and Rasa), 200 only when both are up.
 
+`redis_durability` lists what makes Redis unfit to keep bookings (no append-only file, an
+eviction policy; `bot.services.booking.durability`), read once at start-up. It informs and never
+fails the check: a managed Redis may forbid CONFIG, and restarting the gateway would not help.
+
 The action server is not checked: only Rasa calls it, and in Kubernetes the NetworkPolicies keep
 the gateway from reaching it (docs/deploying.md "Probes"), so a check from here would report it
 down for ever. Whether Rasa reaches its actions is Rasa's neighbour, watched by the action
@@ -12,7 +16,7 @@ from typing import Dict, Tuple
 
 from aiohttp import web
 
-from bot.gateway.appkeys import RASA, REDIS
+from bot.gateway.appkeys import RASA, REDIS, REDIS_DURABILITY
 
 _CHECK_TIMEOUT_S = 2.0
 
@@ -43,6 +47,10 @@ async def healthz(request: web.Request) -> web.Response:
     }
     healthy = all(ok for ok, _ in results)
     return web.json_response(
-        {"status": "ok" if healthy else "degraded", "checks": checks},
+        {
+            "status": "ok" if healthy else "degraded",
+            "checks": checks,
+            "redis_durability": app.get(REDIS_DURABILITY, []),
+        },
         status=200 if healthy else 503,
     )
