@@ -56,8 +56,9 @@ class StaffScope:
         """Presence areas: "province", a city, or "city/county"."""
         if self.is_province:
             return (PROVINCE,)
-        whole = [c for c in sorted(self.cities) if not self._narrowed(c)]
-        return tuple(whole + [f"{city}/{county}" for city, county in sorted(self.counties)])
+        whole = [c for c in sorted(self.cities, key=_city_order) if not self._narrowed(c)]
+        counties = sorted(self.counties, key=lambda pair: (_city_order(pair[0]), pair[1]))
+        return tuple(whole + [f"{city}/{county}" for city, county in counties])
 
     def text(self) -> str:
         """The stored form (round-trips through `parse_scope`)."""
@@ -68,6 +69,11 @@ class StaffScope:
         if self.is_province:
             return PROVINCE_LABEL
         return "、".join(area.replace("/", "") for area in self.areas())
+
+
+def _city_order(city: str) -> int:
+    """The division table's order (济南, 青岛, 淄博 …), as every city list staff read."""
+    return list(geo.CITIES).index(city) if city in geo.CITIES else len(geo.CITIES)
 
 
 def parse_scope(text: Optional[str]) -> StaffScope:
