@@ -184,3 +184,23 @@ async def test_the_admin_manages_accounts_in_the_console_and_every_change_is_aud
     account = (await app[CONSOLE_AUTH].list_users())["wf"]
     assert (account["role"], account["scope"], account["disabled"]) == ("supervisor", "潍坊市", "1")
     assert (await app[CONSOLE_AUTH].list_users())["root"]["scope"] == "province"
+
+
+async def test_a_city_supervisor_addresses_only_their_city_in_a_campaign(gw):
+    app, client = gw
+    boss = await client()
+    csrf = await login(boss, "boss-yt")
+    services = app[SERVICES]
+    cohort = next(c for c in services.campaigns.catalogue.cohorts if c.is_open(services.clock().date()))
+    page = await (await boss.get("/console/campaigns")).text()
+    assert 'value="烟台市"' in page and 'value="青岛市"' not in page  # only their cities to tick
+
+    async def preview(*cities: str):
+        form = [("_csrf", csrf), ("cohort", cohort.id), ("action", "preview"), ("message", "【示例】实训营开始报名")]
+        return await boss.post("/console/campaigns", data=form + [("city", c) for c in cities])
+
+    for cities in (("青岛市",), ("烟台市", "青岛市"), ()):
+        refused = await preview(*cities)
+        assert refused.status == 400 and "您的工作范围是烟台市" in await refused.text(), cities
+    assert (await preview("烟台市")).status == 200
+    assert await services.campaigns.store.ids() == []
