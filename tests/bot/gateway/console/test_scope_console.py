@@ -1,7 +1,8 @@
 """Scoped staff over HTTP on the real gateway (real Redis, the Rasa double, a FrozenClock):
 counsellors of two cities each see and claim only their city's users; a 青岛 user's request
 reaches the 青岛 counsellor and falls to the provincial pool when no 青岛 counsellor is online
-(the job on the shared scheduler); the provincial administrator manages accounts, audited."""
+(the job on the shared scheduler); the provincial administrator manages accounts, audited; a
+city supervisor's campaign reaches only their city."""
 from __future__ import annotations
 
 import asyncio
