@@ -135,6 +135,8 @@ class Settings:
     handoff_ack_interval_s: int
     handoff_live_idle_minutes: float
     handoff_template_id: str
+    handoff_city_wait_minutes: float
+    handoff_cities_file: Path
     # Workshop booking (bot/services/booking/)
     booking_max_active: int
     booking_cancel_cutoff_hours: float
@@ -239,6 +241,9 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         handoff_ack_interval_s=env.int("HANDOFF_ACK_INTERVAL_S", 300),
         handoff_live_idle_minutes=env.float("HANDOFF_LIVE_IDLE_MINUTES", 30.0),
         handoff_template_id=env.str("HANDOFF_TEMPLATE_ID", "handoff_reply_notice"),
+        handoff_city_wait_minutes=env.float("HANDOFF_CITY_WAIT_MINUTES", 3.0),
+        # a relative path is the project's (config/handoff_cities.yml), wherever the process starts
+        handoff_cities_file=PROJECT_ROOT / env.str("HANDOFF_CITIES_FILE", "config/handoff_cities.yml"),
         booking_max_active=env.int("BOOKING_MAX_ACTIVE", 3),
         booking_cancel_cutoff_hours=env.float("BOOKING_CANCEL_CUTOFF_HOURS", 2.0),
         var_dir=Path(env.str("VAR_DIR", str(PROJECT_ROOT / "var"))),

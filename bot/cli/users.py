@@ -1,6 +1,8 @@
 """Manage console accounts from the command line.
 
-    python -m bot.cli.users add <username> --role counsellor|supervisor [--name 张老师]
+    python -m bot.cli.users add <username> --role counsellor|supervisor|admin [--scope 青岛市] [--name 张老师]
+    python -m bot.cli.users scope <username> --role supervisor --scope 青岛市,烟台市/莱山区
+                                                  (also ends the user's open sessions)
     python -m bot.cli.users passwd <username>     (also ends the user's open sessions)
     python -m bot.cli.users disable|enable <username>
     python -m bot.cli.users list
@@ -15,7 +17,14 @@ import getpass
 import sys
 from typing import List, Optional
 
-from bot.gateway.console.accounts import account_exists, change_password, create_account, list_accounts, set_disabled
+from bot.gateway.console.accounts import (
+    account_exists,
+    change_password,
+    create_account,
+    list_accounts,
+    set_disabled,
+    set_role_scope,
+)
 from bot.gateway.console.auth import ROLES
 from bot.redis_client import create_sync_redis
 from bot.settings import load_settings
@@ -31,6 +40,9 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+SCOPE_HELP = "工作范围：province（全省，默认）或城市/区县，逗号分隔，例如 青岛市,烟台市/莱山区"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cli.users", description="职引控制台账号管理")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -38,6 +50,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--name", default="", help="显示名，例如 张老师")
+    add.add_argument("--scope", default="province", help=SCOPE_HELP)
+    scope = sub.add_parser("scope", help="修改角色和工作范围（结束该账号已登录的会话）")
+    scope.add_argument("username")
+    scope.add_argument("--role", required=True, choices=ROLES)
+    scope.add_argument("--scope", required=True, help=SCOPE_HELP)
     for name in ("passwd", "disable", "enable"):
         sub.add_parser(name).add_argument("username")
     sub.add_parser("list")
@@ -49,14 +66,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "list":
             for name, user in list_accounts(client, settings):
                 state = "停用" if user.get("disabled") == "1" else "启用"
-                print(f"{name}\t{user.get('role', '?')}\t{user.get('display_name', '')}\t{state}")
+                scope = user.get("scope") or "province"
+                print(f"{name}\t{user.get('role', '?')}\t{scope}\t{user.get('display_name', '')}\t{state}")
             return 0
         exists = account_exists(client, settings, args.username)
         if args.command == "add":
             if exists:
                 print(f"账号 {args.username} 已存在", file=sys.stderr)
                 return 1
-            create_account(client, settings, args.username, args.role, args.name, _read_password())
+            create_account(client, settings, args.username, args.role, args.name, _read_password(), args.scope)
             print(f"已创建账号 {args.username}（{args.role}）")
             return 0
         if not exists:
@@ -64,6 +82,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 1
         if args.command == "passwd":
             change_password(client, settings, args.username, _read_password())
+        elif args.command == "scope":
+            set_role_scope(client, settings, args.username, args.role, args.scope)
         else:
             set_disabled(client, settings, args.username, args.command == "disable")
         print("已更新")

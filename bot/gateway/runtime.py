@@ -95,9 +95,10 @@ def build_services(
         campaigns=CampaignWorker(redis, settings, push, clock, enrolments=enrolments),
         enrolments=enrolments,
         handoff=HandoffService(
-            redis, settings, clock, handoff_config or HandoffConfig.from_settings(settings)
+            redis, settings, clock, handoff_config or HandoffConfig.from_settings(settings), scheduler
         ),
     )
+    services.handoff.register_jobs(scheduler)
     booking.register_jobs(scheduler)
     push.register_jobs(scheduler)
     register_campaign_jobs(scheduler, services.campaigns)

@@ -21,6 +21,7 @@ from bot.gateway.console.cohorts import add_cohort_routes
 from bot.gateway.console.middleware import console_guard
 from bot.gateway.console.pages import TEMPLATES_DIR
 from bot.gateway.console.routes import add_routes
+from bot.gateway.console.users import add_user_routes
 
 __all__ = ["setup_console"]
 
@@ -76,5 +77,6 @@ def setup_console(
     add_login_routes(console)
     add_campaign_routes(console)
     add_cohort_routes(console)
+    add_user_routes(console)
     app.add_subapp("/console", console)
     return console

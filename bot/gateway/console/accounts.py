@@ -2,13 +2,21 @@
 does to the accounts `bot.gateway.console.auth` reads (every change goes to the audit log as user "cli")."""
 from __future__ import annotations
 
-import time
 from typing import Dict, List, Tuple
 
 import redis
 
 from bot.gateway.console.audit import record_cli_action
-from bot.gateway.console.auth import end_sessions, hash_password, user_key, users_index_key, validate_new_user
+from bot.gateway.console.auth import (
+    end_sessions,
+    hash_password,
+    new_account,
+    scope_for,
+    user_key,
+    users_index_key,
+    validate_new_user,
+    validate_role,
+)
 from bot.settings import Settings
 
 
@@ -23,22 +31,22 @@ def account_exists(client: redis.Redis, settings: Settings, username: str) -> bo
 
 
 def create_account(client: redis.Redis, settings: Settings, username: str, role: str,
-                   display_name: str, password: str) -> None:
+                   display_name: str, password: str, scope: str = "province") -> None:
     """Validate (ValueError) and store a new account."""
-    validate_new_user(username, role, password)
-    client.hset(
-        user_key(settings, username),
-        mapping={
-            "username": username,
-            "role": role,
-            "display_name": display_name or username,
-            "password_hash": hash_password(password),
-            "created_at": repr(time.time()),
-            "disabled": "0",
-        },
-    )
+    client.hset(user_key(settings, username), mapping=new_account(username, role, display_name, password, scope))
     client.sadd(users_index_key(settings), username)
     record_cli_action(client, settings, "user_add", username)
+
+
+def set_role_scope(client: redis.Redis, settings: Settings, username: str, role: str, scope: str) -> None:
+    """Change an account's role and scope (ValueError when invalid); ends its open sessions."""
+    validate_role(role)
+    stored = scope_for(role, scope)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.hset(user_key(settings, username), mapping={"role": role, "scope": stored})
+        end_sessions(pipe, settings, username)  # sessions carry the rights they were opened with
+        pipe.execute()
+    record_cli_action(client, settings, "user_scope", f"{username} {role} {stored}")
 
 
 def change_password(client: redis.Redis, settings: Settings, username: str, password: str) -> None:

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.gateway.appkeys import CLOCK, HANDOFF, RASA, REDIS, SERVICES, SETTINGS
 from bot.gateway.client_ip import client_ip
 from bot.clock import in_beijing
+from bot.gateway.console.access import item_visible, may_see_item
 from bot.gateway.console.display import read_transcript, window_state
 from bot.gateway.console.keys import AUDIT, CONSOLE_AUTH, CS_WINDOW, WECHAT_CLIENT
 from bot.gateway.console.middleware import staff_of
@@ -25,26 +26,35 @@ logger = logging.getLogger(__name__)
 HTTP_ERROR_STATUS = {"missing": 404, "bad_outcome": 400}
 
 
-async def api_queue(request: web.Request) -> web.Response:
-    handoff = request.config_dict[HANDOFF]
+async def visible_queue(request: web.Request) -> Dict[str, Any]:
+    """The open items the signed-in staff member may see (access.py), and availability: what
+    the queue API and the live stream's first snapshot send."""
+    handoff, staff = request.config_dict[HANDOFF], staff_of(request)
     avail = await handoff.availability()
-    return web.json_response({
-        "items": await handoff.snapshot(),
+    return {
+        "items": [i for i in await handoff.snapshot() if may_see_item(staff, i)],
         "availability": {"available": avail.available, "reason": avail.reason, "online": avail.online},
-    })
+    }
+
+
+async def api_queue(request: web.Request) -> web.Response:
+    return web.json_response(await visible_queue(request))
 
 
 async def api_dashboard(request: web.Request) -> web.Response:
     handoff = request.config_dict[HANDOFF]
     booking = request.config_dict[SERVICES].booking
+    staff = staff_of(request)
     data = await dashboard_data(
-        request.config_dict[REDIS], request.config_dict[SETTINGS], handoff, booking, handoff._clock
+        request.config_dict[REDIS], request.config_dict[SETTINGS], handoff, booking, handoff._clock,
+        scope=staff.scope, visible=lambda item: may_see_item(staff, item),
     )
     return web.json_response(data)
 
 
 async def api_heartbeat(request: web.Request) -> web.Response:
-    await request.config_dict[HANDOFF].heartbeat(staff_of(request).username)
+    staff = staff_of(request)
+    await request.config_dict[HANDOFF].heartbeat(staff.username, staff.scope.areas())
     return web.json_response({"ok": True})
 
 
@@ -100,12 +110,16 @@ async def api_transfer(request: web.Request) -> web.Response:
     staff, item_id = staff_of(request), request.match_info["item_id"]
     body = await _json_body(request)
     to_user = str(body.get("to", "")).strip()
-    users = await request.config_dict[CONSOLE_AUTH].list_users()
+    auth = request.config_dict[CONSOLE_AUTH]
+    users = await auth.list_users()
     if to_user not in users or users[to_user].get("disabled") == "1" or to_user == staff.username:
         return web.json_response({"error": "请选择一位有效的同事"}, status=400)
     note = str(body.get("note", ""))[:300]
     handoff = request.config_dict[HANDOFF]
     item = await handoff.get(item_id)
+    target_supervisor = users[to_user].get("role") in ("supervisor", "admin")
+    if item and not item_visible(await auth.user_scope(to_user), target_supervisor, item):
+        return web.json_response({"error": f"{to_user} 的工作范围不包括该用户所在地区"}, status=400)
     from_user = staff.username if not staff.is_supervisor else (item or {}).get("holder", staff.username)
     try:
         await handoff.transfer(item_id, from_user, to_user, supervisor=staff.is_supervisor, note=note)

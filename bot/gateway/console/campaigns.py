@@ -106,12 +106,23 @@ def _report_rows(report: CampaignReport) -> List[Tuple[str, str, int]]:
     return rows
 
 
+def scoped_segment(request: web.Request, form: MultiMapping[Any]) -> Segment:
+    """The form's audience, refused when it reaches users outside the supervisor's scope (a city
+    supervisor must name their cities; no city means the whole province)."""
+    segment = segment_from_form(form)
+    scope = staff_of(request).scope
+    if not scope.covers_all(segment.cities):
+        raise FormError(f"您的工作范围是{scope.label()}：请只选择范围内的城市（不选城市即全省，需省级主管）")
+    return segment
+
+
 async def _overview(request: web.Request) -> List[Dict[str, Any]]:
     store = request.config_dict[SERVICES].campaigns.store
+    scope = staff_of(request).scope
     rows = []
     for campaign_id in await store.ids():
         campaign = await store.get(campaign_id)
-        if campaign is not None:
+        if campaign is not None and scope.covers_all(campaign.segment.cities):
             report = await store.report(campaign_id)
             rows.append({"campaign": campaign, "report": report, "status": status_text(report)})
     rows.sort(key=lambda row: row["campaign"].created_at, reverse=True)
@@ -131,7 +142,7 @@ async def _render_list(
         campaigns=await _overview(request),
         cohorts=[{"id": c.id, "label": c.label, "open": c.is_open(today)} for c in cohorts],
         identities=list(identity_choices()),
-        cities=_cities(),
+        cities=[c for c in _cities() if staff_of(request).scope.covers_all([c])],
         error=error,
         form=form or {},
         chosen=chosen or {"identity": [], "city": []},
@@ -154,13 +165,13 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
     services = request.config_dict[SERVICES]
     try:
         if values.get("action") == "preview":
-            preview = await _preview(request, values.get("cohort", ""), segment_from_form(form))
+            preview = await _preview(request, values.get("cohort", ""), scoped_segment(request, form))
             return await _render_list(request, form=values, chosen=chosen, preview=preview)
         if form.get("confirm") != "yes":
             raise FormError("请先勾选“我已核对发送对象和消息内容”")
         campaign = await define_campaign(
             services.campaigns.store, services.scheduler, services.campaigns.catalogue,
-            cohort_id=values.get("cohort", ""), segment=segment_from_form(form),
+            cohort_id=values.get("cohort", ""), segment=scoped_segment(request, form),
             message=values.get("message", ""), template_id=values.get("template_id", ""),
             created_by=staff_of(request).username, when=parse_start_time(values.get("start_at")),
         )

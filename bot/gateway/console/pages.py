@@ -38,6 +38,7 @@ def base_context(request: web.Request, **extra: Any) -> Dict[str, Any]:
     return {
         "staff": staff,
         "role_label": ROLE_LABELS.get(staff.role, staff.role),
+        "scope_label": staff.scope.label(),
         "csrf": staff.csrf,
         "hours": request.config_dict[HANDOFF].config.describe_hours(),
         **extra,
@@ -45,7 +46,8 @@ def base_context(request: web.Request, **extra: Any) -> Dict[str, Any]:
 
 
 async def queue_page(request: web.Request) -> web.Response:
-    await request.config_dict[HANDOFF].heartbeat(staff_of(request).username)
+    staff = staff_of(request)
+    await request.config_dict[HANDOFF].heartbeat(staff.username, staff.scope.areas())
     return aiohttp_jinja2.render_template("queue.html", request, base_context(request, page="queue"), app_key=JINJA)
 
 

@@ -1,9 +1,14 @@
-"""When counsellors are on duty and how the queue is tuned: office hours and `HandoffConfig`."""
+"""When counsellors are on duty and how the queue is tuned: office hours, each city's desk
+(`config/handoff_cities.yml`: its hours and callback promise) and `HandoffConfig`."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta
-from typing import List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
 
 from bot.clock import SHANGHAI, in_beijing
 from bot.settings import Settings
@@ -43,6 +48,37 @@ def parse_office_hours(spec: str) -> Tuple[OfficeSpan, ...]:
     return tuple(spans)
 
 
+@dataclass(frozen=True)
+class CityDesk:
+    """One city's handoff desk; None fields fall back to the global settings."""
+
+    office_hours: Optional[Tuple[OfficeSpan, ...]] = None
+    callback_promise: str = ""
+
+
+def load_city_desks(path: Optional[Path]) -> Dict[str, CityDesk]:
+    """city -> CityDesk from the YAML file (missing file: no city has its own desk). A name
+    that is not one of the 16 cities, or unreadable hours, is a ValueError at start-up."""
+    from bot.services import geo  # geo reads the division table: only when a file is loaded
+
+    if path is None or not Path(path).exists():
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    desks: Dict[str, CityDesk] = {}
+    for name, entry in (data.get("cities") or {}).items():
+        city = geo.normalize_city(str(name))
+        if city is None:
+            raise ValueError(f"{path}: {name!r} is not one of Shandong's 16 cities")
+        entry = entry or {}
+        hours = entry.get("office_hours")
+        desks[city] = CityDesk(
+            office_hours=parse_office_hours(str(hours)) if hours else None,
+            callback_promise=str(entry.get("callback_promise") or "").strip(),
+        )
+    return desks
+
+
 def _describe_days(days: Sequence[int]) -> str:
     names = "一二三四五六日"
     if len(days) > 1 and list(days) == list(range(days[0], days[-1] + 1)):
@@ -68,10 +104,30 @@ class HandoffConfig:
     # a callback a counsellor answered holds the user's replies this long after the
     # counsellor's latest message; then the bot answers again
     live_idle_minutes: float = 30.0
+    # what a user who leaves a number is promised beyond the hours ("" = the hours only)
+    callback_promise: str = ""
+    # a city's queued item goes to the provincial pool after this many minutes with nobody
+    # of the city online (checked again every as many minutes while someone is)
+    city_wait_minutes: float = 3.0
+    # cities with their own hours or promise (config/handoff_cities.yml)
+    city_desks: Mapping[str, CityDesk] = field(default_factory=dict, hash=False, compare=False)
+
+    def for_city(self, city: Optional[str]) -> "HandoffConfig":
+        """This configuration with the hours and promise of `city`'s desk (itself for none)."""
+        desk = self.city_desks.get(city or "")
+        if desk is None:
+            return self
+        return dataclasses.replace(
+            self,
+            office_hours=desk.office_hours or self.office_hours,
+            callback_promise=desk.callback_promise or self.callback_promise,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HandoffConfig":
         return cls(
+            city_wait_minutes=settings.handoff_city_wait_minutes,
+            city_desks=load_city_desks(settings.handoff_cities_file),
             office_hours=parse_office_hours(settings.handoff_office_hours),
             no_staff_minutes=settings.handoff_no_staff_minutes,
             overdue_minutes=settings.handoff_overdue_minutes,

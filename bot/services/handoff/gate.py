@@ -15,7 +15,9 @@ from bot.services.handoff.model import (
     PRIORITY_NORMAL,
     REASON_LABELS,
     left_message_text,
+    who_answers,
 )
+from bot.services.handoff.routing import find_user_place
 from bot.services.handoff.service import HandoffService
 from bot.services.phone import find_phone, mask_phone
 
@@ -55,28 +57,32 @@ async def request_handoff(
 ) -> str:
     """The one entry point for every trigger (intent, keyword, fallbacks, complaint, actions).
 
-    Returns what to tell the user. With nobody available the request is left as a callback
-    item (with the conversation so far, from `history`) for staff to pick up when they are
-    next on duty; the user is told when that is and offered a phone callback or a workshop
-    booking; the conversation is not held.
+    Returns what to tell the user. The request goes to the user's city (routing.py), or to the
+    provincial pool when the city is unknown. With nobody available the request is left as a
+    callback item (with the conversation so far, from `history`) for staff to pick up when they
+    are next on duty; the user is told who and when (the city's hours) and offered a phone
+    callback or a workshop booking; the conversation is not held.
     """
     if COMPLAINT_RE.search(first_message or ""):
         priority, reason = max(priority, PRIORITY_COMPLAINT), "complaint"
-    avail = await service.availability()
+    place = await find_user_place(service.redis, service.settings, openid, first_message, history)
+    avail = await service.availability(place.city)
     if not avail.available:
         left = await service.request(
             openid, reason=reason, priority=priority, first_message=first_message, kind="callback",
             note="非工作时间留言" if avail.reason == "off_hours" else "无人在线时留言",
-            history=await _read_history(history),
+            history=await _read_history(history), place=place,
         )
         await service.make_offer(openid, reason, first_message, left.item_id)
-        return left_message_text(avail, service.config, service.next_opening_text())
+        return left_message_text(
+            avail, service.config.for_city(place.city), service.next_opening_text(place.city), place.city
+        )
     outcome = await service.request(
-        openid, reason=reason, priority=priority, first_message=first_message
+        openid, reason=reason, priority=priority, first_message=first_message, place=place
     )
     # the queued message itself is the first acknowledgement
     await service.mark_acknowledged(openid)
-    return outcome.user_text(service.config)
+    return outcome.user_text(service.config.for_city(place.city))
 
 
 class HandoffInterceptor:
@@ -128,18 +134,21 @@ class HandoffInterceptor:
                 kind="callback",
                 phone=phone,
                 note=f"原因：{REASON_LABELS.get(offer.get('reason', ''), '')}",
+                place=await find_user_place(service.redis, service.settings, openid, offer.get("first_message", "")),
             )
-            if outcome.created:
-                return self._number_noted(phone)
             item = await service.get(outcome.item_id) or {}
+            if outcome.created:
+                return self._number_noted(phone, item.get("city", ""))
         await service.attach_phone(item["id"], phone)
-        return self._number_noted(phone)
+        return self._number_noted(phone, item.get("city", ""))
 
-    def _number_noted(self, phone: str) -> str:
-        opening = self.service.next_opening_text()
+    def _number_noted(self, phone: str, city: str = "") -> str:
+        opening = self.service.next_opening_text(city)
+        desk = self.service.config.for_city(city)
+        promise = f"，{desk.callback_promise}" if desk.callback_promise else ""
         return (
-            f"已登记您的回电号码 {mask_phone(phone)}，职业指导师会在{opening + '后' if opening else '工作时间'}"
-            f"（{self.service.config.describe_hours()}）给您回电。"
+            f"已登记您的回电号码 {mask_phone(phone)}，{who_answers(city)}会在{opening + '后' if opening else '工作时间'}"
+            f"（{desk.describe_hours()}）给您回电{promise}。"
         )
 
     async def _held(self, item: Dict[str, str], turn: Any, text: str) -> List[str]:

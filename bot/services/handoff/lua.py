@@ -94,6 +94,16 @@ return 0
 """
 
 
+# A city's queued item nobody of the city took in time joins the provincial pool (once).
+# KEYS: item. ARGV: none
+TO_PROVINCE = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+if redis.call('HGET', KEYS[1], 'pool') ~= 'city' then return 0 end
+redis.call('HSET', KEYS[1], 'pool', 'province')
+return 1
+"""
+
+
 def decode_pair(result: Any) -> Tuple[str, str]:
     return str(result[0]), str(result[1] or "")
 

@@ -55,16 +55,19 @@ class RequestOutcome:
     wait_minutes: int
     availability: Availability
     status: str
+    city: str = ""  # the user's city the item was routed to ("" = the provincial pool)
+    pool: str = "province"
+    fallback_minutes: float = 0.0
 
     def user_text(self, config: HandoffConfig) -> str:
         if self.status == "claimed":
             return "职业指导师正在为您服务，请直接发送您的问题。"
         if self.status == "callback":
             return "已为您登记回电，职业指导师会在工作时间联系您。"
-        head = "已为您转接人工服务" if self.created else "您已在人工服务队列中"
+        head = f"已为您转接{who_answers(self.city, self.pool)}" if self.created else "您已在人工服务队列中"
         text = (
             f"{head}，目前排在第 {self.position} 位，预计等待约 {self.wait_minutes} 分钟。"
-            "职业指导师接入后会直接在这里回复您；等待期间您发的消息都会转给职业指导师。"
+            f"职业指导师接入后会直接在这里回复您；等待期间您发的消息都会转给职业指导师。{self._fallback_note()}"
             "不想等了可以回复“取消”。"
         )
         if not self.availability.available:
@@ -72,6 +75,16 @@ class RequestOutcome:
                 "您的问题也已登记，职业指导师上线后会尽快处理。"
             )
         return text
+
+    def _fallback_note(self) -> str:
+        if not self.created or not self.city or self.pool != "city":
+            return ""
+        return f"如{self.city}的职业指导师 {self.fallback_minutes:g} 分钟内未能接入，将由省级职业指导师为您服务。"
+
+
+def who_answers(city: str, pool: str = "city") -> str:
+    """Who will answer, as the user reads it: the city's counsellors or the province's."""
+    return f"{city}的职业指导师" if city and pool == "city" else "省级职业指导师"
 
 
 def _why_unavailable(avail: Availability, config: HandoffConfig) -> str:
@@ -90,13 +103,17 @@ def unavailable_text(avail: Availability, config: HandoffConfig) -> str:
     return f"{_why_unavailable(avail, config)}。您可以：\n{_OPTIONS}"
 
 
-def left_message_text(avail: Availability, config: HandoffConfig, next_opening: str) -> str:
+def left_message_text(avail: Availability, config: HandoffConfig, next_opening: str, city: str = "") -> str:
     """What a user hears who asked for a person while nobody is available: the request is kept
-    for staff, and when to expect contact (`next_opening`, e.g. "下周一 8:30"; "" = unknown)."""
+    for staff, who will answer (`city`'s counsellors, else the province's) and when to expect
+    contact (`next_opening`, e.g. "下周一 8:30"; "" = unknown). `config`: the city's desk's."""
+    who = who_answers(city)
     if avail.reason == "off_hours" and next_opening:
-        when = f"职业指导师会在{next_opening}后查看并联系您（公众号消息或服务通知）"
+        when = f"{who}会在{next_opening}后查看并联系您（公众号消息或服务通知）"
     else:
-        when = "职业指导师上线后会尽快查看并联系您（公众号消息或服务通知）"
+        when = f"{who}上线后会尽快查看并联系您（公众号消息或服务通知）"
+    if config.callback_promise:
+        when += f"，{config.callback_promise}"
     return (
         f"{_why_unavailable(avail, config)}。您的问题和刚才的对话已为您留言，{when}。\n"
         f"您还可以：\n{_OPTIONS}"

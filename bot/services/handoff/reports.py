@@ -6,10 +6,11 @@ sample taken at every queue change (its reader is here too).
 """
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 from bot.clock import in_beijing
 from bot.services.handoff.parts import ServiceParts
+from bot.services.staff_scope import StaffScope
 
 QLEN_TTL_S = 40 * 86400
 
@@ -69,21 +70,26 @@ class QueueReports(ServiceParts):
         samples = await self._redis.hgetall(self.key("qlen", day))
         return [[t, int(v)] for t, v in sorted(samples.items())]
 
-    async def claim_waits(self, since: float) -> List[Tuple[float, float]]:
-        """(claimed at, seconds waited) of the items first claimed since `since` (epoch s)."""
+    async def claim_waits(self, since: float, scope: Optional[StaffScope] = None) -> List[Tuple[float, float]]:
+        """(claimed at, seconds waited) of the items first claimed since `since` (epoch s), of
+        users in `scope` (None: all)."""
         claimed = await self._redis.zrangebyscore(self.key("claims"), since, "+inf", withscores=True)
         waits = []
         for item_id, at in claimed:
-            wait = await self._redis.hget(self.item_key(item_id), "wait_s")
-            if wait is not None:
+            wait, city, district = await self._redis.hmget(self.item_key(item_id), "wait_s", "city", "district")
+            if wait is not None and (scope is None or scope.covers(city, district)):
                 waits.append((at, float(wait)))
         return waits
 
-    async def closed_since(self, since: float) -> List[Tuple[str, str]]:
-        """(who closed or held it, outcome) of the items closed since `since`; "" / "?" if unknown."""
+    async def closed_since(self, since: float, scope: Optional[StaffScope] = None) -> List[Tuple[str, str]]:
+        """(who closed or held it, outcome) of the items closed since `since`, of users in
+        `scope` (None: all); "" / "?" if unknown."""
         closed = await self._redis.zrangebyscore(self.key("closed"), since, "+inf")
         out = []
         for item_id in closed:
-            holder, closed_by, outcome = await self._redis.hmget(self.item_key(item_id), "holder", "closed_by", "outcome")
-            out.append((closed_by or holder or "", outcome or "?"))
+            holder, closed_by, outcome, city, district = await self._redis.hmget(
+                self.item_key(item_id), "holder", "closed_by", "outcome", "city", "district"
+            )
+            if scope is None or scope.covers(city, district):
+                out.append((closed_by or holder or "", outcome or "?"))
         return out

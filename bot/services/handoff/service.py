@@ -5,12 +5,14 @@ Plain domain code (Redis only, no Rasa, no HTTP). Everything lives under `settin
 
     handoff:seq                 item id counter
     handoff:item:<id>           hash: openid, status, priority, reason, kind, first_message,
-                                created_at, claimed_at, holder, closed_at, outcome, wait_s ...
+                                created_at, claimed_at, holder, closed_at, outcome, wait_s,
+                                city, district, city_source, pool (city | province: pools.py) ...
     handoff:queue               zset of queued ids, score = priority band then arrival (ms)
     handoff:transcript:<id>     list of JSON entries (user / counsellor / note / system / bot)
     handoff:events              stream of queue changes; the console's SSE feed reads it and
                                 uses the stream ids as Last-Event-ID
     handoff:presence            zset username -> last heartbeat (open consoles)
+    handoff:presence:area:<a>   the same per area of the staff's scope (pools.py)
     handoff:claims / :closed    zsets id -> time, for dashboards and metrics
     handoff:qlen:<yyyy-mm-dd>   hash HH:MM -> queue length (queue length over time)
     handoff_active:<openid>     id of the item (queued or claimed) that holds the conversation:
@@ -31,6 +33,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
+from bot.jobs.scheduler import JobScheduler
 from bot.services.handoff import lua
 from bot.services.handoff.callbacks import CallbackItems
 from bot.services.handoff.config import HandoffConfig
@@ -43,7 +46,9 @@ from bot.services.handoff.model import (
     HandoffError,
     RequestOutcome,
 )
+from bot.services.handoff.pools import CityPools
 from bot.services.handoff.reports import QueueReports
+from bot.services.handoff.routing import CITY_POOL, PROVINCE_POOL, UserPlace
 from bot.services.profiles import register_personal_key
 from bot.settings import Settings
 
@@ -58,18 +63,29 @@ for _family in (ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY, CALLBACK_FAMILY):
 KEY_FAMILIES = ("handoff", ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY, CALLBACK_FAMILY)
 
 
-class HandoffService(CallbackItems, QueueReports):
+class HandoffService(CallbackItems, QueueReports, CityPools):
     def __init__(
         self,
         redis: aioredis.Redis,
         settings: Settings,
         clock: Clock = system_clock,
         config: Optional[HandoffConfig] = None,
+        scheduler: Optional[JobScheduler] = None,
     ) -> None:
         self._redis = redis
         self._settings = settings
         self._clock = clock
         self.config = config or HandoffConfig()
+        # the action server schedules the fall to the provincial pool too; the gateway runs it
+        self._scheduler = scheduler or JobScheduler(redis, settings)
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self._redis
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     # keys
     def key(self, *parts: str) -> str:
@@ -94,24 +110,19 @@ class HandoffService(CallbackItems, QueueReports):
     def now(self) -> float:
         return self._clock().timestamp()
 
-    def next_opening_text(self) -> str:
-        """When counsellors are next on duty, as users read it ("下周一 8:30", Beijing time);
-        "" inside office hours."""
-        moment = self._clock()
-        return "" if self.config.in_office_hours(moment) else self.config.describe_next_opening(moment)
+    def next_opening_text(self, city: str = "") -> str:
+        """When counsellors (of `city`'s desk) are next on duty, as users read it ("下周一 8:30",
+        Beijing time); "" inside office hours."""
+        moment, config = self._clock(), self.config.for_city(city)
+        return "" if config.in_office_hours(moment) else config.describe_next_opening(moment)
 
-    # -- availability --------------------------------------------------------------------------
+    # -- availability (presence: pools.py) ------------------------------------------------------
 
-    async def heartbeat(self, username: str) -> None:
-        await self._redis.zadd(self.key("presence"), {username: self.now()})
-
-    async def online_staff(self) -> List[str]:
-        since = self.now() - self.config.no_staff_minutes * 60
-        return list(await self._redis.zrangebyscore(self.key("presence"), since, "+inf"))
-
-    async def availability(self) -> Availability:
+    async def availability(self, city: str = "") -> Availability:
+        """Anyone online counts (a city's item falls to the provincial pool); the hours are the
+        city's desk's."""
         online = len(await self.online_staff())
-        if not self.config.in_office_hours(self._clock()):
+        if not self.config.for_city(city).in_office_hours(self._clock()):
             return Availability(False, "off_hours", online)
         if online == 0:
             return Availability(False, "no_staff", 0)
@@ -133,6 +144,7 @@ class HandoffService(CallbackItems, QueueReports):
         phone: str = "",
         note: str = "",
         history: Sequence[Mapping[str, Any]] = (),
+        place: UserPlace = UserPlace(),
     ) -> RequestOutcome:
         """Queue the user's conversation for a counsellor (idempotent while one is open, per
         kind: one chat and one callback item per user at most).
@@ -154,6 +166,10 @@ class HandoffService(CallbackItems, QueueReports):
             "holder": "",
             "phone": phone,
             "queued_off_hours": "1" if not avail.available else "0",
+            "city": place.city,
+            "district": place.district,
+            "city_source": place.source,
+            "pool": CITY_POOL if place.city else PROVINCE_POOL,
         }
         result = await self._redis.eval(
             lua.ENQUEUE,
@@ -177,6 +193,8 @@ class HandoffService(CallbackItems, QueueReports):
             await self._add_history(item_id, history)
             if first_message:
                 await self.add_transcript(item_id, "user", first_message, author=openid)
+            if place.city:
+                await self.schedule_fallback(item_id)
         elif priority > int(await self._redis.hget(self.item_key(item_id), "priority") or 0):
             await self._raise_priority(item_id, priority, reason)
         item = await self.get(item_id) or {}
@@ -189,6 +207,9 @@ class HandoffService(CallbackItems, QueueReports):
             wait_minutes=await self.estimate_wait_minutes(position, avail.online),
             availability=avail,
             status=status,
+            city=item.get("city", ""),
+            pool=item.get("pool", PROVINCE_POOL),
+            fallback_minutes=self.config.city_wait_minutes,
         )
 
     async def _raise_priority(self, item_id: str, priority: int, reason: str) -> None:
@@ -265,6 +286,9 @@ class HandoffService(CallbackItems, QueueReports):
             "holder": item.get("holder", ""),
             "overdue": item["status"] == "queued" and waited > self.config.overdue_minutes * 60,
             "outcome": item.get("outcome", ""),
+            "city": item.get("city", ""),
+            "district": item.get("district", ""),
+            "pool": item.get("pool", PROVINCE_POOL),  # items made before city routing: the province's
             "position": await self.position(item["id"]) if item["status"] == "queued" else 0,
         }
 

@@ -1,6 +1,7 @@
 """Human handoff on the real stack: the bot is silent while a counsellor holds the
 conversation, and after hand-back the real Rasa greets the user and answers again; a request
-off hours is left for staff with the conversation read from the real Rasa tracker."""
+off hours is left for staff with the conversation read from the real Rasa tracker; a district
+named to the real bot routes the request to that city's counsellors."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -86,3 +87,28 @@ async def test_off_hours_request_is_left_with_the_real_conversation(aiohttp_serv
         said = [e["text"] for e in transcript if e["kind"] == "user"]
         assert said == ["你好", "转人工"]  # read back from the real Rasa tracker, then the request
         assert any(e["kind"] == "bot" and "职引" in e["text"] for e in transcript)
+
+
+async def test_a_district_named_in_the_chat_routes_the_request_to_that_city(aiohttp_server, stack_settings):
+    """The user names 黄岛 to the real bot, then asks for a person: the request reaches 青岛's
+    counsellors (the place read back from the real Rasa tracker), not 烟台's."""
+    port = free_port()
+    app = gateway_app(stack_settings, stack_settings.rasa_url, port, config=HandoffConfig(office_hours=ALWAYS_OPEN))
+    server = await aiohttp_server(app, port=port)
+    add_user(stack_settings, "qd-stack", "counsellor", scope="青岛市")
+    add_user(stack_settings, "yt-stack", "counsellor", scope="烟台市")
+    async with TestClient(server) as qd, TestClient(server) as yt, TestClient(server) as users:
+        await login(qd, "qd-stack")
+        await login(yt, "yt-stack")
+        user = WeChatUser(users, app[SETTINGS])
+        await user.say("我住在黄岛区，最近在找工作")
+        told = await user.say("转人工")
+        assert "青岛市的职业指导师" in told, told
+
+        async def openids(client: TestClient) -> list:
+            return [i["openid"] for i in (await (await client.get("/console/api/queue")).json())["items"]]
+
+        assert user.openid in await openids(qd)
+        assert user.openid not in await openids(yt)
+        [item] = [i for i in await app[HANDOFF].snapshot() if i["openid"] == user.openid]
+        assert (item["city"], item["district"], item["pool"]) == ("青岛市", "黄岛区", "city")

@@ -107,7 +107,7 @@
     body.innerHTML = "";
     if (!list.length) {
       var tr0 = document.createElement("tr"); tr0.className = "empty";
-      var td0 = cell(tr0, "暂无排队的用户"); td0.colSpan = 8; body.appendChild(tr0);
+      var td0 = cell(tr0, "暂无排队的用户"); td0.colSpan = 9; body.appendChild(tr0);
     }
     var now = Date.now() / 1000, overdue = 0;
     list.forEach(function (it) {
@@ -118,6 +118,7 @@
       cell(tr, it.priority_label, "prio p" + it.priority);
       var left = it.kind !== "callback" ? "" : it.phone ? "（回电 " + it.phone + "）" : "（留言）";
       cell(tr, it.openid.slice(0, 10) + "…" + left);
+      cell(tr, it.city ? (it.city + (it.district || "") + (it.pool === "province" ? " · 已转省级" : "")) : "省级", "area");
       cell(tr, it.first_message || "（无）", "first");
       cell(tr, it.reason_label);
       cell(tr, fmtBeijing(it.created_at, true), "created");

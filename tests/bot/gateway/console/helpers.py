@@ -12,10 +12,12 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parents[4]
 
 
-def add_user(settings: Settings, username: str, role: str, password: str = "correct-horse-42") -> None:
+def add_user(settings: Settings, username: str, role: str, password: str = "correct-horse-42",
+             scope: str = "province") -> None:
+    """An account made the way staff make one: `python -m bot.cli.users add`."""
     env = {"REDIS_URL": settings.redis_url, "REDIS_KEY_PREFIX": settings.redis_key_prefix, "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli.users", "add", username, "--role", role],
+        [sys.executable, "-m", "bot.cli.users", "add", username, "--role", role, "--scope", scope],
         input=password + "\n", capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
