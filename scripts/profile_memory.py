@@ -23,6 +23,16 @@ import proc_stats  # noqa: E402
 Step = Tuple[str, Callable[[], object]]
 
 
+def quiet_rasa() -> None:
+    """Rasa's structlog logs every turn at debug level to stdout unless told otherwise."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+
+
 def _python() -> None:
     import bot.settings  # noqa: F401
 
@@ -102,6 +112,7 @@ def steps(model: Path, texts: List[str], holder: Dict[str, object]) -> List[Step
 
     def load_model() -> None:
         from rasa.core.agent import Agent
+        quiet_rasa()
 
         with node_loads_recorded() as loads:
             holder["agent"] = Agent.load(str(model))

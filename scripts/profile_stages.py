@@ -52,6 +52,16 @@ class Timings:
 TIMINGS = Timings()
 
 
+def quiet_rasa() -> None:
+    """Rasa's structlog logs every turn at debug level to stdout unless told otherwise."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+
+
 def _clocks() -> Tuple[float, float]:
     return time.thread_time(), time.perf_counter()
 
@@ -190,6 +200,7 @@ def run(model: Path, turns: int, warm_up: int) -> str:
         from rasa.core.utils import AvailableEndpoints
 
         instrument()
+        quiet_rasa()
         endpoints = AvailableEndpoints.read_endpoints("endpoints.yml")
         loop = asyncio.new_event_loop()
         agent = loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints))
