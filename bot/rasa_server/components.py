@@ -31,6 +31,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.language.text_normalize import normalize_text
 
+from bot.rasa_server import model_loading
+
+# Before any model loads (the graph imports this module first): DIET/TED without a training step.
+model_loading.install()
+
 logger = logging.getLogger(__name__)
 
 ORIGINAL_TEXT_KEY = "zhinan_original_text"

@@ -33,6 +33,11 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
+from bot.rasa_server import model_loading
+
+# Before any model loads (the graph imports this module first): DIET/TED without a training step.
+model_loading.install()
+
 CERTAIN = 1.0
 
 

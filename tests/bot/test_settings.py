@@ -88,7 +88,9 @@ def test_each_process_starts_from_the_interpreter_of_its_environment(tmp_path, c
     settings = load_settings(tmp_path / "missing.env")
     assert gateway_command(settings)[:3] == [str(tmp_path / "gateway-env" / "bin" / "python"), "-m", "bot.gateway.main"]
     assert action_server_command(settings)[0] == str(tmp_path / "rasa-env" / "bin" / "python")
-    assert rasa_command(settings, Path("models/zhinan.tar.gz"))[0] == str(tmp_path / "rasa-env" / "bin" / "rasa")
+    assert rasa_command(settings, Path("models/zhinan.tar.gz"))[:4] == [
+        str(tmp_path / "rasa-env" / "bin" / "python"), "-m", "bot.rasa_server.serve", "run"
+    ]
 
 
 def test_an_absent_environment_falls_back_to_the_running_interpreter(tmp_path, clean_env):
