@@ -60,7 +60,6 @@ FORM_SLOTS = list(PROFILE_FIELDS) + ["camp_cohort", "camp_refusal"]
 STUDENT_LIKE = ("在校生", "应届毕业生", "离校未就业毕业生")
 STOPPED = "__stopped__"
 SHORT_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市", "去年": longer messages naming one are about something else
-STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
 
 
@@ -191,13 +190,12 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             return graduation_year_answer(text, today(), load_rules()) is not None
         return plainly_an_answer(text)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        text = (tracker.latest_message.get("text") or "").strip()
-        if tracker.get_slot("requested_slot") and (intent == "stop" or STOP_RE.match(text)):
-            # Ends the form (requested_slot None); the submit action sees the marker and says so.
-            return [SlotSet("camp_refusal", STOPPED), SlotSet("requested_slot", None)]
-        return await super().run(dispatcher, tracker, domain)
+    def quit_events(self) -> List[EventType]:
+        # Ends the form (requested_slot None); the submit action sees the marker and says so.
+        return [SlotSet("camp_refusal", STOPPED), SlotSet("requested_slot", None)]
+
+    def today(self) -> date:
+        return today()
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
