@@ -44,6 +44,12 @@ class ActionCoreFallback(Action):
         return "action_core_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        # imported here: actions.booking imports the forms, which import the knowledge actions
+        from actions.booking.manage import answer_named_holding
+
+        named = await answer_named_holding(dispatcher, tracker)
+        if named is not None:
+            return named
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         facts = facts_of_the_turn(tracker)
         text = NOTHING_PENDING.get(intent)

@@ -103,6 +103,12 @@ class ActionKnowledgeAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        # imported here: actions.booking imports the forms, which import this module
+        from actions.booking.manage import answer_named_holding
+
+        named = await answer_named_holding(dispatcher, tracker)
+        if named is not None:
+            return named
         kb = knowledge()
         picked = self._picked_item(tracker)
         if picked is not None:

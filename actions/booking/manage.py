@@ -5,6 +5,7 @@ answers to what the last booking reply asked (join the waitlist? which to cancel
 workshop bookings, workshop waitlist places and camp enrolments."""
 from __future__ import annotations
 
+import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -138,6 +139,25 @@ def _about_camp(text: str) -> Optional[bool]:
     if "实训营" in text:
         return True
     return False if "指导" in text else None
+
+
+# A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.
+CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
+
+
+async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """A message NLU did not route to cancelling or listing but that names one of the user's
+    codes: cancel it when the message says so, else show it and how to cancel; None: no code named."""
+    text = tracker.latest_message.get("text") or ""
+    if not re.search(r"[0-9A-Za-z]{2}", text):  # no code in it: spare the lookups
+        return None
+    named = find_holding(await my_holdings(tracker.sender_id), text)
+    if named is None:
+        return None
+    if CANCEL_WORDS_RE.search(text):
+        return await cancel_holding(dispatcher, tracker, named.ref)
+    dispatcher.utter_message(text=f"您的{named.line}\n需要取消请回复“取消 {named.code}”，查看全部请说“我的预约”。")
+    return [SlotSet("booking_pending", None)]
 
 
 class ActionCancelBooking(Action):
