@@ -172,6 +172,8 @@ class ActionCampEnrollStart(Action):
         if known:
             message += "\n已为您带入：" + "、".join(known) + "（如有变化请说“取消”后告诉我）。"
         dispatcher.utter_message(text=message)
+        if (tracker.latest_message.get("intent") or {}).get("name") != "enroll_camp":
+            events.append(FollowupAction(FORM))  # started for a message NLU did not place (actions/flow_start.py)
         return events
 
 

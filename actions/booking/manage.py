@@ -142,6 +142,8 @@ def _about_camp(text: str) -> Optional[bool]:
 
 
 # A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.
+# Six letters or digits, maybe split by a space or dash: the shortest code (bookings: 6, camp: 8+).
+CODE_LIKE_RE = re.compile(r"[0-9A-Za-z](?:[\s\-]?[0-9A-Za-z]){5,}")
 CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
 
 
@@ -149,7 +151,7 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     """A message NLU did not route to cancelling or listing but that names one of the user's
     codes: cancel it when the message says so, else show it and how to cancel; None: no code named."""
     text = tracker.latest_message.get("text") or ""
-    if not re.search(r"[0-9A-Za-z]{2}", text):  # no code in it: spare the lookups
+    if not CODE_LIKE_RE.search(text):  # no code in it: spare the lookups
         return None
     named = find_holding(await my_holdings(tracker.sender_id), text)
     if named is None:
