@@ -24,7 +24,7 @@ from actions.camp_eligibility import (
     message_facts,
 )
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
-from actions.forms import DigressionAwareValidation, plainly_an_answer
+from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
@@ -182,8 +182,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return "validate_camp_enrollment_form"
 
     def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
-        if slot == CONFIRM.confirm_slot:
-            return CONFIRM.answers(text, today())
+        if slot == CONFIRM.confirm_slot:  # or, instead, an answer to the next question (validate_camp_facts_confirm)
+            return CONFIRM.answers(text, today()) or plainly_an_answer(text) or looks_like_free_text_answer(text)
         if slot == "camp_identity":
             return is_identity_answer(text) or plainly_an_answer(text)
         if slot == "camp_city":
@@ -215,7 +215,11 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     async def validate_camp_facts_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = (tracker.latest_message.get("text") or "").strip()
-        result = CONFIRM.validate(value, text, today(), dispatcher)
+        went_on = {} if value is None or CONFIRM.answers(text, today()) else await self.answer_to_next_question(
+            text, {CONFIRM.confirm_slot: True}, tracker, domain
+        )
+        # a user who answers the next question ("韩梅") instead of "对" has let the facts stand
+        result = {CONFIRM.confirm_slot: True, **went_on} if went_on else CONFIRM.validate(value, text, today(), dispatcher)
         if result.get(CONFIRM.confirm_slot):  # confirmed or corrected after the consent notice: keep them
             facts = {PROFILE_FIELDS[slot]: result.get(slot, tracker.get_slot(slot)) for slot in CONFIRM.slots}
             await ProfileStore(runtime.redis(), runtime.settings()).update(tracker.sender_id, facts)

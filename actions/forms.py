@@ -213,6 +213,21 @@ class DigressionAwareValidation(FormValidationAction):
         missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
         return events + [SlotSet(REQUESTED_SLOT, missing)]
 
+    async def answer_to_next_question(
+        self, text: str, settled: Dict[str, Any], tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """`text` as the answer to the question that follows once `settled` holds, validated
+        quietly by the form's own `validate_<slot>`: {} when it is not a valid answer there."""
+        tracker.add_slots([SlotSet(slot, value) for slot, value in settled.items()])
+        quiet = CollectingDispatcher()
+        required = await self.required_slots(self.domain_slots(domain), quiet, tracker, domain)
+        following = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        validate = getattr(self, f"validate_{following}", None) if following else None
+        if validate is None:
+            return {}
+        result = await utils.call_potential_coroutine(validate(text, quiet, tracker, domain))
+        return result if result.get(following) is not None else {}
+
     async def correct(
         self, fixes: Dict[str, Any], requested: str,
         dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
