@@ -160,7 +160,10 @@ class ActionCampEnrollStart(Action):
                 prefilled[field] = str(value)
                 if slot in ("camp_name", "camp_mobile"):
                     known.append(mask_phone(str(value)) if slot == "camp_mobile" else str(value))
-        events += CONFIRM.start_events({k: v for k, v in prefilled.items() if k in FACT_FIELDS})
+        if tracker.get_slot(CONFIRM.confirm_slot) is True:  # already shown back in this conversation ("按您的情况…")
+            events.append(SlotSet(CONFIRM.confirm_slot, True))
+        else:
+            events += CONFIRM.start_events({k: v for k, v in prefilled.items() if k in FACT_FIELDS})
         cohort_id = await last_pushed_cohort(redis, settings, openid)
         cohort = current_catalogue().get(cohort_id) if cohort_id else None
         if cohort is not None and cohort.is_open(today()):
@@ -215,11 +218,16 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     async def validate_camp_facts_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = (tracker.latest_message.get("text") or "").strip()
-        went_on = {} if value is None or CONFIRM.answers(text, today()) else await self.answer_to_next_question(
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        went_on = {} if value is None or intent == "enroll_camp" or CONFIRM.answers(text, today()) else await self.answer_to_next_question(
             text, {CONFIRM.confirm_slot: True}, tracker, domain
         )
-        # a user who answers the next question ("韩梅") instead of "对" has let the facts stand
-        result = {CONFIRM.confirm_slot: True, **went_on} if went_on else CONFIRM.validate(value, text, today(), dispatcher)
+        # a user who answers the next question ("韩梅") or insists on enrolling ("报名") has let the facts stand
+        insists = intent == "enroll_camp" and value is not None
+        if went_on or insists:
+            result: Dict[Text, Any] = {CONFIRM.confirm_slot: True, **went_on}
+        else:
+            result = CONFIRM.validate(value, text, today(), dispatcher)
         if result.get(CONFIRM.confirm_slot):  # confirmed or corrected after the consent notice: keep them
             facts = {PROFILE_FIELDS[slot]: result.get(slot, tracker.get_slot(slot)) for slot in CONFIRM.slots}
             await ProfileStore(runtime.redis(), runtime.settings()).update(tracker.sender_id, facts)
