@@ -3,8 +3,9 @@
 
 - quitting ("算了", "不报了", "不弄了"): with no answer given yet the form just stops; with progress it
   first asks "已填写…，确定放弃吗？回复“放弃”或“继续”" — the form stays active with `QUIT_SLOT` as its
-  requested slot (asked by `action_ask_form_quit_confirm`), so "继续" resumes at the pending question
-  with every answer kept, and "放弃" ends it as a plain quit would;
+  requested slot (the validation action asks; `action_ask_form_quit_confirm` is the form's silent
+  "ask"), so "继续" resumes at the pending question with every answer kept, and "放弃" ends it as a
+  plain quit would;
 - correcting an answer already given ("不对，是…", "手机号填错了，是139…", "改一下名字"): the answer is
   validated by the form's own `validate_<slot>` and the form goes on where it was;
 - skipping an optional question ("跳过", "不想说", "没有"): `OPTIONAL_SLOTS` is the one list of them.
@@ -124,12 +125,11 @@ def corrected_values(text: str, required: Sequence[str], pending: Optional[str],
 
 
 class ActionAskFormQuitConfirm(Action):
-    """Asks whether to discard what the user filled in (any form: its required slots from the domain)."""
+    """The form's "ask" for `QUIT_SLOT`: says nothing, because the validation action has already
+    asked the quit question with the form's own answers (it knows its form and its slots)."""
 
     def name(self) -> Text:
         return "action_ask_form_quit_confirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        form = ((domain.get("forms") or {}).get(tracker.active_loop_name or "") or {})
-        dispatcher.utter_message(text=quit_question(list(form.get("required_slots") or []), tracker.slots))
         return []

@@ -40,6 +40,7 @@ from actions.form_repair import (
     is_skip,
     label,
     quit_answer,
+    quit_question,
     shown,
 )
 from actions.knowledge import decision_for
@@ -182,26 +183,30 @@ class DigressionAwareValidation(FormValidationAction):
     ) -> Optional[List[EventType]]:
         """Quit (asking first when there is progress), go on after the quit question, skip an
         optional question, correct an earlier answer (actions/form_repair.py); None: none of these."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        ask_to_quit = [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
         if requested == QUIT_SLOT:
             give_up = quit_answer(text, intent)
             if give_up is None:  # neither: the quit question again
-                return [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
+                dispatcher.utter_message(text=quit_question(required, tracker.slots))
+                return ask_to_quit
             return self.quit_events() if give_up else await self.go_on([SlotSet(QUIT_SLOT, None)], dispatcher, tracker, domain)
-        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-        fixes = corrected_values(text, required, requested, self.today())
-        # a confirmation step reads corrections itself ("不对，是去年毕业的": actions/profile_confirm.py)
-        if fixes and not (requested.endswith("_confirm") and self.answers_pending_question(requested, text, tracker)):
-            return await self.correct(fixes, requested, dispatcher, tracker, domain)
-        if self.wants_to_quit(text, intent, requested):
-            if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
-                return [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
-            return self.quit_events()
+        # "跳过" first: NLU often reads it as quitting (intent stop)
         if is_skip(text) and requested in OPTIONAL_SLOTS:
             dispatcher.utter_message(text=f"好的，{label(requested)}先不填。")
             return await self.go_on([SlotSet(requested, SKIPPED)], dispatcher, tracker, domain)
         if is_skip(text, required_question=True):
             dispatcher.utter_message(text=f"{label(requested)}是必填项，不能跳过。")
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+        fixes = corrected_values(text, required, requested, self.today())
+        # a confirmation step reads corrections itself ("不对，是去年毕业的": actions/profile_confirm.py)
+        if fixes and not (requested.endswith("_confirm") and self.answers_pending_question(requested, text, tracker)):
+            return await self.correct(fixes, requested, dispatcher, tracker, domain)
+        if self.wants_to_quit(text, intent, requested):
+            if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
+                dispatcher.utter_message(text=quit_question(required, tracker.slots))
+                return ask_to_quit
+            return self.quit_events()
         return None
 
     async def go_on(

@@ -9,7 +9,7 @@ import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -50,6 +50,13 @@ async def my_holdings(openid: str) -> List[Holding]:
     return workshops + await camp_holdings(_enrolments(), camp.current_catalogue(), openid, camp.today())
 
 
+def _listen_unless_routed(tracker: Tracker) -> List[EventType]:
+    """Started for a message NLU did not place ("我报了哪些", actions/flow_start.py) no rule follows
+    this action: listen, instead of letting the policy guess a fallback."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return [] if intent == "my_bookings" or tracker.active_loop_name else [FollowupAction("action_listen")]
+
+
 class ActionMyBookings(Action):
     def name(self) -> Text:
         return "action_my_bookings"
@@ -58,12 +65,12 @@ class ActionMyBookings(Action):
         holdings = await my_holdings(tracker.sender_id)
         if not holdings:
             dispatcher.utter_message(text=NOTHING)
-            return [SlotSet("booking_pending", None)]
+            return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
         lines = [f"您有{len(holdings)}个预约/报名："]
         lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
         lines.append("取消请说“取消预约”或“取消报名”，再回复序号或编号。")
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("booking_pending", None)]
+        return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
 
 
 async def _cancel_and_reply(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> List[EventType]:

@@ -40,11 +40,12 @@ def in_form(form: str, requested: str, text: str, intent: str, answers: Dict[str
 async def test_quitting_with_answers_given_asks_before_discarding_them():
     messages, slots, _ = await validate(BOOKING, in_form(BOOKING, "booking_name", "算了", "stop", BOOKED_SO_FAR))
     assert slots == {QUIT_SLOT: None, "requested_slot": QUIT_SLOT}  # nothing discarded, the form stays
-    tracker = in_form(BOOKING, QUIT_SLOT, "算了", "stop", BOOKED_SO_FAR)
-    dispatcher = CollectingDispatcher()
-    await ActionAskFormQuitConfirm().run(dispatcher, tracker, DOMAIN)
-    question = dispatcher.messages[0]["text"]
+    question = messages[0]["text"]
     assert "简历指导" in question and "确定放弃吗" in question and "“继续”" in question
+    # the form's "ask" for the quit slot adds nothing: the question was asked once
+    dispatcher = CollectingDispatcher()
+    await ActionAskFormQuitConfirm().run(dispatcher, in_form(BOOKING, QUIT_SLOT, "算了", "stop", BOOKED_SO_FAR), DOMAIN)
+    assert dispatcher.messages == []
 
 
 @pytest.mark.parametrize("form, requested, text", [(BOOKING, "booking_topic", "不约了"), (CAMP, "camp_name", "不弄了")])
@@ -75,8 +76,14 @@ async def test_giving_up_after_the_quit_question_ends_the_form(form, answers):
 
 
 async def test_an_unclear_reply_to_the_quit_question_asks_it_again():
-    _, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, "你们几点下班", "ask_policy", BOOKED_SO_FAR))
-    assert slots == {QUIT_SLOT: None, "requested_slot": QUIT_SLOT}
+    messages, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, "你们几点下班", "ask_policy", BOOKED_SO_FAR))
+    assert slots == {QUIT_SLOT: None, "requested_slot": QUIT_SLOT} and "确定放弃吗" in messages[0]["text"]
+
+
+async def test_skip_read_as_quitting_still_skips_the_optional_question():
+    answers = {**CAMP_SO_FAR, "camp_identity": "应届毕业生", "camp_grad_year": "2026", "camp_school": "济南大学"}
+    _, slots, _ = await validate(CAMP, in_form(CAMP, "camp_major", "跳过", "stop", answers))
+    assert slots["camp_major"] == SKIPPED and slots["requested_slot"] == "camp_city"
 
 
 @pytest.mark.parametrize("text, intent, expected", [
