@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionCoreFallback
 from actions.flow_start import named_flow
+from actions.service_points import ActionFindServicePoint
 from tests.helpers.action_tracker import make_tracker
 
 
@@ -35,3 +36,10 @@ async def test_the_fallback_starts_the_named_flow_and_keeps_the_turn():
     events = await ActionCoreFallback().run(dispatcher, tracker, {})
     assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
     assert dispatcher.messages == []
+
+
+async def test_a_search_nlu_guessed_for_a_message_that_names_another_flow_starts_that_flow():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("你好，我是烟台大学的，明年毕业，人在烟台，想报名实训营", "find_service_point")
+    events = await ActionFindServicePoint().run(dispatcher, tracker, {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
