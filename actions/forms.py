@@ -184,7 +184,9 @@ class DigressionAwareValidation(FormValidationAction):
         """Quit (asking first when there is progress), go on after the quit question, skip an
         optional question, correct an earlier answer (actions/form_repair.py); None: none of these."""
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-        ask_to_quit = [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
+        # what a from_text mapping took from this message for the pending question is not its answer
+        not_the_answer = [] if requested == QUIT_SLOT else [SlotSet(requested, None)]
+        ask_to_quit = not_the_answer + [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
         if requested == QUIT_SLOT:
             give_up = quit_answer(text, intent)
             if give_up is None:  # neither: the quit question again
@@ -201,7 +203,8 @@ class DigressionAwareValidation(FormValidationAction):
         fixes = corrected_values(text, required, requested, self.today())
         # a confirmation step reads corrections itself ("不对，是去年毕业的": actions/profile_confirm.py)
         if fixes and not (requested.endswith("_confirm") and self.answers_pending_question(requested, text, tracker)):
-            return await self.correct(fixes, requested, dispatcher, tracker, domain)
+            tracker.add_slots(not_the_answer)
+            return not_the_answer + await self.correct(fixes, requested, dispatcher, tracker, domain)
         if self.wants_to_quit(text, intent, requested):
             if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
                 dispatcher.utter_message(text=quit_question(required, tracker.slots))

@@ -39,7 +39,7 @@ def in_form(form: str, requested: str, text: str, intent: str, answers: Dict[str
 
 async def test_quitting_with_answers_given_asks_before_discarding_them():
     messages, slots, _ = await validate(BOOKING, in_form(BOOKING, "booking_name", "算了", "stop", BOOKED_SO_FAR))
-    assert slots == {QUIT_SLOT: None, "requested_slot": QUIT_SLOT}  # nothing discarded, the form stays
+    assert slots == {"booking_name": None, QUIT_SLOT: None, "requested_slot": QUIT_SLOT}  # nothing discarded, the form stays
     question = messages[0]["text"]
     assert "简历指导" in question and "确定放弃吗" in question and "“继续”" in question
     # the form's "ask" for the quit slot adds nothing: the question was asked once
@@ -124,7 +124,7 @@ async def test_a_mistyped_phone_is_corrected_while_the_form_asks_something_else(
 async def test_redo_an_answer_without_the_new_value_asks_it_again():
     answers = {**BOOKED_SO_FAR, "booking_name": "黄一鸣"}
     _, slots, _ = await validate(BOOKING, in_form(BOOKING, "booking_phone", "改一下名字", "nlu_fallback", answers))
-    assert slots == {"booking_name": None, "requested_slot": "booking_name"}
+    assert slots == {"booking_phone": None, "booking_name": None, "requested_slot": "booking_name"}
 
 
 def test_a_correction_of_the_pending_question_is_just_its_answer():
@@ -138,3 +138,11 @@ async def test_a_short_free_text_answer_nlu_could_not_place_is_the_answer():
     tracker = form_tracker(CAMP, "camp_major", "土木工程", "nlu_fallback", knowledge_decision=somewhat_close, filled=student)
     _, slots, _ = await validate(CAMP, tracker)
     assert slots["camp_major"] == "土木工程"
+
+
+@pytest.mark.parametrize("text, intent", [("不弄了", "inform"), ("手机号填错了，是13912345678", "inform")])
+async def test_what_a_text_mapping_took_from_a_repair_is_not_the_pending_answer(text, intent):
+    answers = {**BOOKED_SO_FAR, "booking_phone": "13800138000"}
+    tracker = in_form(BOOKING, "booking_name", text, intent, answers, extracted={"booking_name": text})
+    _, slots, _ = await validate(BOOKING, tracker)
+    assert slots["booking_name"] is None and slots["requested_slot"] in (QUIT_SLOT, "booking_name")
