@@ -62,6 +62,9 @@ class ActionMyBookings(Action):
         return "action_my_bookings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        named = await answer_named_holding(dispatcher, tracker)  # "我的预约码是…，去不了": that one
+        if named is not None:
+            return named
         holdings = await my_holdings(tracker.sender_id)
         if not holdings:
             dispatcher.utter_message(text=NOTHING)

@@ -33,19 +33,28 @@ def fresh_phone() -> str:
     return "135" + str(uuid.uuid4().int)[:8]  # one enrolment per phone and cohort
 
 
-async def up_to_the_name(user) -> None:
-    """A booking started, a time and a session chosen: the form asks the name."""
+async def choose_a_session(user, latest: bool = False) -> str:
+    """A booking started and a session chosen (the first, or the `latest` offered: one that starts
+    beyond the cancel cut-off at any hour); the bot's reply to the choice."""
     reply = await user.say("我想约一次简历指导")
     if "请选择想预约的指导类型" in reply:  # the topic was not understood from the request
         reply = await user.say("1")
-    assert "可预约的场次" in await user.say("最近"), user.transcript
-    assert said("utter_ask_booking_name") in await user.say("1"), user.transcript
+    offers = await user.say("最近")
+    assert "可预约的场次" in offers, user.transcript
+    numbers = re.findall(r"^(\d+)\. ", offers, flags=re.M)
+    return await user.say(numbers[-1] if latest else "1")
+
+
+async def up_to_the_name(user) -> None:
+    assert said("utter_ask_booking_name") in await choose_a_session(user), user.transcript
 
 
 async def book(user, name: str) -> str:
-    await up_to_the_name(user)
-    assert said("utter_ask_booking_phone") in await user.say(name), user.transcript
-    assert "请确认预约信息" in await user.say("13800138000"), user.transcript
+    reply = await choose_a_session(user, latest=True)
+    if said("utter_ask_booking_name") in reply:  # not yet on the profile
+        assert said("utter_ask_booking_phone") in await user.say(name), user.transcript
+        reply = await user.say("13800138000")
+    assert "请确认预约信息" in reply, user.transcript
     match = _CODE.search(await user.say("确认"))
     assert match, user.transcript
     return match.group(1)
