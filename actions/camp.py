@@ -24,7 +24,7 @@ from actions.camp_eligibility import (
     message_facts,
 )
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
-from actions.forms import DigressionAwareValidation, plainly_an_answer
+from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
@@ -60,7 +60,6 @@ FORM_SLOTS = list(PROFILE_FIELDS) + ["camp_cohort", "camp_refusal"]
 STUDENT_LIKE = ("在校生", "应届毕业生", "离校未就业毕业生")
 STOPPED = "__stopped__"
 SHORT_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市", "去年": longer messages naming one are about something else
-STOP_RE = re.compile(r"^(取消|算了|不报了|不报名了|退出|停止|不想报了)[。!！]?$")
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
 
 
@@ -161,7 +160,10 @@ class ActionCampEnrollStart(Action):
                 prefilled[field] = str(value)
                 if slot in ("camp_name", "camp_mobile"):
                     known.append(mask_phone(str(value)) if slot == "camp_mobile" else str(value))
-        events += CONFIRM.start_events({k: v for k, v in prefilled.items() if k in FACT_FIELDS})
+        if tracker.get_slot(CONFIRM.confirm_slot) is True:  # already shown back in this conversation ("按您的情况…")
+            events.append(SlotSet(CONFIRM.confirm_slot, True))
+        else:
+            events += CONFIRM.start_events({k: v for k, v in prefilled.items() if k in FACT_FIELDS})
         cohort_id = await last_pushed_cohort(redis, settings, openid)
         cohort = current_catalogue().get(cohort_id) if cohort_id else None
         if cohort is not None and cohort.is_open(today()):
@@ -173,6 +175,8 @@ class ActionCampEnrollStart(Action):
         if known:
             message += "\n已为您带入：" + "、".join(known) + "（如有变化请说“取消”后告诉我）。"
         dispatcher.utter_message(text=message)
+        if (tracker.latest_message.get("intent") or {}).get("name") != "enroll_camp":
+            events.append(FollowupAction(FORM))  # started for a message NLU did not place (actions/flow_start.py)
         return events
 
 
@@ -181,8 +185,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return "validate_camp_enrollment_form"
 
     def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
-        if slot == CONFIRM.confirm_slot:
-            return CONFIRM.answers(text, today())
+        if slot == CONFIRM.confirm_slot:  # or, instead, an answer to the next question (validate_camp_facts_confirm)
+            return CONFIRM.answers(text, today()) or plainly_an_answer(text) or looks_like_free_text_answer(text)
         if slot == "camp_identity":
             return is_identity_answer(text) or plainly_an_answer(text)
         if slot == "camp_city":
@@ -191,13 +195,12 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             return graduation_year_answer(text, today(), load_rules()) is not None
         return plainly_an_answer(text)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        text = (tracker.latest_message.get("text") or "").strip()
-        if tracker.get_slot("requested_slot") and (intent == "stop" or STOP_RE.match(text)):
-            # Ends the form (requested_slot None); the submit action sees the marker and says so.
-            return [SlotSet("camp_refusal", STOPPED), SlotSet("requested_slot", None)]
-        return await super().run(dispatcher, tracker, domain)
+    def quit_events(self) -> List[EventType]:
+        # Ends the form (requested_slot None); the submit action sees the marker and says so.
+        return [SlotSet("camp_refusal", STOPPED), SlotSet("requested_slot", None)]
+
+    def today(self) -> date:
+        return today()
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -215,7 +218,16 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     async def validate_camp_facts_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = (tracker.latest_message.get("text") or "").strip()
-        result = CONFIRM.validate(value, text, today(), dispatcher)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        went_on = {} if value is None or intent == "enroll_camp" or CONFIRM.answers(text, today()) else await self.answer_to_next_question(
+            text, {CONFIRM.confirm_slot: True}, tracker, domain
+        )
+        # a user who answers the next question ("韩梅") or insists on enrolling ("报名") has let the facts stand
+        insists = intent == "enroll_camp" and value is not None
+        if went_on or insists:
+            result: Dict[Text, Any] = {CONFIRM.confirm_slot: True, **went_on}
+        else:
+            result = CONFIRM.validate(value, text, today(), dispatcher)
         if result.get(CONFIRM.confirm_slot):  # confirmed or corrected after the consent notice: keep them
             facts = {PROFILE_FIELDS[slot]: result.get(slot, tracker.get_slot(slot)) for slot in CONFIRM.slots}
             await ProfileStore(runtime.redis(), runtime.settings()).update(tracker.sender_id, facts)

@@ -76,4 +76,7 @@ async def answer_eligibility(
     merged = facts.over(await _known(tracker))
     text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules)
     dispatcher.utter_message(text=text)
-    return [SlotSet(slot, value) for slot, value in fact_slots(facts).items()]
+    shown_back = fact_slots(facts)
+    # the answer said the facts back ("按您的情况（23岁、失业青年）"): an enrolment that follows does not ask to confirm them again
+    confirmed = [SlotSet("camp_facts_confirm", True)] if shown_back else []
+    return [SlotSet(slot, value) for slot, value in shown_back.items()] + confirmed

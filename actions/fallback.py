@@ -17,6 +17,8 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.flow_start import start_named_flow
+
 NEXT_STEPS = "可以说“预约指导”“我的预约”“招聘会”，或说“转人工”。"
 NOTHING_PENDING: Dict[str, str] = {
     "affirm": "好的。目前没有需要您确认的事项。想办什么直接告诉我，" + NEXT_STEPS,
@@ -44,7 +46,16 @@ class ActionCoreFallback(Action):
         return "action_core_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        # imported here: actions.booking imports the forms, which import the knowledge actions
+        from actions.booking.manage import answer_named_holding
+
+        named = await answer_named_holding(dispatcher, tracker)
+        if named is not None:
+            return named
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent)
+        if started is not None:  # the turn is kept: the flow reads the facts of the message
+            return started
         facts = facts_of_the_turn(tracker)
         text = NOTHING_PENDING.get(intent)
         if facts and intent in ("inform", "affirm", "nlu_fallback", ""):

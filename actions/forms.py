@@ -22,14 +22,29 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from typing import Dict, List, Optional, Text
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker, utils
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.form_repair import (
+    OPTIONAL_SLOTS,
+    QUIT_SLOT,
+    SKIPPED,
+    answered_since_start,
+    corrected_values,
+    is_quit,
+    is_skip,
+    label,
+    quit_answer,
+    quit_question,
+    shown,
+)
 from actions.knowledge import decision_for
+from bot.clock import system_clock
 from bot.services.knowledge.retrieval import ANSWER, CHOOSE
 from bot.services.phone import find_phone
 
@@ -73,6 +88,9 @@ WHY_TOPICS = (
 # message ("为什么毕业了找不到工作" is a question about jobs).
 _ASKED_FOR = r"(?:要|得|需要|问|填|提供|留|给|告诉|登记|写)(?:你|您)?(?:我的?)?.{{0,2}}(?:{topic})"
 _ASKED_ABOUT = r"(?:{topic}).{{0,3}}(?:有什么用|干什么用|安全吗|会不会泄露|泄露吗)"
+# A short message with no question in it, NLU unsure of it, answers a free-text question ("土木工程").
+QUESTION_RE = re.compile(r"[?？]|吗|么|呢|哪|几|多少|怎|咋|啥|能不能|可不可以|是不是|有没有")
+FREE_TEXT_ANSWER_MAX_CHARS = 12
 _NUMBER_ANSWER_RE = re.compile(r"^(第|选)?\s*(\d{1,4}|[一二两三四五六七八九十])\s*(个|号|项|场|期|届|年|岁)?[。.!！]?$")
 
 
@@ -106,6 +124,10 @@ def knowledge_can_answer(tracker: Tracker) -> bool:
     return decision_for(tracker.latest_message or {}).kind in (ANSWER, CHOOSE)
 
 
+def looks_like_free_text_answer(text: str) -> bool:
+    return 0 < len(text) <= FREE_TEXT_ANSWER_MAX_CHARS and not QUESTION_RE.search(text)
+
+
 def plainly_an_answer(text: str) -> bool:
     """A message that answers any question it follows, whatever NLU made of it: a phone number, a
     choice number, a year or an age."""
@@ -123,23 +145,113 @@ class DigressionAwareValidation(FormValidationAction):
     def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
         return plainly_an_answer(text)
 
+    def quit_events(self) -> List[EventType]:
+        """How this form ends when the user leaves it (the submit action then says so)."""
+        return [SlotSet(REQUESTED_SLOT, None)]
+
+    def wants_to_quit(self, text: str, intent: Optional[str], requested: str) -> bool:
+        return is_quit(text, intent)
+
+    def today(self) -> date:
+        return system_clock().date()
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
         if not requested or tracker.active_loop_name != self.form_name() or resuming_after_digression(tracker):
             return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
+        intent = latest_intent(tracker)
+        repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
+        if repaired is not None:
+            return repaired
         handled = self.answer_inside_form(requested, text, dispatcher, domain)
         if handled is not None:
             return handled
-        intent = latest_intent(tracker)
         is_answer = self.answers_pending_question(requested, text, tracker)
         if intent in DIGRESSIONS and not is_answer:
-            if intent != FALLBACK_INTENT or knowledge_can_answer(tracker):
+            free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
+            if intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text):
                 return []  # no slot set: the form rejects the turn and the digression rules run
         if intent in DIGRESSIONS and text and self.takes_text(requested, domain):
             # The form ignores these intents, so no mapping took the text: take it as the answer.
             tracker.add_slots([SlotSet(requested, text)])
         return await super().run(dispatcher, tracker, domain)
+
+    async def repair(
+        self, requested: str, text: str, intent: Optional[str],
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+    ) -> Optional[List[EventType]]:
+        """Quit (asking first when there is progress), go on after the quit question, skip an
+        optional question, correct an earlier answer (actions/form_repair.py); None: none of these."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        # what a from_text mapping took from this message for the pending question is not its answer
+        not_the_answer = [] if requested == QUIT_SLOT else [SlotSet(requested, None)]
+        ask_to_quit = not_the_answer + [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
+        if requested == QUIT_SLOT:
+            give_up = quit_answer(text, intent)
+            if give_up is None:  # neither: the quit question again
+                dispatcher.utter_message(text=quit_question(required, tracker.slots))
+                return ask_to_quit
+            return self.quit_events() if give_up else await self.go_on([SlotSet(QUIT_SLOT, None)], dispatcher, tracker, domain)
+        # "跳过" first: NLU often reads it as quitting (intent stop)
+        if is_skip(text) and requested in OPTIONAL_SLOTS:
+            dispatcher.utter_message(text=f"好的，{label(requested)}先不填。")
+            return await self.go_on([SlotSet(requested, SKIPPED)], dispatcher, tracker, domain)
+        if is_skip(text, required_question=True):
+            dispatcher.utter_message(text=f"{label(requested)}是必填项，不能跳过。")
+            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+        fixes = corrected_values(text, required, requested, self.today())
+        # a confirmation step reads corrections itself ("不对，是去年毕业的": actions/profile_confirm.py)
+        if fixes and not (requested.endswith("_confirm") and self.answers_pending_question(requested, text, tracker)):
+            tracker.add_slots(not_the_answer)
+            return not_the_answer + await self.correct(fixes, requested, dispatcher, tracker, domain)
+        if self.wants_to_quit(text, intent, requested):
+            if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
+                dispatcher.utter_message(text=quit_question(required, tracker.slots))
+                return ask_to_quit
+            return self.quit_events()
+        return None
+
+    async def go_on(
+        self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """`events`, then the form's next unanswered question (None: the form is done)."""
+        tracker.add_slots(events)
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        return events + [SlotSet(REQUESTED_SLOT, missing)]
+
+    async def answer_to_next_question(
+        self, text: str, settled: Dict[str, Any], tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """`text` as the answer to the question that follows once `settled` holds, validated
+        quietly by the form's own `validate_<slot>`: {} when it is not a valid answer there."""
+        tracker.add_slots([SlotSet(slot, value) for slot, value in settled.items()])
+        quiet = CollectingDispatcher()
+        required = await self.required_slots(self.domain_slots(domain), quiet, tracker, domain)
+        following = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        validate = getattr(self, f"validate_{following}", None) if following else None
+        if validate is None:
+            return {}
+        result = await utils.call_potential_coroutine(validate(text, quiet, tracker, domain))
+        return result if result.get(following) is not None else {}
+
+    async def correct(
+        self, fixes: Dict[str, Any], requested: str,
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+    ) -> List[EventType]:
+        """Earlier answers replaced through the form's own `validate_<slot>`; the form goes on."""
+        events: List[EventType] = []
+        for slot, value in fixes.items():
+            if value is None:  # "改一下名字": ask it again now, then go on where the form was
+                return [SlotSet(slot, None), SlotSet(REQUESTED_SLOT, slot)]
+            validate = getattr(self, f"validate_{slot}", None)
+            result = await utils.call_potential_coroutine(validate(value, dispatcher, tracker, domain)) if validate else {slot: value}
+            if result.get(slot) is None:  # the validation said what is wrong: the pending question again
+                return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+            events += [SlotSet(name, result_value) for name, result_value in result.items()]
+            dispatcher.utter_message(text=f"好的，{label(slot)}已改为：{shown(slot, result[slot])}。")
+        return await self.go_on(events, dispatcher, tracker, domain)
 
     def answer_inside_form(
         self, requested: str, text: str, dispatcher: CollectingDispatcher, domain: DomainDict

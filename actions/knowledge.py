@@ -21,6 +21,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.flow_start import start_named_flow
 from actions.handoff import hand_to_human
 from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
 from bot.services.knowledge.base import KnowledgeBase, load_knowledge
@@ -103,11 +104,20 @@ class ActionKnowledgeAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        # imported here: actions.booking imports the forms, which import this module
+        from actions.booking.manage import answer_named_holding
+
+        named = await answer_named_holding(dispatcher, tracker)
+        if named is not None:
+            return named
         kb = knowledge()
         picked = self._picked_item(tracker)
         if picked is not None:
             dispatcher.utter_message(text=answer_text(picked, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
+        started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent_name(tracker))
+        if started is not None:  # "…想参加实训营" NLU could not place: the flow it names starts
+            return started
         decision = decision_for(tracker.latest_message or {})
         kind = reply_kind(intent_name(tracker), decision)
         if kind == ANSWER:

@@ -17,6 +17,7 @@ slot; `action_more_service_points` only pages when the last listing was ours.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import AbstractSet, Any, Dict, FrozenSet, List, Optional, Text, Tuple
 
@@ -194,6 +195,7 @@ async def answer(
 
 class ActionFindServicePoint(TimedSearchAction):
     UNAVAILABLE_RESPONSE = "utter_points_unavailable"
+    OWN_WORDS = re.compile(r"服务点|服务站|驿站|市场|中心|人社|社保|附近|哪里|哪儿|在哪|地址|位置|怎么走|办事|窗口|机构")
 
     def name(self) -> Text:
         return FIND_ACTION

@@ -3,7 +3,8 @@ and submitting the booking (or saying goodbye when the user left the form)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,7 +15,6 @@ from actions.booking import common
 from actions.booking.common import (
     booking_service,
     describe_slot,
-    is_stop,
     parse_choice,
     parse_when,
     profiles,
@@ -25,6 +25,7 @@ from actions.booking.common import (
     user_city,
     window_label,
 )
+from actions.form_repair import is_quit
 from actions.forms import DigressionAwareValidation, plainly_an_answer
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.workshops import TOPICS, normalise_topic
@@ -49,18 +50,17 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
             return bool(_YES_RE.match(text) or _NO_RE.match(text)) or plainly_an_answer(text)
         return plainly_an_answer(text)
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        requested = tracker.get_slot("requested_slot")
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        leaving = is_stop(tracker) or (
-            intent == "deny" and requested in ("booking_topic", "booking_when", "booking_name", "booking_phone")
-        )
-        if requested and leaving:
-            # Ends the form: requested_slot None stops the loop; the submit action sees "no".
-            return [SlotSet("booking_confirm", False), SlotSet("requested_slot", None)]
-        return await super().run(dispatcher, tracker, domain)
+    def quit_events(self) -> List[EventType]:
+        # requested_slot None stops the loop; the submit action sees "no" and says the user left.
+        return [SlotSet("booking_confirm", False), SlotSet("requested_slot", None)]
+
+    def wants_to_quit(self, text: str, intent: Optional[str], requested: str) -> bool:
+        # a bare "不要"/"不用了" to a question before the confirmation leaves too (at the slot list it means "another time")
+        bare_no = intent == "deny" and len(text) <= 4 and not find_phone(text)
+        return is_quit(text, intent) or (bare_no and requested in ("booking_topic", "booking_when", "booking_name", "booking_phone"))
+
+    def today(self) -> date:
+        return common.CLOCK().date()
 
     async def validate_booking_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -5,10 +5,11 @@ answers to what the last booking reply asked (join the waitlist? which to cancel
 workshop bookings, workshop waitlist places and camp enrolments."""
 from __future__ import annotations
 
+import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -49,20 +50,30 @@ async def my_holdings(openid: str) -> List[Holding]:
     return workshops + await camp_holdings(_enrolments(), camp.current_catalogue(), openid, camp.today())
 
 
+def _listen_unless_routed(tracker: Tracker) -> List[EventType]:
+    """Started for a message NLU did not place ("我报了哪些", actions/flow_start.py) no rule follows
+    this action: listen, instead of letting the policy guess a fallback."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return [] if intent == "my_bookings" or tracker.active_loop_name else [FollowupAction("action_listen")]
+
+
 class ActionMyBookings(Action):
     def name(self) -> Text:
         return "action_my_bookings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        named = await answer_named_holding(dispatcher, tracker)  # "我的预约码是…，去不了": that one
+        if named is not None:
+            return named
         holdings = await my_holdings(tracker.sender_id)
         if not holdings:
             dispatcher.utter_message(text=NOTHING)
-            return [SlotSet("booking_pending", None)]
+            return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
         lines = [f"您有{len(holdings)}个预约/报名："]
         lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
         lines.append("取消请说“取消预约”或“取消报名”，再回复序号或编号。")
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("booking_pending", None)]
+        return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
 
 
 async def _cancel_and_reply(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> List[EventType]:
@@ -138,6 +149,27 @@ def _about_camp(text: str) -> Optional[bool]:
     if "实训营" in text:
         return True
     return False if "指导" in text else None
+
+
+# A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.
+# Six letters or digits, maybe split by a space or dash: the shortest code (bookings: 6, camp: 8+).
+CODE_LIKE_RE = re.compile(r"[0-9A-Za-z](?:[\s\-]?[0-9A-Za-z]){5,}")
+CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
+
+
+async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """A message NLU did not route to cancelling or listing but that names one of the user's
+    codes: cancel it when the message says so, else show it and how to cancel; None: no code named."""
+    text = tracker.latest_message.get("text") or ""
+    if not CODE_LIKE_RE.search(text):  # no code in it: spare the lookups
+        return None
+    named = find_holding(await my_holdings(tracker.sender_id), text)
+    if named is None:
+        return None
+    if CANCEL_WORDS_RE.search(text):
+        return await cancel_holding(dispatcher, tracker, named.ref)
+    dispatcher.utter_message(text=f"您的{named.line}\n需要取消请回复“取消 {named.code}”，查看全部请说“我的预约”。")
+    return [SlotSet("booking_pending", None)]
 
 
 class ActionCancelBooking(Action):

@@ -50,7 +50,11 @@ AGE_BARE = re.compile(
     rf"(?:我|俺|咱|本人|今年|都|已经|才|刚满|满|年龄|虚岁)\s*(?:已经|都|才|也)?\s*{_NUM}\s*(?:了|啦|咯)?"
     r"(?![\d年届月号日期点个人分万元块kK级])"
 )
-YEAR_GRADUATED = re.compile(r"((?:19|20)\d{2}|\d{2})\s*年?\s*(?:的)?\s*(?:届|毕业|毕的业)")
+# "2026年毕业", "25届", also with when in the year: "2026年夏天毕业", "2026年6月毕业"
+YEAR_GRADUATED = re.compile(
+    r"((?:19|20)\d{2}|\d{2})\s*年?\s*(?:的)?\s*"
+    r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?(?:届|毕业|毕的业)"
+)
 RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*毕(?:的)?业")
 YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚)?\s*{_NUM}\s*年")
 JUST_GRADUATED = re.compile(r"刚刚?毕业|才毕业")

@@ -15,6 +15,8 @@ from bot.services.booking.service import BookingService
 from bot.services.camp import CampCatalogue, Cohort, EnrollmentStore, fmt_date
 
 BOOKING, BOOKING_WAIT, CAMP = "booking", "booking_wait", "camp"
+# What may stand between the characters of a typed code: spaces (also full-width), dashes, dots.
+CODE_SEPARATORS = r"[\s\u3000\-－—_.·]{0,2}"
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,12 @@ class Holding:
         return f"{self.kind}:{self.scope}:{self.code}"
 
     def named_in(self, text: str) -> bool:
-        """True when `text` contains this holding's code (any case, not inside a longer word)."""
+        """True when `text` contains this holding's code (any case, not inside a longer word), also
+        typed in parts ("TS9 LFC", "ts9-lfc", "JN 123 456") as people copy or read it out."""
         if not self.code:
             return False
-        return re.search(rf"(?<![0-9A-Z]){re.escape(self.code)}(?![0-9A-Z])", text.upper()) is not None
+        spaced = CODE_SEPARATORS.join(re.escape(char) for char in self.code.upper())
+        return re.search(rf"(?<![0-9A-Z]){spaced}(?![0-9A-Z])", text.upper()) is not None
 
 
 @dataclass(frozen=True)

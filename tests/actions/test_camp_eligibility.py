@@ -46,7 +46,7 @@ async def test_an_age_question_is_answered_from_the_rules_and_remembered():
         assert said_yes == fits, (cohort.id, youth_line)
     assert text.startswith("按您的情况（35岁）：") and "身份" in text
     assert "姓名" not in text and "手机" not in text and CONSENT not in text
-    assert slots == {"camp_age": "35"}
+    assert slots == {"camp_age": "35", "camp_facts_confirm": True}  # said back: not confirmed again
 
 
 async def test_a_later_fact_completes_the_earlier_ones():
@@ -57,7 +57,7 @@ async def test_a_later_fact_completes_the_earlier_ones():
     taking = accepting({"identity": "失业青年", "age": 30})
     assert taking and text.startswith("按您的情况（30岁、失业青年）：可以报名。"), text
     assert all(c.title in text for c in taking) and "回复“报名”" in text
-    assert slots == {"camp_identity": "失业青年"}
+    assert slots == {"camp_identity": "失业青年", "camp_facts_confirm": True}
 
 
 async def test_the_profile_answers_what_the_message_does_not_say():
@@ -89,7 +89,8 @@ async def test_may_i_read_as_an_enrolment_wish_is_answered_and_starts_no_form():
     assert CONSENT not in text and "姓名" not in text  # no form, no consent notice, no name asked
     assert [e["name"] for e in events if e.get("event") == "followup"] == ["action_listen"]
     slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-    assert slots == {"camp_grad_year": str(graduated)}  # the identity was inferred: the form confirms it
+    # the identity was inferred: the form asks it; the year was said back, so it is not confirmed again
+    assert slots == {"camp_grad_year": str(graduated), "camp_facts_confirm": True}
 
 
 async def test_an_enrolment_wish_with_facts_starts_the_form_with_them():

@@ -13,48 +13,11 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking.form import ValidateWorkshopBookingForm
-from actions.camp import ValidateCampEnrollmentForm
 from actions.forms import DIGRESSIONS, DigressionAwareValidation, plainly_an_answer, why_response
 from actions.knowledge import knowledge
-from bot.settings import PROJECT_ROOT
+from tests.helpers.form_validation import BOOKING, CAMP, DOMAIN, VALIDATORS, form_tracker, validate
 
-DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-CAMP, BOOKING = "camp_enrollment_form", "workshop_booking_form"
-VALIDATORS = {CAMP: ValidateCampEnrollmentForm, BOOKING: ValidateWorkshopBookingForm}
 NOTHING_CLOSE = {"decision": "none", "options": []}
-
-
-def form_tracker(
-    form: str,
-    requested: str,
-    text: str,
-    intent: str,
-    *,
-    extracted: Optional[Dict[str, Any]] = None,
-    knowledge_decision: Optional[Dict[str, Any]] = None,
-    after_user: Optional[List[Dict[str, Any]]] = None,
-) -> Tracker:
-    """The tracker Rasa sends the validation action: the user's message, what the slot mappings
-    extracted from it, and (`after_user`) what ran since."""
-    latest: Dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
-    if knowledge_decision is not None:
-        latest["knowledge"] = knowledge_decision
-    slots = {name: None for name in DOMAIN["slots"]}
-    slots.update({"requested_slot": requested, **(extracted or {})})
-    events: List[Dict[str, Any]] = [{"event": "user", "text": text, "parse_data": latest}]
-    events += list(after_user or [])
-    # as Rasa builds it: the form's run, then the slot candidates last
-    events += [{"event": "action", "name": form}]
-    events += [{"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()]
-    return Tracker("oDigress01", slots, latest, events, False, None, {"name": form}, form)
-
-
-async def validate(form: str, tracker: Tracker):
-    dispatcher = CollectingDispatcher()
-    events = await VALIDATORS[form]().run(dispatcher, tracker, DOMAIN)
-    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-    return dispatcher.messages, slots, events
 
 
 @pytest.mark.parametrize(

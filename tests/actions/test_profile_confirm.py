@@ -159,3 +159,22 @@ async def test_the_form_started_in_the_same_turn_asks_for_the_confirmation_first
     )
     validation = await ValidateCampEnrollmentForm().run(CollectingDispatcher(), t, DOMAIN)
     assert slot_events(validation)["requested_slot"] == "camp_facts_confirm"
+
+
+async def test_answering_the_next_question_instead_lets_the_facts_stand():
+    # "您是2024届离校未就业毕业生，对吗？" answered with a name: the user went on with the form
+    started = await start("o-went-on", "报名", {"camp_grad_year": "2024", "camp_identity": "离校未就业毕业生"})
+    slots, text = await answer("o-went-on", started, "韩梅", intent="nlu_fallback", candidate="韩梅")
+    assert slots["camp_facts_confirm"] is True and slots["camp_name"] == "韩梅"
+    assert slots["requested_slot"] == "camp_mobile" and "请回复“对”" not in text
+
+
+async def test_insisting_on_enrolling_lets_the_facts_stand():
+    started = await start("o-insist", "报名", {"camp_age": "23", "camp_identity": "失业青年"})
+    slots, _ = await answer("o-insist", started, "报名", intent="enroll_camp", candidate="报名")
+    assert slots["camp_facts_confirm"] is True and slots.get("camp_name") is None
+
+
+async def test_facts_an_eligibility_answer_said_back_are_not_confirmed_again():
+    started = await start("o-shown", "行，报名", {"camp_age": "23", "camp_identity": "失业青年", "camp_facts_confirm": True})
+    assert slot_events(started)["camp_facts_confirm"] is True

@@ -22,6 +22,9 @@ CASES = [
     ("实训营有3期吗", AUTUMN, {}),  # a number that is no age
     ("我24届的能报吗", AUTUMN, {"graduation_year": 2024, "identity": "离校未就业毕业生", "identity_inferred": True}),
     ("2023年毕业的本科生", AUTUMN, {"graduation_year": 2023, "education": "本科", "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("2023年6月毕业的本科生", AUTUMN, {"graduation_year": 2023, "education": "本科", "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("我2023年夏天毕业", AUTUMN, {"graduation_year": 2023, "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("12月毕业答辩", AUTUMN, {}),  # a month is no year
     ("大专毕业两年了能参加不", AUTUMN, {"graduation_year": 2024, "education": "大专", "identity": "离校未就业毕业生", "identity_inferred": True}),
     ("大专毕业两年了能参加不", SPRING, {"graduation_year": 2025, "education": "大专", "identity": "离校未就业毕业生", "identity_inferred": True}),
     ("去年毕业的能报吗", AUTUMN, {"graduation_year": 2025, "identity": "离校未就业毕业生", "identity_inferred": True}),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
+
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.booking.service import BookingService
 from bot.services.camp import EnrollmentStore, load_catalogue
@@ -12,6 +14,7 @@ from bot.services.my_things import (
     BOOKING,
     BOOKING_WAIT,
     CAMP,
+    Holding,
     camp_holdings,
     cancel_enrolment,
     find_holding,
@@ -89,3 +92,17 @@ async def test_workshop_bookings_and_waitlist_places_are_listed(redis, settings)
     assert [(h.kind, h.scope) for h in holdings] == [(BOOKING, "s-1"), (BOOKING_WAIT, "s-2")]
     assert code in holdings[0].line and "候补第1位" in holdings[1].line
     assert find_holding(holdings, code.lower()) is holdings[0]
+
+
+@pytest.mark.parametrize("typed", [
+    "取消预约 {a} {b}", "{a}-{b}", "我的预约码是{a} {b}，临时有事去不了", "{lower}取消", "码：{a}　{b}",
+])
+def test_a_code_is_found_as_people_type_it(typed):
+    holding = Holding(BOOKING, "s-1", "TS9LFC", "line")
+    text = typed.format(a="TS9", b="LFC", lower="ts9lfc")
+    assert find_holding([holding], text) is holding
+
+
+@pytest.mark.parametrize("typed", ["XTS9LFC", "TS9LFC7", "TS9 LF", "TS9    LFC"])
+def test_a_code_inside_a_longer_word_or_cut_short_is_not_found(typed):
+    assert find_holding([Holding(BOOKING, "s-1", "TS9LFC", "line")], typed) is None

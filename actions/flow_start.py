@@ -1,0 +1,33 @@
+"""A message NLU could not place that plainly names a flow ("我今年22…想参加实训营", "帮我约个简历
+指导吧，我是去年毕业的"): long, fact-laden first messages are where the intent classifier is least
+sure. The fallback and the knowledge answer start the flow it names instead of answering "没太明白";
+the flow's own start reads the facts of the message (actions/camp.py `ActionCampEnrollStart`).
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from rasa_sdk.events import EventType, FollowupAction
+
+# A wish to do something, then the flow's first action (its rule in nlu_data/rules/ starts the same).
+FLOWS = (
+    (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}实训营|实训营.{0,4}(报名|报一个|报个)"),
+     "action_camp_enroll_start"),
+    (re.compile(r"(想|要|帮我|给我|我).{0,4}(预约|约).{0,8}(指导|咨询|辅导|老师)"), "workshop_booking_form"),
+    (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"), "action_my_bookings"),
+)
+# Intents that already are a flow or a list: never redirected.
+PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking")
+
+
+def named_flow(text: str, intent: Optional[str]) -> Optional[str]:
+    """The first action of the flow the message asks for, when NLU did not place it there."""
+    if intent in PLACED:
+        return None
+    return next((start for pattern, start in FLOWS if pattern.search(text or "")), None)
+
+
+def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventType]]:
+    start = named_flow(text, intent)
+    return [FollowupAction(start)] if start else None

@@ -1,0 +1,45 @@
+"""A message NLU could not place that names a flow starts that flow (actions/flow_start.py), from
+the fallback and from the knowledge answer; one that names none is answered as before."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import ActionCoreFallback
+from actions.flow_start import named_flow
+from actions.service_points import ActionFindServicePoint
+from tests.helpers.action_tracker import make_tracker
+
+
+@pytest.mark.parametrize("text, start", [
+    ("我今年22，高中毕业后一直打零工，现在没活干了，想参加实训营", "action_camp_enroll_start"),
+    ("俺是去年毕业的，实训营报个名", "action_camp_enroll_start"),
+    ("我大专毕业在家待着，想约个老师做职业规划指导", "workshop_booking_form"),
+    ("我之前报了几期来着", "action_my_bookings"),
+])
+def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
+    assert named_flow(text, "nlu_fallback") == start
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("实训营是干什么的", "nlu_fallback"),  # a question about the camp, not a wish to join
+    ("失业金怎么领", "nlu_fallback"),
+    ("想参加实训营", "enroll_camp"),  # NLU placed it: its own rule starts it
+])
+def test_no_flow_is_named_by_questions_or_messages_nlu_placed(text, intent):
+    assert named_flow(text, intent) is None
+
+
+async def test_the_fallback_starts_the_named_flow_and_keeps_the_turn():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("我22了，初中毕业，没活干，想去报名实训营试试", "nlu_fallback")
+    events = await ActionCoreFallback().run(dispatcher, tracker, {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
+    assert dispatcher.messages == []
+
+
+async def test_a_search_nlu_guessed_for_a_message_that_names_another_flow_starts_that_flow():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("你好，我是烟台大学的，明年毕业，人在烟台，想报名实训营", "find_service_point")
+    events = await ActionFindServicePoint().run(dispatcher, tracker, {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]

@@ -1,0 +1,148 @@
+"""Repairing a form in progress (actions/form_repair.py through actions/forms.py), the same in the
+booking and the camp form: "算了" asks first when something was answered, "继续" goes on where the
+form was with every answer kept, "不对，是…" corrects an earlier answer, "跳过" skips an optional
+question, a short free-text answer NLU could not place stays the answer."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.camp import STOPPED
+from actions.form_repair import (
+    OPTIONAL_SLOTS,
+    QUIT_SLOT,
+    SKIPPED,
+    ActionAskFormQuitConfirm,
+    corrected_values,
+    quit_answer,
+)
+from tests.helpers.form_validation import BOOKING, CAMP, DOMAIN, form_tracker, validate
+
+BOOKED_SO_FAR = {"booking_topic": "简历指导", "booking_when": "近期", "booking_slot_id": "jn-resume-1"}
+CAMP_SO_FAR = {"camp_facts_confirm": True, "camp_name": "吴思远", "camp_mobile": "13800138000", "camp_identity": "失业青年"}
+
+
+def earlier_turns(form: str, answers: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The form started, then the user answered each of `answers` in a turn of its own."""
+    events: List[Dict[str, Any]] = [{"event": "user", "text": "开始"}, {"event": "active_loop", "name": form}]
+    for slot, value in answers.items():
+        events += [{"event": "user", "text": str(value)}, {"event": "slot", "name": slot, "value": value}]
+    return events
+
+
+def in_form(form: str, requested: str, text: str, intent: str, answers: Dict[str, Any], **kwargs: Any) -> Tracker:
+    return form_tracker(form, requested, text, intent, filled=answers, before=earlier_turns(form, answers), **kwargs)
+
+
+async def test_quitting_with_answers_given_asks_before_discarding_them():
+    messages, slots, _ = await validate(BOOKING, in_form(BOOKING, "booking_name", "算了", "stop", BOOKED_SO_FAR))
+    assert slots == {"booking_name": None, QUIT_SLOT: None, "requested_slot": QUIT_SLOT}  # nothing discarded, the form stays
+    question = messages[0]["text"]
+    assert "简历指导" in question and "确定放弃吗" in question and "“继续”" in question
+    # the form's "ask" for the quit slot adds nothing: the question was asked once
+    dispatcher = CollectingDispatcher()
+    await ActionAskFormQuitConfirm().run(dispatcher, in_form(BOOKING, QUIT_SLOT, "算了", "stop", BOOKED_SO_FAR), DOMAIN)
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("form, requested, text", [(BOOKING, "booking_topic", "不约了"), (CAMP, "camp_name", "不弄了")])
+async def test_quitting_before_any_answer_just_stops(form, requested, text):
+    # the opening message or the profile may have filled something in: that is not progress
+    prefilled = {"booking_topic": "简历指导"} if requested != "booking_topic" else {}
+    tracker = form_tracker(form, requested, text, "stop", filled=prefilled, before=[{"event": "active_loop", "name": form}])
+    _, slots, _ = await validate(form, tracker)
+    assert slots["requested_slot"] is None
+    assert slots.get("booking_confirm") is False or slots.get("camp_refusal") == STOPPED
+
+
+@pytest.mark.parametrize("text, intent", [("继续", "more"), ("不，我还要约", "deny"), ("接着来吧", "nlu_fallback")])
+async def test_going_on_after_the_quit_question_asks_the_pending_question_with_the_answers_kept(text, intent):
+    messages, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, text, intent, BOOKED_SO_FAR))
+    assert slots == {QUIT_SLOT: None, "requested_slot": "booking_name"}  # no answer reset
+
+
+async def test_going_on_in_the_camp_form_follows_its_own_question_order():
+    _, slots, _ = await validate(CAMP, in_form(CAMP, QUIT_SLOT, "继续", "more", CAMP_SO_FAR))
+    assert slots["requested_slot"] == "camp_age"  # a 失业青年 is asked the age next
+
+
+@pytest.mark.parametrize("form, answers", [(BOOKING, BOOKED_SO_FAR), (CAMP, CAMP_SO_FAR)])
+async def test_giving_up_after_the_quit_question_ends_the_form(form, answers):
+    _, slots, _ = await validate(form, in_form(form, QUIT_SLOT, "放弃", "stop", answers))
+    assert slots["requested_slot"] is None
+
+
+async def test_an_unclear_reply_to_the_quit_question_asks_it_again():
+    messages, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, "你们几点下班", "ask_policy", BOOKED_SO_FAR))
+    assert slots == {QUIT_SLOT: None, "requested_slot": QUIT_SLOT} and "确定放弃吗" in messages[0]["text"]
+
+
+async def test_skip_read_as_quitting_still_skips_the_optional_question():
+    answers = {**CAMP_SO_FAR, "camp_identity": "应届毕业生", "camp_grad_year": "2026", "camp_school": "济南大学"}
+    _, slots, _ = await validate(CAMP, in_form(CAMP, "camp_major", "跳过", "stop", answers))
+    assert slots["camp_major"] == SKIPPED and slots["requested_slot"] == "camp_city"
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("放弃", "stop", True), ("确定", "affirm", True), ("继续", "more", False), ("不，接着约", "deny", False),
+    ("不放弃", "stop", False), ("嗯？", "nlu_fallback", None),
+])
+def test_quit_answers(text, intent, expected):
+    assert quit_answer(text, intent) is expected
+
+
+async def test_skipping_an_optional_question_moves_to_the_next_one():
+    answers = {**CAMP_SO_FAR, "camp_identity": "应届毕业生", "camp_grad_year": "2026", "camp_school": "济南大学"}
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_major", "跳过", "nlu_fallback", answers))
+    assert slots["camp_major"] == SKIPPED and slots["requested_slot"] == "camp_city"
+    assert "格式" not in str(messages)
+
+
+async def test_a_required_question_cannot_be_skipped():
+    assert "camp_name" not in OPTIONAL_SLOTS
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_name", "跳过", "nlu_fallback", {}, extracted={"camp_name": "跳过"}))
+    assert slots == {"camp_name": None, "requested_slot": "camp_name"} and "必填" in messages[0]["text"]
+
+
+async def test_a_correction_replaces_an_earlier_answer_and_the_form_goes_on_from_there():
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_age", "不对，我是离校未就业的", "ask_policy", CAMP_SO_FAR))
+    assert slots["camp_identity"] == "离校未就业毕业生"
+    assert slots["requested_slot"] == "camp_grad_year"  # the new identity's next question
+    assert "已改为" in messages[0]["text"]
+
+
+async def test_a_mistyped_phone_is_corrected_while_the_form_asks_something_else():
+    answers = {**BOOKED_SO_FAR, "booking_phone": "13800138000"}
+    messages, slots, _ = await validate(BOOKING, in_form(BOOKING, "booking_name", "手机号填错了，是13912345678", "inform", answers))
+    assert slots["booking_phone"] == "13912345678" and slots["requested_slot"] == "booking_name"
+    assert "1391234" not in messages[0]["text"]  # shown masked
+
+
+async def test_redo_an_answer_without_the_new_value_asks_it_again():
+    answers = {**BOOKED_SO_FAR, "booking_name": "黄一鸣"}
+    _, slots, _ = await validate(BOOKING, in_form(BOOKING, "booking_phone", "改一下名字", "nlu_fallback", answers))
+    assert slots == {"booking_phone": None, "booking_name": None, "requested_slot": "booking_name"}
+
+
+def test_a_correction_of_the_pending_question_is_just_its_answer():
+    required = DOMAIN["forms"][CAMP]["required_slots"]
+    assert corrected_values("不对，是13912345678", required, "camp_mobile", __import__("datetime").date(2026, 12, 4)) == {}
+
+
+async def test_a_short_free_text_answer_nlu_could_not_place_is_the_answer():
+    somewhat_close = {"decision": "answer", "options": [{"id": "x", "score": 0.5}]}
+    student = {**CAMP_SO_FAR, "camp_identity": "应届毕业生", "camp_grad_year": "2026", "camp_school": "济南大学"}
+    tracker = form_tracker(CAMP, "camp_major", "土木工程", "nlu_fallback", knowledge_decision=somewhat_close, filled=student)
+    _, slots, _ = await validate(CAMP, tracker)
+    assert slots["camp_major"] == "土木工程"
+
+
+@pytest.mark.parametrize("text, intent", [("不弄了", "inform"), ("手机号填错了，是13912345678", "inform")])
+async def test_what_a_text_mapping_took_from_a_repair_is_not_the_pending_answer(text, intent):
+    answers = {**BOOKED_SO_FAR, "booking_phone": "13800138000"}
+    tracker = in_form(BOOKING, "booking_name", text, intent, answers, extracted={"booking_name": text})
+    _, slots, _ = await validate(BOOKING, tracker)
+    assert slots["booking_name"] is None and slots["requested_slot"] in (QUIT_SLOT, "booking_name")
