@@ -125,6 +125,9 @@ def report(name: str, tally: Tally, verbose: bool, show_messages: bool = True, t
 
 async def parse_all(model: Path, texts: Sequence[str]) -> List[dict]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa logs every parsed text at debug: no held-out message on screen
 
     agent = Agent.load(str(model))
     return [await agent.parse_message(text) for text in texts]
