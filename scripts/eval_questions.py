@@ -12,11 +12,13 @@ message:
   message that reply is a polite decline: it says what Zhinan can do).
 
 Reported per split: right answer or action, clarification where one answer was clear, wrong
-confident answers, out-of-scope declined, and the top confusions.
+confident answers, out-of-scope declined, and the top confusions. Held-out confusions are printed as
+labels and counts only, never the messages: reading held-out misses would turn them into tuning data.
 
     .venv/bin/python scripts/eval_questions.py                 # dev + held-out report
     .venv/bin/python scripts/eval_questions.py --tune          # also tune retrieval on dev (never held-out)
-    .venv/bin/python scripts/eval_questions.py -v              # list every miss
+    .venv/bin/python scripts/eval_questions.py -v              # list every dev miss (held-out: counts only)
+    .venv/bin/python scripts/eval_questions.py --split dev     # the dev split alone (while editing data)
 
 `--tune` chooses the knowledge matcher settings (bot/services/knowledge/retrieval.tune) from the
 items' own variants (leave-one-out), the off-topic calibration questions and the dev split, then
@@ -106,7 +108,7 @@ def score(cases: Sequence[Question], outcomes: Sequence[Tuple[str, Tuple[str, ..
     return tally
 
 
-def report(name: str, tally: Tally, verbose: bool, top: int = 12) -> None:
+def report(name: str, tally: Tally, verbose: bool, show_messages: bool = True, top: int = 12) -> None:
     in_scope = tally.total - tally.out_of_scope
     print(f"\n== {name}: {tally.total} messages ({in_scope} in scope, {tally.out_of_scope} out of scope)")
     print(f"right answer or action:              {tally.share(tally.right)}")
@@ -117,12 +119,15 @@ def report(name: str, tally: Tally, verbose: bool, top: int = 12) -> None:
     print(f"out of scope declined:               {tally.share(tally.declined, tally.out_of_scope)}")
     print("top confusions (expected -> got: count, examples):")
     for (expected, got), n in tally.confusions.most_common(None if verbose else top):
-        examples = tally.examples[(expected, got)]
-        print(f"  {expected} -> {got}: {n}  {' / '.join(examples[: (len(examples) if verbose else 3)])}")
+        examples = tally.examples[(expected, got)] if show_messages else []
+        print(f"  {expected} -> {got}: {n}  {' / '.join(examples[: (len(examples) if verbose else 3)])}".rstrip())
 
 
 async def parse_all(model: Path, texts: Sequence[str]) -> List[dict]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa logs every parsed text at debug: no held-out message on screen
 
     agent = Agent.load(str(model))
     return [await agent.parse_message(text) for text in texts]
@@ -165,12 +170,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "zhinan.tar.gz")
     ap.add_argument("--tune", action="store_true", help="tune the knowledge matcher on dev")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--split", choices=("both", *CORPUS), default="both",
+                    help="score one split only (dev while improving the data; --tune needs dev)")
     args = ap.parse_args(argv)
+    if args.tune and args.split == "heldout":
+        ap.error("--tune needs the dev split")
     logging.disable(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     kb = load_knowledge()
-    cases = {split: load_questions(path) for split, path in CORPUS.items()}
+    cases = {split: load_questions(path) for split, path in CORPUS.items() if args.split in ("both", split)}
     texts = [c.text for split in cases.values() for c in split]
     parses = asyncio.run(parse_all(args.model, texts))
     by_split: Dict[str, List[dict]] = {}
@@ -186,7 +195,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             outcomes = retuned_outcomes(split_parses, retriever)
         else:
             outcomes = [outcome(p["intent"]["name"], decision_from_payload(p.get(PARSE_KEY), kb)) for p in split_parses]
-        report(split, score(split_cases, outcomes), args.verbose)
+        report(split, score(split_cases, outcomes), args.verbose, show_messages=split != "heldout")
     return 0
 
 
