@@ -50,15 +50,6 @@ def turns_from_events(
 class CallbackItems(ServiceParts):
     """Mixed into HandoffService, whose Redis connection, config and key builders it uses."""
 
-    async def get(self, item_id: str) -> Optional[Dict[str, str]]:  # pragma: no cover
-        raise NotImplementedError
-
-    async def add_transcript(self, item_id: str, kind: str, text: str, *, author: str = "") -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _emit(self, kind: str, item_id: str, extra: Optional[Dict[str, Any]] = None) -> str:  # pragma: no cover
-        raise NotImplementedError
-
     async def _add_history(self, item_id: str, turns: Sequence[Mapping[str, Any]]) -> None:
         """The conversation before the request, each turn with its own time, in one write."""
         if not turns:

@@ -1,6 +1,8 @@
-"""What HandoffService's mixins (reports.py, callbacks.py) use of it: its Redis connection,
+"""What HandoffService's mixins (reports.py, callbacks.py, pools.py) use of it: its Redis connection,
 clock, config and key builders, declared once here and defined by service.py."""
 from __future__ import annotations
+
+from typing import Any, Dict, Optional
 
 import redis.asyncio as aioredis
 
@@ -23,4 +25,13 @@ class ServiceParts:
         raise NotImplementedError
 
     def now(self) -> float:  # pragma: no cover - HandoffService's
+        raise NotImplementedError
+
+    async def get(self, item_id: str) -> Optional[Dict[str, str]]:  # pragma: no cover - HandoffService's
+        raise NotImplementedError
+
+    async def add_transcript(self, item_id: str, kind: str, text: str, *, author: str = "") -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _emit(self, kind: str, item_id: str, extra: Optional[Dict[str, Any]] = None) -> str:  # pragma: no cover
         raise NotImplementedError

@@ -15,7 +15,7 @@ Presence: every open console records its staff member under each area of their s
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Dict, List, Optional, Sequence
+from typing import List, Sequence
 
 from bot.jobs.scheduler import Job, JobScheduler
 from bot.services.handoff import lua
@@ -29,15 +29,6 @@ class CityPools(ServiceParts):
     """Mixed into HandoffService, whose Redis connection, clock, config and key builders it uses."""
 
     _scheduler: JobScheduler
-
-    async def get(self, item_id: str) -> Optional[Dict[str, str]]:  # pragma: no cover
-        raise NotImplementedError
-
-    async def add_transcript(self, item_id: str, kind: str, text: str, *, author: str = "") -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _emit(self, kind: str, item_id: str, extra: Optional[Dict[str, Any]] = None) -> str:  # pragma: no cover
-        raise NotImplementedError
 
     # -- presence ------------------------------------------------------------------------------
 

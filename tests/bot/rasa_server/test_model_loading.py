@@ -9,14 +9,13 @@ from typing import Dict, List, Tuple
 import numpy as np
 import pytest
 from rasa.core.agent import Agent
-from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.tensorflow.models import RasaModel
 
 import bot.rasa_server.components  # noqa: F401  (installs the load, as loading the model does)
 import bot.rasa_server.policies  # noqa: F401
 from bot.rasa_server import model_loading
 from bot.stack import latest_model
+from tests.helpers.predicted_actions import Prediction, predicted_actions
 
 # Users' words, none from the training data: greetings, places, times, the camp, nonsense.
 TEXTS = [
@@ -75,21 +74,8 @@ def test_the_same_parses(agents):
         assert _parse(ours, text) == _parse(stock, text), text
 
 
-def _next_actions(agent: Agent) -> List[Tuple[str, str, float]]:
-    processor = agent.processor
-    tracker = DialogueStateTracker.from_events("load-test", [ActionExecuted("action_listen")], processor.domain.slots)
-    chosen = []
-    for text in TURNS:
-        parsed = asyncio.run(agent.parse_message(text))
-        tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parse_data=parsed))
-        for _ in range(4):
-            prediction = processor._predict_next_with_tracker(tracker)
-            action = processor.domain.action_names_or_texts[prediction.max_confidence_index]
-            chosen.append((action, prediction.policy_name, round(prediction.max_confidence, 6)))
-            tracker.update(ActionExecuted(action))
-            if action == "action_listen":
-                break
-    return chosen
+def _next_actions(agent: Agent) -> List[Prediction]:
+    return predicted_actions(agent, TURNS, "load-test")
 
 
 def test_the_same_next_actions(agents):

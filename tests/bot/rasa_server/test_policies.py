@@ -1,9 +1,8 @@
 """RuleAwareTEDPolicy: TED idles only where a rule decides, and the chosen action never changes."""
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import List, Tuple
+from typing import List
 
 import pytest
 from rasa.core.agent import Agent
@@ -16,6 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.rasa_server import policies
 from bot.rasa_server.policies import RuleAwareTEDPolicy, rule_decisions
 from bot.stack import latest_model
+from tests.helpers.predicted_actions import Prediction, predicted_actions
 
 RULE_PRIORITY = RulePolicy.get_default_config()["priority"]
 TED_PRIORITY = TEDPolicy.get_default_config()["priority"]
@@ -78,24 +78,8 @@ def agent() -> Agent:
     return Agent.load(str(latest_model()))
 
 
-def _run_conversation(agent: Agent) -> List[Tuple[str, str, float]]:
-    """Each user turn, then the bot's predicted actions (fed back as executed) until it listens."""
-    processor = agent.processor
-    tracker = DialogueStateTracker.from_events(
-        "policy-test", [ActionExecuted("action_listen")], processor.domain.slots
-    )
-    chosen: List[Tuple[str, str, float]] = []
-    for text in TURNS:
-        parsed = asyncio.run(agent.parse_message(text))
-        tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parse_data=parsed))
-        for _ in range(4):
-            prediction = processor._predict_next_with_tracker(tracker)
-            action = processor.domain.action_names_or_texts[prediction.max_confidence_index]
-            chosen.append((action, prediction.policy_name, round(prediction.max_confidence, 6)))
-            tracker.update(ActionExecuted(action))
-            if action == "action_listen":
-                break
-    return chosen
+def _run_conversation(agent: Agent) -> List[Prediction]:
+    return predicted_actions(agent, TURNS, "policy-test")
 
 
 @pytest.mark.tensorflow
