@@ -17,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.booking.manage import answer_named_holding
 from actions.flow_start import start_named_flow
 
 NEXT_STEPS = "可以说“预约指导”“我的预约”“招聘会”，或说“转人工”。"
@@ -46,9 +47,6 @@ class ActionCoreFallback(Action):
         return "action_core_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        # imported here: actions.booking imports the forms, which import the knowledge actions
-        from actions.booking.manage import answer_named_holding
-
         named = await answer_named_holding(dispatcher, tracker)
         if named is not None:
             return named

@@ -43,7 +43,7 @@ from actions.form_repair import (
     quit_question,
     shown,
 )
-from actions.knowledge import decision_for
+from actions.knowledge_decision import decision_for
 from bot.clock import system_clock
 from bot.services.knowledge.retrieval import ANSWER, CHOOSE
 from bot.services.phone import find_phone

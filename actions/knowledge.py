@@ -14,41 +14,26 @@ decides with lexical retrieval here — and then
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.booking.manage import answer_named_holding
 from actions.flow_start import start_named_flow
 from actions.handoff import hand_to_human
+from actions.knowledge_decision import decision_for, knowledge
 from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
-from bot.services.knowledge.base import KnowledgeBase, load_knowledge
 from bot.services.knowledge.replies import answer_text, choice_text, nothing_close_text
 from bot.services.knowledge.retrieval import (
-    ANSWER, CHOOSE, NONE, PARSE_KEY, Decision, Retriever, decision_from_payload, reply_kind,
+    ANSWER, CHOOSE, NONE, PARSE_KEY, decision_from_payload, reply_kind,
 )
 
 ACTION_NAME = "action_knowledge_answer"
 CHOICES_SLOT = "knowledge_choices"
 MISS_INTENTS = ("nlu_fallback",)
 _CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3}
-
-
-@lru_cache(maxsize=1)
-def knowledge() -> KnowledgeBase:
-    return load_knowledge()
-
-
-@lru_cache(maxsize=1)
-def lexical_retriever() -> Retriever:
-    return Retriever(knowledge())  # no e5 in the action server: lexical scores only
-
-
-def decision_for(parse: Dict[str, Any]) -> Decision:
-    decision = decision_from_payload(parse.get(PARSE_KEY), knowledge())
-    return decision if decision is not None else lexical_retriever().decide(parse.get("text") or "")
 
 
 def chosen_number(tracker: Tracker) -> Optional[int]:
@@ -104,9 +89,6 @@ class ActionKnowledgeAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        # imported here: actions.booking imports the forms, which import this module
-        from actions.booking.manage import answer_named_holding
-
         named = await answer_named_holding(dispatcher, tracker)
         if named is not None:
             return named

@@ -6,15 +6,10 @@ it), a "why" or "再说一遍" is answered inside the form, and an answer stays 
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
-
 import pytest
-import yaml
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import DIGRESSIONS, DigressionAwareValidation, plainly_an_answer, why_response
-from actions.knowledge import knowledge
+from actions.knowledge_decision import knowledge
 from tests.helpers.form_validation import BOOKING, CAMP, DOMAIN, VALIDATORS, form_tracker, validate
 
 NOTHING_CLOSE = {"decision": "none", "options": []}

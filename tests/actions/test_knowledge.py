@@ -9,7 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.handoff as handoff_action
-from actions.knowledge import ActionKnowledgeAnswer, chosen_number, consecutive_misses, knowledge
+from actions.knowledge import ActionKnowledgeAnswer, chosen_number, consecutive_misses
+from actions.knowledge_decision import knowledge
 from actions import runtime
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.handoff.config import HandoffConfig
