@@ -67,10 +67,13 @@ def answered_slots(required: Sequence[str], slots: Mapping[str, Any]) -> List[st
 
 def answered_since_start(events: Sequence[Mapping[str, Any]], form: str, required: Sequence[str], slots: Mapping[str, Any]) -> List[str]:
     """The questions the user answered in this run of the form: set after the first message that
-    followed its start (what the opening message or the profile filled in is not progress)."""
+    followed its start (what the opening message or the profile filled in is not progress) and
+    before the latest message (the quit itself, which a free-text question may have taken as its
+    answer: "取消" is no name)."""
     start = max((i for i, e in enumerate(events) if e.get("event") == "active_loop" and e.get("name") == form), default=-1)
     first_user = next((i for i in range(start + 1, len(events)) if events[i].get("event") == "user"), len(events))
-    set_later = {e.get("name") for e in events[first_user + 1:] if e.get("event") == "slot"}
+    latest_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    set_later = {e.get("name") for e in events[first_user + 1:latest_user] if e.get("event") == "slot"}
     return [s for s in answered_slots(required, slots) if s in set_later]
 
 

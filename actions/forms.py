@@ -206,6 +206,7 @@ class DigressionAwareValidation(FormValidationAction):
             tracker.add_slots(not_the_answer)
             return not_the_answer + await self.correct(fixes, requested, dispatcher, tracker, domain)
         if self.wants_to_quit(text, intent, requested):
+            tracker.add_slots(not_the_answer)  # "取消" typed at the name question is no name
             if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
                 dispatcher.utter_message(text=quit_question(required, tracker.slots))
                 return ask_to_quit

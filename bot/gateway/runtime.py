@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Optional
 
 import aiohttp
@@ -75,7 +76,8 @@ def build_services(
     push = PushService(redis, settings, wechat, window, clock, scheduler=scheduler)
     catalogue = WorkshopCatalogue(redis, settings, clock)
     booking = BookingService(
-        redis, settings, catalogue=catalogue, scheduler=scheduler, notifier=push, clock=clock
+        redis, settings, catalogue=catalogue, scheduler=scheduler, notifier=push, clock=clock,
+        cancel_cutoff=timedelta(hours=settings.booking_cancel_cutoff_hours),  # as the actions' service
     )
     enrolments = EnrollmentStore(redis, settings, clock, scheduler=scheduler)
     services = Services(

@@ -58,6 +58,16 @@ async def test_quitting_before_any_answer_just_stops(form, requested, text):
     assert slots.get("booking_confirm") is False or slots.get("camp_refusal") == STOPPED
 
 
+@pytest.mark.parametrize("text", ["取消", "算了"])
+async def test_a_quit_the_pending_free_text_question_took_as_its_answer_is_no_progress(text):
+    # the name question maps any text: "取消" arrives as the name candidate too, and is not an answer
+    tracker = form_tracker(CAMP, "camp_name", text, "stop", extracted={"camp_name": text},
+                           before=[{"event": "active_loop", "name": CAMP}])
+    messages, slots, _ = await validate(CAMP, tracker)
+    assert slots["requested_slot"] is None and slots.get("camp_refusal") == STOPPED
+    assert not any("确定放弃" in (m.get("text") or "") for m in messages)
+
+
 @pytest.mark.parametrize("text, intent", [("继续", "more"), ("不，我还要约", "deny"), ("接着来吧", "nlu_fallback")])
 async def test_going_on_after_the_quit_question_asks_the_pending_question_with_the_answers_kept(text, intent):
     messages, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, text, intent, BOOKED_SO_FAR))

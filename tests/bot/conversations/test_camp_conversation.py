@@ -95,10 +95,8 @@ async def test_full_enrolment_then_duplicate_refused(chat):
     # Again: the profile prefills everything, and the cohort joined is no longer offered.
     reply = await user.say("我要报名实训营")
     assert "已为您带入" in reply and "张晓明" in reply, user.transcript
-    # the facts kept from the first enrolment are shown back once (actions/profile_confirm.py)
-    assert f"您是{LAST_YEAR}届离校未就业毕业生" in reply and "山东理工大学" in reply, user.transcript
-    assert "姓名" not in reply and "对吗" in reply, user.transcript
-    reply = await user.say("对")
+    # the facts were given in this conversation's first enrolment: neither asked nor shown back again
+    assert "姓名" not in reply and "身份" not in reply and "对吗" not in reply, user.transcript
     assert "请选择期次" in reply, user.transcript
     assert current_catalogue(user.services.settings).get(COHORT_ID).label not in reply, reply
     assert "已退出" in await user.say("取消"), user.transcript
@@ -226,15 +224,15 @@ async def test_may_i_join_is_answered_before_any_personal_data(chat):
     assert ("可以报名" in reply) == bool(at_35), user.transcript
     assert all(c.title in reply for c in at_35), user.transcript
 
-    # and "报名" then asks neither again: after the name and the number, the city
+    # and "报名" then asks neither again, nor shows back what the answer just said: after the
+    # name and the number, the city
     reply = await user.say("报名")
-    # shown back once for confirmation (actions/profile_confirm.py), then only what is missing
-    assert "您是失业青年" in reply and "35岁" in reply and "对吗" in reply, user.transcript
-    assert "姓名" in await user.say("对"), user.transcript
+    assert "姓名" in reply and "对吗" not in reply, user.transcript
     assert "手机号" in await user.say("张晓明"), user.transcript
     reply = await user.say(random_phone())
     assert "城市" in reply and "身份" not in reply and "周岁" not in reply, user.transcript
-    assert "已退出" in await user.say("取消"), user.transcript
+    assert "确定放弃吗" in await user.say("取消"), user.transcript  # answers were given
+    assert "已退出" in await user.say("放弃"), user.transcript
 
 
 async def test_a_graduate_asking_in_passing_gets_yes_or_no_with_the_reason(chat):

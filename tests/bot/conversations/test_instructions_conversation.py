@@ -43,6 +43,11 @@ WALK: Dict[str, Step] = {
     # inside a form it must stop it; in the handoff queue the gate takes it (CONTEXTS)
     "取消": step("取消", "stop", "cancel_booking", GATE),
     "退出": step("退出", "stop"),
+    # the form's question before discarding answers (actions/form_repair.py)
+    "放弃": step("放弃", "stop"),
+    "继续": step("继续", "more"),
+    # a booking code named in passing (actions/booking/manage.py answer_named_holding)
+    "取消 {named.code}": step("取消 TS9LFC", "cancel_booking"),
     "确认": step("确认", "affirm"),
     "对": step("对", "affirm"),
     "是": step("是", "affirm"),
@@ -103,7 +108,8 @@ def phone() -> str:
 
 
 ASSESSMENT_DONE = ("职业测评",) + ("1",) * len(load_questions())
-BOOK = ("预约简历指导", "最近", "1", "张晓明", "<phone>")  # ends at the confirmation question
+# ends at the confirmation question; a session days ahead, so that it may be cancelled at any hour
+BOOK = ("预约简历指导", "下周二下午", "1", "张晓明", "<phone>")
 BOOKED = BOOK + ("确认",)
 
 
@@ -125,7 +131,8 @@ CONTEXTS = [
     Context("booking: which topic", ("我想预约指导",), {"算了": "退出"}),
     Context("booking: when", ("预约简历指导",), {"最近": "可预约的场次"}),
     Context("booking: which slot", ("预约简历指导", "最近"), {"不要": "换个时间"}),
-    Context("booking: confirm", BOOK, {"确认": "预约成功", "算了": "已退出预约"}),
+    Context("booking: confirm", BOOK, {"确认": "预约成功", "算了": "确定放弃吗"}),
+    Context("booking: quit asked", BOOK + ("算了",), {"放弃": "已退出预约", "继续": "请确认预约信息"}),
     Context("booking: done", BOOKED, {"我的预约": "您有1个预约", "取消预约": "取消"}),
     Context("booking: listed", BOOKED + ("我的预约",), {"取消预约": "取消", "取消报名": "取消"}),
     Context("booking: cancel which", BOOKED + ("取消预约",), {"算了": "好的"}),
