@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other as siblings
 
 from dialogue_checks import Failure, Outcome, play  # noqa: E402
-from dialogue_corpus import CATEGORIES, SPLITS, Conversation, CorpusError, load_corpus  # noqa: E402
+from dialogue_corpus import CATEGORIES, HELD_OUT, SPLITS, Conversation, CorpusError, load_corpus  # noqa: E402
 
 RUNNER_ERROR = "runner error"
 
@@ -44,6 +44,13 @@ def _rate(outcomes: Sequence[Outcome]) -> str:
 
 def completion_rate(outcomes: Sequence[Outcome]) -> float:
     return sum(o.completed for o in outcomes) / len(outcomes) if outcomes else 0.0
+
+
+def _failure_line(split: str, f: Failure, held_out: bool) -> str:
+    if held_out:
+        return f"[{split}] {f.conversation} {f'turn {f.turn}' if f.turn else 'at the end'}: {f.check}"
+    where = f"turn {f.turn} “{f.said}”" if f.turn else "at the end"
+    return f"[{split}] {f.conversation} {where}: {f.check}: expected {f.expected}; got {f.got}"
 
 
 def report_lines(outcomes: Sequence[Outcome], transcripts: bool = False) -> List[str]:
@@ -63,13 +70,13 @@ def report_lines(outcomes: Sequence[Outcome], transcripts: bool = False) -> List
     for failure in failures:
         counts[failure.check] += 1
     lines.append("== failed checks by kind: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none"))
-    lines.append(f"== failures ({len(failures)})")
+    lines.append(f"== failures ({len(failures)}; held-out ones by id, turn and check only)")
     for outcome in outcomes:
+        held_out = outcome.conversation.split == HELD_OUT
         for f in outcome.failures:
-            where = f"turn {f.turn} “{f.said}”" if f.turn else "at the end"
-            lines.append(f"[{outcome.conversation.split}] {f.conversation} {where}: {f.check}: "
-                         f"expected {f.expected}; got {f.got}")
-        if transcripts and outcome.failures:
+            lines.append(_failure_line(outcome.conversation.split, f, held_out))
+        # held-out words and replies stay unread: what is read while changing the bot becomes tuning data
+        if transcripts and outcome.failures and not held_out:
             lines += ["    " + line.replace("\n", "\n    ") for line in outcome.transcript]
     return lines
 

@@ -128,3 +128,11 @@ def test_the_report_gives_rates_per_split_and_category_and_every_failure():
     assert f"[dev] {failing.id} turn 3 “不对，是2024”: asks: expected graduation_year; got 请选择期次" in report
     assert "== failed checks by kind: asks 1" in report
     assert eval_dialogues.completion_rate(outcomes) == 0.5
+
+
+def test_held_out_failures_are_reported_without_the_users_words_or_the_replies():
+    held_out = next(c for c in corpus.load_corpus() if c.split == corpus.HELD_OUT)
+    failure = checks.Failure(held_out.id, 2, "某句用户原话", "has", "已取消", "某句机器回复")
+    report = "\n".join(eval_dialogues.report_lines([checks.Outcome(held_out, [failure])], transcripts=True))
+    assert f"[heldout] {held_out.id} turn 2: has" in report
+    assert "某句用户原话" not in report and "某句机器回复" not in report
