@@ -64,7 +64,7 @@ class RequestOutcome:
             return "职业指导师正在为您服务，请直接发送您的问题。"
         if self.status == "callback":
             return "已为您登记回电，职业指导师会在工作时间联系您。"
-        head = f"已为您转接{who_answers(self.city, self.pool)}" if self.created else "您已在人工服务队列中"
+        head = f"已为您转接人工服务，由{who_answers(self.city, self.pool)}为您解答" if self.created else "您已在人工服务队列中"
         text = (
             f"{head}，目前排在第 {self.position} 位，预计等待约 {self.wait_minutes} 分钟。"
             f"职业指导师接入后会直接在这里回复您；等待期间您发的消息都会转给职业指导师。{self._fallback_note()}"

@@ -70,7 +70,7 @@ async def test_a_qingdao_request_waits_for_qingdao_then_falls_to_the_province(se
     await service.heartbeat("qd-counsellor", ("青岛市",))
     await service.heartbeat("prov-counsellor", ("province",))
     reply = await ask(service, "u-qd")
-    assert "已为您转接青岛市的职业指导师" in reply and "3 分钟内未能接入，将由省级职业指导师为您服务" in reply
+    assert "已为您转接人工服务，由青岛市的职业指导师为您解答" in reply and "3 分钟内未能接入，将由省级职业指导师为您服务" in reply
     item = (await service.snapshot())[0]
     assert (item["city"], item["pool"]) == ("青岛市", "city")
 
@@ -104,7 +104,7 @@ async def test_a_claimed_city_item_never_falls(service, redis, settings, clock, 
 async def test_unknown_city_goes_straight_to_the_province(service, clock):
     await service.heartbeat("prov-counsellor", ("province",))
     reply = await ask(service, "u-somewhere")
-    assert "已为您转接省级职业指导师" in reply and "分钟内未能接入" not in reply
+    assert "已为您转接人工服务，由省级职业指导师为您解答" in reply and "分钟内未能接入" not in reply
     assert (await service.snapshot())[0]["pool"] == "province"
 
 
@@ -117,4 +117,4 @@ async def test_each_city_has_its_own_hours_and_promise(service, redis, settings,
     assert "青岛市的职业指导师会在明天 9:00后查看并联系您" in reply and "（示例）留言后当天回电" in reply
     # Jinan keeps the global hours (08:30-17:30): open now
     await ProfileStore(redis, settings).update("u-jn", {"city": "济南市"})
-    assert "已为您转接济南市的职业指导师" in await ask(service, "u-jn")
+    assert "已为您转接人工服务，由济南市的职业指导师为您解答" in await ask(service, "u-jn")

@@ -110,7 +110,7 @@ async def test_a_qingdao_request_falls_to_the_provincial_pool_when_no_qingdao_co
     csrf_prov = await login(prov, "prov")
     await ProfileStore(app[SERVICES].redis, app[SERVICES].settings).update("sim-qd000002", {"city": "青岛市"})
     told = (await user_says(qd, "sim-qd000002", "转人工"))[0]
-    assert "已为您转接青岛市的职业指导师" in told and "将由省级职业指导师为您服务" in told
+    assert "已为您转接人工服务，由青岛市的职业指导师为您解答" in told and "将由省级职业指导师为您服务" in told
     assert await queue_of(qd) == ["sim-qd000002"] and await queue_of(prov) == []
     item_id = (await app[HANDOFF].snapshot())[0]["id"]
     scheduler = app[SERVICES].scheduler
