@@ -17,6 +17,9 @@ from bot.rasa_server import model_loading
 from bot.stack import latest_model
 from tests.helpers.predicted_actions import Prediction, predicted_actions
 
+# Loads the trained model into TensorFlow here: not under libfaketime (TensorFlow hangs there, bot/clock.py).
+pytestmark = pytest.mark.tensorflow
+
 # Users' words, none from the training data: greetings, places, times, the camp, nonsense.
 TEXTS = [
     "您好呀", "历城那边有没有就业驿站", "下周三上午能去面试辅导不", "我今年23，大专毕业一年了能报实训营吗",
