@@ -43,7 +43,9 @@ class SentinelCluster:
         self._wait_for_replica_link()
         for port in self.sentinel_ports:
             self._sentinels.append(launch_redis_server(["redis-server", str(self._sentinel_conf(port)), "--sentinel"], port))
-        self._wait(lambda: all(self._sentinel_sees_replica(p) for p in self.sentinel_ports), "Sentinels to see the replica")
+        # a Sentinel learns of replicas from the primary's INFO; on a busy machine that took over 15 s once
+        self._wait(lambda: all(self._sentinel_sees_replica(p) for p in self.sentinel_ports), "Sentinels to see the replica",
+                   timeout_s=45.0)
 
     def _sentinel_conf(self, port: int) -> Path:
         conf = self.directory / f"sentinel-{port}.conf"
