@@ -1,0 +1,158 @@
+"""Monthly service figures per city, counted as events happen (no scans of records afterwards).
+
+Any service that does something worth reporting upward (a user served, a handoff closed, a
+booking attended, a rating given) calls one method here with the user's city; the console's
+monthly page and its XLSX export read `month()`. Aggregates only: users are counted in a
+HyperLogLog (an estimate that cannot give an OpenID back) and nothing else personal is stored.
+
+Redis layout (all under `settings.key("monthly", ...)`), months and days are Beijing's:
+    monthly:months               SET   months that have figures ("2026-12")
+    monthly:<month>:cities       SET   cities with figures that month ("青岛市", or UNKNOWN_CITY)
+    monthly:<month>:<city>       HASH  event -> count; "sum:<metric>" / "n:<metric>" for averages
+    monthly:<month>:<city>:needs HASH  need (intent or knowledge topic) -> count
+    monthly:<month>:<city>:users HLL   users served
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from bot.clock import Clock, in_beijing, system_clock
+from bot.settings import Settings
+
+# Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
+KEY_FAMILIES = ("monthly",)
+
+UNKNOWN_CITY = "未知"
+# Aggregates are what supervisors report upward for the year; kept a little over thirteen months.
+MONTHLY_TTL_S = 400 * 86400
+
+
+def month_of(moment: datetime) -> str:
+    return in_beijing(moment).strftime("%Y-%m")
+
+
+@dataclass
+class Figures:
+    """One month's figures for one city, or summed over several."""
+
+    counts: Dict[str, int] = field(default_factory=dict)
+    sums: Dict[str, float] = field(default_factory=dict)
+    samples: Dict[str, int] = field(default_factory=dict)
+    needs: Dict[str, int] = field(default_factory=dict)
+    users: int = 0
+
+    def count(self, event: str) -> int:
+        return self.counts.get(event, 0)
+
+    def mean(self, metric: str) -> Optional[float]:
+        n = self.samples.get(metric, 0)
+        return self.sums.get(metric, 0.0) / n if n else None
+
+    def add(self, other: "Figures") -> None:
+        """Sum another city's figures into this one (users are merged separately, by HLL union)."""
+        for target, source in ((self.counts, other.counts), (self.samples, other.samples), (self.needs, other.needs)):
+            for name, value in source.items():
+                target[name] = target.get(name, 0) + value
+        for name, value in other.sums.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value
+
+
+@dataclass
+class MonthReport:
+    month: str
+    by_city: Dict[str, Figures]
+    total: Figures
+
+
+class MonthlyStats:
+    """The one owner of the `monthly` keys."""
+
+    def __init__(self, redis: Any, settings: Settings, clock: Clock = system_clock) -> None:
+        self._redis = redis
+        self._settings = settings
+        self._clock = clock
+
+    def _key(self, *parts: str) -> str:
+        return self._settings.key("monthly", *parts)
+
+    def _month(self, at: Optional[datetime]) -> str:
+        return month_of(at or self._clock())
+
+    def _pipeline(self, month: str, city: str) -> Any:
+        """A pipeline that already registers the month and city and renews their expiry."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key, member in ((self._key("months"), month), (self._key(month, "cities"), city)):
+            pipe.sadd(key, member)
+            pipe.expire(key, MONTHLY_TTL_S)
+        return pipe
+
+    def _finish(self, pipe: Any, *keys: str) -> Any:
+        for key in keys:
+            pipe.expire(key, MONTHLY_TTL_S)
+        return pipe.execute()
+
+    async def count(self, event: str, city: Optional[str], amount: int = 1, *, at: Optional[datetime] = None) -> None:
+        """Add `amount` to an event's count for the city's month ("handoff_closed", "booking_attended" …)."""
+        month, place = self._month(at), city or UNKNOWN_CITY
+        pipe = self._pipeline(month, place)
+        pipe.hincrby(self._key(month, place), event, amount)
+        await self._finish(pipe, self._key(month, place))
+
+    async def observe(self, metric: str, city: Optional[str], value: float, *, at: Optional[datetime] = None) -> None:
+        """Record one sample of a metric whose monthly mean is reported (a wait in seconds, a rating)."""
+        month, place = self._month(at), city or UNKNOWN_CITY
+        pipe = self._pipeline(month, place)
+        pipe.hincrbyfloat(self._key(month, place), f"sum:{metric}", float(value))
+        pipe.hincrby(self._key(month, place), f"n:{metric}", 1)
+        await self._finish(pipe, self._key(month, place))
+
+    async def need(self, topic: str, city: Optional[str], *, at: Optional[datetime] = None) -> None:
+        """Count one question about a need (an intent name or a knowledge topic)."""
+        month, place = self._month(at), city or UNKNOWN_CITY
+        pipe = self._pipeline(month, place)
+        pipe.hincrby(self._key(month, place, "needs"), topic, 1)
+        await self._finish(pipe, self._key(month, place, "needs"))
+
+    async def user_served(self, openid: str, city: Optional[str], *, at: Optional[datetime] = None) -> None:
+        """Count a user once per month and city, however often they write."""
+        month, place = self._month(at), city or UNKNOWN_CITY
+        pipe = self._pipeline(month, place)
+        pipe.pfadd(self._key(month, place, "users"), openid)
+        await self._finish(pipe, self._key(month, place, "users"))
+
+    async def months(self) -> List[str]:
+        return sorted(await self._redis.smembers(self._key("months")), reverse=True)
+
+    async def cities(self, month: str) -> List[str]:
+        return sorted(await self._redis.smembers(self._key(month, "cities")))
+
+    async def month(self, month: str, cities: Optional[Iterable[str]] = None) -> MonthReport:
+        """The month's figures per city and in total; `cities` limits both to a staff scope."""
+        present = await self.cities(month)
+        wanted = present if cities is None else [city for city in present if city in set(cities)]
+        by_city = {city: await self._city_figures(month, city) for city in wanted}
+        total = Figures()
+        for figures in by_city.values():
+            total.add(figures)
+        total.users = await self._union_users(month, wanted)
+        return MonthReport(month=month, by_city=by_city, total=total)
+
+    async def _city_figures(self, month: str, city: str) -> Figures:
+        figures = Figures()
+        for name, value in (await self._redis.hgetall(self._key(month, city))).items():
+            if name.startswith("sum:"):
+                figures.sums[name[4:]] = float(value)
+            elif name.startswith("n:"):
+                figures.samples[name[2:]] = int(value)
+            else:
+                figures.counts[name] = int(value)
+        figures.needs = {k: int(v) for k, v in (await self._redis.hgetall(self._key(month, city, "needs"))).items()}
+        figures.users = int(await self._redis.pfcount(self._key(month, city, "users")))
+        return figures
+
+    async def _union_users(self, month: str, cities: Sequence[str]) -> int:
+        if not cities:
+            return 0
+        return int(await self._redis.pfcount(*(self._key(month, city, "users") for city in cities)))
