@@ -33,6 +33,7 @@ from bot.services.booking.durability import durability_warnings
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.callbacks import turns_from_events
 from bot.services.handoff.gate import HandoffInterceptor, HistoryOf
+from bot.services.satisfaction import RatingInterceptor
 from bot.settings import Settings, load_settings
 from bot.gateway.simulator import setup_simulator
 from bot.gateway.wechat.fake_api import setup_fake_wechat_routes
@@ -77,6 +78,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     # The gate belongs to the conversation path, not to the console: without it the bot would
     # answer users whom a counsellor holds.
     app[CONVERSATION].add_interceptor(HandoffInterceptor(services.handoff, _tracker_turns(rasa)))
+    # after the gate: a rating while one is pending; a "5" with no request pending goes to Rasa
+    app[CONVERSATION].add_interceptor(RatingInterceptor(services.satisfaction))
     yield
     await rasa_session.close()
     await session.close()

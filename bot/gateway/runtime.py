@@ -31,10 +31,12 @@ from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.service import HandoffService
 from bot.services.job_fairs.files import load_sample_if_empty as load_sample_fairs_if_empty
 from bot.services.job_fairs.store import JobFairStore
+from bot.services.monthly_stats import MonthlyStats
 from bot.services.points.files import load_sample_if_empty
 from bot.services.points.store import ServicePointStore
 from bot.services.profiles import ProfileStore
 from bot.services.push import PushService
+from bot.services.satisfaction import SatisfactionService
 from bot.services.workshops import WorkshopCatalogue
 from bot.settings import Settings
 from bot.gateway.wechat.api_client import WeChatClient
@@ -61,6 +63,7 @@ class Services:
     campaigns: CampaignWorker
     enrolments: EnrollmentStore
     handoff: HandoffService
+    satisfaction: SatisfactionService
 
 
 def build_services(
@@ -99,10 +102,15 @@ def build_services(
         handoff=HandoffService(
             redis, settings, clock, handoff_config or HandoffConfig.from_settings(settings), scheduler
         ),
+        satisfaction=SatisfactionService(
+            redis, settings, clock, notifier=push, stats=MonthlyStats(redis, settings, clock),
+            retry_at=push.next_send_time,
+        ),
     )
     services.handoff.register_jobs(scheduler)
     booking.register_jobs(scheduler)
     push.register_jobs(scheduler)
+    services.satisfaction.register_jobs(scheduler)
     register_campaign_jobs(scheduler, services.campaigns)
     CampPromotionNotices(
         enrolments, push, lambda: load_catalogue(settings.camp_cohorts_file, clock().date())

@@ -23,6 +23,8 @@ EXPECTED_FAMILIES = {
     "handoff_offer",
     "handoff_ack",
     "handoff_callback",
+    "satisfaction_pending",
+    "satisfaction_comment",
 }
 
 

@@ -37,6 +37,7 @@ from bot.services.booking.scripts import (
 )
 from bot.services.notify import Notifier
 from bot.services.profiles import register_personal_key
+from bot.services.satisfaction import Subject, schedule_rating_request
 from bot.services.workshops import Slot, Workshop, WorkshopCatalogue
 from bot.settings import Settings
 
@@ -245,7 +246,17 @@ class BookingService:
     async def mark_attendance(self, code: str, attended: bool, staff: str = "") -> bool:
         """Mark a booking attended / no-show (a staff correction may flip it back)."""
         data = await self._run(self._mark, code.upper(), "attended" if attended else "no_show", staff)
+        if data["status"] == "ok" and attended:
+            await self._ask_rating(code.upper())
         return data["status"] == "ok"
+
+    async def _ask_rating(self, code: str) -> None:
+        """Once per booking (the job id is the code's): a second mark or a correction asks nothing."""
+        view = await self._view(code)
+        if view is None or view.workshop is None:
+            return
+        subject = Subject("workshop", code, view.workshop.city, "", view.workshop.id)
+        await schedule_rating_request(self.scheduler, view.booking.openid, subject, self._clock())
 
     async def staff_cancel(self, code: str, staff: str = "staff") -> CancelResult:
         """Cancel on the user's behalf (no cut-off); the waitlist is promoted as usual."""

@@ -28,6 +28,8 @@ OUTCOMES = {
     "user_cancelled": "用户取消",
     "other": "其他",
 }
+# outcomes after which the user is asked to rate the service (bot/services/satisfaction.py)
+RATED_OUTCOMES = frozenset({"resolved", "referred", "callback_done", "handed_back", "other"})
 
 
 class HandoffError(Exception):

@@ -40,6 +40,7 @@ from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.model import (
     OUTCOMES,
     PRIORITY_LABELS,
+    RATED_OUTCOMES,
     PRIORITY_NORMAL,
     REASON_LABELS,
     Availability,
@@ -50,6 +51,7 @@ from bot.services.handoff.pools import CityPools
 from bot.services.handoff.reports import QueueReports
 from bot.services.handoff.routing import CITY_POOL, PROVINCE_POOL, UserPlace
 from bot.services.profiles import register_personal_key
+from bot.services.satisfaction import Subject, schedule_rating_request
 from bot.settings import Settings
 
 ACTIVE_FAMILY = "handoff_active"
@@ -374,6 +376,10 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
         who = username or "用户"
         await self.add_transcript(item_id, "system", f"{who} 结束会话：{OUTCOMES[outcome]}", author=username)
         await self._emit("closed", item_id)
+        if username and outcome in RATED_OUTCOMES:  # closed by staff after serving the user
+            subject = Subject("handoff", item_id, item.get("city", ""), item.get("district", ""),
+                              item.get("holder") or username)
+            await schedule_rating_request(self._scheduler, item["openid"], subject, self._clock())
         return await self.get(item_id) or {}
 
     # -- transcript ------------------------------------------------------------------------------
