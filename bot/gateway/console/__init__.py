@@ -20,6 +20,7 @@ from bot.gateway.console.campaigns import add_campaign_routes
 from bot.gateway.console.cohorts import add_cohort_routes
 from bot.gateway.console.middleware import console_guard
 from bot.gateway.console.pages import TEMPLATES_DIR
+from bot.gateway.console.ratings import add_rating_routes
 from bot.gateway.console.routes import add_routes
 from bot.gateway.console.users import add_user_routes
 
@@ -77,6 +78,7 @@ def setup_console(
     add_login_routes(console)
     add_campaign_routes(console)
     add_cohort_routes(console)
+    add_rating_routes(console)
     add_user_routes(console)
     app.add_subapp("/console", console)
     return console

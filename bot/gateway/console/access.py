@@ -10,6 +10,7 @@ Rules (staff roles and scopes: bot/gateway/console/auth.py, bot/services/staff_s
     ITEM        a handoff item the staff member may see (`may_see_item`), checked here
     SUPERVISOR  supervisor or admin; the handler shows the scope's figures / cohorts / campaigns
     CAMPAIGN    supervisor or admin, and the campaign's cities lie within the scope, checked here
+    RATING      supervisor or admin, and the rating's city lies within the scope, checked here
     PROVINCE    supervisor or admin working for the whole province (province-wide by nature:
                 the audit log of every account; a cohort's enrolment list of all cities)
     ADMIN       the provincial administrator (accounts)
@@ -32,6 +33,7 @@ class Access(Enum):
     ITEM = "item"
     SUPERVISOR = "supervisor"
     CAMPAIGN = "campaign"
+    RATING = "rating"
     PROVINCE = "province"
     ADMIN = "admin"
 
@@ -57,6 +59,8 @@ ROUTE_ACCESS: Dict[Tuple[str, str], Access] = {
     ("POST", "/console/campaigns"): Access.SUPERVISOR,
     ("GET", "/console/campaigns/{campaign_id}"): Access.CAMPAIGN,
     ("POST", "/console/campaigns/{campaign_id}/cancel"): Access.CAMPAIGN,
+    ("GET", "/console/ratings"): Access.SUPERVISOR,
+    ("POST", "/console/ratings/{rating_id}/review"): Access.RATING,
     ("GET", "/console/cohorts/{cohort_id}/enrolments.csv"): Access.PROVINCE,
     ("GET", "/console/audit"): Access.PROVINCE,
     ("GET", "/console/users"): Access.ADMIN,
@@ -67,6 +71,7 @@ ROUTE_ACCESS: Dict[Tuple[str, str], Access] = {
 ROLE_TEXT = {
     Access.SUPERVISOR: "需要主管权限",
     Access.CAMPAIGN: "该推送活动不在您的工作范围内",
+    Access.RATING: "该评价不在您的工作范围内",
     Access.PROVINCE: "需要省级主管权限",
     Access.ADMIN: "需要省级管理员权限",
     Access.ITEM: "该会话不在您的工作范围内",
@@ -113,6 +118,9 @@ async def allowed(request: web.Request, staff: StaffSession, access: Access) -> 
     if access is Access.CAMPAIGN:
         campaign = await request.config_dict[SERVICES].campaigns.store.get(request.match_info["campaign_id"])
         return campaign is None or staff.scope.covers_all(campaign.segment.cities)
+    if access is Access.RATING:
+        rating = await request.config_dict[SERVICES].satisfaction.get(request.match_info["rating_id"])
+        return rating is None or staff.scope.covers(rating.get("city") or "", rating.get("district") or "")
     if access is Access.PROVINCE:
         return staff.scope.is_province
     return staff.is_admin

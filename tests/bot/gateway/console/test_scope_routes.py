@@ -3,8 +3,8 @@ who gets past the guard is what EXPECTED says, route by route. A route added to 
 without an access rule (bot/gateway/console/access.py) is refused by the guard and fails
 `test_every_route_has_a_decision`; one added with a rule but not listed here fails too.
 
-The objects routes name belong to 青岛: a 青岛 user's handoff item (still in 青岛's pool) and a
-campaign for 青岛's users; the cohort list is province-wide."""
+The objects routes name belong to 青岛: a 青岛 user's handoff item (still in 青岛's pool), a
+campaign for 青岛's users and a low rating of a 青岛 service; the cohort list is province-wide."""
 from __future__ import annotations
 
 import json
@@ -22,6 +22,8 @@ from bot.services.campaigns.jobs import define_campaign
 from bot.services.campaigns.store import Segment
 from bot.services.handoff.routing import find_user_place
 from bot.services.profiles import ProfileStore
+from bot.services.rating_words import parse_rating
+from bot.services.satisfaction import Subject
 from tests.bot.gateway.console.helpers import add_user, login
 from bot.stack import free_port
 from tests.helpers.gateway import gateway_app, serve_gateway
@@ -42,6 +44,7 @@ SIGNED_IN = frozenset(STAFF)
 QINGDAO_ITEM = frozenset({"qd", "qd-boss", "prov-boss", "root"})  # not 烟台, not the provincial pool's counsellor
 SUPERVISORS = frozenset({"qd-boss", "yt-boss", "prov-boss", "root"})
 QINGDAO_CAMPAIGN = frozenset({"qd-boss", "prov-boss", "root"})
+QINGDAO_RATING = QINGDAO_CAMPAIGN
 PROVINCE_SUPERVISORS = frozenset({"prov-boss", "root"})
 ADMIN = frozenset({"root"})
 
@@ -64,6 +67,8 @@ EXPECTED: Dict[Tuple[str, str], FrozenSet[str]] = {
     ("POST", "/console/campaigns"): SUPERVISORS,
     ("GET", "/console/campaigns/{campaign_id}"): QINGDAO_CAMPAIGN,
     ("POST", "/console/campaigns/{campaign_id}/cancel"): QINGDAO_CAMPAIGN,
+    ("GET", "/console/ratings"): SUPERVISORS,
+    ("POST", "/console/ratings/{rating_id}/review"): QINGDAO_RATING,
     ("GET", "/console/cohorts/{cohort_id}/enrolments.csv"): PROVINCE_SUPERVISORS,
     ("GET", "/console/audit"): PROVINCE_SUPERVISORS,
     ("GET", "/console/users"): ADMIN,
@@ -117,7 +122,9 @@ async def gw(settings, aiohttp_server):
         segment=Segment(cities=("青岛市",)), message="【示例】青岛实训营开始报名", created_by="qd-boss",
         when=services.clock() + timedelta(days=7),
     )
-    ids = {"item_id": item.item_id, "campaign_id": campaign.id, "cohort_id": cohort.id, "username": "victim"}
+    rating_id = await services.satisfaction.record(Subject("handoff", item.item_id, "青岛市", "", "qd"), parse_rating("1"))
+    ids = {"item_id": item.item_id, "campaign_id": campaign.id, "cohort_id": cohort.id, "username": "victim",
+           "rating_id": rating_id}
     yield app, server, ids
 
 
