@@ -43,6 +43,8 @@ _SEPARATORS = " \t\r\n,，。.!！、;；~～:："
 class ParsedRating:
     score: int
     comment: str = ""
+    bare: bool = False  # a numeral alone ("5"): could as well answer a numbered list
+
 
     @property
     def low(self) -> bool:
@@ -56,8 +58,9 @@ def parse_rating(text: str) -> Optional[ParsedRating]:
         return None
     match = _SCORE.match(cleaned)
     if match and _ends_score(match):
-        rest = match.group("rest").lstrip("".join(_PARTICLES))
-        return ParsedRating(_NUMERALS[match.group("n")], clean_comment(rest))
+        comment = clean_comment(match.group("rest").lstrip("".join(_PARTICLES)))
+        bare = not (match.group("unit") or match.group("extra") or comment)
+        return ParsedRating(_NUMERALS[match.group("n")], comment, bare)
     for word, score in _WORDS_BY_LENGTH:
         if cleaned.startswith(word):
             rest = cleaned[len(word):]

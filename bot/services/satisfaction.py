@@ -166,13 +166,22 @@ class SatisfactionService:
             await self._redis.delete(comment_key)
             await self.add_comment(rating_id, text)
             return "已记下您的建议，我们会转给负责的老师认真改进。职引继续为您服务，有问题随时问我。"
-        subject = await self.pending(openid)
-        if subject is None:
+        pending_key = self._settings.key(PENDING_FAMILY, openid)
+        raw = await self._redis.get(pending_key)
+        if not raw:
             return None
+        pending = json.loads(raw)
         parsed = parse_rating(text)
-        if parsed is None:
+        # once the user has talked of something else, a bare "2" may answer the bot's numbered
+        # list: only a rating that says so ("2分", "五星", "满意", "2 等太久了") is taken then
+        if parsed is None or (parsed.bare and pending.get("moved_on")):
+            if not pending.get("moved_on"):
+                ttl = await self._redis.ttl(pending_key)
+                if ttl > 0:
+                    await self._redis.set(pending_key, json.dumps({**pending, "moved_on": True}), ex=ttl)
             return None  # a normal question: the bot answers, the request stays
-        await self._redis.delete(self._settings.key(PENDING_FAMILY, openid))
+        subject = Subject.from_mapping(pending)
+        await self._redis.delete(pending_key)
         rating_id = await self.record(subject, parsed)
         if rating_id is None:
             return "这次服务您已经评过分了，谢谢！"

@@ -222,6 +222,7 @@ async def test_an_attended_booking_is_asked_once(stack):
 def test_ratings_are_read_from_phone_typing(text, score, comment):
     parsed = parse_rating(text)
     assert parsed is not None and (parsed.score, parsed.comment) == (score, comment)
+    assert parsed.bare == (text in ("5", "５", "1"))
 
 
 @pytest.mark.parametrize(
@@ -242,3 +243,13 @@ async def test_a_clock_in_another_month_counts_there(stack, redis, settings):
     assert await service.record(Subject("workshop", "ABC123", "烟台市"), parse_rating("1")) is None  # once
     figures = (await stats.month(month_of(later()))).by_city["烟台市"]
     assert (figures.mean("rating"), figures.samples["rating"]) == (4.0, 1)
+
+
+async def test_after_other_chat_a_bare_number_is_left_to_the_bot(stack):
+    """A bare "2" after the user moved on may pick from the bot's numbered list; "2分" still rates."""
+    await stack.closed_handoff("u-list")
+    await stack.run_jobs()
+    assert await stack.say("u-list", "我想预约简历工作坊") is None
+    assert await stack.say("u-list", "2") is None
+    assert await stack.ratings.pending("u-list") is not None
+    assert "2分" in await stack.say("u-list", "2分")
