@@ -161,13 +161,13 @@ class SatisfactionService:
     async def answer(self, openid: str, text: str) -> Optional[str]:
         """The reply to a message while a request or a comment is awaited, or None (not ours)."""
         comment_key = self._settings.key(COMMENT_FAMILY, openid)
-        rating_id = await self._redis.get(comment_key)
+        pending_key = self._settings.key(PENDING_FAMILY, openid)
+        # every user message passes here: one round trip when nothing is awaited
+        rating_id, raw = await self._redis.mget(comment_key, pending_key)
         if rating_id and not QUESTION_RE.search(text):
             await self._redis.delete(comment_key)
             await self.add_comment(rating_id, text)
             return "已记下您的建议，我们会转给负责的老师认真改进。职引继续为您服务，有问题随时问我。"
-        pending_key = self._settings.key(PENDING_FAMILY, openid)
-        raw = await self._redis.get(pending_key)
         if not raw:
             return None
         pending = json.loads(raw)
