@@ -23,6 +23,7 @@ EXPECTED_FAMILIES = {
     "handoff_offer",
     "handoff_ack",
     "handoff_callback",
+    "convmark",
 }
 
 
