@@ -16,7 +16,8 @@
     return el;
   }
   function title(text) { return { text: text, textStyle: { fontSize: 14 } }; }
-  function draw(id, option) { echarts.init(document.getElementById(id)).setOption(option); }
+  // No animation: a month's figures do not change while read, and the page is drawn at once.
+  function draw(id, option) { option.animation = false; echarts.init(document.getElementById(id)).setOption(option); }
   draw("chart-users", { title: title("各市服务用户数与会话数"), tooltip: { trigger: "axis", formatter: tipContent }, legend: { top: 24 },
     xAxis: { type: "category", data: d.cities, axisLabel: { interval: 0 } }, yAxis: { type: "value", minInterval: 1 },
     series: [{ name: "服务用户数", type: "bar", data: d.users }, { name: "会话数", type: "bar", data: d.conversations }] });
