@@ -41,6 +41,7 @@ from bot.log_ids import log_id
 from bot.redis_client import create_redis, endpoint_url
 from bot.services.conversation_marks import queue_city_read
 from bot.services.intent_stats import queue_intent_count, stats_day
+from bot.services.knowledge.retrieval import ANSWER as KNOWLEDGE_ANSWER, PARSE_KEY as KNOWLEDGE_PARSE_KEY, QUESTION_INTENT
 from bot.services.monthly_stats import queue_message
 from bot.settings import load_settings
 
@@ -63,6 +64,18 @@ def _is_session_start(event_dict: Dict[str, Any]) -> bool:
 
 def _moment(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
+def _answered_item(event: UserUttered) -> str:
+    """The knowledge item action_knowledge_answer answers this message with: the NLU's retrieval
+    decision in the parse data, for the intents that action runs on (nlu_data/rules/knowledge.yml)."""
+    if event.intent_name not in (QUESTION_INTENT, "nlu_fallback"):
+        return ""
+    payload = (event.parse_data or {}).get(KNOWLEDGE_PARSE_KEY)
+    if not isinstance(payload, dict) or payload.get("decision") != KNOWLEDGE_ANSWER:
+        return ""
+    options = payload.get("options") or [{}]
+    return str((options[0] or {}).get("id") or "")
 
 
 def _is_synthetic(event: Event) -> bool:
@@ -141,7 +154,9 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
                     queue_intent_count(
                         pipe, self._key, stats_day(event.timestamp), event.intent_name, event.text or ""
                     )
-                    queue_message(pipe, self._settings, _moment(event.timestamp), city, event.intent_name)
+                    queue_message(
+                        pipe, self._settings, _moment(event.timestamp), city, event.intent_name, _answered_item(event)
+                    )
             if self.record_exp:
                 pipe.expire(self._events_key(tracker.sender_id), self.record_exp)
                 pipe.expire(self._meta_key(tracker.sender_id), self.record_exp)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from bot.services.csv_safety import neutralise_formula
-from bot.services.monthly_stats import PROVINCE_WIDE, UNKNOWN_CITY, Figures, MonthReport
+from bot.services.knowledge.base import load_knowledge
+from bot.services.monthly_stats import KNOWLEDGE_NEED, PROVINCE_WIDE, UNKNOWN_CITY, Figures, MonthReport
 
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 TOP_NEEDS = 10
@@ -64,13 +66,38 @@ def valid_month(text: str) -> bool:
     return bool(MONTH_PATTERN.match(text or ""))
 
 
+# Knowledge topics (data/knowledge/*.yml `topic`) as staff read them.
+TOPIC_LABELS: Dict[str, str] = {
+    "career_choice": "职业选择", "entrepreneurship": "创业", "finding_work": "求职渠道",
+    "job_search_skills": "求职技巧", "labour_rights": "劳动权益", "network_services": "网上办事",
+    "paperwork": "证明与手续", "skills_courses": "技能培训", "social_insurance": "社会保险",
+    "subsidies": "补贴政策",
+}
+
+
+@lru_cache(maxsize=1)
+def _knowledge_topics() -> Dict[str, str]:
+    """Knowledge item id -> its topic; an unreadable knowledge base only costs the labels."""
+    try:
+        return {item.id: item.topic for item in load_knowledge().items}
+    except (OSError, ValueError):
+        return {}
+
+
 def need_label(need: str) -> str:
+    """An intent's label, or "知识：<topic>" for a knowledge item answered."""
+    if need.startswith(KNOWLEDGE_NEED):
+        topic = _knowledge_topics().get(need[len(KNOWLEDGE_NEED):], "")
+        return "知识：" + TOPIC_LABELS.get(topic, topic or "其他")
     return NEED_LABELS.get(need, need)
 
 
 def top_needs(figures: Figures, limit: int = TOP_NEEDS) -> List[Tuple[str, int]]:
-    ranked = sorted(figures.needs.items(), key=lambda item: (-item[1], item[0]))
-    return [(need_label(name), count) for name, count in ranked[:limit]]
+    """The most frequent needs by label (knowledge items of one topic add up)."""
+    by_label: Dict[str, int] = {}
+    for name, count in figures.needs.items():
+        by_label[need_label(name)] = by_label.get(need_label(name), 0) + count
+    return sorted(by_label.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
 def city_order(report: MonthReport) -> List[str]:

@@ -41,6 +41,7 @@ NOT_NEEDS = frozenset({
     "subscribe", "nlu_fallback",
 })
 FALLBACK_INTENT = "nlu_fallback"
+KNOWLEDGE_NEED = "knowledge:"  # + the knowledge item's id; the report names the item's topic
 
 
 def month_of(moment: datetime) -> str:
@@ -55,9 +56,12 @@ def place_label(raw: Optional[str]) -> str:
     return geo.normalize_city(value) or UNKNOWN_CITY
 
 
-def queue_message(pipe: Any, settings: Settings, at: datetime, city: Optional[str], intent: str) -> None:
+def queue_message(
+    pipe: Any, settings: Settings, at: datetime, city: Optional[str], intent: str, knowledge_item: str = "",
+) -> None:
     """Count one user message on the tracker store's own pipeline (no extra round trip): the
-    message, whether the NLU understood it ("unanswered" = nlu_fallback) and its need."""
+    message, whether the NLU understood it ("unanswered" = nlu_fallback), its need (the intent)
+    and the knowledge item it was answered with ("knowledge:<id>", its topic in the report)."""
     month, place = month_of(at), city or UNKNOWN_CITY
     key = _KeyBuilder(settings)
     _queue_registration(pipe, key, month, place)
@@ -65,8 +69,10 @@ def queue_message(pipe: Any, settings: Settings, at: datetime, city: Optional[st
     if intent == FALLBACK_INTENT:
         pipe.hincrby(key(month, place), "unanswered", 1)
     pipe.expire(key(month, place), MONTHLY_TTL_S)
-    if intent and intent not in NOT_NEEDS:
-        pipe.hincrby(key(month, place, "needs"), intent, 1)
+    needs = [n for n in (intent if intent not in NOT_NEEDS else "", knowledge_item and KNOWLEDGE_NEED + knowledge_item) if n]
+    for need in needs:
+        pipe.hincrby(key(month, place, "needs"), need, 1)
+    if needs:
         pipe.expire(key(month, place, "needs"), MONTHLY_TTL_S)
 
 

@@ -214,11 +214,17 @@ async def test_each_message_counts_in_the_month_and_city_of_its_conversation(sto
             ActionExecuted("action_listen"),
             UserUttered("那个啥玩意儿", {"name": "nlu_fallback", "confidence": 0.3}),
             ActionExecuted("action_listen"),
+            UserUttered(
+                "失业了咋登记", {"name": "ask_policy", "confidence": 0.9},
+                parse_data={"knowledge": {"decision": "answer", "options": [{"id": "unemployment_registration", "score": 0.9}]}},
+            ),
+            ActionExecuted("action_listen"),
         ],
         DOMAIN,
     )
     await store.save(tracker)
     stats = MonthlyStats(redis, settings)
     qingdao = (await stats.month(month_of(system_clock()))).by_city["青岛市"]
-    assert qingdao.count("messages") == 3 and qingdao.count("unanswered") == 1
-    assert qingdao.needs == {"find_job": 1}  # talk (affirm) and fallbacks are no need
+    assert qingdao.count("messages") == 4 and qingdao.count("unanswered") == 1
+    # talk (affirm) and fallbacks are no need; a knowledge answer counts its item too
+    assert qingdao.needs == {"find_job": 1, "ask_policy": 1, "knowledge:unemployment_registration": 1}
