@@ -9,14 +9,20 @@ Redis layout (all under `settings.key("monthly", ...)`), months and days are Bei
     monthly:months               SET   months that have figures ("2026-12")
     monthly:<month>:cities       SET   cities with figures that month ("青岛市", or UNKNOWN_CITY)
     monthly:<month>:<city>       HASH  event -> count; "sum:<metric>" / "n:<metric>" for averages
-    monthly:<month>:<city>:needs HASH  need (intent or knowledge topic) -> count
+    monthly:<month>:<city>:needs HASH  need (intent, or "knowledge:<item id>") -> count
     monthly:<month>:<city>:users HLL   users served
+
+Events (who counts them): conversations (conversation_marks.py), messages and unanswered (the
+tracker store, `queue_message`), booking_made / _cancelled / _attended (booking/service.py),
+camp_enrolled / _waitlisted (camp.py), handoff_created / _claimed / _closed and the means
+handoff_wait_s / handoff_handling_s (handoff/figures.py), rating_requested / rating_low and the
+mean rating (the satisfaction ratings).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-import logging
 from typing import Any, Awaitable, Dict, Iterable, List, Optional, Sequence
 
 from bot.clock import Clock, in_beijing, system_clock
