@@ -155,3 +155,12 @@ async def test_a_qingdao_supervisor_sees_no_jinan_figures_and_the_admin_sees_the
     finally:
         await boss.close()
         await admin.close()
+
+
+def test_figures_are_per_city_so_a_county_scope_reads_none():
+    from bot.gateway.console.monthly import scope_cities
+    from bot.services.staff_scope import parse_scope
+
+    assert scope_cities(parse_scope("province")) is None
+    assert scope_cities(parse_scope("青岛市,烟台市")) == ["烟台市", "青岛市"]
+    assert scope_cities(parse_scope("青岛市/黄岛区")) == []  # the whole city's figures would show other counties
