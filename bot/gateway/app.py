@@ -34,6 +34,8 @@ from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.callbacks import turns_from_events
 from bot.services.handoff.gate import HandoffInterceptor, HistoryOf
 from bot.services.satisfaction import RatingInterceptor
+from bot.gateway.turn_counter import TurnCounter
+from bot.services.conversation_marks import ConversationCounter
 from bot.settings import Settings, load_settings
 from bot.gateway.simulator import setup_simulator
 from bot.gateway.wechat.fake_api import setup_fake_wechat_routes
@@ -75,6 +77,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[SERVICES] = services
     app[HANDOFF] = services.handoff
     app[CONVERSATION] = ConversationService(rasa)
+    # First, so every turn (the bot's or a counsellor's) is counted and its city known to Rasa.
+    app[CONVERSATION].add_interceptor(TurnCounter(ConversationCounter(redis, settings, app[CLOCK])))
     # The gate belongs to the conversation path, not to the console: without it the bot would
     # answer users whom a counsellor holds.
     app[CONVERSATION].add_interceptor(HandoffInterceptor(services.handoff, _tracker_turns(rasa)))

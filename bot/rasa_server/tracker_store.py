@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 import redis.asyncio as aioredis
@@ -38,7 +39,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.rasa_server import patches as rasa_patches
 from bot.log_ids import log_id
 from bot.redis_client import create_redis, endpoint_url
+from bot.services.conversation_marks import queue_city_read
 from bot.services.intent_stats import queue_intent_count, stats_day
+from bot.services.knowledge.retrieval import ANSWER as KNOWLEDGE_ANSWER, PARSE_KEY as KNOWLEDGE_PARSE_KEY, QUESTION_INTENT
+from bot.services.monthly_stats import queue_message
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -56,6 +60,22 @@ def _dump(event: Event) -> str:
 
 def _is_session_start(event_dict: Dict[str, Any]) -> bool:
     return event_dict.get("event") == "action" and event_dict.get("name") == ACTION_SESSION_START_NAME
+
+
+def _moment(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
+def _answered_item(event: UserUttered) -> str:
+    """The knowledge item action_knowledge_answer answers this message with: the NLU's retrieval
+    decision in the parse data, for the intents that action runs on (nlu_data/rules/knowledge.yml)."""
+    if event.intent_name not in (QUESTION_INTENT, "nlu_fallback"):
+        return ""
+    payload = (event.parse_data or {}).get(KNOWLEDGE_PARSE_KEY)
+    if not isinstance(payload, dict) or payload.get("decision") != KNOWLEDGE_ANSWER:
+        return ""
+    options = payload.get("options") or [{}]
+    return str((options[0] or {}).get("id") or "")
 
 
 def _is_synthetic(event: Event) -> bool:
@@ -89,6 +109,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         self.key_prefix = (key_prefix or "rasa") + ":"
         self.record_exp = int(record_exp) if record_exp else None
         self._log_secret = settings.console_secret  # the gateway's key, so log ids match
+        self._settings = settings
         super().__init__(domain, event_broker, **kwargs)
         rasa_patches.install()  # Rasa server speed fixes; this store is created in every worker
 
@@ -105,7 +126,12 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
-        meta = await self.red.hgetall(self._meta_key(tracker.sender_id))
+        # The conversation's city (written by the gateway before this turn) rides on the read
+        # this save makes anyway: the monthly count of each message costs no extra round trip.
+        async with self.red.pipeline(transaction=False) as read:
+            read.hgetall(self._meta_key(tracker.sender_id))
+            queue_city_read(read, self._settings, tracker.sender_id)
+            meta, city = await read.execute()
         new_events = self._events_since(tracker, meta.get("last"))
         if meta.get("last") and len(new_events) == len(tracker.events):
             logger.warning(
@@ -127,6 +153,9 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
                 if isinstance(event, UserUttered) and event.intent_name:
                     queue_intent_count(
                         pipe, self._key, stats_day(event.timestamp), event.intent_name, event.text or ""
+                    )
+                    queue_message(
+                        pipe, self._settings, _moment(event.timestamp), city, event.intent_name, _answered_item(event)
                     )
             if self.record_exp:
                 pipe.expire(self._events_key(tracker.sender_id), self.record_exp)

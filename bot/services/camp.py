@@ -25,6 +25,7 @@ from bot.redis_client import run_acknowledged
 from bot.services.camp_scripts import CANCEL_SCRIPT, ENROLL_SCRIPT
 from bot.services.csv_safety import SafeCsvWriter
 from bot.services.eligibility import EligibilityRules, load_rules
+from bot.services.monthly_stats import MonthlyStats, best_effort, place_label
 from bot.services.phone import normalise_phone
 from bot.services.profiles import register_personal_key
 from bot.services.reply_size import fit_lines
@@ -262,6 +263,7 @@ class EnrollmentStore:
         self.scheduler = scheduler or JobScheduler(redis, settings)
         self._enroll = redis.register_script(ENROLL_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
+        self.monthly = MonthlyStats(redis, settings, clock)
 
     def _keys(self, cohort_id: str) -> List[str]:
         k = self._settings.key
@@ -294,6 +296,8 @@ class EnrollmentStore:
                 [openid, phone, code, json.dumps(record, ensure_ascii=False), cohort.capacity],
             )
             if status != "code_taken":
+                if status in ("enrolled", "waitlisted"):  # counted in the cohort's city ("全省" online)
+                    await best_effort(self.monthly.count(f"camp_{status}", place_label(cohort.city)), status)
                 return EnrollResult(status, found, int(pos))
         raise RuntimeError("could not allocate an enrolment code")
 

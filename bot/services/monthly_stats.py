@@ -9,28 +9,102 @@ Redis layout (all under `settings.key("monthly", ...)`), months and days are Bei
     monthly:months               SET   months that have figures ("2026-12")
     monthly:<month>:cities       SET   cities with figures that month ("青岛市", or UNKNOWN_CITY)
     monthly:<month>:<city>       HASH  event -> count; "sum:<metric>" / "n:<metric>" for averages
-    monthly:<month>:<city>:needs HASH  need (intent or knowledge topic) -> count
+    monthly:<month>:<city>:needs HASH  need (intent, or "knowledge:<item id>") -> count
     monthly:<month>:<city>:users HLL   users served
+
+Events (who counts them): conversations (conversation_marks.py), messages and unanswered (the
+tracker store, `queue_message`), booking_made / _cancelled / _attended (booking/service.py),
+camp_enrolled / _waitlisted (camp.py), handoff_created / _claimed / _closed and the means
+handoff_wait_s / handoff_handling_s (handoff/figures.py), rating_requested / rating_low and the
+mean rating (the satisfaction ratings).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Awaitable, Dict, Iterable, List, Optional, Sequence
 
 from bot.clock import Clock, in_beijing, system_clock
+from bot.services import geo
 from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 # Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
 KEY_FAMILIES = ("monthly",)
 
 UNKNOWN_CITY = "未知"
+# Province-wide offerings (an online workshop or cohort, "全省" in the catalogues) count here.
+PROVINCE_WIDE = "全省"
 # Aggregates are what supervisors report upward for the year; kept a little over thirteen months.
 MONTHLY_TTL_S = 400 * 86400
 
 
+# Intents that are part of talking, not a need: left out of "top needs" (still counted as messages).
+NOT_NEEDS = frozenset({
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "more", "stop",
+    "subscribe", "nlu_fallback",
+})
+FALLBACK_INTENT = "nlu_fallback"
+KNOWLEDGE_NEED = "knowledge:"  # + the knowledge item's id; the report names the item's topic
+
+
 def month_of(moment: datetime) -> str:
     return in_beijing(moment).strftime("%Y-%m")
+
+
+def place_label(raw: Optional[str]) -> str:
+    """A catalogue's or profile's city ("青岛", "青岛市", "全省") as the figures name it."""
+    value = (raw or "").strip()
+    if value == PROVINCE_WIDE:
+        return PROVINCE_WIDE
+    return geo.normalize_city(value) or UNKNOWN_CITY
+
+
+def queue_message(
+    pipe: Any, settings: Settings, at: datetime, city: Optional[str], intent: str, knowledge_item: str = "",
+) -> None:
+    """Count one user message on the tracker store's own pipeline (no extra round trip): the
+    message, whether the NLU understood it ("unanswered" = nlu_fallback), its need (the intent)
+    and the knowledge item it was answered with ("knowledge:<id>", its topic in the report)."""
+    month, place = month_of(at), city or UNKNOWN_CITY
+    key = _KeyBuilder(settings)
+    _queue_registration(pipe, key, month, place)
+    pipe.hincrby(key(month, place), "messages", 1)
+    if intent == FALLBACK_INTENT:
+        pipe.hincrby(key(month, place), "unanswered", 1)
+    pipe.expire(key(month, place), MONTHLY_TTL_S)
+    needs = [n for n in (intent if intent not in NOT_NEEDS else "", knowledge_item and KNOWLEDGE_NEED + knowledge_item) if n]
+    for need in needs:
+        pipe.hincrby(key(month, place, "needs"), need, 1)
+    if needs:
+        pipe.expire(key(month, place, "needs"), MONTHLY_TTL_S)
+
+
+class _KeyBuilder:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __call__(self, *parts: str) -> str:
+        return self._settings.key("monthly", *parts)
+
+    def months(self) -> str:
+        return self._settings.key("monthly", "months")
+
+
+def _queue_registration(pipe: Any, key: _KeyBuilder, month: str, city: str) -> None:
+    for name, member in ((key.months(), month), (key(month, "cities"), city)):
+        pipe.sadd(name, member)
+        pipe.expire(name, MONTHLY_TTL_S)
+
+
+async def best_effort(write: Awaitable[Any], what: str) -> None:
+    """Run a counter write that must never fail the user's action (it is only logged)."""
+    try:
+        await write
+    except Exception:
+        logger.exception("monthly figure %s not recorded", what)
 
 
 @dataclass
@@ -75,7 +149,7 @@ class MonthlyStats:
         self._clock = clock
 
     def _key(self, *parts: str) -> str:
-        return self._settings.key("monthly", *parts)
+        return _KeyBuilder(self._settings)(*parts)
 
     def _month(self, at: Optional[datetime]) -> str:
         return month_of(at or self._clock())
@@ -83,9 +157,7 @@ class MonthlyStats:
     def _pipeline(self, month: str, city: str) -> Any:
         """A pipeline that already registers the month and city and renews their expiry."""
         pipe = self._redis.pipeline(transaction=False)
-        for key, member in ((self._key("months"), month), (self._key(month, "cities"), city)):
-            pipe.sadd(key, member)
-            pipe.expire(key, MONTHLY_TTL_S)
+        _queue_registration(pipe, _KeyBuilder(self._settings), month, city)
         return pipe
 
     def _finish(self, pipe: Any, *keys: str) -> Any:
@@ -121,6 +193,16 @@ class MonthlyStats:
         pipe = self._pipeline(month, place)
         pipe.pfadd(self._key(month, place, "users"), openid)
         await self._finish(pipe, self._key(month, place, "users"))
+
+    async def conversation(self, openid: str, city: Optional[str], *, new_month_only: bool = False) -> None:
+        """A conversation started (one pipeline): counted, and its user counted as served;
+        `new_month_only`: a conversation that ran into a new month counts its user there only."""
+        month, place = self._month(None), city or UNKNOWN_CITY
+        pipe = self._pipeline(month, place)
+        if not new_month_only:
+            pipe.hincrby(self._key(month, place), "conversations", 1)
+        pipe.pfadd(self._key(month, place, "users"), openid)
+        await self._finish(pipe, self._key(month, place), self._key(month, place, "users"))
 
     async def months(self) -> List[str]:
         return sorted(await self._redis.smembers(self._key("months")), reverse=True)

@@ -25,6 +25,7 @@ EXPECTED_FAMILIES = {
     "handoff_callback",
     "satisfaction_pending",
     "satisfaction_comment",
+    "convmark",
 }
 
 

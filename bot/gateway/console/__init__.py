@@ -18,6 +18,7 @@ from bot.gateway.console.login import add_login_routes
 from bot.gateway.console.login_guard import LoginGuard
 from bot.gateway.console.campaigns import add_campaign_routes
 from bot.gateway.console.cohorts import add_cohort_routes
+from bot.gateway.console.monthly import add_monthly_routes
 from bot.gateway.console.middleware import console_guard
 from bot.gateway.console.pages import TEMPLATES_DIR
 from bot.gateway.console.ratings import add_rating_routes
@@ -79,6 +80,7 @@ def setup_console(
     add_campaign_routes(console)
     add_cohort_routes(console)
     add_rating_routes(console)
+    add_monthly_routes(console)
     add_user_routes(console)
     app.add_subapp("/console", console)
     return console

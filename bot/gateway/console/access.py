@@ -55,6 +55,8 @@ ROUTE_ACCESS: Dict[Tuple[str, str], Access] = {
     ("GET", "/console/dashboard"): Access.SUPERVISOR,
     ("GET", "/console/api/dashboard"): Access.SUPERVISOR,
     ("GET", "/console/cohorts"): Access.SUPERVISOR,
+    ("GET", "/console/monthly"): Access.SUPERVISOR,
+    ("GET", "/console/monthly.xlsx"): Access.SUPERVISOR,
     ("GET", "/console/campaigns"): Access.SUPERVISOR,
     ("POST", "/console/campaigns"): Access.SUPERVISOR,
     ("GET", "/console/campaigns/{campaign_id}"): Access.CAMPAIGN,

@@ -141,7 +141,11 @@ local openid, slot_id, name, phone = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local req_key = P .. 'req:' .. openid
 if ARGV[17] ~= '' then
   local prev = redis.call('HGET', req_key, ARGV[17])
-  if prev then return prev end
+  if prev then
+    local again = cjson.decode(prev)
+    again.replay = true  -- the first run was counted (monthly figures); a retry must not be
+    return cjson.encode(again)
+  end
 end
 local function remember(result)
   local text = cjson.encode(result)
@@ -251,5 +255,5 @@ if status ~= 'confirmed' and status ~= 'attended' and status ~= 'no_show' then
   return cjson.encode({status = 'not_active', booking_status = status})
 end
 redis.call('HSET', rec_key, 'status', ARGV[14], 'marked_at', NOW_ISO, 'marked_by', ARGV[15])
-return cjson.encode({status = 'ok'})
+return cjson.encode({status = 'ok', previous = status, slot_id = redis.call('HGET', rec_key, 'slot_id')})
 """

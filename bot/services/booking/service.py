@@ -38,6 +38,7 @@ from bot.services.booking.scripts import (
 from bot.services.notify import Notifier
 from bot.services.profiles import register_personal_key
 from bot.services.satisfaction import Subject, schedule_rating_request
+from bot.services.monthly_stats import MonthlyStats, best_effort, place_label
 from bot.services.workshops import Slot, Workshop, WorkshopCatalogue
 from bot.settings import Settings
 
@@ -85,6 +86,7 @@ class BookingService:
         self._leave = redis.register_script(LEAVE_WAIT_SCRIPT)
         self._mark = redis.register_script(MARK_SCRIPT)
         self._forget = redis.register_script(FORGET_SCRIPT)
+        self.monthly = MonthlyStats(redis, settings, clock)
 
     # ---- keys ----------------------------------------------------------------------------
     def _k(self, *parts: str) -> str:
@@ -130,6 +132,8 @@ class BookingService:
     ) -> BookingResult:
         """Book a seat. Idempotent by `request_id` (same result, same code, for retries)."""
         data = await self._run(self._book, openid, slot_id, name, phone, request_id, self._request_ttl_s)
+        if data["status"] == "confirmed" and not data.get("replay"):
+            await self._count("booking_made", slot_id)
         return BookingResult(
             status=data["status"],
             code=data.get("code", ""),
@@ -159,13 +163,28 @@ class BookingService:
         )
         return await self._after_change(data)
 
-    async def _after_change(self, data: Dict[str, Any]) -> CancelResult:
+    async def _after_change(self, data: Dict[str, Any], slot_id: str = "") -> CancelResult:
         promoted = tuple((p[0], p[1]) for p in data.get("promoted") or [])
+        slot_id = data.get("slot_id") or slot_id
+        if data["status"] == "cancelled":
+            await self._count("booking_cancelled", slot_id)
+        if promoted:  # a waiting user got the seat: a booking made, in the same slot's city
+            await self._count("booking_made", slot_id, len(promoted))
         # Send promotion notices now when this process can; otherwise the job runner will.
         if self.notifier is not None:
             for _, code in promoted:
                 await self.scheduler.run_job(f"booking-promoted:{code}", self._clock())
         return CancelResult(status=data["status"], slot_id=data.get("slot_id", ""), promoted=promoted)
+
+    async def _count(self, event: str, slot_id: str, amount: int = 1) -> None:
+        """A monthly figure in the city of the slot's workshop; never fails the booking itself."""
+
+        async def write() -> None:
+            slot = await self.catalogue.get_slot(slot_id)
+            workshop = await self.catalogue.get_workshop(slot.workshop_id) if slot else None
+            await self.monthly.count(event, place_label(workshop.city if workshop else ""), amount)
+
+        await best_effort(write(), event)
 
     async def get(self, code: str) -> Optional[Booking]:
         data = await self._redis.hgetall(self.record_key(code.upper()))
@@ -246,6 +265,9 @@ class BookingService:
     async def mark_attendance(self, code: str, attended: bool, staff: str = "") -> bool:
         """Mark a booking attended / no-show (a staff correction may flip it back)."""
         data = await self._run(self._mark, code.upper(), "attended" if attended else "no_show", staff)
+        was_attended = data.get("previous") == "attended"
+        if data["status"] == "ok" and attended != was_attended:  # a correction takes it back
+            await self._count("booking_attended", data.get("slot_id") or "", 1 if attended else -1)
         if data["status"] == "ok" and attended:
             await self._ask_rating(code.upper())
         return data["status"] == "ok"
@@ -267,7 +289,7 @@ class BookingService:
         """Staff add/edit a slot; extra capacity is filled from the waitlist straight away."""
         await self.catalogue.upsert_slot(slot)
         data = await self._run(self._fill, slot.id)
-        return await self._after_change(data)
+        return await self._after_change(data, slot.id)
 
     async def export_csv(self, slot_ids: Sequence[str]) -> bytes:
         """Bookings of the given slots as CSV, UTF-8 with BOM (Excel opens it as Chinese)."""

@@ -8,13 +8,15 @@ local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing', ''} end
 if st ~= 'queued' then return {'taken', redis.call('HGET', KEYS[1], 'holder') or ''} end
 redis.call('HSET', KEYS[1], 'status', 'claimed', 'holder', ARGV[2], 'claimed_at', ARGV[3])
+local first = '0'
 if redis.call('HEXISTS', KEYS[1], 'first_claimed_at') == 0 then
   local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
   redis.call('HSET', KEYS[1], 'first_claimed_at', ARGV[3], 'wait_s', tostring(tonumber(ARGV[3]) - created))
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+  first = '1'
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
-return {'ok', ARGV[2]}
+return {'ok', ARGV[2], first}
 """
 
 # ARGV: id, from (or '' for anyone), to, now, is_supervisor
@@ -102,6 +104,11 @@ if redis.call('HGET', KEYS[1], 'pool') ~= 'city' then return 0 end
 redis.call('HSET', KEYS[1], 'pool', 'province')
 return 1
 """
+
+
+def is_first_claim(result: Any) -> bool:
+    """The claim script's third value: '1' when this claim ended the item's first wait."""
+    return len(result) > 2 and str(result[2]) == "1"
 
 
 def decode_pair(result: Any) -> Tuple[str, str]:

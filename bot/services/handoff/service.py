@@ -49,7 +49,9 @@ from bot.services.handoff.model import (
 )
 from bot.services.handoff.pools import CityPools
 from bot.services.handoff.reports import QueueReports
+from bot.services.handoff.figures import record_claimed, record_closed, record_created
 from bot.services.handoff.routing import CITY_POOL, PROVINCE_POOL, UserPlace
+from bot.services.monthly_stats import MonthlyStats
 from bot.services.profiles import register_personal_key
 from bot.services.satisfaction import Subject, schedule_rating_request
 from bot.settings import Settings
@@ -80,6 +82,7 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
         self.config = config or HandoffConfig()
         # the action server schedules the fall to the provincial pool too; the gateway runs it
         self._scheduler = scheduler or JobScheduler(redis, settings)
+        self.monthly = MonthlyStats(redis, settings, clock)
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -186,6 +189,7 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
         )
         item_id, created = str(result[0]), bool(int(result[1]))
         if created:
+            await record_created(self.monthly, place.city)
             # the console hears about the new item first; its transcript follows
             await self._emit("queued", item_id)
             entry_text = f"进入人工队列：{REASON_LABELS.get(reason, reason)}"
@@ -312,18 +316,20 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
 
     async def claim(self, item_id: str, username: str) -> Dict[str, str]:
         now = self.now()
-        code, holder = lua.decode_pair(
-            await self._redis.eval(
-                lua.CLAIM, 3, self.item_key(item_id), self.key("queue"), self.key("claims"),
-                item_id, username, repr(now),
-            )
+        result = await self._redis.eval(
+            lua.CLAIM, 3, self.item_key(item_id), self.key("queue"), self.key("claims"),
+            item_id, username, repr(now),
         )
+        code, holder = lua.decode_pair(result)
         if code != "ok":
             raise HandoffError(code, lua.ERRORS[code], holder)
         await self._redis.zadd(self.key("open-claimed"), {item_id: now})
         await self.add_transcript(item_id, "system", f"{username} 已接入", author=username)
         await self._emit("claimed", item_id)
-        return await self.get(item_id) or {}
+        claimed = await self.get(item_id) or {}
+        if lua.is_first_claim(result):
+            await record_claimed(self.monthly, claimed)
+        return claimed
 
     async def transfer(
         self, item_id: str, from_user: str, to_user: str, *, supervisor: bool = False, note: str = ""
@@ -380,7 +386,9 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
             subject = Subject("handoff", item_id, item.get("city", ""), item.get("district", ""),
                               item.get("holder") or username)
             await schedule_rating_request(self._scheduler, item["openid"], subject, self._clock())
-        return await self.get(item_id) or {}
+        closed = await self.get(item_id) or {}
+        await record_closed(self.monthly, closed)
+        return closed
 
     # -- transcript ------------------------------------------------------------------------------
 

@@ -195,3 +195,36 @@ async def test_the_store_rasa_builds_from_endpoints_yml_uses_the_projects_client
     again = await store.retrieve("endpoint-user")
     assert again.latest_message.text == "你好，我想问问怎么预约简历指导"
     await store.red.aclose() if hasattr(store.red, "aclose") else await store.red.close()
+
+
+async def test_each_message_counts_in_the_month_and_city_of_its_conversation(store, redis, settings):
+    from bot.clock import system_clock
+    from bot.services.conversation_marks import ConversationCounter
+    from bot.services.monthly_stats import MonthlyStats, month_of
+    from bot.services.profiles import ProfileStore
+
+    await ProfileStore(redis, settings).update("u-qd", {"city": "青岛市"})
+    await ConversationCounter(redis, settings).message("u-qd")  # the gateway, before Rasa
+    tracker = await _new_tracker(store, "u-qd")
+    tracker.update_with_events(
+        [
+            UserUttered("俺想找个活干", {"name": "find_job", "confidence": 0.9}),
+            ActionExecuted("action_listen"),
+            UserUttered("嗯嗯", {"name": "affirm", "confidence": 0.9}),
+            ActionExecuted("action_listen"),
+            UserUttered("那个啥玩意儿", {"name": "nlu_fallback", "confidence": 0.3}),
+            ActionExecuted("action_listen"),
+            UserUttered(
+                "失业了咋登记", {"name": "ask_policy", "confidence": 0.9},
+                parse_data={"knowledge": {"decision": "answer", "options": [{"id": "unemployment_registration", "score": 0.9}]}},
+            ),
+            ActionExecuted("action_listen"),
+        ],
+        DOMAIN,
+    )
+    await store.save(tracker)
+    stats = MonthlyStats(redis, settings)
+    qingdao = (await stats.month(month_of(system_clock()))).by_city["青岛市"]
+    assert qingdao.count("messages") == 4 and qingdao.count("unanswered") == 1
+    # talk (affirm) and fallbacks are no need; a knowledge answer counts its item too
+    assert qingdao.needs == {"find_job": 1, "ask_policy": 1, "knowledge:unemployment_registration": 1}

@@ -49,3 +49,23 @@ async def test_the_month_is_beijings(redis, settings):
     await stats.count("booking_attended", "青岛市", at=moment - timedelta(hours=2))
     assert (await stats.month("2026-12")).total.count("booking_attended") == 1
     assert (await stats.month("2026-11")).total.count("booking_attended") == 1
+
+
+async def test_the_report_names_needs_and_knowledge_topics_and_puts_unknown_places_last(redis, settings):
+    from bot.services.knowledge.base import load_knowledge
+    from bot.services.monthly_report import table, top_needs
+    from bot.services.monthly_stats import PROVINCE_WIDE, place_label
+
+    stats = _stats(redis, settings, datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI))
+    same_topic = [i.id for i in load_knowledge().items if i.topic == "subsidies"][:2]
+    for need in ["find_job", "find_job", *(f"knowledge:{item}" for item in same_topic), "knowledge:gone"]:
+        await stats.need(need, "济南市")
+    await stats.user_served("u1", place_label("全省"))
+    await stats.user_served("u2", place_label("火星"))
+    await stats.user_served("u3", place_label("烟台"))
+    report = await stats.month("2026-11")
+    assert top_needs(report.total)[:2] == [("找工作", 2), ("知识：补贴政策", 2)]
+    assert ("知识：其他", 1) in top_needs(report.total)  # an item no longer in the knowledge base
+    assert table(report)["cities"] == ["烟台市", "济南市", PROVINCE_WIDE, UNKNOWN_CITY]
+    unanswered = next(r for r in table(report)["rows"] if r["label"] == "未理解率（%）")
+    assert unanswered["values"] == [None] * 5  # no messages: no rate, not 0 %
