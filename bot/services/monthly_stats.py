@@ -68,7 +68,7 @@ def queue_message(
     """Count one user message on the tracker store's own pipeline (no extra round trip): the
     message, whether the NLU understood it ("unanswered" = nlu_fallback), its need (the intent)
     and the knowledge item it was answered with ("knowledge:<id>", its topic in the report)."""
-    month, place = month_of(at), city or UNKNOWN_CITY
+    month, place = month_of(at), place_label(city)  # one spelling per city, whoever writes
     key = _KeyBuilder(settings)
     _queue_registration(pipe, key, month, place)
     pipe.hincrby(key(month, place), "messages", 1)
@@ -167,14 +167,14 @@ class MonthlyStats:
 
     async def count(self, event: str, city: Optional[str], amount: int = 1, *, at: Optional[datetime] = None) -> None:
         """Add `amount` to an event's count for the city's month ("handoff_closed", "booking_attended" …)."""
-        month, place = self._month(at), city or UNKNOWN_CITY
+        month, place = self._month(at), place_label(city)  # one spelling per city, whoever writes
         pipe = self._pipeline(month, place)
         pipe.hincrby(self._key(month, place), event, amount)
         await self._finish(pipe, self._key(month, place))
 
     async def observe(self, metric: str, city: Optional[str], value: float, *, at: Optional[datetime] = None) -> None:
         """Record one sample of a metric whose monthly mean is reported (a wait in seconds, a rating)."""
-        month, place = self._month(at), city or UNKNOWN_CITY
+        month, place = self._month(at), place_label(city)  # one spelling per city, whoever writes
         pipe = self._pipeline(month, place)
         pipe.hincrbyfloat(self._key(month, place), f"sum:{metric}", float(value))
         pipe.hincrby(self._key(month, place), f"n:{metric}", 1)
@@ -182,14 +182,14 @@ class MonthlyStats:
 
     async def need(self, topic: str, city: Optional[str], *, at: Optional[datetime] = None) -> None:
         """Count one question about a need (an intent name or a knowledge topic)."""
-        month, place = self._month(at), city or UNKNOWN_CITY
+        month, place = self._month(at), place_label(city)  # one spelling per city, whoever writes
         pipe = self._pipeline(month, place)
         pipe.hincrby(self._key(month, place, "needs"), topic, 1)
         await self._finish(pipe, self._key(month, place, "needs"))
 
     async def user_served(self, openid: str, city: Optional[str], *, at: Optional[datetime] = None) -> None:
         """Count a user once per month and city, however often they write."""
-        month, place = self._month(at), city or UNKNOWN_CITY
+        month, place = self._month(at), place_label(city)  # one spelling per city, whoever writes
         pipe = self._pipeline(month, place)
         pipe.pfadd(self._key(month, place, "users"), openid)
         await self._finish(pipe, self._key(month, place, "users"))
@@ -197,7 +197,7 @@ class MonthlyStats:
     async def conversation(self, openid: str, city: Optional[str], *, new_month_only: bool = False) -> None:
         """A conversation started (one pipeline): counted, and its user counted as served;
         `new_month_only`: a conversation that ran into a new month counts its user there only."""
-        month, place = self._month(None), city or UNKNOWN_CITY
+        month, place = self._month(None), place_label(city)  # one spelling per city, whoever writes
         pipe = self._pipeline(month, place)
         if not new_month_only:
             pipe.hincrby(self._key(month, place), "conversations", 1)

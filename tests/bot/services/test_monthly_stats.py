@@ -69,3 +69,11 @@ async def test_the_report_names_needs_and_knowledge_topics_and_puts_unknown_plac
     assert table(report)["cities"] == ["烟台市", "济南市", PROVINCE_WIDE, UNKNOWN_CITY]
     unanswered = next(r for r in table(report)["rows"] if r["label"] == "未理解率（%）")
     assert unanswered["values"] == [None] * 5  # no messages: no rate, not 0 %
+
+
+async def test_a_city_written_short_or_long_is_one_city(redis, settings):
+    stats = _stats(redis, settings, datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI))
+    await stats.count("rating_requested", "青岛")  # a workshop catalogue's spelling
+    await stats.count("rating_requested", "青岛市")  # a profile's
+    report = await stats.month("2026-11")
+    assert set(report.by_city) == {"青岛市"} and report.total.count("rating_requested") == 2
