@@ -20,7 +20,12 @@ unless it shifts the monotonic clock too, so there the monotonic clock moves by 
 does, each in its environment (tests/conftest.py RASA_PART): the gateway's tests under
 GATEWAY_PYTHON, the rest under RASA_PYTHON.
 
-    python scripts/test_shifted_clock.py [INSTANT …] [-- PYTEST ARGS …]
+The instants can run side by side (`--jobs 3`, what `make test-clock` does): every test keeps its
+own Redis key prefix, free ports and temporary directories, and most of a run's time is spent
+waiting on the stack, not computing, so three runs at once take little more than one. Each run's
+output is kept apart and printed when it ends.
+
+    python scripts/test_shifted_clock.py [--jobs N] [INSTANT …] [-- PYTEST ARGS …]
 """
 from __future__ import annotations
 
@@ -28,10 +33,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, TextIO, Tuple
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -83,29 +90,57 @@ def part_commands(pytest_args: List[str]) -> List[List[str]]:
     ]
 
 
-def run_at(name: str, pytest_args: List[str]) -> int:
+def run_at(name: str, pytest_args: List[str], out: TextIO = sys.stdout) -> int:
     now = datetime.now(BEIJING)
     target = INSTANTS[name](now)
     offset = faketime_offset(target, now)
-    print(f"== {name}: clock at {target:%Y-%m-%d %a %H:%M} Beijing time ({offset} s)", flush=True)
+    print(f"== {name}: clock at {target:%Y-%m-%d %a %H:%M} Beijing time ({offset} s)", file=out, flush=True)
     started = time.monotonic()
     deadline = started + RUN_TIMEOUT_S
     code = 0
     for command, fake_monotonic in zip(part_commands(pytest_args), (True, False)):
         env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "0" if fake_monotonic else "1"}
         try:
-            part = subprocess.call(["faketime", "-f", offset, *command], env=env,
-                                   timeout=max(1.0, deadline - time.monotonic()))
+            part = subprocess.call(["faketime", "-f", offset, *command], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            print(f"== {name}: no result after {RUN_TIMEOUT_S} s, stopped", flush=True)
+            print(f"== {name}: no result after {RUN_TIMEOUT_S} s, stopped", file=out, flush=True)
             part = 124
         code = code or part
-    print(f"== {name}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
+    print(f"== {name}: exit {code} after {time.monotonic() - started:.0f} s", file=out, flush=True)
     return code
+
+
+def run_side_by_side(names: List[str], pytest_args: List[str], jobs: int) -> Dict[str, int]:
+    """Run the instants `jobs` at a time, each into a file of its own, printed as each one ends."""
+    def one(name: str) -> Tuple[int, str]:
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+            code = run_at(name, pytest_args, out)
+            out.seek(0)
+            return code, out.read()
+
+    results: Dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for name, (code, output) in zip(names, pool.map(one, names)):
+            print(output, end="", flush=True)
+            results[name] = code
+    return results
+
+
+def parse_jobs(names: List[str]) -> Tuple[int, List[str]]:
+    """`--jobs N` (or `-jN`) among the instant names: how many run at once (1 by default)."""
+    if "--jobs" in names:
+        at = names.index("--jobs")
+        return int(names[at + 1]), names[:at] + names[at + 2 :]
+    for item in names:
+        if item.startswith("-j") and item[2:].isdigit():
+            return int(item[2:]), [n for n in names if n != item]
+    return 1, names
 
 
 def main(argv: Sequence[str]) -> int:
     names, extra = split_args(argv)
+    jobs, names = parse_jobs(names)
     names = names or list(INSTANTS)
     unknown = [n for n in names if n not in INSTANTS]
     if unknown:
@@ -114,7 +149,10 @@ def main(argv: Sequence[str]) -> int:
     if shutil.which("faketime") is None:
         print("faketime is not installed: run `make install-system` (Debian package faketime)", file=sys.stderr)
         return 2
-    results = {name: run_at(name, DEFAULT_PYTEST_ARGS + extra) for name in names}
+    if jobs > 1:
+        results = run_side_by_side(names, DEFAULT_PYTEST_ARGS + extra, jobs)
+    else:
+        results = {name: run_at(name, DEFAULT_PYTEST_ARGS + extra) for name in names}
     for name, code in results.items():
         print(f"{name}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
     return 0 if all(code == 0 for code in results.values()) else 1
