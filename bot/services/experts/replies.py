@@ -48,7 +48,8 @@ def render(matches: ExpertMatches, free: Mapping[str, Optional[Slot]]) -> str:
         header = f"为您找到这些{_asked(matches)}专家（{order}）{SAMPLE_NOTE}："
     else:
         header = f"{place}暂时没有{_asked(matches)}专家，离您最近的是这些{SAMPLE_NOTE}："
-    footer = "回复“约第1个”或“预约+专家姓名”预约一对一咨询。"
+    first = _short_name(shown[0].name)
+    footer = f"回复“约第1个”或“预约{first}”预约一对一咨询。"
     if not request.city:
         footer += "告诉我您在哪个城市，可以优先为您找本地专家。"
     if not matches.experts:
