@@ -28,6 +28,7 @@ from bot.services.experts.replies import pick
 from bot.services.experts.search import next_free, search
 from bot.services.experts.store import ExpertStore
 from bot.services.handoff.routing import find_user_place
+from bot.services.workshops import normalise_topic
 
 OFFERED_SLOT = "expert_offered"
 UNAVAILABLE = "专家库暂时查询不了，请稍后再试，或说“预约指导”约职业指导师。"
@@ -110,6 +111,9 @@ class ActionBookExpert(Action):
             free = await next_free(booking_service(), expert) if expert else None
         except (RedisError, OSError):
             expert, free = None, None
+        topic = normalise_topic(_text(tracker))
+        if expert is None and topic and topic != "一对一咨询":
+            return reset_form() + [SlotSet("booking_topic", topic)]  # "约个简历指导": a workshop after all
         if expert is None:
             dispatcher.utter_message(text="没找到您说的是哪位专家（可以回复列表里的序号），先为您预约职业指导师一对一咨询。")
         elif free is None:

@@ -102,3 +102,9 @@ async def test_an_unknown_choice_falls_back_to_a_counsellor_booking(pool):
                                        make_tracker("约第9个", "book_workshop", slots={"expert_offered": ["sd-01"]}))
     assert slots["booking_topic"] == "一对一咨询" and slots.get("booking_expert") is None
     assert "没找到您说的是哪位专家" in text_of(messages)
+
+
+async def test_a_workshop_named_after_the_list_books_that_workshop(pool):
+    messages, slots = await run_action(experts_actions.ActionBookExpert(),
+                                       make_tracker("还是约个简历指导吧", "book_workshop", slots={"expert_offered": ["sd-01"]}))
+    assert slots["booking_topic"] == "简历指导" and slots.get("booking_expert") is None and messages == []
