@@ -58,3 +58,21 @@ async def test_a_city_named_puts_its_experts_first(chat):
     levels = [(pool[name].level, pool[name].city) for _, name, _, _ in listed]
     assert levels[:2] == [("市级", "青岛市"), ("县级", "青岛市")], reply
     assert all("面试" in pool[name].topics for _, name, _, _ in listed), reply
+
+
+async def test_a_bare_number_after_the_list_chooses_and_leaving_books_nothing(chat):
+    user = chat()
+    reply = await user.say("想找个创业方面的老师")
+    listed = _LISTED.findall(reply)
+    assert len(listed) >= 2, reply
+    pool = {e.name: e for e in await user.services.experts.all_experts()}
+    second = pool[listed[1][1]]
+    assert "创业" in second.topics, reply
+
+    reply = await user.say("2")
+    offers = _OFFER.findall(reply)
+    assert f"预约{second.name}" in reply and offers, reply
+    assert all(title == f"{second.name}一对一咨询" for _, _, title, _, _ in offers), reply
+    reply = await user.say("算了，不约了")
+    assert "没有为您预约" in reply, reply
+    assert await user.services.booking.my_bookings(user.openid) == []
