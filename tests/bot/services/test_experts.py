@@ -13,6 +13,7 @@ from bot.services.booking.service import BookingService
 from bot.services.experts.files import EXPORT_HEADERS, SAMPLE_FILE, read_experts_file, write_experts_file
 from bot.services.experts.match import ExpertRequest, match_experts
 from bot.services.experts.model import GROUPS, INDUSTRIES, TOPICS, specialties_in
+from bot.services.experts.replies import render
 from bot.services.experts.search import search
 from bot.services.experts.store import SESSION_WEEKS, ExpertStore
 from bot.services.workshops import WorkshopCatalogue
@@ -213,3 +214,14 @@ async def test_the_store_upserts_by_id(redis, settings, tmp_path):
     again = await store.upsert_many(experts[:2])
     assert (again.created, again.updated) == (0, 2)
     assert await store.all_experts() == sorted(experts, key=lambda e: e.id)
+
+
+def test_the_reply_says_when_nothing_is_near_and_fits_a_wechat_reply(tmp_path):
+    far = match_experts(pool(tmp_path), ExpertRequest(("现代农业",), "济南市"))
+    text = render(far, {})
+    assert text.startswith("济南市暂时没有现代农业方面的专家，离您最近的是这些") and "预约指导" in text, text
+    assert "1. farm老师｜市级·青岛市｜现代农业" in text and "近期时段已约满" in text, text
+    nothing = render(match_experts(pool(tmp_path), ExpertRequest(("残疾人",), "济南市")), {})
+    assert nothing.startswith("抱歉，专家库里暂时没有残疾人方面的专家") and "预约指导" in nothing
+    everyone = render(match_experts(read_experts_file(SAMPLE_FILE).experts, ExpertRequest(("面试",))), {})
+    assert len(everyone.encode("utf-8")) <= 2048 and everyone.count("\n1. ") == 1
