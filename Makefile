@@ -24,7 +24,7 @@ N ?= 2000
 C ?= 32
 
 .PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu eval-questions eval-dialogues bench-nlu validate \
-        import-points export-points import-job-fairs export-job-fairs wechat-menu install-system test-clock test-cluster clean audit gateway-lock
+        import-points export-points import-job-fairs export-job-fairs import-experts export-experts wechat-menu install-system test-clock test-cluster clean audit gateway-lock
 
 help:
 	@echo "make run      - install, train if needed, start Redis + actions + Rasa + gateway"
@@ -37,7 +37,7 @@ help:
 	@echo "make eval-dialogues - the dialogue corpus (tests/dialogues/) through the gateway: task completion per split (ARGS=\"--fail-under 0.95\")"
 	@echo "make audit    - the gateway environment's pinned packages against requirements/advisories/"
 	@echo "make gateway-lock - re-pin requirements/gateway*.txt from the .in files at current releases"
-	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | import-job-fairs FILE=… | export-job-fairs FILE=… | wechat-menu"
+	@echo "make train | eval-nlu | bench-nlu | validate | import-points FILE=… | export-points FILE=… | import-job-fairs FILE=… | export-job-fairs FILE=… | import-experts FILE=… | export-experts FILE=… | wechat-menu"
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -152,6 +152,14 @@ import-job-fairs: $(STAMP)
 export-job-fairs: $(STAMP)
 	@test -n "$(FILE)" || (echo "usage: make export-job-fairs FILE=fairs.csv|fairs.xlsx"; exit 2)
 	$(PY) -m bot.cli.job_fairs export "$(FILE)"
+
+import-experts: $(STAMP)
+	@test -n "$(FILE)" || (echo "usage: make import-experts FILE=experts.csv|experts.xlsx"; exit 2)
+	$(PY) -m bot.cli.experts import "$(FILE)"
+
+export-experts: $(STAMP)
+	@test -n "$(FILE)" || (echo "usage: make export-experts FILE=experts.csv|experts.xlsx"; exit 2)
+	$(PY) -m bot.cli.experts export "$(FILE)"
 
 wechat-menu: $(STAMP)
 	$(PY) -m bot.cli.menu publish

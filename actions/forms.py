@@ -55,6 +55,7 @@ DIGRESSIONS: Dict[str, str] = {
     "find_service_point": "action_find_service_point",
     "find_job": "action_find_job",
     "find_job_fair": "action_find_job_fair",
+    "find_expert": "action_find_expert",
     "ask_courses": "action_courses",
     "ask_camp_info": "action_camp_info",
     "my_bookings": "action_my_bookings",

@@ -28,6 +28,7 @@ FORM_SLOTS = (
     "booking_phone",
     "booking_confirm",
     "booking_offered",
+    "booking_expert",
 )
 
 _STOP_RE = re.compile(r"^(算了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消)[吧啊了。！!～~\s]*$")

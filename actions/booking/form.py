@@ -72,12 +72,13 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         if topic is None:
             dispatcher.utter_message(text="没听明白您想预约哪一类指导。\n" + topic_menu())
             return {"booking_topic": None}
-        if not await booking_service().open_slots(topic, limit=1):
+        expert = tracker.get_slot("booking_expert") if topic == "一对一咨询" else None
+        if not await booking_service().open_slots(topic, limit=1, workshop_id=expert):
             dispatcher.utter_message(
                 text=f"抱歉，近期的“{topic}”都已约满或暂未排期，可以换一类指导，或说“转人工”咨询。\n" + topic_menu()
             )
             return {"booking_topic": None}
-        result: Dict[Text, Any] = {"booking_topic": topic, "booking_pending": None}
+        result: Dict[Text, Any] = {"booking_topic": topic, "booking_pending": None, "booking_expert": expert}
         # Prefill what the profile already knows; the confirmation shows it before booking.
         profile = await profiles().get(tracker.sender_id)
         if not tracker.get_slot("booking_name") and profile.get("name"):
@@ -103,15 +104,17 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
             dispatcher.utter_message(text="这个时间已经过去了，请说一个以后的时间，例如“下周三”或“最近”。")
             return {"booking_when": None}
         topic = tracker.get_slot("booking_topic")
-        city = await user_city(tracker)
+        # an expert chosen from the expert list: only that expert's consultations, wherever they are
+        expert = tracker.get_slot("booking_expert")
+        city = None if expert else await user_city(tracker)
         service = booking_service()
-        offers = await service.open_slots(topic, start, end, city, limit=MAX_OFFERS)
+        offers = await service.open_slots(topic, start, end, city, limit=MAX_OFFERS, workshop_id=expert)
         if not offers and city:
             offers = await service.open_slots(topic, start, end, None, limit=MAX_OFFERS)
         label = window_label(start, end)
         if not offers:
-            offers = await service.open_slots(topic, now, None, city, limit=MAX_OFFERS)
-            if not offers:
+            offers = await service.open_slots(topic, now, None, city, limit=MAX_OFFERS, workshop_id=expert)
+            if not offers and city:
                 offers = await service.open_slots(topic, now, None, None, limit=MAX_OFFERS)
             if not offers:
                 dispatcher.utter_message(text=f"抱歉，近期的“{topic}”都已约满。可以换一类指导：\n" + topic_menu())

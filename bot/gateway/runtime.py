@@ -27,6 +27,8 @@ from bot.services.camp_notices import CampPromotionNotices
 from bot.services.campaigns.jobs import register_campaign_jobs
 from bot.services.campaigns.worker import CampaignWorker
 from bot.services.courses import CourseService
+from bot.services.experts.files import load_sample_if_empty as load_sample_experts_if_empty
+from bot.services.experts.store import ExpertStore
 from bot.services.handoff.config import HandoffConfig
 from bot.services.handoff.service import HandoffService
 from bot.services.job_fairs.files import load_sample_if_empty as load_sample_fairs_if_empty
@@ -64,6 +66,7 @@ class Services:
     enrolments: EnrollmentStore
     handoff: HandoffService
     satisfaction: SatisfactionService
+    experts: ExpertStore
 
 
 def build_services(
@@ -106,6 +109,7 @@ def build_services(
             redis, settings, clock, notifier=push, stats=MonthlyStats(redis, settings, clock),
             retry_at=push.next_send_time,
         ),
+        experts=ExpertStore(redis, settings, clock),
     )
     services.handoff.register_jobs(scheduler)
     booking.register_jobs(scheduler)
@@ -123,11 +127,16 @@ async def load_reference_data(services: Services) -> None:
     points = await load_sample_if_empty(services.points)
     fairs = await load_sample_fairs_if_empty(services.job_fairs)
     workshops = await services.catalogue.sync_from_file()
+    experts = await load_sample_experts_if_empty(services.experts)
+    sessions = await services.experts.sync_sessions(services.catalogue)
     logger.info(
-        "reference data: %d sample service points and %d sample job fairs imported; %d workshop slots created",
+        "reference data: %d sample service points, %d sample job fairs and %d sample experts imported;"
+        " %d workshop slots and %d expert consultation slots created",
         points,
         fairs,
+        experts,
         workshops.slots_created,
+        sessions,
     )
 
 

@@ -80,6 +80,9 @@ class Workshop:
     mode: str  # 线下 | 线上
     venue: str = ""
     link: str = ""
+    # set for an expert's one-to-one consultations (bot/services/experts/): booked from the expert
+    # search, so the general topic listing leaves them out
+    expert_id: str = ""
 
     def __post_init__(self) -> None:
         if self.topic not in TOPICS:
@@ -328,10 +331,12 @@ class WorkshopCatalogue:
         end: Optional[datetime] = None,
         city: Optional[str] = None,
         limit: int = 50,
+        workshop_id: Optional[str] = None,
     ) -> List[Tuple[Slot, Workshop]]:
         """Open slots starting in [start, end] (never in the past), by start time.
 
         With `city`, offline workshops elsewhere are left out (online ones always qualify).
+        With `workshop_id`, only that workshop's slots; without, experts' consultations are left out.
         """
         now = self._clock()
         low = max(start or now, now).timestamp()
@@ -344,10 +349,14 @@ class WorkshopCatalogue:
             slot = slots.get(slot_id)
             if slot is None or slot.status != "open":
                 continue
+            if workshop_id and slot.workshop_id != workshop_id:
+                continue
             if slot.workshop_id not in cache:
                 cache[slot.workshop_id] = await self.get_workshop(slot.workshop_id)
             workshop = cache[slot.workshop_id]
             if workshop is None or (topic and workshop.topic != topic):
+                continue
+            if workshop.expert_id and not workshop_id:
                 continue
             if city and workshop.mode == "线下" and workshop.city != city:
                 continue

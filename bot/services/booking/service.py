@@ -235,9 +235,10 @@ class BookingService:
         city: Optional[str] = None,
         limit: int = 5,
         include_full: bool = False,
+        workshop_id: Optional[str] = None,
     ) -> List[Tuple[Slot, Workshop, int]]:
-        """(slot, workshop, seats left) for bookable slots, soonest first."""
-        candidates = await self.catalogue.find_slots(topic, start, end, city, limit=200)
+        """(slot, workshop, seats left) for bookable slots, soonest first (`workshop_id`: one workshop's)."""
+        candidates = await self.catalogue.find_slots(topic, start, end, city, limit=200, workshop_id=workshop_id)
         if not candidates:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -88,6 +88,11 @@ WALK: Dict[str, Step] = {
     "更多": step("更多", "more"),
     "附近的服务点": step("附近的服务点", "find_service_point"),
     "济南历下区": step("济南历下区", "find_service_point", "inform"),
+    # the expert pool (bot/services/experts/replies.py): the menu's examples, the choice after a list
+    "有没有懂互联网的专家": step("有没有懂互联网的专家", "find_expert"),
+    "青岛有没有面试辅导的专家": step("青岛有没有面试辅导的专家", "find_expert"),
+    "约第1个": step("约第1个", "book_workshop"),
+    "预约{first}": step("预约王老师", "book_workshop"),
 }
 
 
@@ -152,6 +157,7 @@ CONTEXTS = [
     ),
     Context("looking for work", ("我想在济南找工作",), {"预约职业指导": "预约"}),
     Context("job fairs: a page", ("济南的招聘会",)),
+    Context("experts: a list", ("有没有懂互联网的专家",), {"约第1个": "可预约的场次", "预约王老师": "可预约的场次"}),
     Context("handoff: queued or offered", ("转人工",)),  # which one depends on the hour and staff
     Context("courses: listing", ("空中课堂",)),
     Context("courses: none subscribed", ("我的订阅",), {"订阅面试的课": "已为您订阅“面试”"}),

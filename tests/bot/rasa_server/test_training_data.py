@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[3]
 INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope", "inform",
            "find_service_point", "book_workshop", "my_bookings", "cancel_booking", "enroll_camp",
            "ask_camp_info", "request_human", "career_assessment", "ask_courses", "ask_policy",
-           "unsubscribe", "more", "stop", "find_job", "find_job_fair", "subscribe"]
+           "unsubscribe", "more", "stop", "find_job", "find_job_fair", "subscribe",
+           "find_expert"]
 INFORM_ENTITIES = ["city", "district", "time", "phone", "person_name", "school", "education",
                    "identity", "age", "number"]
 
