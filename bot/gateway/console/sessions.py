@@ -102,7 +102,10 @@ async def mark_attendance(request: web.Request) -> web.Response:
     if isinstance(booking, web.Response):
         return booking
     services, staff = request.config_dict[SERVICES], staff_of(request)
-    attended = str((await request.post()).get("attended", "")) == "yes"
+    choice = str((await request.post()).get("attended", ""))
+    if choice not in ("yes", "no"):
+        return await _render_session(request, "请选择“已到场”或“未到场”", status=400)
+    attended = choice == "yes"
     if not may_check_in(slot, services.clock()):
         return await _render_session(request, "场次当天才能签到（标记到场会请用户评价）", status=409)
     if booking.status not in MARKABLE:

@@ -165,6 +165,9 @@ async def test_refusals_csrf_scope_and_codes(settings, aiohttp_server, aiohttp_c
         assert wrong.status == 404 and ("不是本场次的预约" in text or "请填写预约码" in text)
         assert "Traceback" not in text
     assert (await services.booking.get(codes["jn"])).status == "confirmed"
+    unclear = await qd.post("/console/sessions/t-qd-1/attendance", data={"_csrf": csrf, "code": codes["wang"], "attended": "maybe"})
+    assert unclear.status == 400 and "请选择" in await unclear.text()
+    assert (await services.booking.get(codes["wang"])).status == "confirmed"
     assert (await qd.get("/console/sessions/no-such-slot")).status == 404
     bad = await qd.get("/console/sessions?from=明天&days=9")
     assert bad.status == 400 and "看不懂" in await bad.text()
