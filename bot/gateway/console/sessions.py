@@ -18,6 +18,7 @@ from bot.gateway.client_ip import client_ip
 from bot.gateway.console.keys import AUDIT, JINJA
 from bot.gateway.console.middleware import staff_of
 from bot.gateway.console.pages import base_context
+from bot.services import geo
 from bot.services.booking.formatting import STATUS_LABELS
 from bot.services.booking.models import Booking
 from bot.services.booking.sessions import day_range, in_scope, may_check_in, parse_days, session_city
@@ -39,9 +40,12 @@ async def sessions_page(request: web.Request) -> web.Response:
     except ValueError as exc:
         error = str(exc)
         first, days = parse_days("", "", today)
-    rows = [row for row in await services.booking.sessions(*day_range(first, days)) if in_scope(scope, row.workshop)]
+    city = request.query.get("city", "")  # one city of a wider scope ("全省": the online sessions)
+    rows = [row for row in await services.booking.sessions(*day_range(first, days))
+            if in_scope(scope, row.workshop) and (not city or (session_city(row.workshop) or "全省") == city)]
+    cities = [c for c in geo.CITIES if scope.covers(c)] + (["全省"] if scope.is_province else [])
     context = base_context(request, page="sessions", rows=rows, first=first, days=days, error=error,
-                           city_of=lambda w: session_city(w) or "全省")
+                           city=city, cities=cities, city_of=lambda w: session_city(w) or "全省")
     return aiohttp_jinja2.render_template("sessions.html", request, context, app_key=JINJA, status=400 if error else 200)
 
 

@@ -169,6 +169,15 @@ async def test_refusals_csrf_scope_and_codes(settings, aiohttp_server, aiohttp_c
     assert unclear.status == 400 and "请选择" in await unclear.text()
     assert (await services.booking.get(codes["wang"])).status == "confirmed"
     assert (await qd.get("/console/sessions/no-such-slot")).status == 404
+    assert 'name="city"' not in await (await jn.get("/console/sessions")).text()  # one city: no picker
+    province = await aiohttp_client(server)
+    add_user(settings, "prov-li", "counsellor", scope="province")
+    await login(province, "prov-li")
+    every = await (await province.get("/console/sessions")).text()
+    assert {"t-qd-1", "t-jn-1", "t-on-1"} <= set(listed(every)) and 'name="city"' in every
+    online = listed(await (await province.get("/console/sessions?city=全省")).text())
+    assert "t-on-1" in online and "t-qd-1" not in online and "t-jn-1" not in online
+    assert "t-qd-1" not in listed(await (await province.get("/console/sessions?city=济南市")).text())
     bad = await qd.get("/console/sessions?from=明天&days=9")
     assert bad.status == 400 and "看不懂" in await bad.text()
 
