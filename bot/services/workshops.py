@@ -324,6 +324,23 @@ class WorkshopCatalogue:
             rows = await pipe.execute()
         return {sid: Slot.from_hash(row) for sid, row in zip(slot_ids, rows) if row.get("workshop_id")}
 
+    async def slots_between(self, start: datetime, end: datetime) -> List[Tuple[Slot, Workshop]]:
+        """Every slot starting in [start, end), past, open or cancelled, by start time: the
+        staff's session list (a session that began an hour ago still needs its check-in)."""
+        ids = await self._redis.zrangebyscore(self.slots_key, start.timestamp(), f"({end.timestamp()}")
+        slots = await self.get_slots(ids)
+        cache: Dict[str, Optional[Workshop]] = {}
+        found: List[Tuple[Slot, Workshop]] = []
+        for slot_id in ids:
+            slot = slots.get(slot_id)
+            if slot is None:
+                continue
+            if slot.workshop_id not in cache:
+                cache[slot.workshop_id] = await self.get_workshop(slot.workshop_id)
+            if cache[slot.workshop_id] is not None:
+                found.append((slot, cache[slot.workshop_id]))  # type: ignore[arg-type]
+        return found
+
     async def find_slots(
         self,
         topic: Optional[str] = None,

@@ -22,6 +22,7 @@ from bot.gateway.console.monthly import add_monthly_routes
 from bot.gateway.console.middleware import console_guard
 from bot.gateway.console.pages import TEMPLATES_DIR
 from bot.gateway.console.ratings import add_rating_routes
+from bot.gateway.console.sessions import add_session_routes
 from bot.gateway.console.routes import add_routes
 from bot.gateway.console.users import add_user_routes
 
@@ -80,6 +81,7 @@ def setup_console(
     add_campaign_routes(console)
     add_cohort_routes(console)
     add_rating_routes(console)
+    add_session_routes(console)
     add_monthly_routes(console)
     add_user_routes(console)
     app.add_subapp("/console", console)

@@ -11,6 +11,8 @@ Rules (staff roles and scopes: bot/gateway/console/auth.py, bot/services/staff_s
     SUPERVISOR  supervisor or admin; the handler shows the scope's figures / cohorts / campaigns
     CAMPAIGN    supervisor or admin, and the campaign's cities lie within the scope, checked here
     RATING      supervisor or admin, and the rating's city lies within the scope, checked here
+    SESSION     any staff member whose scope covers the workshop session (its city; an online
+                one is the province's: bot/services/booking/sessions.py), checked here
     PROVINCE    supervisor or admin working for the whole province (province-wide by nature:
                 the audit log of every account; a cohort's enrolment list of all cities)
     ADMIN       the provincial administrator (accounts)
@@ -24,6 +26,7 @@ from aiohttp import web
 
 from bot.gateway.appkeys import HANDOFF, SERVICES
 from bot.gateway.console.auth import StaffSession
+from bot.services.booking.sessions import in_scope as session_in_scope
 from bot.services.staff_scope import StaffScope
 
 
@@ -34,6 +37,7 @@ class Access(Enum):
     SUPERVISOR = "supervisor"
     CAMPAIGN = "campaign"
     RATING = "rating"
+    SESSION = "session"
     PROVINCE = "province"
     ADMIN = "admin"
 
@@ -63,6 +67,11 @@ ROUTE_ACCESS: Dict[Tuple[str, str], Access] = {
     ("POST", "/console/campaigns/{campaign_id}/cancel"): Access.CAMPAIGN,
     ("GET", "/console/ratings"): Access.SUPERVISOR,
     ("POST", "/console/ratings/{rating_id}/review"): Access.RATING,
+    ("GET", "/console/sessions"): Access.STAFF,
+    ("GET", "/console/sessions/{slot_id}"): Access.SESSION,
+    ("POST", "/console/sessions/{slot_id}/attendance"): Access.SESSION,
+    ("POST", "/console/sessions/{slot_id}/cancel"): Access.SESSION,
+    ("GET", "/console/sessions/{slot_id}/bookings.csv"): Access.SESSION,
     ("GET", "/console/cohorts/{cohort_id}/enrolments.csv"): Access.PROVINCE,
     ("GET", "/console/audit"): Access.PROVINCE,
     ("GET", "/console/users"): Access.ADMIN,
@@ -74,6 +83,7 @@ ROLE_TEXT = {
     Access.SUPERVISOR: "需要主管权限",
     Access.CAMPAIGN: "该推送活动不在您的工作范围内",
     Access.RATING: "该评价不在您的工作范围内",
+    Access.SESSION: "该场次不在您的工作范围内",
     Access.PROVINCE: "需要省级主管权限",
     Access.ADMIN: "需要省级管理员权限",
     Access.ITEM: "该会话不在您的工作范围内",
@@ -88,6 +98,13 @@ def route_access(request: web.Request) -> Optional[Access]:
         return Access.STAFF
     method = "GET" if request.method == "HEAD" else request.method
     return ROUTE_ACCESS.get((method, resource.canonical))
+
+
+async def _session_in_scope(request: web.Request, scope: StaffScope) -> bool:
+    catalogue = request.config_dict[SERVICES].booking.catalogue
+    slot = await catalogue.get_slot(request.match_info["slot_id"])
+    workshop = await catalogue.get_workshop(slot.workshop_id) if slot else None
+    return workshop is None or session_in_scope(scope, workshop)  # a missing session: the handler's 404
 
 
 def may_see_item(staff: StaffSession, item: Mapping[str, Any]) -> bool:
@@ -113,6 +130,8 @@ async def allowed(request: web.Request, staff: StaffSession, access: Access) -> 
     if access is Access.ITEM:
         item = await request.config_dict[HANDOFF].get(request.match_info["item_id"])
         return item is None or may_see_item(staff, item)  # a missing item: the handler's 404
+    if access is Access.SESSION:
+        return await _session_in_scope(request, staff.scope)
     if not staff.is_supervisor:
         return False
     if access is Access.SUPERVISOR:

@@ -18,6 +18,8 @@ class Booking:
     source: str
     created_at: str
     cancelled_at: str = ""
+    marked_at: str = ""  # the last attendance mark (the staff console and CLI)
+    marked_by: str = ""
 
     @classmethod
     def from_hash(cls, data: Mapping[str, str]) -> "Booking":
@@ -61,3 +63,13 @@ class BookingView:
     booking: Booking
     slot: Optional[Slot]
     workshop: Optional[Workshop]
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A workshop session (slot) as staff see it: seats taken of capacity, the waitlist."""
+
+    slot: Slot
+    workshop: Workshop
+    taken: int
+    waiting: int

@@ -23,7 +23,7 @@ from bot.jobs.scheduler import Job, JobScheduler
 from bot.redis_client import run_acknowledged
 from bot.services.csv_safety import SafeCsvWriter
 from bot.services.booking.formatting import CSV_HEADER, csv_row, promotion_notice, reminder_notice
-from bot.services.booking.models import Booking, BookingResult, BookingView, CancelResult
+from bot.services.booking.models import Booking, BookingResult, BookingView, CancelResult, SessionRow
 from bot.services.booking.scripts import (
     BOOK_SCRIPT,
     CANCEL_SCRIPT,
@@ -259,6 +259,20 @@ class BookingService:
         """Every booking ever made for the slot (all statuses), in booking order."""
         codes = await self._redis.zrange(self._k("slotlog", slot_id), 0, -1)
         return [b for b in [await self.get(c) for c in codes] if b]
+
+    async def sessions(self, start: datetime, end: datetime) -> List[SessionRow]:
+        """The sessions (slots) starting in [start, end) with seats taken and waitlist length:
+        the staff's check-in list (bot/gateway/console/sessions.py, bot/cli/sessions.py)."""
+        found = await self.catalogue.slots_between(start, end)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for slot, _ in found:
+                pipe.hlen(self.seats_key(slot.id))
+                pipe.zcard(self._k("wait", slot.id))
+            counts = await pipe.execute()
+        return [
+            SessionRow(slot, workshop, int(counts[2 * i]), int(counts[2 * i + 1]))
+            for i, (slot, workshop) in enumerate(found)
+        ]
 
     async def waitlist(self, slot_id: str) -> List[str]:
         return await self._redis.zrange(self._k("wait", slot_id), 0, -1)

@@ -4,7 +4,8 @@ without an access rule (bot/gateway/console/access.py) is refused by the guard a
 `test_every_route_has_a_decision`; one added with a rule but not listed here fails too.
 
 The objects routes name belong to 青岛: a 青岛 user's handoff item (still in 青岛's pool), a
-campaign for 青岛's users and a low rating of a 青岛 service; the cohort list is province-wide."""
+campaign for 青岛's users, a low rating of a 青岛 service and a 青岛 workshop session; the cohort
+list is province-wide."""
 from __future__ import annotations
 
 import json
@@ -45,6 +46,7 @@ QINGDAO_ITEM = frozenset({"qd", "qd-boss", "prov-boss", "root"})  # not 烟台, 
 SUPERVISORS = frozenset({"qd-boss", "yt-boss", "prov-boss", "root"})
 QINGDAO_CAMPAIGN = frozenset({"qd-boss", "prov-boss", "root"})
 QINGDAO_RATING = QINGDAO_CAMPAIGN
+QINGDAO_SESSION = frozenset({"qd", "prov", "qd-boss", "prov-boss", "root"})  # any role of a scope covering 青岛
 PROVINCE_SUPERVISORS = frozenset({"prov-boss", "root"})
 ADMIN = frozenset({"root"})
 
@@ -71,6 +73,11 @@ EXPECTED: Dict[Tuple[str, str], FrozenSet[str]] = {
     ("POST", "/console/campaigns/{campaign_id}/cancel"): QINGDAO_CAMPAIGN,
     ("GET", "/console/ratings"): SUPERVISORS,
     ("POST", "/console/ratings/{rating_id}/review"): QINGDAO_RATING,
+    ("GET", "/console/sessions"): SIGNED_IN,
+    ("GET", "/console/sessions/{slot_id}"): QINGDAO_SESSION,
+    ("POST", "/console/sessions/{slot_id}/attendance"): QINGDAO_SESSION,
+    ("POST", "/console/sessions/{slot_id}/cancel"): QINGDAO_SESSION,
+    ("GET", "/console/sessions/{slot_id}/bookings.csv"): QINGDAO_SESSION,
     ("GET", "/console/cohorts/{cohort_id}/enrolments.csv"): PROVINCE_SUPERVISORS,
     ("GET", "/console/audit"): PROVINCE_SUPERVISORS,
     ("GET", "/console/users"): ADMIN,
@@ -125,8 +132,10 @@ async def gw(settings, aiohttp_server):
         when=services.clock() + timedelta(days=7),
     )
     rating_id = await services.satisfaction.record(Subject("handoff", item.item_id, "青岛市", "", "qd"), parse_rating("1"))
+    qingdao = next(row for row in await services.booking.sessions(services.clock(), services.clock() + timedelta(days=28))
+                   if row.workshop.city == "青岛" and row.workshop.mode == "线下")
     ids = {"item_id": item.item_id, "campaign_id": campaign.id, "cohort_id": cohort.id, "username": "victim",
-           "rating_id": rating_id}
+           "rating_id": rating_id, "slot_id": qingdao.slot.id}
     yield app, server, ids
 
 
