@@ -8,6 +8,6 @@ components and the actions all read it.
 from __future__ import annotations
 
 CAPABILITIES = (
-    "找工作、查招聘会、找附近服务点、预约指导课、查看我的预约、了解和报名实训营（青年求职能力实训营）、"
+    "找工作、查招聘会、找附近服务点、预约指导课、专家咨询、查看我的预约、了解和报名实训营（青年求职能力实训营）、"
     "职业测评、空中课堂、就业政策和求职问题解答"
 )

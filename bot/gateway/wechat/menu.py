@@ -32,6 +32,7 @@ MENU_INTENTS = frozenset(
         "ask_courses",
         "ask_policy",
         "request_human",
+        "find_expert",
     }
 )
 

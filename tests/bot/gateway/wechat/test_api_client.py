@@ -134,6 +134,7 @@ def test_menu_file_covers_intents_and_validation_bites() -> None:
     assert set(doc["click_intents"].values()) == {
         "greet", "find_service_point", "book_workshop", "my_bookings", "ask_camp_info",
         "enroll_camp", "career_assessment", "ask_courses", "ask_policy", "request_human", "find_job_fair",
+        "find_expert",
     }
     broken = json.loads(json.dumps(doc))
     broken["menu"]["button"][0]["name"] = "一个太长的按钮名字"
