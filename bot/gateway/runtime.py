@@ -3,7 +3,8 @@
 One WeChat client, one 48-hour window, one PushService (the Notifier), one job scheduler, one
 HandoffService (the conversation gate and the console share it);
 features get these instead of building their own. `start_background` runs the scheduler loop
-(reminders, workshop and camp waitlist promotions, campaigns, deferred pushes) inside the gateway.
+(reminders, workshop and camp waitlist promotions, campaigns, deferred pushes, the daily session
+roll) inside the gateway.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from bot.services.points.store import ServicePointStore
 from bot.services.profiles import ProfileStore
 from bot.services.push import PushService
 from bot.services.satisfaction import SatisfactionService
+from bot.services.session_roll import SessionRoller
 from bot.services.workshops import WorkshopCatalogue
 from bot.settings import Settings
 from bot.gateway.wechat.api_client import WeChatClient
@@ -67,6 +69,7 @@ class Services:
     handoff: HandoffService
     satisfaction: SatisfactionService
     experts: ExpertStore
+    session_roll: SessionRoller
 
 
 def build_services(
@@ -86,6 +89,7 @@ def build_services(
         cancel_cutoff=timedelta(hours=settings.booking_cancel_cutoff_hours),  # as the actions' service
     )
     enrolments = EnrollmentStore(redis, settings, clock, scheduler=scheduler)
+    experts = ExpertStore(redis, settings, clock)
     services = Services(
         settings=settings,
         redis=redis,
@@ -109,13 +113,15 @@ def build_services(
             redis, settings, clock, notifier=push, stats=MonthlyStats(redis, settings, clock),
             retry_at=push.next_send_time,
         ),
-        experts=ExpertStore(redis, settings, clock),
+        experts=experts,
+        session_roll=SessionRoller(catalogue, experts, clock),
     )
     services.handoff.register_jobs(scheduler)
     booking.register_jobs(scheduler)
     push.register_jobs(scheduler)
     services.satisfaction.register_jobs(scheduler)
     register_campaign_jobs(scheduler, services.campaigns)
+    services.session_roll.register(scheduler)
     CampPromotionNotices(
         enrolments, push, lambda: load_catalogue(settings.camp_cohorts_file, clock().date())
     ).register(scheduler)
@@ -126,17 +132,18 @@ async def load_reference_data(services: Services) -> None:
     """Put the shipped catalogues into Redis where they are missing (staff edits survive)."""
     points = await load_sample_if_empty(services.points)
     fairs = await load_sample_fairs_if_empty(services.job_fairs)
-    workshops = await services.catalogue.sync_from_file()
     experts = await load_sample_experts_if_empty(services.experts)
-    sessions = await services.experts.sync_sessions(services.catalogue)
+    # the coming weeks' workshop and expert slots now, then every day at 03:00 (session_roll job)
+    rolled = await services.session_roll.roll()
+    await services.session_roll.schedule_next(services.scheduler)
     logger.info(
         "reference data: %d sample service points, %d sample job fairs and %d sample experts imported;"
         " %d workshop slots and %d expert consultation slots created",
         points,
         fairs,
         experts,
-        workshops.slots_created,
-        sessions,
+        rolled.workshop_slots,
+        rolled.expert_slots,
     )
 
 

@@ -3,8 +3,9 @@
 A plain domain module (no Rasa, no HTTP). The shipped sample lives in `data/workshops.yml`:
 each workshop has weekly patterns ("every Tuesday 14:00-16:00") that `expand_catalogue` turns
 into concrete slots for the next `weeks` weeks from "now" (so the sample never runs out), plus
-optional one-off slots. `WorkshopCatalogue.sync_from_file` loads it into Redis; staff edit
-slots with `upsert_slot` (the booking service wraps that to fill freed seats from a waitlist).
+optional one-off slots. `WorkshopCatalogue.sync_from_file` loads it into Redis (at start-up and
+daily, `bot/services/session_roll.py`); staff edit slots with `upsert_slot` (the booking service
+wraps that to fill freed seats from a waitlist).
 
 Redis layout (all under `settings.key("ws", ...)`):
     ws:workshop:<id>   HASH  every field of one workshop
@@ -48,6 +49,19 @@ TOPIC_ALIASES: Dict[str, Tuple[str, ...]] = {
 
 _WEEKDAYS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7}
 _TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+# KEYS: slot hash, slots zset. ARGV: slot id, start_ts, then the hash's field/value pairs.
+_ADD_IF_MISSING = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+
+def _flatten(mapping: Mapping[str, str]) -> List[str]:
+    return [part for pair in mapping.items() for part in pair]
 
 
 class CatalogueError(ValueError):
@@ -289,18 +303,26 @@ class WorkshopCatalogue:
             pipe.zadd(self.slots_key, {slot.id: slot.start.timestamp()})
             await pipe.execute()
 
+    async def add_slot_if_missing(self, slot: Slot) -> bool:
+        """Create a generated slot unless its id exists (one script: two gateways, or a retried
+        job, create it once, and an existing slot, edited by staff or booked, is never touched).
+        The caller has written the workshop."""
+        added = await self._redis.eval(
+            _ADD_IF_MISSING, 2, self.slot_key(slot.id), self.slots_key,
+            slot.id, repr(slot.start.timestamp()), *_flatten(slot.to_hash()),
+        )
+        return bool(added)
+
     async def sync_from_file(self, path: Path = DEFAULT_CATALOGUE) -> SyncResult:
         """Load the shipped catalogue: workshops are (re)written, slots only created when
-        missing, so staff edits to existing slots are never overwritten by a restart."""
+        missing, so staff edits to existing slots are never overwritten by a restart or by
+        the daily roll-forward (`bot/services/session_roll.py`)."""
         workshops, slots = load_catalogue_file(path, self._clock())
         for workshop in workshops:
             await self.upsert_workshop(workshop)
         created = 0
         for slot in slots:
-            added = await self._redis.hsetnx(self.slot_key(slot.id), "id", slot.id)
-            if added:
-                await self.upsert_slot(slot)
-                created += 1
+            created += await self.add_slot_if_missing(slot)
         return SyncResult(len(workshops), created, len(slots) - created)
 
     # ---- reads ---------------------------------------------------------------------------

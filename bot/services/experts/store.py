@@ -90,9 +90,7 @@ class ExpertStore:
                 continue
             for start, end in session_times(expert.patterns, self._clock(), SESSION_WEEKS):
                 slot = Slot(slot_id_for(expert.workshop_id, start), expert.workshop_id, start, end, 1)
-                if await catalogue.get_slot(slot.id) is None:
-                    await catalogue.upsert_slot(slot)
-                    created += 1
+                created += await catalogue.add_slot_if_missing(slot)
         return created
 
 
