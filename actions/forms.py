@@ -43,6 +43,7 @@ from actions.form_repair import (
     quit_question,
     shown,
 )
+from actions.form_pause import paused_record, points_back, resume_events, switches_for
 from actions.knowledge_decision import decision_for
 from bot.clock import system_clock
 from bot.services.knowledge.retrieval import ANSWER, CHOOSE
@@ -157,10 +158,14 @@ class DigressionAwareValidation(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
-        if not requested or tracker.active_loop_name != self.form_name() or resuming_after_digression(tracker):
+        if tracker.active_loop_name != self.form_name():
+            return await self.activation(dispatcher, tracker, domain)
+        if not requested or resuming_after_digression(tracker):
             return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
         intent = latest_intent(tracker)
+        if intent in switches_for(self.form_name()) and not plainly_an_answer(text):
+            return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
         if repaired is not None:
             return repaired
@@ -176,6 +181,15 @@ class DigressionAwareValidation(FormValidationAction):
             # The form ignores these intents, so no mapping took the text: take it as the answer.
             tracker.add_slots([SlotSet(requested, text)])
         return await super().run(dispatcher, tracker, domain)
+
+    async def activation(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """The form starts: "接着约刚才那个" brings back this form's paused answers (actions/form_pause.py)."""
+        record = paused_record(tracker)
+        if record is None or record.get("form") != self.form_name() or not points_back(latest_text(tracker)):
+            return await super().run(dispatcher, tracker, domain)
+        restored = resume_events(record)
+        tracker.add_slots(restored)
+        return restored + await super().run(dispatcher, tracker, domain)
 
     async def repair(
         self, requested: str, text: str, intent: Optional[str],
