@@ -177,7 +177,7 @@ class DigressionAwareValidation(FormValidationAction):
             free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
             if intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text):
                 return []  # no slot set: the form rejects the turn and the digression rules run
-        if intent in DIGRESSIONS and text and self.takes_text(requested, domain):
+        if (intent in DIGRESSIONS or intent in switches_for(self.form_name())) and text and self.takes_text(requested, domain):
             # The form ignores these intents, so no mapping took the text: take it as the answer.
             tracker.add_slots([SlotSet(requested, text)])
         return await super().run(dispatcher, tracker, domain)
@@ -188,7 +188,9 @@ class DigressionAwareValidation(FormValidationAction):
         if record is None or record.get("form") != self.form_name() or not points_back(latest_text(tracker)):
             return await super().run(dispatcher, tracker, domain)
         restored = resume_events(record)
-        tracker.add_slots(restored)
+        # known to the validation as filled, but not validated again (they were valid when given;
+        # a chosen session would look unoffered)
+        tracker.slots.update({e["name"]: e["value"] for e in restored})
         return restored + await super().run(dispatcher, tracker, domain)
 
     async def repair(
