@@ -23,10 +23,10 @@ IDENTITY_PATTERNS = (
     (re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|失业|待业|无业"), "失业青年"),
     (re.compile(r"在校|在读|大学生|学生|大[一二三四]|研[一二三]|毕业班"), "在校生"),
     (re.compile(r"未就业"), "离校未就业毕业生"),
-    (re.compile(r"在职|上班|已经?(就业|工作)|工作了|有工作|在工作|参加工作了|^\s*工作\s*$"), "在职人员"),
+    (re.compile(r"在职|上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职|^\s*工作\s*$"), "在职人员"),
 )
 NO_JOB = re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|未就业|失业|待业|无业")
-HAS_JOB = re.compile(r"在职|上班了|在上班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了")
+HAS_JOB = re.compile(r"在职|上班了|在上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职")
 # The two ways the camp reads a question, kept apart on purpose: a short answer with any question
 # word in it is no answer ("失业怎么办" names no identity); a sentence is a question to answer
 # rather than a request to act on by its shape ("我35了还能报吗" vs "我35了，怎么报名": the latter

@@ -41,6 +41,8 @@ CASES = [
     ("中专毕业，22岁，没工作", AUTUMN, {"identity": "失业青年", "age": 22, "education": "中专", "employed": False}),
     ("我在职能报吗", AUTUMN, {"identity": "在职人员", "employed": True}),
     ("工作了三年 能参加吗", AUTUMN, {"identity": "在职人员", "employed": True}),
+    ("俺在厂里上着班呢 能去不", AUTUMN, {"identity": "在职人员", "employed": True}),
+    ("上个月刚入职 还能报吗", AUTUMN, {"identity": "在职人员", "employed": True}),
     ("我想找份工作 能参加实训营吗", AUTUMN, {}),  # looking for work is no job, and no identity
 ]
 
