@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking.manage import answer_named_holding
 from actions.flow_start import start_named_flow
+from actions.form_pause import resume_asked
 from actions.trade_of_interest import trade_of_the_turn
 
 NEXT_STEPS = "可以说“预约指导”“我的预约”“招聘会”，或说“转人工”。"
@@ -53,6 +54,7 @@ class ActionCoreFallback(Action):
             return named
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent)
+        started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
         if started is not None:  # the turn is kept: the flow reads the facts of the message
             return started
         facts = facts_of_the_turn(tracker)

@@ -15,14 +15,17 @@ Starting the same form again with words that point back ("接着约刚才那个"
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
+import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.clock import system_clock
+from bot.settings import PROJECT_ROOT
 
 PAUSE_SLOT = "paused_form"  # {form, slots, requested, at}: not featurised
 PAUSED_FLAG = "form_paused"  # featurised: the rule for "继续" looks at it
@@ -39,6 +42,7 @@ SWITCHES: Dict[str, Sequence[str]] = {
 # What the user calls each form's task, for "刚才的预约还没完成".
 FORM_LABELS = {"workshop_booking_form": "预约", "camp_enrollment_form": "实训营报名"}
 # Words that point back to the paused task when the same form is started again.
+RESUME_MAX_CHARS = 14  # longer, and the message is about something else that happened "刚才"
 BACK_RE = re.compile(r"继续|接着|刚才|刚刚|之前那个|上次那个|没弄完|没填完|没约完|没报完")
 
 
@@ -51,10 +55,17 @@ def form_label(form: str) -> str:
     return FORM_LABELS.get(form, "填写")
 
 
+@lru_cache(maxsize=1)
+def _domain_file() -> DomainDict:
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
+
+
 def form_slots(form: str, domain: DomainDict) -> List[str]:
     """The form's required slots plus the slots of its own that they depend on (offered choices …):
     those sharing the required slots' prefix ("booking_", "camp_"); featurised ones stay (the rules
     and stories would have to name them)."""
+    # endpoints.yml enables Rasa's selective domain: this action gets no domain, so domain.yml it is
+    domain = domain if domain.get("forms") else _domain_file()
     required = list(((domain.get("forms") or {}).get(form) or {}).get("required_slots") or [])
     prefixes = {slot.split("_", 1)[0] + "_" for slot in required}
     own = [
@@ -85,6 +96,15 @@ def resume_events(record: Mapping[str, Any]) -> List[EventType]:
 
 def points_back(text: str) -> bool:
     return bool(BACK_RE.search(text or ""))
+
+
+def resume_asked(tracker: Tracker) -> Optional[List[EventType]]:
+    """A short message NLU could not place that points back ("继续报名", "接着弄刚才那个") while a form
+    is paused and none is active: the fallback and the knowledge answer resume the form instead."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if tracker.active_loop_name or len(text) > RESUME_MAX_CHARS or not points_back(text):
+        return None
+    return [FollowupAction("action_resume_form")] if paused_record(tracker) is not None else None
 
 
 class ActionPauseForm(Action):

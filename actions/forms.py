@@ -30,6 +30,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.form_pause import paused_record, points_back, resume_events, switches_for
 from actions.form_repair import (
     OPTIONAL_SLOTS,
     QUIT_SLOT,
@@ -43,7 +44,6 @@ from actions.form_repair import (
     quit_question,
     shown,
 )
-from actions.form_pause import paused_record, points_back, resume_events, switches_for
 from actions.knowledge_decision import decision_for
 from bot.clock import system_clock
 from bot.services.knowledge.retrieval import ANSWER, CHOOSE

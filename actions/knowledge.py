@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.manage import answer_named_holding
 from actions.flow_start import start_named_flow
+from actions.form_pause import resume_asked
 from actions.handoff import hand_to_human
 from actions.knowledge_decision import decision_for, knowledge
 from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
@@ -98,6 +99,7 @@ class ActionKnowledgeAnswer(Action):
             dispatcher.utter_message(text=answer_text(picked, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent_name(tracker))
+        started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
         if started is not None:  # "…想参加实训营" NLU could not place: the flow it names starts
             return started
         decision = decision_for(tracker.latest_message or {})

@@ -18,6 +18,7 @@ from actions.form_pause import (
     ActionResumeForm,
     form_slots,
     paused_record,
+    resume_asked,
     switches_for,
 )
 from bot.clock import system_clock
@@ -36,9 +37,9 @@ def with_slots(slots: Dict[str, Any], active_form: str = "", text: str = "继续
     return Tracker("oPause01", values, latest, events, False, None, loop, "action_listen")
 
 
-async def run(action: Any, tracker: Tracker):
+async def run(action: Any, tracker: Tracker, domain: Any = DOMAIN):
     dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, DOMAIN)
+    events = await action.run(dispatcher, tracker, domain)
     return [m.get("text") or "" for m in dispatcher.messages], events
 
 
@@ -70,9 +71,10 @@ def test_the_pause_keeps_the_forms_own_slots_only():
     assert "booking_pending" not in names and not any(n.startswith("camp_") for n in names)
 
 
-async def test_pausing_keeps_the_answers_empties_the_form_and_says_how_to_come_back():
+@pytest.mark.parametrize("domain", [DOMAIN, {}], ids=["domain sent", "selective domain: none sent"])
+async def test_pausing_keeps_the_answers_empties_the_form_and_says_how_to_come_back(domain):
     tracker = with_slots({**BOOKED_SO_FAR, "requested_slot": "booking_name"}, active_form=BOOKING, text="报实训营", intent="enroll_camp")
-    messages, events = await run(ActionPauseForm(), tracker)
+    messages, events = await run(ActionPauseForm(), tracker, domain)
     assert "预约" in messages[0] and "“继续”" in messages[0]
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert all(slots[name] is None for name in BOOKED_SO_FAR)  # the next flow starts clean
@@ -119,3 +121,15 @@ async def test_starting_the_same_form_with_words_that_point_back_restores_it(act
     fresh = Tracker("oPause03", dict(values), latest, events, False, None, {}, BOOKING)
     _, slots, _ = await validate(BOOKING, fresh)
     assert PAUSED_FLAG not in slots
+
+
+def test_a_short_message_nlu_could_not_place_that_points_back_resumes_a_paused_form():
+    record = {"form": CAMP, "slots": CAMP_SO_FAR, "requested": "camp_mobile", "at": system_clock().timestamp()}
+    asked = with_slots({PAUSE_SLOT: record, PAUSED_FLAG: True}, text="继续报名", intent="nlu_fallback")
+    assert resume_asked(asked) == [{"event": "followup", "name": "action_resume_form", "timestamp": None}]
+    # nothing paused, a long message about something else, or a form already active: no resume
+    assert resume_asked(with_slots({}, text="继续报名", intent="nlu_fallback")) is None
+    long = with_slots({PAUSE_SLOT: record, PAUSED_FLAG: True}, text="刚才那个政策说的补贴到底是多少钱，去哪里申请", intent="nlu_fallback")
+    assert resume_asked(long) is None
+    active = with_slots({PAUSE_SLOT: record, PAUSED_FLAG: True}, active_form=BOOKING, text="继续报名", intent="nlu_fallback")
+    assert resume_asked(active) is None
