@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction
 FLOWS = (
     (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}实训营|实训营.{0,4}(报名|报一个|报个)"),
      "action_camp_enroll_start"),
-    (re.compile(r"(想|要|帮我|给我|我).{0,4}(预约|约).{0,8}(指导|咨询|辅导|老师)"), "workshop_booking_form"),
+    (re.compile(r"(想|要|帮我|给我|我).{0,4}(预约|约).{0,8}(指导|咨询|辅导|老师|职业规划|简历|面试)"), "workshop_booking_form"),
     (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"), "action_my_bookings"),
 )
 # Intents that already are a flow or a list: never redirected.

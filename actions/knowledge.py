@@ -25,6 +25,7 @@ from actions.flow_start import start_named_flow
 from actions.form_pause import resume_asked
 from actions.handoff import hand_to_human
 from actions.knowledge_decision import decision_for, knowledge
+from actions.trade_of_interest import trade_of_the_turn
 from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
 from bot.services.knowledge.replies import answer_text, choice_text, nothing_close_text
 from bot.services.knowledge.retrieval import (
@@ -104,6 +105,9 @@ class ActionKnowledgeAnswer(Action):
             return started
         decision = decision_for(tracker.latest_message or {})
         kind = reply_kind(intent_name(tracker), decision)
+        trade = trade_of_the_turn(tracker)
+        if trade and kind != ANSWER:  # "想做烘焙这一行": said back and kept, whatever the rest found
+            dispatcher.utter_message(text=f"好的，记下了：您想做{trade}。之后找工作、看课程时我会按这个帮您找。")
         if kind == ANSWER:
             dispatcher.utter_message(text=answer_text(decision.item, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
