@@ -51,11 +51,13 @@ AGE_BARE = re.compile(
     r"(?![\d年届月号日期点个人分万元块kK级])"
 )
 # "2026年毕业", "25届", also with when in the year: "2026年夏天毕业", "2026年6月毕业"
+# the 学历 some say between the year and "毕业" ("前年本科毕业", "2025年大专毕业的")
+_LEVEL = r"(?:(?:本科|大专|专科|高职|研究生|硕士|博士|中专|技校|职高|大学)\s*)?"
 YEAR_GRADUATED = re.compile(
     r"((?:19|20)\d{2}|\d{2})\s*年?\s*(?:的)?\s*"
-    r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?(?:届|毕业|毕的业)"
+    r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?" + _LEVEL + r"(?:届|毕业|毕的业)"
 )
-RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*毕(?:的)?业")
+RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*" + _LEVEL + r"毕(?:的)?业")
 YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚)?\s*{_NUM}\s*年")
 JUST_GRADUATED = re.compile(r"刚刚?毕业|才毕业")
 GRADE = re.compile(r"大[一二三四]|研[一二三]|毕业班")
