@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import start_named_flow
+from actions.flow_start import enrol_after_camp_answer, start_named_flow
 from actions.form_pause import resume_asked
 from actions.trade_of_interest import trade_of_the_turn
 
@@ -55,6 +55,7 @@ class ActionCoreFallback(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent)
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
+        started = started or (None if tracker.active_loop_name else enrol_after_camp_answer(tracker))
         if started is not None:  # the turn is kept: the flow reads the facts of the message
             return started
         facts = facts_of_the_turn(tracker)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction
 
 # A wish to do something, then the flow's first action (its rule in nlu_data/rules/ starts the same).
@@ -31,3 +32,25 @@ def named_flow(text: str, intent: Optional[str]) -> Optional[str]:
 def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventType]]:
     start = named_flow(text, intent)
     return [FollowupAction(start)] if start else None
+
+
+# After the camp answer said 回复“报名”, a short yes to enrol in the user's own words ("行，那给我报上",
+# "那就报一个吧") that NLU could not place.
+ENROL_REPLY = re.compile(r"报(名|上|一个|个|了|吧)|参加|报$")
+NOT_A_YES = re.compile(r"[?？]|吗|么|不报|别报|不参加|怎么|咋")
+ENROL_REPLY_MAX_CHARS = 12
+CAMP_ANSWER = "action_camp_info"
+
+
+def _last_bot_action(tracker: Tracker) -> str:
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return next((e.get("name") or "" for e in reversed(events[:last_user])
+                 if e.get("event") == "action" and e.get("name") not in ("action_listen", "action_extract_slots")), "")
+
+
+def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if len(text) > ENROL_REPLY_MAX_CHARS or not ENROL_REPLY.search(text) or NOT_A_YES.search(text):
+        return None
+    return [FollowupAction("action_camp_enroll_start")] if _last_bot_action(tracker) == CAMP_ANSWER else None

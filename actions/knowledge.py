@@ -21,7 +21,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import start_named_flow
+from actions.flow_start import enrol_after_camp_answer, start_named_flow
 from actions.form_pause import resume_asked
 from actions.handoff import hand_to_human
 from actions.knowledge_decision import decision_for, knowledge
@@ -101,6 +101,7 @@ class ActionKnowledgeAnswer(Action):
             return [SlotSet(CHOICES_SLOT, None)]
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent_name(tracker))
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
+        started = started or (None if tracker.active_loop_name else enrol_after_camp_answer(tracker))
         if started is not None:  # "…想参加实训营" NLU could not place: the flow it names starts
             return started
         decision = decision_for(tracker.latest_message or {})

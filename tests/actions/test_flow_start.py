@@ -44,3 +44,18 @@ async def test_a_search_nlu_guessed_for_a_message_that_names_another_flow_starts
     tracker = make_tracker("你好，我是烟台大学的，明年毕业，人在烟台，想报名实训营", "find_service_point")
     events = await ActionFindServicePoint().run(dispatcher, tracker, {})
     assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
+
+
+@pytest.mark.parametrize("text, after, starts", [
+    ("行，那给我报上", "action_camp_info", True),
+    ("那就报一个吧", "action_camp_info", True),
+    ("行，那给我报上", "action_find_job", False),  # no camp answer just before: nothing to say yes to
+    ("报名要交钱吗", "action_camp_info", False),  # a question, not a yes
+    ("不报了", "action_camp_info", False),
+])
+async def test_a_short_yes_to_enrol_after_the_camp_answer_starts_the_enrolment(text, after, starts):
+    earlier = [{"event": "user", "text": "应届生能参加吗"}, {"event": "action", "name": after}, {"event": "action", "name": "action_listen"}]
+    dispatcher = CollectingDispatcher()
+    events = await ActionCoreFallback().run(dispatcher, make_tracker(text, "nlu_fallback", events=earlier), {})
+    followup = {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}
+    assert (followup in events) == starts
