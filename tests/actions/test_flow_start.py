@@ -59,3 +59,11 @@ async def test_a_short_yes_to_enrol_after_the_camp_answer_starts_the_enrolment(t
     events = await ActionCoreFallback().run(dispatcher, make_tracker(text, "nlu_fallback", events=earlier), {})
     followup = {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}
     assert (followup in events) == starts
+
+
+async def test_a_booking_started_from_an_unplaced_message_keeps_the_topic_it_names():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("我前年中专毕业的，一直没找着活，想约一下职业规划", "nlu_fallback")
+    events = await ActionCoreFallback().run(dispatcher, tracker, {})
+    assert events[0] == {"event": "slot", "timestamp": None, "name": "booking_topic", "value": "职业规划"}
+    assert events[-1]["name"] == "workshop_booking_form"
