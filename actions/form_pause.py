@@ -138,7 +138,7 @@ class ActionResumeForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         record = paused_record(tracker)
         if record is None:
-            dispatcher.utter_message(text="刚才没办完的事项已超过两小时，没有保留。请重新开始，比如回复“预约”或“报名实训营”。")
+            dispatcher.utter_message(text="刚才没办完的事项已超过两小时，没有保留。请重新开始，比如回复“预约指导”或“报名实训营”。")
             return cleared()
         form = str(record["form"])
         dispatcher.utter_message(text=f"好的，接着刚才的{form_label(form)}。")

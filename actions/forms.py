@@ -164,7 +164,7 @@ class DigressionAwareValidation(FormValidationAction):
             return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
         intent = latest_intent(tracker)
-        if intent in switches_for(self.form_name()) and not plainly_an_answer(text):
+        if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not is_quit(text, intent):
             return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
         if repaired is not None:

@@ -54,6 +54,13 @@ async def test_a_message_that_starts_another_flow_is_no_answer(form, requested, 
     assert events == [] and messages == []  # rejected: the generated rule pauses the form next
 
 
+async def test_a_quit_word_read_as_another_flow_still_quits():
+    # "取消" inside the enrolment may be read as cancel_booking: it leaves the form, it starts nothing
+    tracker = form_tracker(CAMP, "camp_name", "取消", "cancel_booking", filled={"camp_facts_confirm": True})
+    _, slots, events = await validate(CAMP, tracker)
+    assert events and slots.get("requested_slot") is None
+
+
 async def test_a_plain_answer_stays_an_answer_whatever_nlu_made_of_it():
     tracker = form_tracker(BOOKING, "booking_phone", "13912345678", "enroll_camp", filled=BOOKED_SO_FAR)
     _, slots, _ = await validate(BOOKING, tracker)

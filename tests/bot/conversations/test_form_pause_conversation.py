@@ -27,7 +27,7 @@ def said(response: str) -> str:
 
 async def up_to_the_name(user) -> None:
     """A booking of 简历指导 with the latest session offered chosen (beyond the cancel cut-off at any hour)."""
-    reply = await user.say("想找老师帮忙看看简历")
+    reply = await user.say("我想约个老师做简历指导")
     if "请选择想预约的指导类型" in reply:
         reply = await user.say("1")
     offers = await user.say("最近")
