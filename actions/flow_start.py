@@ -16,7 +16,8 @@ from bot.services.workshops import normalise_topic
 BOOKING_FORM, BOOKING_TOPIC = "workshop_booking_form", "booking_topic"
 # A wish to do something, then the flow's first action (its rule in nlu_data/rules/ starts the same).
 FLOWS = (
-    (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}实训营|实训营.{0,4}(报名|报一个|报个)"),
+    (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}实训营|实训营.{0,4}(报名|报一个|报个)"
+                r"|(报个|报一个|报上|报名参加)实训营"),
      "action_camp_enroll_start"),
     (re.compile(r"(想|要|帮我|给我|我).{0,4}(预约|约).{0,8}(指导|咨询|辅导|老师|职业规划|简历|面试)"), BOOKING_FORM),
     (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"), "action_my_bookings"),

@@ -14,6 +14,7 @@ from tests.helpers.action_tracker import make_tracker
 @pytest.mark.parametrize("text, start", [
     ("我今年22，高中毕业后一直打零工，现在没活干了，想参加实训营", "action_camp_enroll_start"),
     ("俺是去年毕业的，实训营报个名", "action_camp_enroll_start"),
+    ("我在青岛理工读书，大四了，报个实训营", "action_camp_enroll_start"),
     ("我大专毕业在家待着，想约个老师做职业规划指导", "workshop_booking_form"),
     ("我前年中专毕业的，一直没找着活，想约一下职业规划", "workshop_booking_form"),
     ("我之前报了几期来着", "action_my_bookings"),
