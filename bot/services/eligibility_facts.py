@@ -60,6 +60,9 @@ YEAR_GRADUATED = re.compile(
 RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*" + _LEVEL + r"毕(?:的)?业")
 YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚)?\s*{_NUM}\s*年")
 JUST_GRADUATED = re.compile(r"刚刚?毕业|才毕业")
+# graduated long ago, without a year ("早就毕业了", "毕业好多年了", "毕业十来年"): no year to state back
+LONG_AGO = re.compile(r"早就?毕业|毕业(?:了|都|已经|有)?\s*(?:好多|很多|好几|十来|十几|多)年|毕业(?:很久|好久|多年)")
+LONG_AGO_IDENTITY = "失业青年"
 GRADE = re.compile(r"大[一二三四]|研[一二三]|毕业班")
 _RELATIVE = {"大前": -3, "前": -2, "去": -1, "今": 0, "明": 1, "后": 2}
 # years until the graduation season, by grade; a 大专 student's 大三 is the final year
@@ -196,6 +199,10 @@ def parse_facts(
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules))
     if facts.identity is None and graduation_year and employed is not True:
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules), identity_inferred=True)
+    if facts.identity is None and graduation_year is None and employed is not True and LONG_AGO.search(text):
+        # "毕业好多年了": neither a student nor a recent graduate; without a job, a 失业青年 (presumed:
+        # the form still asks, and a "no" on this presumption is not the answer, eligibility_answer.py)
+        facts = replace(facts, identity=LONG_AGO_IDENTITY, identity_inferred=True)
     return facts
 
 

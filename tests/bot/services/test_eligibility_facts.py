@@ -75,3 +75,11 @@ def test_the_message_wins_over_the_profile_and_the_profile_fills_the_rest():
     assert facts_from_profile({}) == Facts()
     assert Facts(age=24, graduation_year=2025).as_profile() == {"age": "24", "graduation_year": "2025"}
     assert parse_facts("大专毕业两年了", AUTUMN, load_rules()).summary(AUTUMN) == "大专、2024年毕业"
+
+
+
+@pytest.mark.parametrize("text", ["毕业好多年了，能参加不", "俺都毕业十来年了", "我早就毕业了"])
+def test_graduated_long_ago_is_a_presumed_young_unemployed_person_without_a_year(text):
+    facts = parse_facts(text, AUTUMN, load_rules())
+    assert facts.identity == "失业青年" and facts.identity_inferred and facts.graduation_year is None
+    assert parse_facts(text + "，现在在上班", AUTUMN, load_rules()).identity == "在职人员"
