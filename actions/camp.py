@@ -234,9 +234,12 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return result
 
     def validate_camp_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?)", "", str(value or "").strip()).strip()
-        if re.fullmatch(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}", name):
-            return {"camp_name": name}
+        # The person_name entity may cover only part of a name ("钱" of "钱多多"): then the whole answer.
+        asked = tracker.get_slot("requested_slot") == "camp_name"  # else the message is about something else
+        for raw in (value, (tracker.latest_message or {}).get("text") if asked else None):
+            name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?)", "", str(raw or "").strip()).strip()
+            if re.fullmatch(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}", name):
+                return {"camp_name": name}
         dispatcher.utter_message(text="姓名需为2–15个汉字（或英文姓名），不含数字和符号，请重新输入。")
         return {"camp_name": None}
 

@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.trade_of_interest import stated_trade
 from bot.clock import SHANGHAI, system_clock
 from bot.services.courses import TOPICS, CourseService, DayRange, day_range, find_topic
 from bot.services.reply_size import fit_list
@@ -117,6 +118,11 @@ class ActionCourses(Action):
             return await self._cancel(service, openid, topic, text)
         if SUBSCRIBE_RE.search(text):
             return await self._subscribe(service, openid, topic)
+        trade = stated_trade(tracker) if topic is None else None
+        if trade:  # the trade the user wants to do (issue #21): its skill courses first
+            listing = await self._listing(service, tracker, text, TRADE_TOPIC)
+            if "暂时没有安排" not in listing:
+                return f"您想做{trade}，先看看技能类课程。\n{listing}"
         return await self._listing(service, tracker, text, topic)
 
     async def _mine(self, service: CourseService, openid: str) -> str:
@@ -186,6 +192,9 @@ class ActionCourses(Action):
         lines = [f"{i}. {c.line(now)}" for i, c in enumerate(courses, 1)]
         footer = f"想有新课就收到通知？说“订阅{topic or '面试'}的课”。"
         return fit_list(lines, f"{label}：", footer, limit=COURSE_LIST_MAX_BYTES)
+
+
+TRADE_TOPIC = "技能"  # the course topic for a trade the user wants to do
 
 
 def _topic_entity(tracker: Tracker) -> Optional[str]:

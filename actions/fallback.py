@@ -18,7 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import start_named_flow
+from actions.flow_start import enrol_after_camp_answer, start_named_flow
+from actions.form_pause import resume_asked
+from actions.trade_of_interest import trade_of_the_turn
 
 NEXT_STEPS = "可以说“预约指导”“我的预约”“招聘会”，或说“转人工”。"
 NOTHING_PENDING: Dict[str, str] = {
@@ -52,12 +54,16 @@ class ActionCoreFallback(Action):
             return named
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent)
+        started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
+        started = started or (None if tracker.active_loop_name else enrol_after_camp_answer(tracker))
         if started is not None:  # the turn is kept: the flow reads the facts of the message
             return started
         facts = facts_of_the_turn(tracker)
+        trade = trade_of_the_turn(tracker)  # said back too, though no slot holds it (actions/trade_of_interest.py)
+        said = [str(f["value"]) for f in facts] + ([f"想做{trade}"] if trade else [])
         text = NOTHING_PENDING.get(intent)
-        if facts and intent in ("inform", "affirm", "nlu_fallback", ""):
-            noted = "、".join(dict.fromkeys(str(f["value"]) for f in facts))
+        if said and intent in ("inform", "affirm", "nlu_fallback", ""):
+            noted = "、".join(dict.fromkeys(said))
             dispatcher.utter_message(text=NOTED.format(facts=noted))
         elif text:
             dispatcher.utter_message(text=text)

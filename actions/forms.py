@@ -30,6 +30,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.form_pause import paused_record, points_back, resume_events, switches_for
 from actions.form_repair import (
     OPTIONAL_SLOTS,
     QUIT_SLOT,
@@ -158,10 +159,14 @@ class DigressionAwareValidation(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
-        if not requested or tracker.active_loop_name != self.form_name() or resuming_after_digression(tracker):
+        if tracker.active_loop_name != self.form_name():
+            return await self.activation(dispatcher, tracker, domain)
+        if not requested or resuming_after_digression(tracker):
             return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
         intent = latest_intent(tracker)
+        if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not is_quit(text, intent):
+            return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
         if repaired is not None:
             return repaired
@@ -173,10 +178,21 @@ class DigressionAwareValidation(FormValidationAction):
             free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
             if intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text):
                 return []  # no slot set: the form rejects the turn and the digression rules run
-        if intent in DIGRESSIONS and text and self.takes_text(requested, domain):
+        if (intent in DIGRESSIONS or intent in switches_for(self.form_name())) and text and self.takes_text(requested, domain):
             # The form ignores these intents, so no mapping took the text: take it as the answer.
             tracker.add_slots([SlotSet(requested, text)])
         return await super().run(dispatcher, tracker, domain)
+
+    async def activation(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """The form starts: "接着约刚才那个" brings back this form's paused answers (actions/form_pause.py)."""
+        record = paused_record(tracker)
+        if record is None or record.get("form") != self.form_name() or not points_back(latest_text(tracker)):
+            return await super().run(dispatcher, tracker, domain)
+        restored = resume_events(record)
+        # known to the validation as filled, but not validated again (they were valid when given;
+        # a chosen session would look unoffered)
+        tracker.slots.update({e["name"]: e["value"] for e in restored})
+        return restored + await super().run(dispatcher, tracker, domain)
 
     async def repair(
         self, requested: str, text: str, intent: Optional[str],

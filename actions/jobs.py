@@ -33,12 +33,13 @@ from bot.services.job_fairs.model import FairKind, parse_audience
 from bot.services.job_fairs.query import FairQuery
 from bot.services.job_fairs.replies import PAGE_SIZE, render_nothing_found, render_page
 from bot.services.job_fairs.store import JobFairStore
+from actions.trade_of_interest import stated_trade
+from bot.services.trades import find_trade
 from bot.services.job_search import (
     JOB_MARKET_TYPES,
     MAX_FAIRS,
     MAX_POINTS,
     JobSearchAnswer,
-    find_trade,
     is_graduate,
     render_job_search,
     wants_part_time,
@@ -195,7 +196,8 @@ class ActionFindJob(TimedSearchAction):
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         text = _text(tracker)
         answer = JobSearchAnswer(
-            trade=find_trade(text) or _remembered_trade(tracker),
+            # this message's trade, the one the place question followed, or the profile's (issue #21)
+            trade=find_trade(text) or _remembered_trade(tracker) or stated_trade(tracker),
             part_time=wants_part_time(text),
             graduate=is_graduate(text),
         )

@@ -21,9 +21,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import start_named_flow
+from actions.flow_start import enrol_after_camp_answer, start_named_flow
+from actions.form_pause import resume_asked
 from actions.handoff import hand_to_human
 from actions.knowledge_decision import decision_for, knowledge
+from actions.trade_of_interest import trade_of_the_turn
 from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
 from bot.services.knowledge.replies import answer_text, choice_text, nothing_close_text
 from bot.services.knowledge.retrieval import (
@@ -98,10 +100,15 @@ class ActionKnowledgeAnswer(Action):
             dispatcher.utter_message(text=answer_text(picked, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent_name(tracker))
+        started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
+        started = started or (None if tracker.active_loop_name else enrol_after_camp_answer(tracker))
         if started is not None:  # "…想参加实训营" NLU could not place: the flow it names starts
             return started
         decision = decision_for(tracker.latest_message or {})
         kind = reply_kind(intent_name(tracker), decision)
+        trade = trade_of_the_turn(tracker)
+        if trade and kind != ANSWER:  # "想做烘焙这一行": said back and kept, whatever the rest found
+            dispatcher.utter_message(text=f"好的，记下了：您想做{trade}。之后找工作、看课程时我会按这个帮您找。")
         if kind == ANSWER:
             dispatcher.utter_message(text=answer_text(decision.item, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]

@@ -23,10 +23,10 @@ IDENTITY_PATTERNS = (
     (re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|失业|待业|无业"), "失业青年"),
     (re.compile(r"在校|在读|大学生|学生|大[一二三四]|研[一二三]|毕业班"), "在校生"),
     (re.compile(r"未就业"), "离校未就业毕业生"),
-    (re.compile(r"在职|上班|已经?(就业|工作)|工作了|有工作|在工作|参加工作了|^\s*工作\s*$"), "在职人员"),
+    (re.compile(r"在职|上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职|^\s*工作\s*$"), "在职人员"),
 )
 NO_JOB = re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|未就业|失业|待业|无业")
-HAS_JOB = re.compile(r"在职|上班了|在上班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了")
+HAS_JOB = re.compile(r"在职|上班了|在上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职")
 # The two ways the camp reads a question, kept apart on purpose: a short answer with any question
 # word in it is no answer ("失业怎么办" names no identity); a sentence is a question to answer
 # rather than a request to act on by its shape ("我35了还能报吗" vs "我35了，怎么报名": the latter
@@ -51,13 +51,18 @@ AGE_BARE = re.compile(
     r"(?![\d年届月号日期点个人分万元块kK级])"
 )
 # "2026年毕业", "25届", also with when in the year: "2026年夏天毕业", "2026年6月毕业"
+# the 学历 some say between the year and "毕业" ("前年本科毕业", "2025年大专毕业的")
+_LEVEL = r"(?:(?:本科|大专|专科|高职|研究生|硕士|博士|中专|技校|职高|大学)\s*)?"
 YEAR_GRADUATED = re.compile(
     r"((?:19|20)\d{2}|\d{2})\s*年?\s*(?:的)?\s*"
-    r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?(?:届|毕业|毕的业)"
+    r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?" + _LEVEL + r"(?:届|毕业|毕的业)"
 )
-RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*毕(?:的)?业")
+RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*" + _LEVEL + r"毕(?:的)?业")
 YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚)?\s*{_NUM}\s*年")
 JUST_GRADUATED = re.compile(r"刚刚?毕业|才毕业")
+# graduated long ago, without a year ("早就毕业了", "毕业好多年了", "毕业十来年"): no year to state back
+LONG_AGO = re.compile(r"早就?毕业|毕业(?:了|都|已经|有)?\s*(?:好多|很多|好几|十来|十几|多)年|毕业(?:很久|好久|多年)")
+LONG_AGO_IDENTITY = "失业青年"
 GRADE = re.compile(r"大[一二三四]|研[一二三]|毕业班")
 _RELATIVE = {"大前": -3, "前": -2, "去": -1, "今": 0, "明": 1, "后": 2}
 # years until the graduation season, by grade; a 大专 student's 大三 is the final year
@@ -194,6 +199,10 @@ def parse_facts(
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules))
     if facts.identity is None and graduation_year and employed is not True:
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules), identity_inferred=True)
+    if facts.identity is None and graduation_year is None and employed is not True and LONG_AGO.search(text):
+        # "毕业好多年了": neither a student nor a recent graduate; without a job, a 失业青年 (presumed:
+        # the form still asks, and a "no" on this presumption is not the answer, eligibility_answer.py)
+        facts = replace(facts, identity=LONG_AGO_IDENTITY, identity_inferred=True)
     return facts
 
 

@@ -25,23 +25,6 @@ JOB_MARKET_TYPES = frozenset({PointType.GIG_MARKET, PointType.HR_MARKET})
 MAX_POINTS = 3
 MAX_FAIRS = 2
 
-# Trades people name when they look for work; longest first so that "电焊工" wins over "焊工".
-TRADES = tuple(
-    sorted(
-        (
-            "电工", "焊工", "电焊工", "钳工", "车工", "铣工", "木工", "瓦工", "泥瓦工", "水电工", "油漆工",
-            "钢筋工", "架子工", "装修工", "普工", "操作工", "装卸工", "搬运工", "叉车工", "叉车司机",
-            "司机", "货车司机", "网约车司机", "快递员", "外卖员", "骑手", "保安", "保洁", "保姆", "月嫂",
-            "育婴师", "护工", "家政", "厨师", "帮厨", "面点师", "服务员", "收银员", "营业员", "导购",
-            "销售", "客服", "文员", "前台", "会计", "出纳", "行政", "人事", "程序员", "设计师", "教师",
-            "老师", "护士", "仓管", "库管", "质检员", "电商运营", "主播", "美容师", "理发师", "汽修工",
-            "修车", "电气工程师", "机械工程师", "数控", "焊接",
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-
 CHANNELS = (
     "【真实岗位在哪看】中国公共招聘网、山东公共招聘网或当地人社部门网站都发布经过核实的岗位；"
     "零工市场、人力资源市场现场也有招聘信息。"
@@ -49,14 +32,6 @@ CHANNELS = (
 GRADUATE_CHANNEL = "高校毕业生还可以用国家24365大学生就业服务平台。"
 BOOKING = "【找不准方向？】回复“预约职业指导”，请职业指导师帮您看简历、理方向。"
 SCAM_NOTE = "凡是先交押金、培训费、体检费的“招聘”，请提高警惕。"
-
-
-def find_trade(text: Optional[str]) -> Optional[str]:
-    """The trade a message names ('想找个电工的活' -> '电工'), if one of TRADES."""
-    for trade in TRADES:
-        if trade in (text or ""):
-            return trade
-    return None
 
 
 def wants_part_time(text: Optional[str]) -> bool:

@@ -1,5 +1,5 @@
 """Facts about the user in any message, as NLU entities: age, graduation year, identity, 学历,
-school and the school's city ("我去年毕业的，山师的，今年24" → graduation_year, school, city, age).
+school and the school's city, the trade they want to do ("我去年毕业的，山师的，今年24" → graduation_year, school, city, age).
 
 `bot/rasa_server/fact_components.py` adds these to every parse; domain.yml maps them to slots, so a form
 never asks for what the user already said. Reading the words is `eligibility_facts.parse_facts`
@@ -28,11 +28,13 @@ from bot.services.eligibility_facts import (
     parse_facts,
 )
 from bot.services.schools import find_school
+from bot.services.trades import trade_of_interest
 
 # Entity types this module decides; another extractor's guesses of these are replaced.
 FACT_ENTITIES = ("age", "graduation_year", "identity", "education")
 SCHOOL_ENTITY = "school"
 CITY_ENTITY = "city"
+TRADE_ENTITY = "trade"  # the trade the writer wants to do ("想干电工", "学电商"): bot/services/trades.py
 EXTRACTOR = "ProfileFactExtractor"
 _GRADUATION_WORDS = re.compile(r"毕业|届|大[一二三四]|研[一二三]|毕业班")
 # Whose facts: someone else's ("我儿子去年毕业"), the writer's ("我失业了，失业金怎么领"), or a
@@ -108,10 +110,13 @@ def fact_entities(
     entities = [dict(e) for e in entities]
     text = str(text or "")
     own = speaks_of_self(text)
-    kept = [e for e in entities if e.get("entity") not in FACT_ENTITIES]
+    kept = [e for e in entities if e.get("entity") not in FACT_ENTITIES + (TRADE_ENTITY,)]
     if own:
         guesses = [e for e in entities if e.get("entity") in FACT_ENTITIES and _plausible(e, text)]
         kept += _fact_entities(text, parse_facts(text, today, rules, guesses), guesses)
+        trade = trade_of_interest(text)
+        if trade:
+            kept.append(_entity(TRADE_ENTITY, *trade))
     mention = find_school(text)
     if mention is None:
         return kept

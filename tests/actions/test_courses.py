@@ -77,3 +77,20 @@ async def test_subscribe_mine_cancel(action_runtime, clock, redis):
     assert await service.subscriptions(OPENID) == ["简历"]
     assert "已取消订阅：简历" in await ask("取消全部课程订阅")
     assert "还没有订阅" in await ask("我的订阅")
+
+
+async def test_a_trade_the_user_wants_to_do_suggests_skill_courses_first(action_runtime, clock):
+    # "我想学电工" earlier in the conversation (entity `trade`, bot/services/profile_facts.py)
+    earlier = {"text": "我想学电工", "intent": {"name": "inform"}, "entities": [{"entity": "trade", "value": "电工"}]}
+    tracker = Tracker(
+        OPENID, {}, {"text": "有啥课能听听", "intent": {"name": "ask_courses"}, "entities": []},
+        [{"event": "user", "text": earlier["text"], "parse_data": earlier}], False, None, {}, "action_listen",
+    )
+    dispatcher = CollectingDispatcher()
+    await courses_action.ActionCourses().run(dispatcher, tracker, {})
+    reply = dispatcher.messages[0]["text"]
+    assert reply.startswith("您想做电工")
+    lines = [l for l in reply.splitlines() if l[:1].isdigit()]
+    assert lines and all("【技能】" in l for l in lines)
+    # a topic the user names wins over the trade
+    assert not (await ask("面试的课")).startswith("您想做")

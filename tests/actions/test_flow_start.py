@@ -14,7 +14,9 @@ from tests.helpers.action_tracker import make_tracker
 @pytest.mark.parametrize("text, start", [
     ("我今年22，高中毕业后一直打零工，现在没活干了，想参加实训营", "action_camp_enroll_start"),
     ("俺是去年毕业的，实训营报个名", "action_camp_enroll_start"),
+    ("我在青岛理工读书，大四了，报个实训营", "action_camp_enroll_start"),
     ("我大专毕业在家待着，想约个老师做职业规划指导", "workshop_booking_form"),
+    ("我前年中专毕业的，一直没找着活，想约一下职业规划", "workshop_booking_form"),
     ("我之前报了几期来着", "action_my_bookings"),
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
@@ -43,3 +45,26 @@ async def test_a_search_nlu_guessed_for_a_message_that_names_another_flow_starts
     tracker = make_tracker("你好，我是烟台大学的，明年毕业，人在烟台，想报名实训营", "find_service_point")
     events = await ActionFindServicePoint().run(dispatcher, tracker, {})
     assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
+
+
+@pytest.mark.parametrize("text, after, starts", [
+    ("行，那给我报上", "action_camp_info", True),
+    ("那就报一个吧", "action_camp_info", True),
+    ("行，那给我报上", "action_find_job", False),  # no camp answer just before: nothing to say yes to
+    ("报名要交钱吗", "action_camp_info", False),  # a question, not a yes
+    ("不报了", "action_camp_info", False),
+])
+async def test_a_short_yes_to_enrol_after_the_camp_answer_starts_the_enrolment(text, after, starts):
+    earlier = [{"event": "user", "text": "应届生能参加吗"}, {"event": "action", "name": after}, {"event": "action", "name": "action_listen"}]
+    dispatcher = CollectingDispatcher()
+    events = await ActionCoreFallback().run(dispatcher, make_tracker(text, "nlu_fallback", events=earlier), {})
+    followup = {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}
+    assert (followup in events) == starts
+
+
+async def test_a_booking_started_from_an_unplaced_message_keeps_the_topic_it_names():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("我前年中专毕业的，一直没找着活，想约一下职业规划", "nlu_fallback")
+    events = await ActionCoreFallback().run(dispatcher, tracker, {})
+    assert events[0] == {"event": "slot", "timestamp": None, "name": "booking_topic", "value": "职业规划"}
+    assert events[-1]["name"] == "workshop_booking_form"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.form_pause import switches_for
 from actions.forms import DIGRESSIONS, DigressionAwareValidation, plainly_an_answer, why_response
 from actions.knowledge_decision import knowledge
 from tests.helpers.form_validation import BOOKING, CAMP, DOMAIN, VALIDATORS, form_tracker, validate
@@ -98,7 +99,8 @@ async def test_back_in_the_form_after_the_side_question_it_asks_where_it_stopped
 def test_every_form_ignores_the_side_questions_and_every_explanation_belongs_to_a_form_slot():
     form_slots = set()
     for name, form in DOMAIN["forms"].items():
-        assert set(form["ignored_intents"]) == set(DIGRESSIONS), name
+        # side questions, and the intents that leave the form for another flow (actions/form_pause.py)
+        assert set(form["ignored_intents"]) == set(DIGRESSIONS) | set(switches_for(name)), name
         form_slots |= set(form["required_slots"])
     explained = {r[len("utter_why_"):] for r in DOMAIN["responses"] if r.startswith("utter_why_")}
     assert explained <= form_slots

@@ -165,6 +165,13 @@ async def test_the_trade_of_the_question_survives_the_place_answer(seeded):
     assert text_of(messages).startswith("想找焊工的活？")
 
 
+async def test_the_trade_the_user_wants_to_do_is_used_when_the_search_names_none(seeded):
+    said = {"text": "俺想干电工", "entities": [{"entity": "trade", "value": "电工"}]}  # bot/services/profile_facts.py
+    earlier = [{"event": "user", "text": said["text"], "parse_data": said}, {"event": "action", "name": "action_listen"}]
+    messages, _ = await run_action(jobs.ActionFindJob(), make_tracker("帮我找找活", "find_job", events=earlier))
+    assert text_of(messages).startswith("想找电工的活？")
+
+
 async def test_a_broken_cursor_says_no_more(seeded):
     more = make_tracker("更多", "more", slots={jobs.FAIRS_PAGE_SLOT: "not json"},
                         events=bot_said(jobs.FIND_FAIR_ACTION, "济南招聘会"))

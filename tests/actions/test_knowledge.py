@@ -125,3 +125,12 @@ def test_only_consecutive_unanswerable_turns_count():
     assert consecutive_misses([miss, me, listen, other, action("action_find_service_point"), listen, miss]) == 1
     assert consecutive_misses([miss, me, listen, answered, me, listen, miss]) == 1  # an answer ends the run
     assert consecutive_misses([miss, action("action_career_assessment"), listen, miss]) == 1
+
+
+async def test_a_trade_the_user_wants_to_do_is_said_back_before_the_choice():
+    offered = payload("choose", "unemployment_registration", "employment_registration")
+    wish = [{"entity": "trade", "value": "烘焙", "start": 5, "end": 7}]
+    text, _ = await run(parse("俺以后想做烘焙这一行", "ask_policy", offered, entities=wish))
+    assert "您想做烘焙" in text
+    text, _ = await run(parse("登记咋办", "ask_policy", offered))
+    assert "想做" not in text

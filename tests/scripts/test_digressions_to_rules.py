@@ -31,6 +31,22 @@ def test_every_form_has_a_rule_for_every_side_question_that_returns_to_it():
     assert len(forms) >= 2
 
 
+def test_every_form_has_a_rule_that_pauses_it_for_each_flow_that_leaves_it():
+    from actions.form_pause import SWITCHES, switches_for
+
+    forms = digressions_to_rules.load_forms()
+    rules = yaml.safe_load(digressions_to_rules.SWITCH_OUTPUT.read_text(encoding="utf-8"))["rules"]
+    seen = set()
+    for rule in rules:
+        (form,) = [c["active_loop"] for c in rule["condition"]]
+        intent, pause, leave = rule["steps"][:3]
+        assert pause == {"action": "action_pause_form"} and leave == {"active_loop": None}
+        assert intent["intent"] in switches_for(form) and len(rule["steps"]) == 3 + len(SWITCHES[intent["intent"]])
+        seen.add((form, intent["intent"]))
+    assert seen == {(form, intent) for form in forms for intent in switches_for(form)}
+    assert ("workshop_booking_form", "enroll_camp") in seen and ("workshop_booking_form", "book_workshop") not in seen
+
+
 def test_a_stale_file_or_a_form_that_takes_side_questions_as_answers_is_reported(tmp_path, monkeypatch):
     stale = tmp_path / "digressions.yml"
     stale.write_text("version: '3.1'\nrules: []\n", encoding="utf-8")

@@ -143,6 +143,8 @@ CONTEXTS = [
     Context("booking: cancel which", BOOKED + ("取消预约",), {"算了": "好的"}),
     Context("booking: cancelled", BOOKED + ("取消预约", "1"), {"是": "时间", "否": "好的"}),
     Context("booking: left", ("我想预约指导", "算了"), {"预约指导": "预约"}),
+    # the booking paused for the camp (actions/form_pause.py): "继续" inside the camp form is its own question again
+    Context("booking: left for the camp", BOOK[:3] + ("我想先报名实训营",), {"继续": "姓名", "取消": "已退出"}),
     Context("nothing booked", ("我的预约",), {"预约指导": "预约", "报名实训营": "姓名"}),
     Context("camp form", ("报名实训营",), {"取消": "已退出"}),
     Context("camp form: facts shown back", ("我是应届生，想报名实训营",), {"对": "姓名"}),

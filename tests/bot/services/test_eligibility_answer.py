@@ -12,7 +12,7 @@ import pytest
 from bot.services.camp import load_catalogue
 from bot.services.eligibility import check_eligibility, load_rules, parse_rules
 from bot.services.eligibility_answer import NO, OPEN, YES, assess, eligibility_answer
-from bot.services.eligibility_facts import Facts
+from bot.services.eligibility_facts import Facts, parse_facts
 from bot.services.reply_size import byte_len
 from bot.settings import DEFAULT_CAMP_COHORTS_FILE
 
@@ -135,3 +135,11 @@ def test_the_answer_to_an_age_question_agrees_with_the_rules_for_every_cohort():
             takes = youth.key in {g.key for g in rules.groups_for(cohort.id)}
             said_yes = re.search(rf"(各期|{cohort.title}[^；]*)可报", line) is not None
             assert said_yes == (fits and takes), (age, cohort.id, line)
+
+
+def test_graduated_long_ago_is_answered_by_the_one_group_left_not_the_students_rules():
+    rules = load_rules()
+    day = date.today()
+    cohorts = load_catalogue(DEFAULT_CAMP_COHORTS_FILE, day).open_cohorts(day)
+    reply = eligibility_answer(parse_facts("俺都毕业好多年了，实训营还收不", day, rules), cohorts, day, rules)
+    assert "年龄" in reply and "失业青年" in reply and "在校生：" not in reply

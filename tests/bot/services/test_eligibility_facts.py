@@ -41,6 +41,8 @@ CASES = [
     ("中专毕业，22岁，没工作", AUTUMN, {"identity": "失业青年", "age": 22, "education": "中专", "employed": False}),
     ("我在职能报吗", AUTUMN, {"identity": "在职人员", "employed": True}),
     ("工作了三年 能参加吗", AUTUMN, {"identity": "在职人员", "employed": True}),
+    ("俺在厂里上着班呢 能去不", AUTUMN, {"identity": "在职人员", "employed": True}),
+    ("上个月刚入职 还能报吗", AUTUMN, {"identity": "在职人员", "employed": True}),
     ("我想找份工作 能参加实训营吗", AUTUMN, {}),  # looking for work is no job, and no identity
 ]
 
@@ -73,3 +75,11 @@ def test_the_message_wins_over_the_profile_and_the_profile_fills_the_rest():
     assert facts_from_profile({}) == Facts()
     assert Facts(age=24, graduation_year=2025).as_profile() == {"age": "24", "graduation_year": "2025"}
     assert parse_facts("大专毕业两年了", AUTUMN, load_rules()).summary(AUTUMN) == "大专、2024年毕业"
+
+
+
+@pytest.mark.parametrize("text", ["毕业好多年了，能参加不", "俺都毕业十来年了", "我早就毕业了"])
+def test_graduated_long_ago_is_a_presumed_young_unemployed_person_without_a_year(text):
+    facts = parse_facts(text, AUTUMN, load_rules())
+    assert facts.identity == "失业青年" and facts.identity_inferred and facts.graduation_year is None
+    assert parse_facts(text + "，现在在上班", AUTUMN, load_rules()).identity == "在职人员"

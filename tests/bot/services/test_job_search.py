@@ -7,7 +7,8 @@ import pytest
 
 from bot.clock import SHANGHAI
 from bot.services.job_fairs.model import FairKind, JobFair
-from bot.services.job_search import JobSearchAnswer, find_trade, render_job_search, wants_part_time
+from bot.services.job_search import JobSearchAnswer, render_job_search, wants_part_time
+from bot.services.trades import find_trade
 from bot.services.points.model import PointType, ServicePoint
 from bot.services.points.query import PointHit
 from bot.services.reply_size import byte_len

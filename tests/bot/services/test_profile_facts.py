@@ -28,6 +28,8 @@ def facts(text: str, day: date) -> Dict[str, str]:
         ("今年刚毕业 啥也不会", 0),
         ("明年毕业，想先了解一下", 1),
         ("我去年就毕业了", -1),
+        ("我是前年本科毕业的，到现在还没上班", -2),  # the 学历 between the year and 毕业
+        ("去年大专毕业，在家待着", -1),
     ],
 )
 def test_relative_graduation_years_move_with_the_day(text, offset, day):

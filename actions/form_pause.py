@@ -1,0 +1,145 @@
+"""A form left for another flow, and "继续" back to it: one mechanism for every form (issue #21 item 2).
+
+While a form waits for an answer, a message that starts another flow ("我想报实训营" inside the
+booking, "约个简历修改" inside the camp enrolment) is not an answer: the form's validation rejects it
+(`actions.forms.DigressionAwareValidation`), and the generated rules (scripts/digressions_to_rules.py,
+`SWITCHES` below) run `action_pause_form` before that flow starts. The pause keeps the form's answers
+and its pending question in the `paused_form` slot (with the time, so it is kept for `PAUSE_MINUTES`
+only), empties the form's slots so that the other flow starts clean, and says how to come back.
+
+"继续" (intent `more`) while `form_paused` is set runs `action_resume_form` (rule in
+nlu_data/rules/forms.yml): the answers come back, the form is active again and asks where it stopped.
+Starting the same form again with words that point back ("接着约刚才那个") restores it too
+(`resume_events`, called by the validation at the form's activation).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.clock import system_clock
+from bot.settings import PROJECT_ROOT
+
+PAUSE_SLOT = "paused_form"  # {form, slots, requested, at}: not featurised
+PAUSED_FLAG = "form_paused"  # featurised: the rule for "继续" looks at it
+PAUSE_MINUTES = 120  # an answer half given two hours ago is no longer "刚才"
+REQUESTED_SLOT = "requested_slot"
+
+# intent that starts another flow -> that flow's opening steps (what its own rules run).
+SWITCHES: Dict[str, Sequence[str]] = {
+    "book_workshop": ("action: workshop_booking_form", "active_loop: workshop_booking_form"),
+    "enroll_camp": ("action: action_camp_enroll_start", "action: camp_enrollment_form", "active_loop: camp_enrollment_form"),
+    "career_assessment": ("action: action_career_assessment",),
+    "cancel_booking": ("action: action_cancel_booking",),
+}
+# What the user calls each form's task, for "刚才的预约还没完成".
+FORM_LABELS = {"workshop_booking_form": "预约", "camp_enrollment_form": "实训营报名"}
+# Words that point back to the paused task when the same form is started again.
+RESUME_MAX_CHARS = 14  # longer, and the message is about something else that happened "刚才"
+BACK_RE = re.compile(r"继续|接着|刚才|刚刚|之前那个|上次那个|没弄完|没填完|没约完|没报完")
+
+
+def switches_for(form: str) -> List[str]:
+    """The intents that leave `form` for another flow (its own opening intent is no switch)."""
+    return [intent for intent, steps in SWITCHES.items() if f"action: {form}" not in steps]
+
+
+def form_label(form: str) -> str:
+    return FORM_LABELS.get(form, "填写")
+
+
+@lru_cache(maxsize=1)
+def _domain_file() -> DomainDict:
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
+
+
+def form_slots(form: str, domain: DomainDict) -> List[str]:
+    """The form's required slots plus the slots of its own that they depend on (offered choices …):
+    those sharing the required slots' prefix ("booking_", "camp_"); featurised ones stay (the rules
+    and stories would have to name them)."""
+    # endpoints.yml enables Rasa's selective domain: this action gets no domain, so domain.yml it is
+    domain = domain if domain.get("forms") else _domain_file()
+    required = list(((domain.get("forms") or {}).get(form) or {}).get("required_slots") or [])
+    prefixes = {slot.split("_", 1)[0] + "_" for slot in required}
+    own = [
+        name for name, slot in (domain.get("slots") or {}).items()
+        if name.split("_", 1)[0] + "_" in prefixes and name not in required and not slot.get("influence_conversation")
+    ]
+    return required + own
+
+
+def paused_record(tracker: Tracker, now: Optional[float] = None) -> Optional[Mapping[str, Any]]:
+    """The paused form, if it was left less than `PAUSE_MINUTES` ago."""
+    record = tracker.get_slot(PAUSE_SLOT)
+    if not isinstance(record, Mapping) or not record.get("form"):
+        return None
+    now = system_clock().timestamp() if now is None else now
+    return record if now - float(record.get("at") or 0) <= PAUSE_MINUTES * 60 else None
+
+
+def cleared() -> List[EventType]:
+    return [SlotSet(PAUSE_SLOT, None), SlotSet(PAUSED_FLAG, None)]
+
+
+def resume_events(record: Mapping[str, Any]) -> List[EventType]:
+    """The paused answers back (the form then asks its next empty question) and the pause forgotten."""
+    slots = record.get("slots") or {}
+    return [SlotSet(name, value) for name, value in slots.items()] + cleared()
+
+
+def points_back(text: str) -> bool:
+    return bool(BACK_RE.search(text or ""))
+
+
+def resume_asked(tracker: Tracker) -> Optional[List[EventType]]:
+    """A short message NLU could not place that points back ("继续报名", "接着弄刚才那个") while a form
+    is paused and none is active: the fallback and the knowledge answer resume the form instead."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if tracker.active_loop_name or len(text) > RESUME_MAX_CHARS or not points_back(text):
+        return None
+    return [FollowupAction("action_resume_form")] if paused_record(tracker) is not None else None
+
+
+class ActionPauseForm(Action):
+    """Leaves the active form for another flow, keeping its answers (see the module doc)."""
+
+    def name(self) -> Text:
+        return "action_pause_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        form = tracker.active_loop_name
+        if not form:
+            return [ActiveLoop(None)]
+        names = form_slots(form, domain)
+        slots = {name: tracker.get_slot(name) for name in names if tracker.get_slot(name) is not None}
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        events: List[EventType] = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        events += [SlotSet(name, None) for name in slots]
+        if slots:
+            record = {"form": form, "slots": slots, "requested": requested, "at": system_clock().timestamp()}
+            dispatcher.utter_message(text=f"刚才的{form_label(form)}还没完成，已为您保留；办完这件事后回复“继续”接着办。")
+            events += [SlotSet(PAUSE_SLOT, record), SlotSet(PAUSED_FLAG, True)]
+        return events
+
+
+class ActionResumeForm(Action):
+    """"继续": the paused form again with its answers, asking where it stopped."""
+
+    def name(self) -> Text:
+        return "action_resume_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        record = paused_record(tracker)
+        if record is None:
+            dispatcher.utter_message(text="刚才没办完的事项已超过两小时，没有保留。请重新开始，比如回复“预约指导”或“报名实训营”。")
+            return cleared()
+        form = str(record["form"])
+        dispatcher.utter_message(text=f"好的，接着刚才的{form_label(form)}。")
+        return resume_events(record) + [ActiveLoop(form)]
