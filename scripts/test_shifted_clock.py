@@ -1,8 +1,8 @@
 """Run the pytest suite with the system clock moved to other instants (libfaketime).
 
 A test that passes today but fails on another day or at another hour is a test that will turn CI red
-by itself. This runs the suite (except the browser tests, to keep it short, and the tests that run
-TensorFlow in the test process) at instants that exercise the calendar-dependent code:
+by itself. This runs the suite (except the browser tests, to keep it short, the tests that run
+TensorFlow in the test process, and the timing tests) at instants that exercise the calendar-dependent code:
 
     weekday-10     the next Wednesday, 10:00 Beijing time (office hours, no quiet hours)
     saturday-2330  the next Saturday, 23:30 Beijing time (weekend, quiet hours, an hour before midnight)
@@ -48,7 +48,9 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 # TensorFlow cannot run under libfaketime (bot/clock.py says why): the stack's Rasa gets the shift
 # another way (tests/conftest.py), and the tests that load the model in the test process read no
 # clock, so they stay out, like the browser tests.
-DEFAULT_PYTEST_ARGS = ["-m", "not browser and not tensorflow", "-q", "-p", "no:cacheprovider"]
+# The timing tests compare reply times within a run: they read no calendar, and the runs side by side
+# would be the very noise they measure.
+DEFAULT_PYTEST_ARGS = ["-m", "not browser and not tensorflow and not timing", "-q", "-p", "no:cacheprovider"]
 # One run of the suite takes a few minutes here; a hang must fail CI, not use up its time.
 RUN_TIMEOUT_S = 45 * 60
 

@@ -18,9 +18,13 @@ import time
 from typing import Dict, List, Tuple
 
 import aiohttp
+import pytest
 
 from tests.bot.gateway.console.helpers import ROOT
 from tests.helpers.gateway import serve_gateway
+
+# Reads no calendar, and two other suites running beside it (make test-clock) would be the noise it measures.
+pytestmark = pytest.mark.timing
 
 ATTEMPTS = 500
 RATE_PER_S = 100
