@@ -104,7 +104,7 @@ test-unit: $(STAMP) $(GW_STAMP)
 # The suite (browser tests aside) with the clock moved: the next Wednesday 10:00, the next Saturday
 # 23:30 and one year ahead (Beijing time). INSTANTS= picks some, e.g. INSTANTS=saturday-2330.
 test-clock: $(MODEL_STAMP) $(GW_STAMP) install-system
-	$(PY) scripts/test_shifted_clock.py $(INSTANTS)
+	$(PY) scripts/test_shifted_clock.py --jobs 3 $(INSTANTS)
 
 # The failure drills (issue #24): haproxy, 2 gateways, 2 Rasa, 2 action servers, Redis + Sentinel,
 # killed one by one under signed WeChat load. About 6-8 minutes on 2 cores, so not part of `make test`;
