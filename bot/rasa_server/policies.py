@@ -16,20 +16,27 @@ TED is skipped only when its own prediction could not win:
 - the rule's confidence is 1.0 and its priority is above TED's;
 - TED was not trained end to end on user text (an end-to-end prediction would outrank intents);
 - the last action was not rejected (Rasa then zeroes that action in every prediction).
+
+And TED never answers a user's message with silence: when its best guess right after a message,
+outside a form, is to listen again (seen with a message NLU put just above the fallback threshold
+as `inform` with no question pending: the user got nothing, and the gateway could only say it was
+busy), the message goes to the action for messages nothing else placed (`UNPLACED_ACTION`, the
+knowledge answer, which answers, offers the closest topics or starts the flow the text names).
 """
 from __future__ import annotations
 
 import functools
 import threading
 import weakref
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
@@ -39,6 +46,7 @@ from bot.rasa_server import model_loading
 model_loading.install()
 
 CERTAIN = 1.0
+UNPLACED_ACTION = "action_knowledge_answer"  # actions/knowledge.py; nlu_data/rules/knowledge.yml
 
 
 class _RuleDecisions(threading.local):
@@ -66,6 +74,27 @@ class _RuleDecisions(threading.local):
 
 
 rule_decisions = _RuleDecisions()
+
+
+def _awaits_first_answer(tracker: DialogueStateTracker) -> bool:
+    """The user has spoken and the bot has not acted on it yet, and no form is running."""
+    turn_events = (ActionExecuted, ActionExecutionRejected, UserUttered)
+    last = next((e for e in reversed(tracker.events) if isinstance(e, turn_events)), None)
+    return isinstance(last, UserUttered) and not tracker.active_loop_name
+
+
+def never_silent(probabilities: List[float], tracker: DialogueStateTracker, domain: Domain) -> List[float]:
+    """The probabilities with listening and the unplaced-message action swapped when listening
+    would be the answer to a message (module doc); unchanged otherwise."""
+    if not probabilities or not _awaits_first_answer(tracker) or UNPLACED_ACTION not in domain.action_names_or_texts:
+        return probabilities
+    listen = domain.index_for_action(ACTION_LISTEN_NAME)
+    if max(range(len(probabilities)), key=probabilities.__getitem__) != listen:
+        return probabilities
+    unplaced = domain.index_for_action(UNPLACED_ACTION)
+    swapped = list(probabilities)
+    swapped[listen], swapped[unplaced] = probabilities[unplaced], probabilities[listen]
+    return swapped
 
 
 def _last_action_rejected(tracker: DialogueStateTracker) -> bool:
@@ -116,6 +145,8 @@ class RuleAwareTEDPolicy(TEDPolicy):
         rule_decisions.forget()
         if decided and self.model is not None and not self._trained_end_to_end():
             return self._prediction(self._default_predictions(domain))
-        return super().predict_action_probabilities(
+        prediction = super().predict_action_probabilities(
             tracker, domain, rule_only_data=rule_only_data, **kwargs
         )
+        prediction.probabilities = never_silent(prediction.probabilities, tracker, domain)
+        return prediction

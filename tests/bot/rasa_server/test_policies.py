@@ -9,7 +9,8 @@ from rasa.core.agent import Agent
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.policies.ted_policy import TEDPolicy
-from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, ActiveLoop, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_server import policies
@@ -110,3 +111,40 @@ def test_ted_runs_only_where_no_rule_decides_and_every_action_is_unchanged(agent
     assert len(ted_runs) == len(without_skip)  # stock behaviour: TED runs for every prediction
     rule_decided = sum(1 for _, policy, conf in with_skip if "RulePolicy" in policy and conf == 1.0)
     assert rule_decided > 0 and runs_with_skip == len(with_skip) - rule_decided
+
+
+DOMAIN = Domain.from_dict({"actions": ["action_knowledge_answer", "action_find_job"], "forms": {"camp_enrollment_form": {}}})
+
+
+def _probabilities(best: str) -> List[float]:
+    probabilities = [0.01] * len(DOMAIN.action_names_or_texts)
+    probabilities[DOMAIN.index_for_action(best)] = 0.9
+    return probabilities
+
+
+def _best(probabilities: List[float]) -> str:
+    return DOMAIN.action_names_or_texts[max(range(len(probabilities)), key=probabilities.__getitem__)]
+
+
+def test_a_message_is_never_answered_with_silence():
+    tracker = _tracker(UserUttered("我去年大专毕业到现在没找到活想约个职业规划"))
+    assert _best(policies.never_silent(_probabilities("action_listen"), tracker, DOMAIN)) == "action_knowledge_answer"
+
+
+@pytest.mark.parametrize(
+    "events, best",
+    [
+        ([UserUttered("找工作"), ActionExecuted("action_find_job")], "action_listen"),  # answered: now listen
+        ([UserUttered("找工作")], "action_find_job"),  # TED has an answer
+        ([UserUttered("嗯"), ActionExecutionRejected("camp_enrollment_form")], "action_listen"),
+    ],
+)
+def test_listening_after_an_answer_or_a_real_prediction_is_left_alone(events, best):
+    tracker = _tracker(*events)
+    assert policies.never_silent(_probabilities(best), tracker, DOMAIN) == _probabilities(best)
+
+
+def test_inside_a_form_the_form_decides():
+    tracker = _tracker(UserUttered("报名"), ActionExecuted("camp_enrollment_form"), ActiveLoop("camp_enrollment_form"),
+                       ActionExecuted("action_listen"), UserUttered("张三"))
+    assert policies.never_silent(_probabilities("action_listen"), tracker, DOMAIN) == _probabilities("action_listen")
