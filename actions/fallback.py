@@ -2,7 +2,8 @@
 
 Rasa's own `action_default_fallback` answers every low-confidence turn with utter_default ("没太明白").
 That is wrong for a message NLU read perfectly well but that answers nothing: "是", "确认", "不要",
-"算了", a bare "最近" or city with no question pending (a first message, a reply to an old push). Those get an answer
+"算了", a bare "最近" or city, a bare mobile number, with no question pending (a first message, a reply to an
+old push). Those get an answer
 that says so and what the user can do; anything else still gets utter_default. Like Rasa's
 action, it reverts the user's turn so that the next prediction is not misled by it — but keeps
 the facts the user stated in it ("我是青岛科技大学的学生": school, identity, city), which the revert
@@ -29,6 +30,12 @@ NOTHING_PENDING: Dict[str, str] = {
     "stop": "好的，已停下，没有进行中的事项。还有什么可以帮您的吗？" + NEXT_STEPS,
     "inform": "目前没有等您回答的问题。想办什么直接告诉我，" + NEXT_STEPS,
 }
+# A mobile number nobody asked for (the forms and the callback offer catch the ones they ask for): say
+# where a number is asked instead of staying silent (nlu_data/rules/general.yml sends it here).
+PHONE_UNASKED = (
+    "收到一个手机号码。现在没有需要您留号码的事项：预约指导课、报名实训营时，我会在填写信息那一步请您留号码；"
+    "想请职业指导师联系您，请说“转人工”。"
+)
 # Slots filled from the user's own facts at every turn (domain.yml from_entity mappings).
 FACT_SLOTS = ("camp_identity", "camp_grad_year", "camp_age", "camp_school", "education", "city")
 NOTED = "好的，记下了（{facts}），之后办理时不用再说一遍。想办什么直接告诉我，" + NEXT_STEPS
@@ -42,6 +49,10 @@ def facts_of_the_turn(tracker: Tracker) -> List[SlotSet]:
         SlotSet(e["name"], e.get("value")) for e in events[last_user + 1:]
         if e.get("event") == "slot" and e.get("name") in FACT_SLOTS and e.get("value")
     ]
+
+
+def has_phone(tracker: Tracker) -> bool:
+    return any(e.get("entity") == "phone" for e in (tracker.latest_message or {}).get("entities") or ())
 
 
 class ActionCoreFallback(Action):
@@ -61,7 +72,7 @@ class ActionCoreFallback(Action):
         facts = facts_of_the_turn(tracker)
         trade = trade_of_the_turn(tracker)  # said back too, though no slot holds it (actions/trade_of_interest.py)
         said = [str(f["value"]) for f in facts] + ([f"想做{trade}"] if trade else [])
-        text = NOTHING_PENDING.get(intent)
+        text = PHONE_UNASKED if intent == "inform" and has_phone(tracker) else NOTHING_PENDING.get(intent)
         if said and intent in ("inform", "affirm", "nlu_fallback", ""):
             noted = "、".join(dict.fromkeys(said))
             dispatcher.utter_message(text=NOTED.format(facts=noted))

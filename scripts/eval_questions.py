@@ -161,7 +161,7 @@ def tuned_retriever(dev_cases: Sequence[Question], dev_parses: Sequence[dict]) -
           f"and {len(questions) - len(kb.off_topic_calibration)} dev messages routed to knowledge: cost {cost:.0f}")
     print(f"matcher settings: threshold {settings.threshold}, min_margin {settings.min_margin}, "
           f"choice_floor {settings.choice_floor}, dense_weight {settings.dense_weight}, "
-          f"temperature {settings.temperature} (configured: {kb.settings})")
+          f"temperature {settings.temperature}, off_topic_class {settings.off_topic_class} (configured: {kb.settings})")
     return Retriever(kb, embedder, settings)
 
 

@@ -112,7 +112,9 @@ class KnowledgeRetriever(GraphComponent):
         return self._retriever
 
     def train(self, training_data: TrainingData) -> Resource:
-        texts, _ = item_texts(load_knowledge(Path(self._config["knowledge_dir"])).items)
+        kb = load_knowledge(Path(self._config["knowledge_dir"]))
+        texts, _ = item_texts(kb.items)
+        texts += list(kb.off_topic_calibration)  # the off-topic class's rows (MatcherSettings.off_topic_class)
         clipped = sorted({self._embedder.clip(t) for t in texts} - {""})
         vectors = sentence_embedding.embed_many(clipped, self._embedder.prefix)
         self._embedder.stored.update(zip(clipped, vectors))

@@ -43,3 +43,12 @@ async def test_facts_stated_with_nothing_pending_are_noted_and_survive_the_rever
     assert {e["name"]: e["value"] for e in events[1:]} == {"camp_school": "青岛科技大学", "city": "青岛市"}
     text = dispatcher.messages[0]["text"]
     assert "记下了" in text and "青岛科技大学" in text and "没太明白" not in text
+
+
+async def test_a_bare_mobile_number_with_nothing_asking_for_it_says_where_numbers_are_asked(action_runtime):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("13912345678", "inform", entities=[{"entity": "phone", "value": "13912345678"}])
+    events = await ActionCoreFallback().run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert "手机号码" in text and "预约" in text and "“转人工”" in text and "没太明白" not in text
+    assert [e["event"] for e in events] == ["rewind"]

@@ -42,6 +42,7 @@ class MatcherSettings:
     choice_floor: float = 0.3
     dense_weight: float = 2.0  # e5 features beside the character n-grams (0: n-grams only)
     temperature: float = 0.5  # softmax temperature of the classifier's margins
+    off_topic_class: float = 0.0  # 1: the off-topic calibration questions are a class of their own
 
 
 @dataclass(frozen=True)

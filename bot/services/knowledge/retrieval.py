@@ -141,6 +141,26 @@ def softmax(margins: np.ndarray, temperature: float) -> np.ndarray:
     return p / p.sum(axis=-1, keepdims=True)
 
 
+def training_rows(kb: KnowledgeBase, settings: MatcherSettings) -> Tuple[List[str], np.ndarray]:
+    """The items' texts and owners; with `off_topic_class`, the off-topic calibration questions
+    too, owned by one more class (index `len(kb.items)`) that stands for "decline"."""
+    texts, owners = item_texts(kb.items)
+    if settings.off_topic_class and kb.off_topic_calibration:
+        texts = texts + list(kb.off_topic_calibration)
+        owners = np.concatenate([owners, np.full(len(kb.off_topic_calibration), len(kb.items))])
+    return texts, owners
+
+
+def class_scores(classifier: ItemClassifier, texts: Sequence[str], n_items: int, temperature: float) -> np.ndarray:
+    """(n, items) softmax scores; a row the off-topic class wins is all zeros (nothing to answer
+    or offer), so the decision and the tuning treat it as "nothing close"."""
+    probs = np.zeros((len(texts), n_items + 1))
+    probs[:, classifier.model.classes_] = softmax(classifier.margins(texts), temperature)
+    scores = probs[:, :n_items]
+    scores[probs.argmax(axis=1) == n_items] = 0.0
+    return scores
+
+
 class Retriever:
     """Ranks a knowledge base's items for a question; without `embed_many`, char n-grams only."""
 
@@ -155,7 +175,7 @@ class Retriever:
         if embed_many is None:
             self.settings = replace(self.settings, dense_weight=0.0)
         self.embed_many = embed_many
-        self.texts, self.owners = item_texts(kb.items)
+        self.texts, self.owners = training_rows(kb, self.settings)
         self.classifier = ItemClassifier(self.texts, self.owners, kb.synonyms, embed_many, self.settings)
 
     def with_settings(self, settings: MatcherSettings) -> "Retriever":
@@ -169,10 +189,7 @@ class Retriever:
 
     def scores(self, questions: Sequence[str]) -> np.ndarray:
         """(n, items) scores in [0, 1], columns in the knowledge base's item order."""
-        margins = self.classifier.margins(questions)
-        out = np.zeros((len(questions), len(self.kb.items)))
-        out[:, self.classifier.model.classes_] = softmax(margins, self.settings.temperature)
-        return out
+        return class_scores(self.classifier, questions, len(self.kb.items), self.settings.temperature)
 
     def rank(self, question: str) -> List[Ranked]:
         if not normalise(question, self.kb.synonyms):
@@ -211,12 +228,12 @@ def calibration(retriever: Retriever, questions: Iterable[Tuple[str, Optional[st
             [t for t, keep in zip(texts, train) if keep], owners[train], kb.synonyms,
             retriever.embed_many, retriever.settings,
         )
-        margins = partial.margins([t for t, keep in zip(texts, test) if keep])
-        block = np.zeros((int(test.sum()), len(kb.items)))
-        block[:, partial.model.classes_] = softmax(margins, retriever.settings.temperature)
-        scores[test] = block
+        scores[test] = class_scores(
+            partial, [t for t, keep in zip(texts, test) if keep], len(kb.items), retriever.settings.temperature
+        )
     pairs = list(questions)
-    expect = list(owners) + [index[e] if e is not None else -1 for _, e in pairs]
+    own = [int(o) if o < len(kb.items) else -1 for o in owners]  # an off-topic row must not be answered
+    expect = own + [index[e] if e is not None else -1 for _, e in pairs]
     if pairs:
         scores = np.vstack([scores, retriever.scores([q for q, _ in pairs])])
     return Calibration(np.array(expect), scores)
@@ -262,16 +279,20 @@ def tune(
     """The settings with the lowest cost on the calibration (`grid_costs`); on equal cost the
     stricter ones. An off-topic question offered a choice or answered is a wrong outcome."""
     weights = (0.0,) if embed_many is None else (1.0, 2.0, 3.0)
-    best: Optional[Tuple[float, Tuple[int, int, int, float, float], MatcherSettings]] = None
-    for weight in weights:
-        for temperature in (0.3, 0.5, 1.0):
-            candidate = replace(kb.settings, dense_weight=weight, temperature=temperature)
-            cal = calibration(Retriever(kb, embed_many, candidate), questions)
-            for (t100, m100, f100), cost in grid_costs(cal.scores, cal.expect).items():
-                key = (cost, (-t100, -m100, -f100, weight, temperature))
-                if best is None or key < best[:2]:
-                    best = (cost, key[1], replace(
-                        candidate, threshold=t100 / 100, min_margin=m100 / 100, choice_floor=f100 / 100
-                    ))
+    off_topic = set(kb.off_topic_calibration)
+    best: Optional[Tuple[float, Tuple[int, int, int, float, float, float], MatcherSettings]] = None
+    for off_class in (0.0, 1.0):
+        # with the off-topic class, its questions are k-fold rows of the calibration, not extra ones
+        pairs = [(q, e) for q, e in questions if not (off_class and e is None and q in off_topic)]
+        for weight in weights:
+            for temperature in (0.3, 0.5, 1.0):
+                candidate = replace(kb.settings, dense_weight=weight, temperature=temperature, off_topic_class=off_class)
+                cal = calibration(Retriever(kb, embed_many, candidate), pairs)
+                for (t100, m100, f100), cost in grid_costs(cal.scores, cal.expect).items():
+                    key = (cost, (-t100, -m100, -f100, off_class, weight, temperature))
+                    if best is None or key < best[:2]:
+                        best = (cost, key[1], replace(
+                            candidate, threshold=t100 / 100, min_margin=m100 / 100, choice_floor=f100 / 100
+                        ))
     assert best is not None
     return best[2], best[0]

@@ -70,3 +70,10 @@ async def test_two_unanswerable_messages_in_a_row_reach_a_person(chat):
     assert "答不上来" in first and "转人工" in first, user.transcript
     second = await user.say("嗯……呃")
     assert "答不上来" not in second and ("职业指导师" in second or "人工" in second), user.transcript
+
+
+async def test_a_question_for_another_office_is_declined_without_offering_topics(chat):
+    user = chat()
+    reply = await user.say("公积金贷款买房要啥条件")
+    assert "【" not in reply and "回复序号" not in reply, user.transcript
+    assert "服务范围" in reply or "帮不上忙" in reply or "答不上来" in reply

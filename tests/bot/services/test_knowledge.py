@@ -129,7 +129,7 @@ def test_sentence_vectors_help_where_no_character_is_shared():
     question = "老板把俺炒了接下来咋整"
     with_vectors = configured_retriever().rank(question)
     assert with_vectors[0].item.id in ("layoff_next_steps", "unemployment_insurance_benefit", "labour_dispute_arbitration")
-    assert abs(sum(r.score for r in with_vectors) - 1.0) < 1e-6  # scores are a distribution over items
+    assert 0 < sum(r.score for r in with_vectors) <= 1.0 + 1e-6  # a distribution over items (and the off-topic class)
 
 
 def test_tuned_settings_answer_held_back_variants_and_decline_off_topic_questions():
@@ -160,3 +160,19 @@ def test_a_two_item_base_ranks_both(tmp_path):
           + ITEM.format(id="new_job", title=乙, variants="找到工作了要登记吗, 入职后就业登记"))
     ranked = Retriever(load_knowledge(tmp_path)).rank("失业登记在哪办")
     assert [r.item.id for r in ranked] == ["lost_job", "new_job"] and ranked[0].score > ranked[1].score
+
+
+def test_the_off_topic_class_declines_near_domain_questions_and_keeps_answering_the_rest(tmp_path):
+    write(tmp_path, "a.yml", "off_topic_calibration: [公积金怎么取, 医保卡丢了去哪补, 今天天气怎么样, 个税怎么算]\nitems:"
+          + ITEM.format(id="lost_job", title=甲, variants="丢了工作去哪登记, 失业了怎么登记")
+          + ITEM.format(id="new_job", title=乙, variants="找到工作了要登记吗, 入职后就业登记"))
+    kb = load_knowledge(tmp_path)
+    plain = Retriever(kb, settings=MatcherSettings(threshold=0.4, min_margin=0.0, choice_floor=0.1))
+    with_class = Retriever(kb, settings=MatcherSettings(threshold=0.4, min_margin=0.0, choice_floor=0.1, off_topic_class=1.0))
+    question = "公积金咋取出来"
+    assert plain.decide(question).kind != NONE  # without the class, some item is nearest
+    declined = with_class.decide(question)
+    assert declined.kind == NONE and declined.options == ()  # nothing offered, even to a sure question
+    assert reply_kind("ask_policy", declined) == NONE
+    assert with_class.decide("失业了去哪登记").item.id == "lost_job"
+    assert with_class.scores(["个税咋算"]).sum() == 0.0
