@@ -24,7 +24,7 @@ from actions.camp_eligibility import (
     message_facts,
 )
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
-from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer
+from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
@@ -108,6 +108,9 @@ async def offered_cohorts(openid: str, profile: Dict[str, Any]) -> List[Cohort]:
     joined = await joined_cohort_ids(EnrollmentStore(runtime.redis(), runtime.settings(), clock), openid, fitting)
     return [c for c in fitting if c.id not in joined]
 
+
+# a camp applicant's name as the enrolment list needs it
+CAMP_NAME = re.compile(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}")
 
 class ActionCampInfo(Action):
     def name(self) -> Text:
@@ -234,12 +237,9 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return result
 
     def validate_camp_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        # The person_name entity may cover only part of a name ("钱" of "钱多多"): then the whole answer.
-        asked = tracker.get_slot("requested_slot") == "camp_name"  # else the message is about something else
-        for raw in (value, (tracker.latest_message or {}).get("text") if asked else None):
-            name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?)", "", str(raw or "").strip()).strip()
-            if re.fullmatch(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}", name):
-                return {"camp_name": name}
+        name = answered_name(value, tracker, "camp_name", CAMP_NAME)
+        if name:
+            return {"camp_name": name}
         dispatcher.utter_message(text="姓名需为2–15个汉字（或英文姓名），不含数字和符号，请重新输入。")
         return {"camp_name": None}
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from datetime import date
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Pattern, Text
 
 from rasa_sdk import FormValidationAction, Tracker, utils
 from rasa_sdk.events import EventType, SlotSet
@@ -304,3 +304,17 @@ class DigressionAwareValidation(FormValidationAction):
         mappings = ((domain.get("slots") or {}).get(slot) or {}).get("mappings") or []
         return any(m.get("type") == "from_text" for m in mappings)
 
+
+NAME_PREFIX = re.compile(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)")
+
+
+def answered_name(value: Any, tracker: Tracker, slot: Text, valid: Pattern) -> Optional[Text]:
+    """The name a form asked for: the whole answer when it is a name, since the person_name entity
+    may cover only part of one ("一鸣" of "黄一鸣", "钱" of "钱多多"); else the value the slot got
+    (the entity in a longer sentence, or the profile's name when the question was not asked)."""
+    asked = tracker.get_slot("requested_slot") == slot
+    for raw in ((tracker.latest_message or {}).get("text") if asked else None, value):
+        name = NAME_PREFIX.sub("", str(raw or "").strip()).strip()
+        if valid.fullmatch(name):
+            return name
+    return None

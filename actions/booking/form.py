@@ -26,7 +26,7 @@ from actions.booking.common import (
     window_label,
 )
 from actions.form_repair import is_quit
-from actions.forms import DigressionAwareValidation, plainly_an_answer
+from actions.forms import DigressionAwareValidation, answered_name, plainly_an_answer
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.workshops import TOPICS, normalise_topic
 
@@ -141,12 +141,9 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     async def validate_booking_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        # The person_name entity may cover only part of a short name ("赵" of "赵一"): fall back
-        # to the whole message when the entity alone is not a valid name.
-        for raw in (value, tracker.latest_message.get("text")):
-            name = re.sub(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)", "", str(raw or "").strip()).strip()
-            if _NAME_RE.match(name):
-                return {"booking_name": name}
+        name = answered_name(value, tracker, "booking_name", _NAME_RE)
+        if name:
+            return {"booking_name": name}
         dispatcher.utter_message(text="姓名需要是2-20个汉字或字母（不能有数字），请重新输入您的真实姓名。")
         return {"booking_name": None}
 

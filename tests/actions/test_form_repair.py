@@ -158,7 +158,11 @@ async def test_what_a_text_mapping_took_from_a_repair_is_not_the_pending_answer(
     assert slots["booking_name"] is None and slots["requested_slot"] in (QUIT_SLOT, "booking_name")
 
 
-async def test_a_name_the_entity_covers_only_in_part_is_read_from_the_whole_answer():
-    tracker = form_tracker(CAMP, "camp_name", "钱多多", "inform", extracted={"camp_name": "钱"}, filled={"camp_facts_confirm": True})
+@pytest.mark.parametrize("whole, part", [("钱多多", "钱"), ("黄一鸣", "一鸣")])  # too short / a valid name itself
+async def test_a_name_the_entity_covers_only_in_part_is_read_from_the_whole_answer(whole, part):
+    tracker = form_tracker(CAMP, "camp_name", whole, "inform", extracted={"camp_name": part}, filled={"camp_facts_confirm": True})
     messages, slots, _ = await validate(CAMP, tracker)
-    assert slots["camp_name"] == "钱多多" and messages == []
+    assert slots["camp_name"] == whole and messages == []
+    tracker = in_form(BOOKING, "booking_name", whole, "inform", BOOKED_SO_FAR, extracted={"booking_name": part})
+    messages, slots, _ = await validate(BOOKING, tracker)
+    assert slots["booking_name"] == whole and messages == []
