@@ -16,6 +16,11 @@ from bot.services.workshops import normalise_topic
 BOOKING_FORM, BOOKING_TOPIC = "workshop_booking_form", "booking_topic"
 # A wish to do something, then the flow's first action (its rule in nlu_data/rules/ starts the same).
 FLOWS = (
+    # "你们那个实训营我能报不": whether one may join is answered before anyone enrols (action_camp_info
+    # answers it from the facts given), so this comes before the wish to enrol
+    (re.compile(r"实训营.{0,10}((能|可以|让)(报|参加|去|上)|符合|够格).{0,3}(吗|不|么|没|[?？])"
+                r"|实训营.{0,10}(能不能|可不可以|让不让|够不够|符不符合)|(能|可以)(报|参加).{0,4}实训营(吗|不|么|[?？])"),
+     "action_camp_info"),
     (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}实训营|实训营.{0,4}(报名|报一个|报个)"
                 r"|(报个|报一个|报上|报名参加)实训营"),
      "action_camp_enroll_start"),

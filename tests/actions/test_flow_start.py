@@ -18,6 +18,9 @@ from tests.helpers.action_tracker import make_tracker
     ("我大专毕业在家待着，想约个老师做职业规划指导", "workshop_booking_form"),
     ("我前年中专毕业的，一直没找着活，想约一下职业规划", "workshop_booking_form"),
     ("我之前报了几期来着", "action_my_bookings"),
+    ("我前年毕业的一直没找着工作，你们那个实训营我能报不", "action_camp_info"),  # may I? before enrolling
+    ("我现在上着班呢，实训营让参加吗", "action_camp_info"),
+    ("我这情况能报实训营吗", "action_camp_info"),
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     assert named_flow(text, "nlu_fallback") == start
@@ -27,6 +30,7 @@ def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     ("实训营是干什么的", "nlu_fallback"),  # a question about the camp, not a wish to join
     ("失业金怎么领", "nlu_fallback"),
     ("想参加实训营", "enroll_camp"),  # NLU placed it: its own rule starts it
+    ("实训营都教些啥，能学到东西不", "nlu_fallback"),  # about the camp, not whether one may join
 ])
 def test_no_flow_is_named_by_questions_or_messages_nlu_placed(text, intent):
     assert named_flow(text, intent) is None
