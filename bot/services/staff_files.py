@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
-from bot.services.csv_safety import restore_formula
+from bot.services.csv_safety import SafeCsvWriter, neutralise_formula, restore_formula
 
 # (field, export header, accepted header spellings)
 Column = Tuple[str, str, Tuple[str, ...]]
@@ -193,3 +193,24 @@ def validate_table(
     if count == 0:
         errors.append(RowError(0, "", "文件里没有数据行"))
     return items, errors, count
+
+
+def write_table(path: Path, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    """Write a staff export as XLSX (by the file's suffix) or UTF-8-with-BOM CSV (Excel opens it
+    as is), cells that a spreadsheet would run as formulas made inert; returns how many rows."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(list(headers))
+        for row in rows:
+            sheet.append([neutralise_formula(cell) for cell in row])
+        book.save(path)
+        return len(rows)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = SafeCsvWriter(handle)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow(row)
+    return len(rows)

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from bot.services.csv_safety import SafeCsvWriter, neutralise_formula
 from bot.services.experts.model import (
     GROUPS, INDUSTRIES, LEVELS, TOPICS, Expert, parse_level, parse_patterns, split_cell,
 )
 from bot.services.experts.store import ExpertStore
 from bot.services.geo import normalize_city, normalize_district
 from bot.services.staff_files import (
-    Column, FileReport, RowError, parse_flag, read_failure, table_rows, validate_table,
+    Column, FileReport, RowError, parse_flag, read_failure, table_rows, validate_table, write_table,
 )
 from bot.settings import PROJECT_ROOT
 
@@ -150,23 +149,7 @@ def expert_row(expert: Expert) -> List[str]:
 
 def write_experts_file(experts: Sequence[Expert], path: Union[str, Path]) -> int:
     """Write experts as XLSX (by suffix) or UTF-8-with-BOM CSV; returns how many rows."""
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.append(EXPORT_HEADERS)
-        for expert in experts:
-            sheet.append([neutralise_formula(cell) for cell in expert_row(expert)])
-        book.save(path)
-        return len(experts)
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = SafeCsvWriter(handle)
-        writer.writerow(EXPORT_HEADERS)
-        for expert in experts:
-            writer.writerow(expert_row(expert))
-    return len(experts)
+    return write_table(Path(path), EXPORT_HEADERS, [expert_row(item) for item in experts])
 
 
 async def load_sample_if_empty(store: ExpertStore) -> int:

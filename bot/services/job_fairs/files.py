@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 from bot.clock import SHANGHAI
-from bot.services.csv_safety import SafeCsvWriter, neutralise_formula
 from bot.services.geo import normalize_city, normalize_district
 from bot.services.job_fairs.model import AUDIENCES, MAX_DURATION, FairKind, JobFair
 from bot.services.job_fairs.store import JobFairStore
@@ -28,6 +27,7 @@ from bot.services.staff_files import (
     read_failure,
     table_rows,
     validate_table,
+    write_table,
 )
 from bot.settings import PROJECT_ROOT
 
@@ -183,23 +183,7 @@ def fair_row(fair: JobFair) -> List[str]:
 
 def write_fairs_file(fairs: Sequence[JobFair], path: Union[str, Path]) -> int:
     """Write fairs as XLSX (by suffix) or UTF-8-with-BOM CSV; returns how many rows."""
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.append(EXPORT_HEADERS)
-        for fair in fairs:
-            sheet.append([neutralise_formula(cell) for cell in fair_row(fair)])
-        book.save(path)
-        return len(fairs)
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = SafeCsvWriter(handle)
-        writer.writerow(EXPORT_HEADERS)
-        for fair in fairs:
-            writer.writerow(fair_row(fair))
-    return len(fairs)
+    return write_table(Path(path), EXPORT_HEADERS, [fair_row(item) for item in fairs])
 
 
 async def load_sample_if_empty(store: JobFairStore) -> int:
