@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.gateway.appkeys import SERVICES
-from tests.bot.gateway.console.helpers import add_user, login_in_browser
+from tests.bot.gateway.console.helpers import login_in_browser
 from tests.bot.gateway.console.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.bot.gateway.console.test_dashboard_browser import CSP_RECORDER
 from tests.bot.gateway.console.test_sessions_console import serve_and_book
