@@ -195,6 +195,24 @@ def validate_table(
     return items, errors, count
 
 
+def read_table_into(
+    report: FileReport,
+    path: Path,
+    columns: Sequence[Column],
+    required: Sequence[str],
+    validate_row: Callable[[int, Dict[str, str]], Tuple[Optional[Item], List[RowError]]],
+    id_of: Callable[[Item], str],
+) -> List[Item]:
+    """Read and validate a staff file, recording its encoding, rows and errors in `report`; the valid
+    items (none when the file cannot be read: unreadable, unsupported or damaged is one clear error)."""
+    try:
+        rows, report.encoding = table_rows(path)
+        items, report.errors, report.rows = validate_table(rows, columns, required, validate_row, id_of)
+        return items
+    except Exception as exc:
+        report.errors.append(read_failure(exc))
+        return []
+
 def write_table(path: Path, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
     """Write a staff export as XLSX (by the file's suffix) or UTF-8-with-BOM CSV (Excel opens it
     as is), cells that a spreadsheet would run as formulas made inert; returns how many rows."""

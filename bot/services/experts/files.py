@@ -19,7 +19,7 @@ from bot.services.experts.model import (
 from bot.services.experts.store import ExpertStore
 from bot.services.geo import normalize_city, normalize_district
 from bot.services.staff_files import (
-    Column, FileReport, RowError, parse_flag, read_failure, table_rows, validate_table, write_table,
+    Column, FileReport, RowError, parse_flag, read_table_into, write_table,
 )
 from bot.settings import PROJECT_ROOT
 
@@ -56,13 +56,7 @@ class ExpertReport(FileReport):
 def read_experts_file(path: Union[str, Path]) -> ExpertReport:
     """Parse and validate a CSV/XLSX file of experts (nothing is written)."""
     report = ExpertReport()
-    try:
-        rows, report.encoding = table_rows(Path(path))
-        report.experts, report.errors, report.rows = validate_table(
-            rows, COLUMNS, REQUIRED, validate_row, lambda expert: expert.id
-        )
-    except Exception as exc:  # unreadable, unsupported or damaged file: one clear error
-        report.errors.append(read_failure(exc))
+    report.experts = read_table_into(report, Path(path), COLUMNS, REQUIRED, validate_row, lambda expert: expert.id)
     return report
 
 

@@ -24,9 +24,7 @@ from bot.services.staff_files import (
     FileReport,
     RowError,
     parse_flag,
-    read_failure,
-    table_rows,
-    validate_table,
+    read_table_into,
     write_table,
 )
 from bot.settings import PROJECT_ROOT
@@ -68,13 +66,7 @@ class FairReport(FileReport):
 def read_fairs_file(path: Union[str, Path]) -> FairReport:
     """Parse and validate a CSV/XLSX file of job fairs (nothing is written)."""
     report = FairReport()
-    try:
-        rows, report.encoding = table_rows(Path(path))
-        report.fairs, report.errors, report.rows = validate_table(
-            rows, COLUMNS, REQUIRED, validate_row, lambda fair: fair.id
-        )
-    except Exception as exc:  # unreadable, unsupported or damaged file: one clear error
-        report.errors.append(read_failure(exc))
+    report.fairs = read_table_into(report, Path(path), COLUMNS, REQUIRED, validate_row, lambda fair: fair.id)
     return report
 
 
