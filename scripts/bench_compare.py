@@ -1,10 +1,11 @@
 """`make bench-compare`: the stock Rasa bot, then Zhinan, measured back to back in one run.
 
 The stock bot is ../shared/benchmarks/rasa-baseline (see its README): copied to var/bench-baseline
-(shared/ is read-only), trained there once with its train.sh and this project's venv, and started
-on free loopback ports with its own Redis. Both get the same traffic from scripts/bench.py (the
-stock bot through its REST webhook, Zhinan through the gateway as WeChat), then the figures are
-printed side by side with Zhinan/stock ratios, resident memory and start-to-ready time of each.
+(shared/ is read-only), trained there once as its train.sh does (the command run directly, see
+prepare_baseline) with this project's venv, and started on free loopback ports with its own Redis.
+Both get the same traffic from scripts/bench.py (the stock bot through its REST webhook, Zhinan
+through the gateway as WeChat), then the figures are printed side by side with Zhinan/stock ratios,
+resident memory and start-to-ready time of each.
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from bot.stack import free_port, http_ok, port_open, rasa_bin, stop_processes, w
 
 BASELINE_SOURCE = PROJECT_ROOT.parent / "shared" / "benchmarks" / "rasa-baseline"
 BASELINE_COPY = PROJECT_ROOT / "var" / "bench-baseline"
-BASELINE_MODEL = Path("models") / "full.tar.gz"
+BASELINE_MODEL_NAME = "full"
+BASELINE_MODEL = Path("models") / f"{BASELINE_MODEL_NAME}.tar.gz"
 # The stock bot runs in Rasa's environment, as Zhinan's Rasa does (RASA_PYTHON).
 RASA_BIN = rasa_bin(load_settings())
 NO_CACHE = ["cache hit rate : no cache (stock Rasa exposes no cache counters)"]
@@ -64,9 +66,17 @@ def prepare_baseline() -> None:
     if not baseline_needs_training(BASELINE_COPY):
         return
     print("Training the stock bot once (3–5 min on 2 cores)…", flush=True)
-    env = {**os.environ, "RASA_VENV": str(RASA_BIN.parent)}
+    # What its train.sh does, run directly: bash 5.2 rejects that script's line 4 (an apostrophe
+    # inside "${RASA_VENV:?…}" opens a quote it never closes), and the copy must stay as shipped.
+    env = {
+        **os.environ,
+        "PATH": f"{RASA_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    train = [str(RASA_BIN / "rasa"), "train", "--fixed-model-name", BASELINE_MODEL_NAME]
     # The lock `make train` takes: never two trainings at once on this machine.
-    subprocess.run(["flock", "/tmp/zhinan-train.lock", "bash", "train.sh"], cwd=BASELINE_COPY, env=env, check=True)
+    subprocess.run(["flock", "/tmp/zhinan-train.lock", *train], cwd=BASELINE_COPY, env=env, check=True)
 
 
 def baseline_needs_training(bot_dir: Path) -> bool:
