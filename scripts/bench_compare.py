@@ -34,6 +34,7 @@ BASELINE_SOURCE = PROJECT_ROOT.parent / "shared" / "benchmarks" / "rasa-baseline
 BASELINE_COPY = PROJECT_ROOT / "var" / "bench-baseline"
 BASELINE_MODEL_NAME = "full"
 BASELINE_MODEL = Path("models") / f"{BASELINE_MODEL_NAME}.tar.gz"
+BASELINE_TRAIN_ARGS = ("train", "--fixed-model-name", BASELINE_MODEL_NAME)  # its train.sh's last line
 # The stock bot runs in Rasa's environment, as Zhinan's Rasa does (RASA_PYTHON).
 RASA_BIN = rasa_bin(load_settings())
 NO_CACHE = ["cache hit rate : no cache (stock Rasa exposes no cache counters)"]
@@ -74,7 +75,7 @@ def prepare_baseline() -> None:
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    train = [str(RASA_BIN / "rasa"), "train", "--fixed-model-name", BASELINE_MODEL_NAME]
+    train = [str(RASA_BIN / "rasa"), *BASELINE_TRAIN_ARGS]
     # The lock `make train` takes: never two trainings at once on this machine.
     subprocess.run(["flock", "/tmp/zhinan-train.lock", *train], cwd=BASELINE_COPY, env=env, check=True)
 

@@ -49,6 +49,12 @@ def test_the_stock_bot_is_trained_when_it_has_no_model_or_an_older_one(tmp_path)
     assert compare.baseline_needs_training(tmp_path)
 
 
+def test_the_stock_bot_is_trained_with_the_command_of_its_own_train_script():
+    script = (compare.BASELINE_SOURCE / "train.sh").read_text(encoding="utf-8").splitlines()
+    rasa_line = [line.split() for line in script if line.strip().startswith("rasa train")]
+    assert rasa_line == [["rasa", *compare.BASELINE_TRAIN_ARGS]]
+
+
 def test_resident_memory_of_a_process_tree_is_counted():
     assert compare.tree_rss_mb([os.getpid()]) > 10
     assert compare.tree_rss_mb([2**22 + 17]) == 0  # a process that is gone counts nothing
