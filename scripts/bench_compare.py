@@ -27,6 +27,7 @@ import psutil
 
 import bench  # first: it puts the project root on sys.path (scripts/ is there when a script here runs)
 from bench_corpus import ConversationFeed, all_turns, load_conversations
+from proc_stats import ZERO, Memory, memory
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.stack import free_port, http_ok, port_open, rasa_bin, stop_processes, warm_up_rasa
 
@@ -40,17 +41,20 @@ RASA_BIN = rasa_bin(load_settings())
 NO_CACHE = ["cache hit rate : no cache (stock Rasa exposes no cache counters)"]
 
 
-def tree_rss_mb(pids: List[int]) -> float:
-    """Resident memory of these processes and all their children, in MB."""
-    total = 0
+def tree_memory_mb(pids: List[int]) -> Memory:
+    """RSS, PSS and USS summed over these processes and all their children, in MB.
+
+    The RSS sum counts a page shared by forked workers once per worker; the PSS sum divides it among
+    them, so it is what the stack occupies. Both are printed: the issue's figures were RSS sums."""
+    total = ZERO
     for pid in pids:
         try:
             root = psutil.Process(pid)
             for proc in [root, *root.children(recursive=True)]:
-                total += proc.memory_info().rss
-        except psutil.NoSuchProcess:
+                total = total + memory(proc.pid)
+        except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
             continue
-    return total / 2**20
+    return total
 
 
 def baseline_endpoints(text: str, redis_port: int, action_port: int) -> str:
@@ -186,7 +190,7 @@ def run_baseline(args: argparse.Namespace, log_dir: Path) -> Dict:
         ready_s = time.monotonic() - started
         print(f"Stock bot ready in {ready_s:.1f}s; measuring…", flush=True)
         figures = asyncio.run(measure_baseline(baseline.url, args))
-        figures.update(ready_s=ready_s, rss_mb=tree_rss_mb([p.pid for p in baseline.processes.values()]))
+        figures.update(ready_s=ready_s, memory=tree_memory_mb([p.pid for p in baseline.processes.values()]))
     finally:
         baseline.stop()
     return figures
@@ -200,7 +204,7 @@ def run_zhinan(args: argparse.Namespace) -> Dict:
         print(f"Zhinan ready in {ready_s:.1f}s; measuring…", flush=True)
         base = f"http://127.0.0.1:{settings.gateway_port}"
         figures = asyncio.run(bench.measure_zhinan(settings, base, args))
-        figures.update(ready_s=ready_s, rss_mb=tree_rss_mb([p.pid for p in stack.processes.values()]))
+        figures.update(ready_s=ready_s, memory=tree_memory_mb([p.pid for p in stack.processes.values()]))
         if not settings.uses_embedded_redis:
             figures["caches"] = [*figures["caches"], "memory leaves out the Redis at REDIS_URL (not started here)"]
     finally:
@@ -211,7 +215,8 @@ def run_zhinan(args: argparse.Namespace) -> Dict:
 # (label, how to read it from the figures, format); lower is better except where marked.
 ROWS = [
     ("start to ready (s)", lambda f: f["ready_s"], "{:.1f}"),
-    ("resident memory (MB)", lambda f: f["rss_mb"], "{:.0f}"),
+    ("resident memory, RSS sum (MB)", lambda f: f["memory"].rss, "{:.0f}"),
+    ("memory occupied, PSS sum (MB)", lambda f: f["memory"].pss, "{:.0f}"),
     ("throughput (msg/s, higher is better)", lambda f: f["gateway"]["rate"], "{:.1f}"),
     ("latency p50 (ms)", lambda f: f["gateway"]["p50"], "{:.0f}"),
     ("latency p95 (ms)", lambda f: f["gateway"]["p95"], "{:.0f}"),

@@ -55,14 +55,15 @@ def test_the_stock_bot_is_trained_with_the_command_of_its_own_train_script():
     assert rasa_line == [["rasa", *compare.BASELINE_TRAIN_ARGS]]
 
 
-def test_resident_memory_of_a_process_tree_is_counted():
-    assert compare.tree_rss_mb([os.getpid()]) > 10
-    assert compare.tree_rss_mb([2**22 + 17]) == 0  # a process that is gone counts nothing
+def test_memory_of_a_process_tree_is_counted():
+    own = compare.tree_memory_mb([os.getpid()])
+    assert own.rss > 10 and 0 < own.pss <= own.rss
+    assert compare.tree_memory_mb([2**22 + 17]) == compare.ZERO  # a process that is gone counts nothing
 
 
 def _figures(rate: float, p99: float, rss: float) -> dict:
     return {
-        "ready_s": 30.0, "rss_mb": rss,
+        "ready_s": 30.0, "memory": compare.Memory(rss, rss * 0.7, rss * 0.5),
         "gateway": {"rate": rate, "p50": 100, "p95": 200, "p99": p99, "max": 400, "errors": 0,
                     "unanswered": 0, "messages": 60, "distinct": 60, "sent": 60, "distinct_share": 1.0},
         "parse": {"p50": 7.0, "p99": 9.0},
@@ -78,6 +79,8 @@ def test_side_by_side_prints_both_and_the_ratio():
     assert throughput.split()[-3:] == ["80.0", "160.0", "2.00×"]
     memory = next(line for line in text.splitlines() if line.startswith("resident memory"))
     assert memory.endswith("0.50×")
+    occupied = next(line for line in text.splitlines() if line.startswith("memory occupied, PSS"))
+    assert occupied.split()[-3:] == ["2100", "1050", "0.50×"]
     assert "stock  cache hit rate : no cache" in text and "Zhinan cache hit rate" in text
     assert "Compare only within this run" in text
 
