@@ -29,7 +29,6 @@ from bot.services.satisfaction import (
 from bot.services.staff_scope import parse_scope
 from bot.gateway.conversation import UserTurn
 from tests.bot.services.booking_helpers import RecordingNotifier, add_slot
-from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 from tests.helpers.moments import upcoming
 
 ALWAYS = HandoffConfig()
