@@ -97,6 +97,15 @@ async def redis(settings: Settings) -> AsyncIterator:
 
 
 @pytest.fixture
+async def wechat_env(settings: Settings, redis, aiohttp_server) -> AsyncIterator:
+    """The fake WeChat API on a real port, for what sends to users (tests/helpers/fake_wechat.py)."""
+    from tests.helpers.fake_wechat import serve_fake_wechat  # the gateway's modules: only when used
+
+    async with serve_fake_wechat(settings, redis, aiohttp_server) as env:
+        yield env
+
+
+@pytest.fixture
 def action_runtime(settings: Settings) -> Iterator[Settings]:
     """Point `actions.runtime` at the test's settings and Redis for the duration of a test."""
     from actions import runtime

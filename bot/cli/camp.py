@@ -5,13 +5,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import Optional, Sequence
 
-from bot.redis_client import create_redis
+from bot.cli.redis_run import run_with_redis
 from bot.services.camp import EnrollmentStore
-from bot.settings import load_settings
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -22,18 +20,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     exp.add_argument("file")
     args = parser.parse_args(argv)
 
-    async def run() -> int:
-        settings = load_settings()
-        redis = create_redis(settings)
-        try:
-            data = await EnrollmentStore(redis, settings).export_csv(args.cohort_id)
-        finally:
-            await redis.close()
-        Path(args.file).write_bytes(data)
-        print(f"wrote {args.file}")
-        return 0
-
-    return asyncio.run(run())
+    data = run_with_redis(lambda redis, settings: EnrollmentStore(redis, settings).export_csv(args.cohort_id))
+    Path(args.file).write_bytes(data)
+    print(f"wrote {args.file}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,16 +13,16 @@ stderr; an unreachable Redis exits 1 with one line; never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Dict, List, Optional, Sequence
 
+import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.cli.redis_run import run_with_redis
 from bot.clock import Clock, system_clock
 from bot.jobs.scheduler import JobScheduler
-from bot.redis_client import create_redis
 from bot.services.camp import CampCatalogue, load_catalogue
 from bot.services.campaigns.jobs import define_campaign
 from bot.services.campaigns.store import (
@@ -32,7 +32,7 @@ from bot.services.campaigns.store import (
     Segment,
     parse_start_time,
 )
-from bot.settings import load_settings
+from bot.settings import Settings
 
 
 class UsageError(Exception):
@@ -63,25 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run(args: argparse.Namespace, clock: Clock) -> List[str]:
-    settings = load_settings()
-    redis = create_redis(settings)
+async def _run(
+    args: argparse.Namespace, clock: Clock, redis: aioredis.Redis, settings: Settings
+) -> List[str]:
     store = CampaignStore(redis, settings, clock)
-    try:
-        if args.command == "create":
-            catalogue = load_catalogue(settings.camp_cohorts_file, clock().date())
-            return await _create(args, store, JobScheduler(redis, settings), catalogue)
-        if args.command in ("report", "cancel") and await store.get(args.campaign_id) is None:
-            raise UsageError(f"没有这个活动 unknown campaign: {args.campaign_id}")
-        if args.command == "report":
-            return format_report(await store.report(args.campaign_id))
-        if args.command == "cancel":
-            if not await store.cancel(args.campaign_id, args.by):
-                raise UsageError(f"活动已结束或已取消 campaign already finished or cancelled: {args.campaign_id}")
-            return [f"已取消 cancelled: {args.campaign_id}（正在发送的一批发完即停）"]
-        return [await _describe(store, campaign_id) for campaign_id in await store.ids()] or ["（还没有活动）"]
-    finally:
-        await redis.close()
+    if args.command == "create":
+        catalogue = load_catalogue(settings.camp_cohorts_file, clock().date())
+        return await _create(args, store, JobScheduler(redis, settings), catalogue)
+    if args.command in ("report", "cancel") and await store.get(args.campaign_id) is None:
+        raise UsageError(f"没有这个活动 unknown campaign: {args.campaign_id}")
+    if args.command == "report":
+        return format_report(await store.report(args.campaign_id))
+    if args.command == "cancel":
+        if not await store.cancel(args.campaign_id, args.by):
+            raise UsageError(f"活动已结束或已取消 campaign already finished or cancelled: {args.campaign_id}")
+        return [f"已取消 cancelled: {args.campaign_id}（正在发送的一批发完即停）"]
+    return [await _describe(store, campaign_id) for campaign_id in await store.ids()] or ["（还没有活动）"]
 
 
 async def _create(
@@ -136,7 +133,7 @@ async def _describe(store: CampaignStore, campaign_id: str) -> str:
 def main(argv: Optional[Sequence[str]] = None, clock: Clock = system_clock) -> int:
     args = _parser().parse_args(argv)
     try:
-        lines = asyncio.run(_run(args, clock))
+        lines = run_with_redis(lambda redis, settings: _run(args, clock, redis, settings))
     except UsageError as exc:
         print(f"错误 error: {exc}", file=sys.stderr)
         return 2

@@ -10,32 +10,19 @@ printed; nothing is written in that case.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
-from typing import Awaitable, Callable, List, Optional, Tuple, TypeVar
+from typing import List, Optional, Tuple
+
+import redis.asyncio as aioredis
 
 from bot.clock import Clock, system_clock
+from bot.cli.redis_run import run_with_redis
 from bot.cli.staff_files import missing_file, refused
-from bot.redis_client import create_redis
 from bot.services.experts.files import read_experts_file, write_experts_file
 from bot.services.experts.store import ExpertStore, UpsertResult
 from bot.services.workshops import WorkshopCatalogue
-from bot.settings import load_settings
-
-T = TypeVar("T")
-
-
-def _with_stores(fn: Callable[[ExpertStore, WorkshopCatalogue], Awaitable[T]], clock: Clock) -> T:
-    async def run() -> T:
-        settings = load_settings()
-        redis = create_redis(settings)
-        try:
-            return await fn(ExpertStore(redis, settings, clock), WorkshopCatalogue(redis, settings, clock))
-        finally:
-            await redis.close()
-
-    return asyncio.run(run())
+from bot.settings import Settings
 
 
 def cmd_import(path: Path, clock: Clock) -> int:
@@ -45,11 +32,12 @@ def cmd_import(path: Path, clock: Clock) -> int:
     if report.errors:
         return refused(report.errors)
 
-    async def write(store: ExpertStore, catalogue: WorkshopCatalogue) -> Tuple[UpsertResult, int]:
+    async def write(redis: aioredis.Redis, settings: Settings) -> Tuple[UpsertResult, int]:
+        store = ExpertStore(redis, settings, clock)
         result = await store.upsert_many(report.experts)
-        return result, await store.sync_sessions(catalogue, report.experts)
+        return result, await store.sync_sessions(WorkshopCatalogue(redis, settings, clock), report.experts)
 
-    result, slots = _with_stores(write, clock)
+    result, slots = run_with_redis(write)
     print(
         f"导入完成（{report.encoding}）：{len(report.experts)} 位专家，新增 {result.created}，更新 {result.updated}；"
         f"新建咨询时段 {slots} 个。"
@@ -58,7 +46,7 @@ def cmd_import(path: Path, clock: Clock) -> int:
 
 
 def cmd_export(path: Path, clock: Clock) -> int:
-    experts = _with_stores(lambda store, _catalogue: store.all_experts(), clock)
+    experts = run_with_redis(lambda redis, settings: ExpertStore(redis, settings, clock).all_experts())
     try:
         count = write_experts_file(experts, path)
     except OSError as exc:

@@ -10,36 +10,26 @@ printed; nothing is written in that case.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Awaitable, Callable, List, Optional, TypeVar
 
 from bot.clock import Clock, system_clock
+from bot.cli.redis_run import run_with_redis
 from bot.cli.staff_files import missing_file, refused
-from bot.redis_client import create_redis
 from bot.services.geo import normalize_city
 from bot.services.job_fairs.files import read_fairs_file, write_fairs_file
 from bot.services.job_fairs.query import FairQuery
 from bot.services.job_fairs.replies import format_place, format_when
 from bot.services.job_fairs.store import JobFairStore
-from bot.settings import load_settings
 
 LIST_LIMIT = 500
 T = TypeVar("T")
 
 
 def _with_store(fn: Callable[[JobFairStore], Awaitable[T]], clock: Clock) -> T:
-    async def run() -> T:
-        settings = load_settings()
-        redis = create_redis(settings)
-        try:
-            return await fn(JobFairStore(redis, settings, clock))
-        finally:
-            await redis.close()
-
-    return asyncio.run(run())
+    return run_with_redis(lambda redis, settings: fn(JobFairStore(redis, settings, clock)))
 
 
 def cmd_import(path: Path, clock: Clock) -> int:

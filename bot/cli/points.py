@@ -11,16 +11,16 @@ errors are printed; nothing is written in that case.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Awaitable, Callable, List, Optional, TypeVar
 
+from bot.cli.redis_run import run_with_redis
 from bot.cli.staff_files import missing_file, refused
-from bot.redis_client import create_redis
 from bot.services.points.files import SAMPLE_FILE, read_points_file, write_points_csv
 from bot.services.points.store import ServicePointStore
-from bot.settings import load_settings
+
+T = TypeVar("T")
 
 
 def _progress(done: int, total: int, phase: str) -> None:
@@ -28,13 +28,8 @@ def _progress(done: int, total: int, phase: str) -> None:
     print(f"  {phase}：{done}{suffix} 行", file=sys.stderr, flush=True)
 
 
-async def _with_store(fn):
-    settings = load_settings()
-    redis = create_redis(settings)
-    try:
-        return await fn(ServicePointStore(redis, settings))
-    finally:
-        await redis.close()
+def _with_store(fn: Callable[[ServicePointStore], Awaitable[T]]) -> T:
+    return run_with_redis(lambda redis, settings: fn(ServicePointStore(redis, settings)))
 
 
 def cmd_import(path: Path, progress_every: int) -> int:
@@ -44,11 +39,7 @@ def cmd_import(path: Path, progress_every: int) -> int:
     report = read_points_file(path, progress=_progress, progress_every=progress_every)
     if report.errors:
         return refused(report.errors)
-    result = asyncio.run(
-        _with_store(
-            lambda store: store.upsert_many(report.points, _progress, progress_every)
-        )
-    )
+    result = _with_store(lambda store: store.upsert_many(report.points, _progress, progress_every))
     print(
         f"导入完成（{report.encoding}）：{len(report.points)} 条，新增 {result.created}，更新 {result.updated}。"
     )
@@ -56,14 +47,14 @@ def cmd_import(path: Path, progress_every: int) -> int:
 
 
 def cmd_export(path: Path) -> int:
-    points = asyncio.run(_with_store(lambda store: store.all_points()))
+    points = _with_store(lambda store: store.all_points())
     count = write_points_csv(points, path)
     print(f"已导出 {count} 条到 {path}（UTF-8 BOM）")
     return 0
 
 
 def cmd_stats() -> int:
-    stats = asyncio.run(_with_store(lambda store: store.stats()))
+    stats = _with_store(lambda store: store.stats())
     for group in ("city", "type"):
         for name, count in stats[group].items():
             print(f"{name}\t{count}")

@@ -12,19 +12,20 @@ Parsing and printing only: the work is BookingService's and bot/services/booking
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import List, Optional
 
+import redis.asyncio as aioredis
+
+from bot.cli.redis_run import run_with_redis
 from bot.clock import Clock, system_clock
 from bot.gateway.console.audit import AuditLog
-from bot.redis_client import create_redis
 from bot.services.booking.formatting import STATUS_LABELS
 from bot.services.booking.service import BookingService
 from bot.services.booking.sessions import day_range, may_check_in, parse_days, session_city
 from bot.services.geo import normalize_city
 from bot.services.phone import phone_tail
-from bot.settings import load_settings
+from bot.settings import Settings
 
 
 async def _list(booking: BookingService, clock: Clock, args: argparse.Namespace) -> int:
@@ -65,19 +66,14 @@ async def _mark(booking: BookingService, audit: AuditLog, clock: Clock, code: st
     return 0
 
 
-async def _run(args: argparse.Namespace, clock: Clock) -> int:
-    settings = load_settings()
-    redis = create_redis(settings)
+async def _run(args: argparse.Namespace, clock: Clock, redis: aioredis.Redis, settings: Settings) -> int:
     booking = BookingService(redis, settings, clock=clock)
-    try:
-        if args.command == "list":
-            return await _list(booking, clock, args)
-        if args.command == "show":
-            return await _show(booking, args)
-        audit = AuditLog(redis, settings, clock)
-        return await _mark(booking, audit, clock, args.code, args.command == "checkin", args.staff)
-    finally:
-        await redis.close()
+    if args.command == "list":
+        return await _list(booking, clock, args)
+    if args.command == "show":
+        return await _show(booking, args)
+    audit = AuditLog(redis, settings, clock)
+    return await _mark(booking, audit, clock, args.code, args.command == "checkin", args.staff)
 
 
 def main(argv: Optional[List[str]] = None, clock: Clock = system_clock) -> int:
@@ -95,7 +91,7 @@ def main(argv: Optional[List[str]] = None, clock: Clock = system_clock) -> int:
         mark.add_argument("--staff", default="cli", help="签到人（记入操作日志）")
     args = parser.parse_args(argv)
     try:
-        return asyncio.run(_run(args, clock))
+        return run_with_redis(lambda redis, settings: _run(args, clock, redis, settings))
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1

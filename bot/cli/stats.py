@@ -8,28 +8,24 @@ The month's XLSX as the console exports it (aggregates only: 合计 and one shee
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import List, Optional
 
+import redis.asyncio as aioredis
+
+from bot.cli.redis_run import run_with_redis
 from bot.gateway.console.audit import AuditLog
-from bot.redis_client import create_redis
 from bot.services.geo import normalize_city
 from bot.services.monthly_report import valid_month, write_xlsx
 from bot.services.monthly_stats import MonthlyStats, MonthReport
-from bot.settings import load_settings
+from bot.settings import Settings
 
 
-async def _report(month: str, cities: Optional[List[str]]) -> MonthReport:
-    settings = load_settings()
-    redis = create_redis(settings)
-    try:
-        report = await MonthlyStats(redis, settings).month(month, cities=cities)
-        await AuditLog(redis, settings).record("cli", "monthly_export", month, {"scope": "、".join(cities or ["全省"])})
-        return report
-    finally:
-        await redis.close()
+async def _report(redis: aioredis.Redis, settings: Settings, month: str, cities: Optional[List[str]]) -> MonthReport:
+    report = await MonthlyStats(redis, settings).month(month, cities=cities)
+    await AuditLog(redis, settings).record("cli", "monthly_export", month, {"scope": "、".join(cities or ["全省"])})
+    return report
 
 
 def cmd_monthly(month: str, out: Path, city_names: List[str]) -> int:
@@ -41,7 +37,8 @@ def cmd_monthly(month: str, out: Path, city_names: List[str]) -> int:
         unknown = [name for name, city in zip(city_names, cities) if city is None]
         print(f"不是山东的地级市：{'、'.join(unknown)}", file=sys.stderr)
         return 2
-    report = asyncio.run(_report(month, [c for c in cities if c] or None))
+    chosen = [c for c in cities if c] or None
+    report = run_with_redis(lambda redis, settings: _report(redis, settings, month, chosen))
     label = "、".join(c for c in cities if c) or "全省"
     try:
         out.write_bytes(write_xlsx(report, label))

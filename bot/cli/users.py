@@ -17,6 +17,9 @@ import getpass
 import sys
 from typing import List, Optional
 
+import redis
+
+from bot.cli.redis_run import blocking_redis
 from bot.gateway.console.accounts import (
     account_exists,
     change_password,
@@ -26,8 +29,7 @@ from bot.gateway.console.accounts import (
     set_role_scope,
 )
 from bot.gateway.console.auth import ROLES
-from bot.redis_client import create_sync_redis
-from bot.settings import load_settings
+from bot.settings import Settings
 
 
 def _read_password() -> str:
@@ -60,8 +62,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_parser("list")
     args = parser.parse_args(argv)
 
-    settings = load_settings()
-    client = create_sync_redis(settings)
+    with blocking_redis() as (client, settings):
+        return _run(args, client, settings)
+
+
+def _run(args: argparse.Namespace, client: redis.Redis, settings: Settings) -> int:
     try:
         if args.command == "list":
             for name, user in list_accounts(client, settings):
@@ -91,8 +96,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    finally:
-        client.close()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from aiohttp import web
 
 from bot.gateway.app import create_app
 from bot.log_masking import install_phone_masking
-from bot.gateway.production import load_startable_settings
+from bot.gateway.production import cannot_start, load_startable_settings
+from bot.services.staff_yaml import ConfigError
 
 
 def main() -> None:
@@ -16,8 +17,12 @@ def main() -> None:
     )
     install_phone_masking()
     settings = load_startable_settings()  # exits with one line per problem
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:  # a file staff edit, e.g. config/handoff_cities.yml
+        cannot_start(exc)
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.gateway_host,
         port=settings.gateway_port,
         access_log=None,  # per-request logs would carry OpenIDs; metrics cover traffic

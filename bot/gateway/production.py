@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import List, Optional, TextIO
+from typing import List, NoReturn, Optional, TextIO
 from urllib.parse import urlparse
 
 from bot.clock import CLOCK_OFFSET_ENV
@@ -75,14 +75,19 @@ def production_problems(settings: Settings) -> List[str]:
     return problems
 
 
+def cannot_start(problem: object, out: Optional[TextIO] = None) -> NoReturn:
+    """Refuse to start over a configuration mistake: one line, exit status 2, no traceback."""
+    print(f"Zhinan cannot start: {problem}", file=out or sys.stderr)
+    raise SystemExit(2)
+
+
 def load_startable_settings(out: Optional[TextIO] = None) -> Settings:
     """The settings, or a clear refusal (one line per problem, exit status 2) instead of a traceback."""
     out = out or sys.stderr
     try:
         settings = load_settings()
     except ValueError as exc:
-        print(f"Zhinan cannot start: {exc}", file=out)
-        raise SystemExit(2) from None
+        cannot_start(exc, out)
     problems = production_problems(settings)
     if problems:
         print(f"Zhinan refuses to start in production (ZHINAN_ENV=production), {len(problems)} problem(s):", file=out)

@@ -176,9 +176,10 @@ class SatisfactionService:
         # list: only a rating that says so ("2分", "五星", "满意", "2 等太久了") is taken then
         if parsed is None or (parsed.bare and pending.get("moved_on")):
             if not pending.get("moved_on"):
-                ttl = await self._redis.ttl(pending_key)
-                if ttl > 0:
-                    await self._redis.set(pending_key, json.dumps({**pending, "moved_on": True}), ex=ttl)
+                # one step, on the request's own expiry (KEEPTTL, Redis >= 6.0) and only while it
+                # is still there (XX): a rating taken meanwhile is not brought back
+                marked = json.dumps({**pending, "moved_on": True})
+                await self._redis.set(pending_key, marked, xx=True, keepttl=True)
             return None  # a normal question: the bot answers, the request stays
         subject = Subject.from_mapping(pending)
         await self._redis.delete(pending_key)

@@ -3,8 +3,10 @@ import shares — encoding detection, rows of cells, header spellings, yes/no ce
 
 CSV may be UTF-8 with or without BOM, or GBK/GB18030 (what Excel on Chinese Windows saves);
 the encoding is detected. Row numbers are as Excel shows them (the header is row 1).
-Each catalogue (`bot/services/points/files.py`, `bot/services/job_fairs/files.py`) keeps its own
-columns and row validation.
+Each catalogue (`bot/services/points/files.py`, `bot/services/job_fairs/files.py`,
+`bot/services/experts/files.py`) keeps its own columns and row validation; reading a file
+(`read_table_into`), writing an export (`write_table`) and importing the shipped sample into an
+empty store at start-up (`load_sample_if_empty`) are shared here.
 """
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Tuple, TypeVar
 
 from bot.services.csv_safety import SafeCsvWriter, neutralise_formula, restore_formula
 
 # (field, export header, accepted header spellings)
 Column = Tuple[str, str, Tuple[str, ...]]
 Item = TypeVar("Item")
+Report = TypeVar("Report", bound="FileReport")
 
 TRUE_WORDS = {"1", "是", "true", "yes", "y", "启用", "有效", "正常", "开放"}
 FALSE_WORDS = {"0", "否", "false", "no", "n", "停用", "无效", "关闭", "暂停"}
@@ -232,3 +235,27 @@ def write_table(path: Path, headers: Sequence[str], rows: Sequence[Sequence[str]
         for row in rows:
             writer.writerow(row)
     return len(rows)
+
+
+class CatalogueStore(Protocol):
+    """What a catalogue's store offers a sample import (points, job fairs, experts)."""
+
+    async def count(self) -> int: ...
+
+    async def upsert_many(self, items: Sequence[Any]) -> Any: ...
+
+
+async def load_sample_if_empty(
+    store: CatalogueStore, read_sample: Callable[[], Report], items_of: Callable[[Report], Sequence[Any]], what: str
+) -> int:
+    """Import a catalogue's shipped sample file when its store holds nothing (so staff edits
+    survive a restart); returns how many items. A broken sample file is a ValueError naming `what`
+    and its first errors; the file is read only when the store is empty."""
+    if await store.count():
+        return 0
+    report = read_sample()
+    if report.errors:
+        raise ValueError(f"{what}数据有误：" + "; ".join(str(e) for e in report.errors[:5]))
+    items = items_of(report)
+    await store.upsert_many(items)
+    return len(items)

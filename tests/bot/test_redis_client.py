@@ -4,18 +4,25 @@ pool queues for a connection instead of failing, and never opens more than the p
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from dataclasses import replace
 from urllib.parse import urlparse
 
 import psutil
 
-from bot.redis_client import MAX_CONNECTIONS, create_redis, run_acknowledged
+from bot.redis_client import MAX_CONNECTIONS, create_redis, create_sync_redis, run_acknowledged
 from bot.settings import effective_redis_url
+from tests.helpers.redis_sentinel import sentinel_cluster
+from tests.helpers.redis_server import needs_redis_server
 
 
 def open_connections_to(port: int) -> int:
     return sum(1 for c in psutil.Process().net_connections(kind="tcp") if c.raddr and c.raddr.port == port)
+
+
+async def close(client) -> None:
+    await client.aclose() if hasattr(client, "aclose") else await client.close()  # redis-py ≥ 5 / 4.6
 
 
 async def test_a_burst_larger_than_the_pool_waits_for_connections_and_stays_bounded(settings):
@@ -31,7 +38,7 @@ async def test_a_burst_larger_than_the_pool_waits_for_connections_and_stays_boun
         opened = open_connections_to(port) - before
         assert 1 <= opened <= MAX_CONNECTIONS
     finally:
-        await client.aclose() if hasattr(client, "aclose") else await client.close()
+        await close(client)
     # Closing the client closes its pool: nothing stays open behind it.
     assert open_connections_to(port) <= before
 
@@ -49,3 +56,26 @@ async def test_an_acknowledged_write_without_a_replica_still_answers_and_says_so
     assert time.monotonic() - started >= 0.15
     assert "acknowledged by 0 of 1 replicas" in caplog.text
     assert int(await redis.get(key)) == 2
+
+
+@needs_redis_server
+async def test_closing_a_client_under_sentinel_closes_its_connections_to_the_sentinel(settings, tmp_path):
+    """redis-py leaves a Sentinel-managed client's connections to the Sentinels open when the
+    client closes (and 4.6's blocking client its pool too): a gateway shutting down or a command-line
+    tool would leave them behind. Both clients of the factory close everything they opened."""
+    with sentinel_cluster(tmp_path, replica=False) as cluster:
+        ha = cluster.settings(settings, ack_replicas=0)
+        sentinel, primary = cluster.sentinel_ports[0], cluster.primary_port
+        gc.collect()  # a helper's client of a moment ago, closed by the collector: not counted below
+        before = open_connections_to(sentinel)
+        client = create_redis(ha)
+        await client.set(ha.key("test", "ha"), "async")
+        assert open_connections_to(sentinel) > before and open_connections_to(primary) >= 1
+        await close(client)
+        assert (open_connections_to(sentinel), open_connections_to(primary)) == (before, 0)
+        blocking = create_sync_redis(ha)
+        assert blocking.set(ha.key("test", "ha"), "sync")
+        assert open_connections_to(sentinel) > before and open_connections_to(primary) >= 1
+        blocking.close()
+        assert (open_connections_to(sentinel), open_connections_to(primary)) == (before, 0)
+

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, NamedTuple, Optional
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable, List, NamedTuple, Optional
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.gateway.app import create_app
 from bot.clock import Clock, system_clock
@@ -46,3 +47,22 @@ async def serve_gateway(aiohttp_server, settings: Settings, **options: Any) -> S
     app = gateway_app(settings, rasa.url, port, **options)
     server = await aiohttp_server(app, port=port)
     return ServedGateway(app, server, rasa)
+
+
+@asynccontextmanager
+async def client_factory(server: TestServer) -> AsyncIterator[Callable[[], Awaitable[TestClient]]]:
+    """Makes clients of `server`, each with cookies of its own (one per staff member or user);
+    every one made is closed when the block ends."""
+    clients: List[TestClient] = []
+
+    async def client() -> TestClient:
+        made = TestClient(server)
+        await made.start_server()
+        clients.append(made)
+        return made
+
+    try:
+        yield client
+    finally:
+        for made in clients:
+            await made.close()

@@ -24,11 +24,14 @@ FAILOVER_TIMEOUT_MS = 3000
 
 
 class SentinelCluster:
-    def __init__(self, directory: Path) -> None:
+    """`replica=False`: the primary and one Sentinel only, for what needs no failover."""
+
+    def __init__(self, directory: Path, replica: bool = True) -> None:
         self.directory = directory
+        self.replica = replica
         self.primary_port = free_port()
         self.replica_port = free_port()
-        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.sentinel_ports = [free_port() for _ in range(3 if replica else 1)]
         self._servers: dict = {}
         self._sentinels: List[subprocess.Popen] = []
 
@@ -36,22 +39,24 @@ class SentinelCluster:
         for name, port, extra in (
             ("primary", self.primary_port, ()),
             ("replica", self.replica_port, ("--replicaof", "127.0.0.1", str(self.primary_port))),
-        ):
+        )[: 2 if self.replica else 1]:
             folder = self.directory / name
             folder.mkdir(parents=True, exist_ok=True)
             self._servers[port] = start_redis_server(port, folder, "--appendonly", "yes", *extra)
-        self._wait_for_replica_link()
+        if self.replica:
+            self._wait_for_replica_link()
         for port in self.sentinel_ports:
             self._sentinels.append(launch_redis_server(["redis-server", str(self._sentinel_conf(port)), "--sentinel"], port))
-        # a Sentinel learns of replicas from the primary's INFO; on a busy machine that took over 15 s once
-        self._wait(lambda: all(self._sentinel_sees_replica(p) for p in self.sentinel_ports), "Sentinels to see the replica",
-                   timeout_s=45.0)
+        if self.replica:
+            # a Sentinel learns of replicas from the primary's INFO; on a busy machine that took over 15 s once
+            self._wait(lambda: all(self._sentinel_sees_replica(p) for p in self.sentinel_ports),
+                       "Sentinels to see the replica", timeout_s=45.0)
 
     def _sentinel_conf(self, port: int) -> Path:
         conf = self.directory / f"sentinel-{port}.conf"
         conf.write_text(
             f"port {port}\nbind 127.0.0.1\ndir {self.directory}\n"
-            f"sentinel monitor {MASTER_NAME} 127.0.0.1 {self.primary_port} 2\n"
+            f"sentinel monitor {MASTER_NAME} 127.0.0.1 {self.primary_port} {min(2, len(self.sentinel_ports))}\n"
             f"sentinel down-after-milliseconds {MASTER_NAME} {DOWN_AFTER_MS}\n"
             f"sentinel failover-timeout {MASTER_NAME} {FAILOVER_TIMEOUT_MS}\n"
             f"sentinel parallel-syncs {MASTER_NAME} 1\n"
@@ -117,8 +122,8 @@ class SentinelCluster:
 
 
 @contextmanager
-def sentinel_cluster(directory: Path) -> Iterator[SentinelCluster]:
-    cluster = SentinelCluster(directory)
+def sentinel_cluster(directory: Path, replica: bool = True) -> Iterator[SentinelCluster]:
+    cluster = SentinelCluster(directory, replica)
     try:
         cluster.start()
         yield cluster

@@ -21,6 +21,7 @@ from bot.services.geo import normalize_city, normalize_district
 from bot.services.staff_files import (
     Column, FileReport, RowError, parse_flag, read_table_into, write_table,
 )
+from bot.services.staff_files import load_sample_if_empty as load_sample
 from bot.settings import PROJECT_ROOT
 
 SAMPLE_FILE = PROJECT_ROOT / "data" / "experts.csv"
@@ -148,10 +149,6 @@ def write_experts_file(experts: Sequence[Expert], path: Union[str, Path]) -> int
 
 async def load_sample_if_empty(store: ExpertStore) -> int:
     """Import the shipped sample pool when the store holds none; returns how many."""
-    if await store.count():
-        return 0
-    report = read_experts_file(SAMPLE_FILE)
-    if report.errors:
-        raise ValueError("示例专家数据有误：" + "; ".join(str(e) for e in report.errors[:5]))
-    await store.upsert_many(report.experts)
-    return len(report.experts)
+    return await load_sample(
+        store, lambda: read_experts_file(SAMPLE_FILE), lambda report: report.experts, "示例专家"
+    )

@@ -6,11 +6,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
 from bot.clock import SHANGHAI, in_beijing
+from bot.services.staff_yaml import ConfigError, entries, problem, read_nodes, text
 from bot.settings import Settings
 
 _WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -24,28 +25,43 @@ class OfficeSpan:
 
 
 def parse_office_hours(spec: str) -> Tuple[OfficeSpan, ...]:
-    """'1-5 08:30-17:30; 6 09:00-12:00' (ISO weekdays, or mon-fri) -> spans."""
-    spans: List[OfficeSpan] = []
-    for part in spec.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        day_spec, time_spec = part.split()
-        days: List[int] = []
-        for chunk in day_spec.lower().split(","):
-            lo, _, hi = chunk.partition("-")
-            a = _WEEKDAYS.get(lo, None) or int(lo)
-            b = (_WEEKDAYS.get(hi, None) or int(hi)) if hi else a
-            days.extend(range(a, b + 1))
-        t0, t1 = time_spec.split("-")
-        spans.append(
-            OfficeSpan(
-                tuple(sorted(set(days))),
-                datetime.strptime(t0, "%H:%M").time(),
-                datetime.strptime(t1, "%H:%M").time(),
-            )
-        )
-    return tuple(spans)
+    """'1-5 08:30-17:30; 6 09:00-12:00' (ISO weekdays, or mon-fri) -> spans; a ValueError that
+    says which part is wrong otherwise."""
+    return tuple(_parse_span(part.strip()) for part in spec.split(";") if part.strip())
+
+
+def _parse_span(part: str) -> OfficeSpan:
+    pieces = part.split()
+    if len(pieces) != 2 or pieces[1].count("-") != 1:
+        raise ValueError(f"{part!r} is not like '1-5 08:30-17:30' (weekdays, a space, then the hours)")
+    days = sorted({day for chunk in pieces[0].lower().split(",") for day in _day_range(chunk, part)})
+    start, end = (_clock_time(value, part) for value in pieces[1].split("-"))
+    if end <= start:
+        raise ValueError(f"{part!r}: the hours must end after they start")
+    return OfficeSpan(tuple(days), start, end)
+
+
+def _day_range(chunk: str, part: str) -> range:
+    first, _, last = chunk.partition("-")
+    lo = _weekday(first, part)
+    hi = _weekday(last, part) if last else lo
+    if hi < lo:
+        raise ValueError(f"{part!r}: {chunk!r} runs backwards (write 1-5, not 5-1)")
+    return range(lo, hi + 1)
+
+
+def _weekday(value: str, part: str) -> int:
+    day = _WEEKDAYS.get(value) or (int(value) if value.isdigit() else 0)
+    if not 1 <= day <= 7:
+        raise ValueError(f"{part!r}: {value!r} is not a weekday (1-7, 1 = Monday, or mon … sun)")
+    return day
+
+
+def _clock_time(value: str, part: str) -> dtime:
+    try:
+        return datetime.strptime(value, "%H:%M").time()
+    except ValueError:
+        raise ValueError(f"{part!r}: {value!r} is not a time of day like 08:30") from None
 
 
 @dataclass(frozen=True)
@@ -56,27 +72,41 @@ class CityDesk:
     callback_promise: str = ""
 
 
+DESK_KEYS = ("office_hours", "callback_promise")
+
+
 def load_city_desks(path: Optional[Path]) -> Dict[str, CityDesk]:
-    """city -> CityDesk from the YAML file (missing file: no city has its own desk). A name
-    that is not one of the 16 cities, or unreadable hours, is a ValueError at start-up."""
+    """city -> CityDesk from the YAML file (missing file: no city has its own desk). Any mistake
+    in it (YAML syntax, a name that is not one of the 16 cities or comes twice, an unknown key,
+    unreadable hours) is a ConfigError naming the file, the line and the key."""
     from bot.services import geo  # geo reads the division table: only when a file is loaded
 
     if path is None or not Path(path).exists():
         return {}
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+    root = read_nodes(path)
+    if root is None:  # an empty file
+        return {}
     desks: Dict[str, CityDesk] = {}
-    for name, entry in (data.get("cities") or {}).items():
-        city = geo.normalize_city(str(name))
-        if city is None:
-            raise ValueError(f"{path}: {name!r} is not one of Shandong's 16 cities")
-        entry = entry or {}
-        hours = entry.get("office_hours")
-        desks[city] = CityDesk(
-            office_hours=parse_office_hours(str(hours)) if hours else None,
-            callback_promise=str(entry.get("callback_promise") or "").strip(),
-        )
+    for _key, cities in entries(path, root, "the file", allowed=("cities",)):
+        for name_node, entry in entries(path, cities, "cities"):
+            name, city = name_node.value, geo.normalize_city(str(name_node.value))
+            if city is None:
+                raise problem(path, name_node, f"cities → {name}: not one of Shandong's 16 cities")
+            if city in desks:
+                raise problem(path, name_node, f"cities → {name}: {city} is listed twice")
+            desks[city] = _desk(path, entry, f"cities → {name}")
     return desks
+
+
+def _desk(path: Path, node: yaml.Node, where: str) -> CityDesk:
+    values = {key.value: value for key, value in entries(path, node, where, allowed=DESK_KEYS)}
+    texts = {key: text(path, value, f"{where} → {key}") for key, value in values.items()}
+    hours = texts.get("office_hours", "")
+    try:
+        office_hours = parse_office_hours(hours) if hours else None
+    except ValueError as exc:
+        raise problem(path, values["office_hours"], f"{where} → office_hours: {exc}") from None
+    return CityDesk(office_hours, texts.get("callback_promise", ""))
 
 
 def _describe_days(days: Sequence[int]) -> str:
@@ -128,7 +158,7 @@ class HandoffConfig:
         return cls(
             city_wait_minutes=settings.handoff_city_wait_minutes,
             city_desks=load_city_desks(settings.handoff_cities_file),
-            office_hours=parse_office_hours(settings.handoff_office_hours),
+            office_hours=_setting_hours(settings.handoff_office_hours),
             no_staff_minutes=settings.handoff_no_staff_minutes,
             overdue_minutes=settings.handoff_overdue_minutes,
             default_handle_minutes=settings.handoff_default_handle_minutes,
@@ -170,6 +200,13 @@ class HandoffConfig:
         if opening is None:
             return ""
         return f"{_describe_day(in_beijing(moment), opening)} {opening.hour}:{opening.minute:02d}"
+
+
+def _setting_hours(spec: str) -> Tuple[OfficeSpan, ...]:
+    try:
+        return parse_office_hours(spec)
+    except ValueError as exc:
+        raise ConfigError(f"HANDOFF_OFFICE_HOURS: {exc}") from None
 
 
 def _monday(moment: datetime) -> date:

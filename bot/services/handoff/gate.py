@@ -73,7 +73,7 @@ async def request_handoff(
             note="非工作时间留言" if avail.reason == "off_hours" else "无人在线时留言",
             history=await _read_history(history), place=place,
         )
-        await service.make_offer(openid, reason, first_message, left.item_id)
+        await service.memory.make_offer(openid, reason, first_message, left.item_id)
         return left_message_text(
             avail, service.config.for_city(place.city), service.next_opening_text(place.city), place.city
         )
@@ -81,7 +81,7 @@ async def request_handoff(
         openid, reason=reason, priority=priority, first_message=first_message, place=place
     )
     # the queued message itself is the first acknowledgement
-    await service.mark_acknowledged(openid)
+    await service.memory.mark_acknowledged(openid)
     return outcome.user_text(service.config.for_city(place.city))
 
 
@@ -106,7 +106,7 @@ class HandoffInterceptor:
         item = await service.active_item(openid)
         if item is not None:
             return await self._held(item, turn, text)
-        if await service.has_offer(openid):
+        if await service.memory.has_offer(openid):
             phone = find_phone(text)
             if phone:
                 return [await self._callback_number(openid, text, phone)]
@@ -123,7 +123,7 @@ class HandoffInterceptor:
         """A phone number after the offer: onto the callback item the request left (a new one
         if that item was closed meanwhile)."""
         service = self.service
-        offer = await service.take_offer(openid) or {}
+        offer = await service.memory.take_offer(openid) or {}
         item = await service.open_callback(offer.get("item_id", ""))
         if item is None:
             outcome = await service.request(
@@ -162,7 +162,7 @@ class HandoffInterceptor:
         await service.add_transcript(item_id, "user", shown, author=turn.openid)
         if item["status"] != "queued":
             return []
-        if await service.mark_acknowledged(turn.openid):
+        if await service.memory.mark_acknowledged(turn.openid):
             position = await service.position(item_id)
             return [f"已收到，职业指导师接入后会第一时间回复您（您目前排在第 {position} 位）。"]
         return []

@@ -18,7 +18,8 @@ Plain domain code (Redis only, no Rasa, no HTTP). Everything lives under `settin
     handoff_active:<openid>     id of the item (queued or claimed) that holds the conversation:
                                 a chat item, or a callback item a counsellor made live (callbacks.py)
     handoff_callback:<openid>   id of the user's callback item (one open at a time)
-    handoff_offer:<openid>      "nobody available" offer awaiting a phone number (30 min)
+
+(The gate's short-lived notes of a user, the offer and the acknowledgement, are gate_memory.py's.)
 
 Claim, transfer, release and close are each one Lua script, so two counsellors can never both
 win (lua.py); the loser learns who holds the item.
@@ -37,6 +38,7 @@ from bot.jobs.scheduler import JobScheduler
 from bot.services.handoff import lua
 from bot.services.handoff.callbacks import CallbackItems
 from bot.services.handoff.config import HandoffConfig
+from bot.services.handoff.gate_memory import GateMemory
 from bot.services.handoff.model import (
     OUTCOMES,
     PRIORITY_LABELS,
@@ -57,14 +59,12 @@ from bot.services.satisfaction import Subject, schedule_rating_request
 from bot.settings import Settings
 
 ACTIVE_FAMILY = "handoff_active"
-OFFER_FAMILY = "handoff_offer"
-ACK_FAMILY = "handoff_ack"
 CALLBACK_FAMILY = "handoff_callback"
-for _family in (ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY, CALLBACK_FAMILY):
+for _family in (ACTIVE_FAMILY, CALLBACK_FAMILY):
     register_personal_key(_family)
 
 # Redis key families this module owns; nobody else builds their keys (tests/bot/test_key_ownership.py)
-KEY_FAMILIES = ("handoff", ACTIVE_FAMILY, OFFER_FAMILY, ACK_FAMILY, CALLBACK_FAMILY)
+KEY_FAMILIES = ("handoff", ACTIVE_FAMILY, CALLBACK_FAMILY)
 
 
 class HandoffService(CallbackItems, QueueReports, CityPools):
@@ -83,6 +83,8 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
         # the action server schedules the fall to the provincial pool too; the gateway runs it
         self._scheduler = scheduler or JobScheduler(redis, settings)
         self.monthly = MonthlyStats(redis, settings, clock)
+        # the offer and the acknowledgement the gate keeps per user (gate.py)
+        self.memory = GateMemory(redis, settings, self.config.ack_interval_s)
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -104,9 +106,6 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
 
     def callback_key(self, openid: str) -> str:
         return self._settings.key(CALLBACK_FAMILY, openid)
-
-    def offer_key(self, openid: str) -> str:
-        return self._settings.key(OFFER_FAMILY, openid)
 
     @property
     def events_key(self) -> str:
@@ -424,23 +423,3 @@ class HandoffService(CallbackItems, QueueReports, CityPools):
         )
         await self._sample_queue_length()
         return event_id
-
-    # -- the "nobody available" offer --------------------------------------------------------------
-
-    async def make_offer(self, openid: str, reason: str, first_message: str, item_id: str = "") -> None:
-        """Remember for 30 minutes that a phone number from this user means a callback
-        (for the callback item `item_id` the request left, when there is one)."""
-        offer = {"reason": reason, "first_message": first_message, "item_id": item_id}
-        await self._redis.set(self.offer_key(openid), json.dumps(offer, ensure_ascii=False), ex=1800)
-
-    async def take_offer(self, openid: str) -> Optional[Dict[str, str]]:
-        raw = await self._redis.getdel(self.offer_key(openid))
-        return json.loads(raw) if raw else None
-
-    async def mark_acknowledged(self, openid: str) -> bool:
-        """True when no acknowledgement was sent within `ack_interval_s` (and records one)."""
-        key = self._settings.key(ACK_FAMILY, openid)
-        return bool(await self._redis.set(key, "1", nx=True, ex=self.config.ack_interval_s))
-
-    async def has_offer(self, openid: str) -> bool:
-        return bool(await self._redis.exists(self.offer_key(openid)))

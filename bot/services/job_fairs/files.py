@@ -23,6 +23,7 @@ from bot.services.staff_files import (
     Column,
     FileReport,
     RowError,
+    load_sample_if_empty as load_sample,
     parse_flag,
     read_table_into,
     write_table,
@@ -180,10 +181,6 @@ def write_fairs_file(fairs: Sequence[JobFair], path: Union[str, Path]) -> int:
 
 async def load_sample_if_empty(store: JobFairStore) -> int:
     """Import the shipped sample fairs when the store holds none; returns how many."""
-    if await store.count():
-        return 0
-    report = read_fairs_file(SAMPLE_FILE)
-    if report.errors:
-        raise ValueError("示例招聘会数据有误：" + "; ".join(str(e) for e in report.errors[:5]))
-    await store.upsert_many(report.fairs)
-    return len(report.fairs)
+    return await load_sample(
+        store, lambda: read_fairs_file(SAMPLE_FILE), lambda report: report.fairs, "示例招聘会"
+    )

@@ -32,6 +32,7 @@ from bot.services.staff_files import (  # noqa: F401  detect_encoding, RowError:
     FileReport,
     RowError,
     detect_encoding,
+    load_sample_if_empty as load_sample,
     parse_flag,
     read_failure,
     table_rows,
@@ -253,10 +254,6 @@ def write_points_csv(points: Iterable[ServicePoint], path: Union[str, Path]) -> 
 
 async def load_sample_if_empty(store: ServicePointStore) -> int:
     """Import the shipped sample points when the index holds none; returns how many."""
-    if await store.count():
-        return 0
-    report = read_points_file(SAMPLE_FILE)
-    if report.errors:
-        raise ValueError("样例服务点数据有误：" + "; ".join(str(e) for e in report.errors[:5]))
-    await store.upsert_many(report.points)
-    return len(report.points)
+    return await load_sample(
+        store, lambda: read_points_file(SAMPLE_FILE), lambda report: report.points, "样例服务点"
+    )

@@ -13,7 +13,6 @@ from bot.jobs.scheduler import JobScheduler
 from bot.cli.campaigns import main
 from bot.services.campaigns.jobs import JOB_KIND, register_campaign_jobs
 from bot.services.campaigns.store import CampaignStore, Segment
-from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 from tests.bot.services.test_campaigns import COHORT, generate_users, make_worker
 
 

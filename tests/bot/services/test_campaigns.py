@@ -17,7 +17,6 @@ from bot.services.campaigns.jobs import define_campaign, register_campaign_jobs,
 from bot.services.campaigns.store import CampaignStore, Segment
 from bot.services.campaigns.worker import CampaignWorker
 from bot.services.push import PushConfig, PushPreferences, PushService
-from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 
 COHORT = "online-2026-12"  # all groups; unemployed youth up to 35; graduates within 3 years
 IDENTITIES = ["在校生", "应届毕业生", "离校未就业毕业生", "失业青年", "在职人员"]

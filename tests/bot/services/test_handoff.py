@@ -110,7 +110,7 @@ async def test_office_hours_and_presence(redis, settings):
     text = await request_handoff(service, "u-sat", reason="request_human", priority=0, first_message="转人工")
     assert "不在人工服务时间" in text and "周一至周五 08:30–17:30" in text and "手机号" in text
     assert await service.active_item("u-sat") is None  # the bot keeps serving the user
-    assert await service.has_offer("u-sat")
+    assert await service.memory.has_offer("u-sat")
 
     clock.set(datetime(2025, 6, 9, 8, 29))  # Monday, one minute before opening
     assert (await service.availability()).reason == "off_hours"

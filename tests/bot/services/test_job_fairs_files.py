@@ -15,6 +15,8 @@ from bot.services.job_fairs.files import (
     write_fairs_file,
 )
 from bot.services.job_fairs.model import FairKind
+from bot.services.job_fairs.store import JobFairStore
+from bot.services.staff_files import load_sample_if_empty
 
 HEADER = ",".join(EXPORT_HEADERS)
 GOOD = "f1,校园双选会,双选会,济南,历城区,某大学体育馆,2030-05-20 09:00,2030-05-20 12:00,应届生、离校未就业毕业生,某中心,带学生证,,,是,否"
@@ -105,3 +107,17 @@ def test_the_shipped_sample_is_valid():
     report = read_fairs_file(SAMPLE_FILE)
     assert report.ok, report.errors
     assert all(f.ends_at - f.starts_at < timedelta(days=7) for f in report.fairs)
+
+
+async def test_a_broken_sample_is_refused_whole_and_read_only_into_an_empty_store(redis, settings, tmp_path):
+    """The shared start-up import (bot/services/staff_files.py), on a sample a typo broke."""
+    store = JobFairStore(redis, settings)
+    broken = write(tmp_path, GOOD, GOOD.replace("f1,", "f2,").replace("2030-05-20 09:00", "下周三上午"))
+    with pytest.raises(ValueError, match="示例招聘会数据有误：第3行【开始时间】"):
+        await load_sample_if_empty(store, lambda: read_fairs_file(broken), lambda r: r.fairs, "示例招聘会")
+    assert await store.count() == 0
+    good = write(tmp_path, GOOD, name="good.csv")
+    assert await load_sample_if_empty(store, lambda: read_fairs_file(good), lambda r: r.fairs, "示例招聘会") == 1
+    # a store with data: the (broken) file is not even read
+    assert await load_sample_if_empty(store, lambda: read_fairs_file(broken), lambda r: r.fairs, "示例招聘会") == 0
+

@@ -11,7 +11,6 @@ from bot.services.notify import Notifier, TemplateMessage
 from bot.services.push import PushConfig, PushService
 from bot.services.profiles import ProfileStore
 from bot.settings import load_settings
-from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 
 TPL = TemplateMessage("TPL_CAMP", {"first": "实训营开始报名", "keyword1": "济南第12期"})
 

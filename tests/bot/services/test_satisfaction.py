@@ -29,7 +29,6 @@ from bot.services.satisfaction import (
 from bot.services.staff_scope import parse_scope
 from bot.gateway.conversation import UserTurn
 from tests.bot.services.booking_helpers import RecordingNotifier, add_slot
-from tests.bot.services.test_camp_support import wechat_env  # noqa: F401  (fixture)
 from tests.helpers.moments import upcoming
 
 ALWAYS = HandoffConfig()
@@ -253,3 +252,36 @@ async def test_after_other_chat_a_bare_number_is_left_to_the_bot(stack):
     assert await stack.say("u-list", "2") is None
     assert await stack.ratings.pending("u-list") is not None
     assert "2分" in await stack.say("u-list", "2分")
+
+
+class RatedElsewhereFirst:
+    """The service's Redis, where another message of the same user takes the rating (the request
+    is deleted) right before this message writes its "moved on" mark."""
+
+    def __init__(self, redis, pending_key: str) -> None:
+        self._redis, self._pending_key = redis, pending_key
+
+    def __getattr__(self, name: str):
+        return getattr(self._redis, name)
+
+    async def set(self, name: str, *args, **kwargs):
+        if name == self._pending_key:
+            await self._redis.delete(name)
+        return await self._redis.set(name, *args, **kwargs)
+
+
+async def test_moving_on_keeps_the_request_expiry_and_never_brings_a_taken_request_back(stack):
+    redis, settings = stack.env.redis, stack.env.settings
+    await stack.closed_handoff("u-mark")
+    await stack.run_jobs()
+    key = settings.key(PENDING_FAMILY, "u-mark")
+    if int((await redis.info("server"))["redis_version"].split(".")[0]) >= 7:  # PEXPIRETIME is 7.0's
+        expires = await redis.execute_command("PEXPIRETIME", key)
+        assert await stack.say("u-mark", "附近有招聘会吗") is None
+        assert await redis.execute_command("PEXPIRETIME", key) == expires  # the same instant, to the ms
+    await stack.closed_handoff("u-race")
+    await stack.run_jobs()
+    racing_key = settings.key(PENDING_FAMILY, "u-race")
+    stack.ratings._redis = RatedElsewhereFirst(redis, racing_key)
+    assert await stack.say("u-race", "我想问问工作坊") is None
+    assert not await redis.exists(racing_key)  # not revived without an expiry or with a new one

@@ -7,14 +7,13 @@ import json
 from datetime import datetime
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from bot.gateway.appkeys import HANDOFF
 from bot.clock import SHANGHAI
 from bot.gateway.console.display import fmt_ts
 from bot.gateway.console.keys import AUDIT
 from tests.bot.gateway.console.helpers import add_user, login, user_says
-from tests.helpers.gateway import serve_gateway
+from tests.helpers.gateway import client_factory, serve_gateway
 
 
 @pytest.fixture
@@ -23,17 +22,8 @@ async def gw(settings, aiohttp_server):
     add_user(settings, "li", "counsellor")
     add_user(settings, "wang", "counsellor")
     add_user(settings, "zhang", "supervisor")
-    clients = []
-
-    async def client() -> TestClient:
-        c = TestClient(server)
-        await c.start_server()
-        clients.append(c)
-        return c
-
-    yield app, server, rasa, client
-    for c in clients:
-        await c.close()
+    async with client_factory(server) as client:
+        yield app, server, rasa, client
 
 
 async def test_unauthenticated_requests_are_refused(gw):

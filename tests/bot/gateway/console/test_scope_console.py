@@ -19,7 +19,7 @@ from bot.gateway.console.keys import AUDIT, CONSOLE_AUTH
 from bot.services.handoff.config import HandoffConfig
 from bot.services.profiles import ProfileStore
 from tests.bot.gateway.console.helpers import add_user, login, user_says
-from tests.helpers.gateway import ALWAYS_OPEN, serve_gateway
+from tests.helpers.gateway import ALWAYS_OPEN, client_factory, serve_gateway
 from tests.helpers.moments import upcoming
 
 
@@ -36,17 +36,8 @@ async def gw(settings, aiohttp_server, clock):
     add_user(settings, "yt", "counsellor", scope="烟台市")
     add_user(settings, "prov", "counsellor")
     add_user(settings, "boss-yt", "supervisor", scope="烟台市")
-    clients = []
-
-    async def client() -> TestClient:
-        c = TestClient(server)
-        await c.start_server()
-        clients.append(c)
-        return c
-
-    yield app, client
-    for c in clients:
-        await c.close()
+    async with client_factory(server) as client:
+        yield app, client
 
 
 async def queue_of(c: TestClient) -> list:

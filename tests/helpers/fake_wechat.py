@@ -1,16 +1,16 @@
-"""Shared fixture for the camp/push/campaign tests: the project's fake WeChat API on a real port.
-
-Imported by test_push.py and test_campaigns.py (`from tests.bot.services.test_camp_support import
-wechat_env`). Deliveries are counted where WeChat would count them: at the HTTP server.
+"""The project's fake WeChat API (bot.gateway.wechat.fake_api) served on a real port, for the tests
+of what sends to users (push, campaigns, satisfaction requests, the campaigns CLI): the
+`wechat_env` fixture of tests/conftest.py. Deliveries are counted where WeChat would count them:
+at the HTTP server.
 """
 from __future__ import annotations
 
 import dataclasses
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from bot.gateway.appkeys import REDIS, SETTINGS
@@ -18,6 +18,7 @@ from bot.clock import SHANGHAI, FrozenClock
 from bot.gateway.wechat.api_client import WeChatClient
 from bot.gateway.wechat.fake_api import setup_fake_wechat_routes
 from bot.gateway.wechat.window import CustomerServiceWindow
+from bot.settings import Settings
 
 SEND_PATHS = ("/fake-wechat/cgi-bin/message/custom/send", "/fake-wechat/cgi-bin/message/template/send")
 
@@ -59,9 +60,10 @@ class WeChatEnv:
         return out
 
 
-@pytest.fixture
-async def wechat_env(settings, redis, aiohttp_server):
-    """The fake WeChat API (bot.gateway.wechat.fake_api) served by a real aiohttp server on a free port."""
+@asynccontextmanager
+async def serve_fake_wechat(settings: Settings, redis: Any, aiohttp_server: Any) -> AsyncIterator[WeChatEnv]:
+    """The fake WeChat API served by a real aiohttp server on a free port (`aiohttp_server`: the
+    pytest-aiohttp fixture), a client session to it, and a FrozenClock for the services under test."""
     env_holder: Dict[str, WeChatEnv] = {}
 
     @web.middleware
