@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/profile_turn.py memory  [--as-served]      # a worker's memory, piece by piece
     .venv/bin/python scripts/profile_turn.py stages  [--turns 200]      # inside Rasa, stage by stage
+    .venv/bin/python scripts/profile_turn.py stages  --long 150 [--rasa-defaults | --off KEY,…]  # turn 1 vs 150
     .venv/bin/python scripts/profile_turn.py stack   [--turns 150 --users 4 --rasa-workers 2]
 
 `stack` starts its own stack (bot/stack.py, free ports), sends WeChat messages through the gateway,
@@ -171,6 +172,11 @@ def main() -> int:
     stages = sub.add_parser("stages", help="CPU and wall time of each stage inside Rasa, one user")
     stages.add_argument("--turns", type=int, default=200)
     stages.add_argument("--warm-up", type=int, default=20)
+    stages.add_argument("--long", type=int, default=0, help="N: --users conversations of N turns, first turns against last")
+    stages.add_argument("--users", type=int, default=5, help="with --long")
+    stages.add_argument("--rasa-defaults", action="store_true", help="the endpoints.yml keys of issue #23 off")
+    stages.add_argument("--off", default="", help="some of them off: " + ",".join(
+        ("slim_tracker", "compact_json", "keep_alive", "lock_scripted", "graph_cache")))
     stack = sub.add_parser("stack", help="CPU per message of each process, latency, memory, start-up")
     stack.add_argument("--turns", type=int, default=150)
     stack.add_argument("--users", type=int, default=4)
@@ -190,7 +196,8 @@ def main() -> int:
     if args.mode == "stages":
         import profile_stages
 
-        print(profile_stages.run(model, args.turns, args.warm_up), flush=True)
+        off = list(profile_stages.ENDPOINT_SWITCHES) if args.rasa_defaults else [k for k in args.off.split(",") if k]
+        print(profile_stages.run(model, args.turns, args.warm_up, off, args.long, args.users), flush=True)
         return 0
     print(run_stack(args), flush=True)
     return 0

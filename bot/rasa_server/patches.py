@@ -8,6 +8,9 @@ Rasa worker process create one, so it is the one Zhinan module that runs in each
   py-spy on a Rasa worker under 32 concurrent users put 20 % of its CPU there. The schema never
   changes, so one validator built at start-up checks every response; a response that fails goes
   through Rasa's own method, which raises Rasa's own error.
+- The action server's request: a slim tracker, compact JSON, a kept-alive connection, each as
+  endpoints.yml's `action_endpoint` asks (`bot/rasa_server/action_client.py`).
+- The graph runner builds the graph of each set of targets once (`bot/rasa_server/graph_runner.py`).
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from typing import Any, Dict, Text
 
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+
+from bot.rasa_server import action_client, graph_runner
 
 _rasa_validate_action_result = RemoteAction._validate_action_result
 _response_validator = None
@@ -36,3 +41,5 @@ def install() -> None:
         validator_class.check_schema(schema)
         _response_validator = validator_class(schema)
         RemoteAction._validate_action_result = _validate_action_result
+        action_client.install()
+        graph_runner.install()

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 import redis.asyncio as aioredis
 from rasa.core.tracker_store import TrackerStore
-from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -56,10 +56,6 @@ SNAPSHOT_MARKER = "zhinan_snapshot"
 
 def _dump(event: Event) -> str:
     return json.dumps(event.as_dict(), ensure_ascii=False, sort_keys=True)
-
-
-def _is_session_start(event_dict: Dict[str, Any]) -> bool:
-    return event_dict.get("event") == "action" and event_dict.get("name") == ACTION_SESSION_START_NAME
 
 
 def _answered_item(event: UserUttered) -> str:
@@ -128,18 +124,17 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
             read.hgetall(self._meta_key(tracker.sender_id))
             queue_city_read(read, self._settings, tracker.sender_id)
             meta, city = await read.execute()
-        new_events = self._events_since(tracker, meta.get("last"))
+        new_events, dumped = self._events_since(tracker, meta.get("last"))
         if meta.get("last") and len(new_events) == len(tracker.events):
             logger.warning(
                 "tracker of %s did not contain the last stored event", log_id(tracker.sender_id, self._log_secret)
             )
         if not new_events:
             return
-        dumped = [_dump(event) for event in new_events]
         length = int(meta.get("length", 0))
         updates: Dict[str, Any] = {"last": dumped[-1], "length": length + len(dumped)}
-        for offset, event_json in enumerate(dumped):
-            if _is_session_start(json.loads(event_json)):
+        for offset, event in enumerate(new_events):
+            if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME:
                 updates["session_start"] = length + offset
         updates.update(self._maybe_checkpoint(tracker, meta, updates))
         async with self.red.pipeline(transaction=True) as pipe:
@@ -161,14 +156,19 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
             await pipe.execute()
 
     @staticmethod
-    def _events_since(tracker: DialogueStateTracker, last_stored: Optional[str]) -> List[Event]:
-        """The tracker's events after the last one already stored (found from the end)."""
+    def _events_since(tracker: DialogueStateTracker, last_stored: Optional[str]) -> Tuple[List[Event], List[str]]:
+        """The tracker's events after the last one already stored (found from the end), and
+        each as stored (dumped once: the search dumps them anyway)."""
         events = list(tracker.events)
+        dumped: List[str] = []
         if last_stored is not None:
             for index in range(len(events) - 1, -1, -1):
-                if _dump(events[index]) == last_stored:
-                    return events[index + 1 :]
-        return [event for event in events if not _is_synthetic(event)]
+                event_json = _dump(events[index])
+                if event_json == last_stored:
+                    return events[index + 1 :], dumped[::-1]
+                dumped.append(event_json)
+        new_events = [event for event in events if not _is_synthetic(event)]
+        return new_events, [_dump(event) for event in new_events]
 
     def _maybe_checkpoint(
         self, tracker: DialogueStateTracker, meta: Dict[str, str], updates: Dict[str, Any]
@@ -233,6 +233,9 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         ]
         if snapshot.get("active_loop"):
             prefix.append(ActiveLoop(snapshot["active_loop"], timestamp=at, metadata=marker))
+        # as a session start ends: without it a kept part made only of form turns (which rules
+        # hide from the ML policies) leaves MemoizationPolicy no state at all, and it raises
+        prefix.append(ActionExecuted(ACTION_LISTEN_NAME, timestamp=at, metadata=marker))
         return [event.as_dict() for event in prefix]
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:

@@ -23,7 +23,8 @@ async def test_bookings_from_the_actions_survive_a_primary_killed_under_load(set
     await check_bookings_survive_failover(settings, tmp_path, "async client (redis-py 4.6), bookings")
 
 
-def test_rasas_lock_store_resumes_on_the_promoted_replica(settings, tmp_path, monkeypatch):
+@pytest.mark.parametrize("scripted", [True, False], ids=["scripted", "watch"])
+def test_rasas_lock_store_resumes_on_the_promoted_replica(settings, tmp_path, monkeypatch, scripted):
     with sentinel_cluster(tmp_path) as cluster:
         ha = cluster.settings(settings)
         # what a Rasa replica's environment says; the store reads it through load_settings()
@@ -32,7 +33,9 @@ def test_rasas_lock_store_resumes_on_the_promoted_replica(settings, tmp_path, mo
 
         def store() -> AtomicRedisLockStore:
             # endpoints.yml's host and port are those of no server: only Sentinel can be used
-            return AtomicRedisLockStore(host="127.0.0.1", port=1, db=0, key_prefix=f"{settings.redis_key_prefix}lock")
+            return AtomicRedisLockStore(
+                host="127.0.0.1", port=1, db=0, key_prefix=f"{settings.redis_key_prefix}lock", scripted=scripted
+            )
 
         def make_turn():
             lock_store = store()
@@ -47,5 +50,5 @@ def test_rasas_lock_store_resumes_on_the_promoted_replica(settings, tmp_path, mo
 
         checker = store()
         result = sync_drill(cluster, make_turn, lambda n: bool(checker.red.exists(f"{checker.key_prefix}ha:{n}")))
-    print("\n" + result.summary("Rasa lock store, sync client (redis-py 4.6)"))
+    print("\n" + result.summary(f"Rasa lock store ({'scripted' if scripted else 'WATCH'}), sync client (redis-py 4.6)"))
     assert_survived(result, cluster)

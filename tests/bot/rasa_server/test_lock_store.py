@@ -16,12 +16,19 @@ from bot.stack import rasa_environment
 WORKERS, TICKETS_EACH = 8, 25
 
 
-@pytest.fixture
-def endpoint(settings, monkeypatch) -> EndpointConfig:
-    """endpoints.yml's lock_store, with the variables the stack gives Rasa for these settings."""
+def _endpoint(settings, monkeypatch, scripted: bool) -> EndpointConfig:
     for name, value in rasa_environment(settings).items():
         monkeypatch.setenv(name, value)
-    return read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "lock_store")
+    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "lock_store")
+    config.kwargs["scripted"] = scripted
+    return config
+
+
+@pytest.fixture(params=[True, False], ids=["scripted", "watch"])
+def endpoint(settings, monkeypatch, request) -> EndpointConfig:
+    """endpoints.yml's lock_store, with the variables the stack gives Rasa for these settings;
+    each test runs with the Lua scripts (endpoints.yml's `scripted: true`) and without."""
+    return _endpoint(settings, monkeypatch, request.param)
 
 
 def _issue_from_threads(make_store: Callable[[], RedisLockStore], conversation: str) -> List[int]:
@@ -110,3 +117,40 @@ def test_two_rasa_replicas_serve_one_users_turns_one_at_a_time_in_ticket_order(e
     tickets = [s[2] for s in starts]
     assert all(now in (before + 1, 0) for before, now in zip(tickets, tickets[1:])), tickets
     assert {s[1] for s in starts} == {"rasa-a", "rasa-b"}
+
+
+def test_endpoints_yml_asks_for_the_scripts(settings, monkeypatch):
+    for name, value in rasa_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "lock_store")
+    assert AtomicRedisLockStore(config).scripted is True
+
+
+async def test_a_scripted_turn_costs_two_round_trips(settings, monkeypatch):
+    store = AtomicRedisLockStore(_endpoint(settings, monkeypatch, scripted=True))
+    async with store.lock("warm-up"):  # loads the script once
+        pass
+    commands: List[str] = []
+    execute = store.red.execute_command
+    monkeypatch.setattr(store.red, "execute_command", lambda *a, **k: commands.append(a[0]) or execute(*a, **k))
+    async with store.lock("c5") as lock:
+        issued = list(commands)
+        assert lock.now_serving == 0
+    assert issued == ["EVALSHA"] and commands == ["EVALSHA", "EVALSHA"]
+    assert store.get_lock("c5") is None
+
+
+def test_locks_written_by_one_way_are_changed_by_the_other(settings, endpoint):
+    """A rolling deployment: workers with and without the scripts share the locks."""
+    other = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "lock_store")
+    other.kwargs["scripted"] = not endpoint.kwargs["scripted"]
+    first, second = AtomicRedisLockStore(endpoint), AtomicRedisLockStore(other)
+    tickets = [first.issue_ticket("c6", 60), second.issue_ticket("c6", 60), first.issue_ticket("c6", 60)]
+    assert tickets == [0, 1, 2]
+    second.cleanup("c6", 0)
+    assert [t.number for t in first.get_lock("c6").tickets] == [1, 2]
+    first.finish_serving("c6", 1)
+    second.update_lock("c6")
+    assert [t.number for t in second.get_lock("c6").tickets] == [2]
+    first.cleanup("c6", 2)
+    assert second.get_lock("c6") is None

@@ -120,6 +120,29 @@ async def test_a_long_session_is_read_from_a_checkpoint_with_its_state(store, mo
     assert not any(store_module.SNAPSHOT_MARKER in json.dumps(json.loads(x).get("metadata") or {}) for x in stored)
 
 
+async def test_a_checkpoint_inside_a_form_still_leaves_the_policies_a_state(store, monkeypatch):
+    """Form turns that rules predicted are hidden from MemoizationPolicy and TED; when the kept
+    part holds only such turns, the snapshot's own session start (ending with action_listen, as
+    Rasa's does) is the state they predict from. Without it MemoizationPolicy raised IndexError."""
+    monkeypatch.setattr(store_module, "CHECKPOINT_AFTER_EVENTS", 30)
+    monkeypatch.setattr(store_module, "EVENTS_KEPT_AFTER_CHECKPOINT", 10)
+    tracker = await _new_tracker(store, "u5")
+    tracker.update_with_events([ActiveLoop("booking_form")], DOMAIN)
+    for turn in range(12):
+        tracker.update_with_events([
+            UserUttered(f"第{turn}句", {"name": "inform", "confidence": 0.9}),
+            ActionExecuted("booking_form", hide_rule_turn=True), BotUttered("请选择"),
+            ActionExecuted("action_listen", hide_rule_turn=True),
+        ], DOMAIN)
+        await store.save(tracker)
+        tracker = await store.retrieve("u5")
+    first_user = next(i for i, e in enumerate(tracker.events) if isinstance(e, UserUttered))
+    assert tracker.events[0].metadata.get(store_module.SNAPSHOT_MARKER)  # read from a checkpoint
+    assert isinstance(tracker.events[first_user - 1], ActionExecuted)
+    assert tracker.events[first_user - 1].action_name == "action_listen"
+    assert tracker.past_states(DOMAIN, ignore_rule_only_turns=True)
+
+
 async def test_unknown_conversation_is_none(store):
     assert await store.retrieve("nobody") is None
     assert await store.retrieve_full_tracker("nobody") is None
