@@ -157,7 +157,7 @@ class Settings:
     redis_ack_replicas: int = 0
     redis_ack_timeout_ms: int = 500
     # Concurrent users' messages parsed by one NLU graph run in a Rasa worker (bot/rasa_server/nlu_batching.py)
-    nlu_batch: bool = True
+    nlu_batch: bool = False
     nlu_batch_max: int = 16
     nlu_batch_wait_ms: float = 5.0
     # Interpreters bot/stack.py starts the processes with (RASA_PYTHON, GATEWAY_PYTHON)
@@ -262,7 +262,7 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         redis_sentinel_password=env.raw("REDIS_SENTINEL_PASSWORD", ""),
         redis_ack_replicas=_non_negative("REDIS_ACK_REPLICAS", env.int("REDIS_ACK_REPLICAS", 0)),
         redis_ack_timeout_ms=_non_negative("REDIS_ACK_TIMEOUT_MS", env.int("REDIS_ACK_TIMEOUT_MS", 500)),
-        nlu_batch=env.bool("NLU_BATCH", True),
+        nlu_batch=env.bool("NLU_BATCH", False),
         nlu_batch_max=_at_least_one("NLU_BATCH_MAX", env.int("NLU_BATCH_MAX", 16)),
         nlu_batch_wait_ms=_non_negative("NLU_BATCH_WAIT_MS", env.float("NLU_BATCH_WAIT_MS", 5.0)),
         rasa_python=Path(env.str("RASA_PYTHON", str(venv_python(RASA_VENV)))),

@@ -57,7 +57,7 @@ class MicroBatcher(Generic[T, R]):
         self._announced = 0
         self._timer: Optional[asyncio.TimerHandle] = None
         self._soon: Optional[asyncio.Handle] = None
-        self.batch_sizes: List[int] = []  # for tests and benchmarks; trimmed below
+        self.batch_sizes: List[int] = []  # since the last log line (_log_sizes)
 
     @property
     def announced(self) -> int:
@@ -80,6 +80,13 @@ class MicroBatcher(Generic[T, R]):
         else:
             self._consider()
         return await future
+
+    def _log_sizes(self) -> None:
+        """One log line per 100 runs: how many items shared a run."""
+        sizes, self.batch_sizes = self.batch_sizes, []
+        together = sum(size for size in sizes if size > 1)
+        logger.info("micro-batches: %d items in %d runs (mean %.2f, max %d); %.0f%% of items ran with others",
+                    sum(sizes), len(sizes), sum(sizes) / len(sizes), max(sizes), 100 * together / sum(sizes))
 
     def _consider(self) -> None:
         """Schedule a run now (next loop turn) or at the first item's deadline."""
@@ -108,7 +115,8 @@ class MicroBatcher(Generic[T, R]):
 
     def _run(self, live: List[Tuple[T, asyncio.Future]]) -> None:
         self.batch_sizes.append(len(live))
-        del self.batch_sizes[:-1000]
+        if len(self.batch_sizes) >= 100:
+            self._log_sizes()
         items = [item for item, _ in live]
         try:
             results = list(self.run_batch(items)) if len(items) > 1 else None

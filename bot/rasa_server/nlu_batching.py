@@ -19,8 +19,9 @@ here each processor gets a `MicroBatcher` (bot/rasa_server/micro_batcher.py):
   inside its turn, never across two turns of one user.
 
 A message's parse is the one it gets alone (`tests/bot/rasa_server/test_nlu_batching.py`: intent
-rankings to 6 decimals and entities, times included). Switched by `NLU_BATCH` (.env.example);
-installed in every Rasa worker by `patches.install`. Measured in docs/benchmarks.md.
+rankings to 6 decimals and entities, times included). Switched by `NLU_BATCH` (.env.example),
+off by default: under steady load few turns reach their parse together, and the stack's CPU per
+message did not move (docs/benchmarks.md). Installed in every Rasa worker by `patches.install`.
 """
 from __future__ import annotations
 

