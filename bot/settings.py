@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple, TypeVar
 
 from dotenv import dotenv_values
 
@@ -156,6 +156,10 @@ class Settings:
     # Acknowledged bookings and enrolments wait for this many replicas (0 = do not wait)
     redis_ack_replicas: int = 0
     redis_ack_timeout_ms: int = 500
+    # Concurrent users' messages parsed by one NLU graph run in a Rasa worker (bot/rasa_server/nlu_batching.py)
+    nlu_batch: bool = False
+    nlu_batch_max: int = 16
+    nlu_batch_wait_ms: float = 5.0
     # Interpreters bot/stack.py starts the processes with (RASA_PYTHON, GATEWAY_PYTHON)
     rasa_python: Path = field(default_factory=lambda: venv_python(RASA_VENV))
     gateway_python: Path = field(default_factory=lambda: venv_python(GATEWAY_VENV))
@@ -258,6 +262,9 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         redis_sentinel_password=env.raw("REDIS_SENTINEL_PASSWORD", ""),
         redis_ack_replicas=_non_negative("REDIS_ACK_REPLICAS", env.int("REDIS_ACK_REPLICAS", 0)),
         redis_ack_timeout_ms=_non_negative("REDIS_ACK_TIMEOUT_MS", env.int("REDIS_ACK_TIMEOUT_MS", 500)),
+        nlu_batch=env.bool("NLU_BATCH", False),
+        nlu_batch_max=_at_least_one("NLU_BATCH_MAX", env.int("NLU_BATCH_MAX", 16)),
+        nlu_batch_wait_ms=_non_negative("NLU_BATCH_WAIT_MS", env.float("NLU_BATCH_WAIT_MS", 5.0)),
         rasa_python=Path(env.str("RASA_PYTHON", str(venv_python(RASA_VENV)))),
         gateway_python=Path(env.str("GATEWAY_PYTHON", str(venv_python(GATEWAY_VENV)))),
     )
@@ -298,9 +305,18 @@ def _sentinels(raw: str) -> Tuple[Tuple[str, int], ...]:
     return tuple(found)
 
 
-def _non_negative(name: str, value: int) -> int:
+_Number = TypeVar("_Number", int, float)
+
+
+def _non_negative(name: str, value: _Number) -> _Number:
     if value < 0:
         raise ValueError(f"{name} must not be negative, not {value}")
+    return value
+
+
+def _at_least_one(name: str, value: int) -> int:
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
     return value
 
 

@@ -3,11 +3,11 @@
     .venv/bin/python scripts/profile_turn.py memory  [--as-served]      # a worker's memory, piece by piece
     .venv/bin/python scripts/profile_turn.py stages  [--turns 200]      # inside Rasa, stage by stage
     .venv/bin/python scripts/profile_turn.py stages  --long 150 [--rasa-defaults | --off KEY,…]  # turn 1 vs 150
-    .venv/bin/python scripts/profile_turn.py stack   [--turns 150 --users 4 --rasa-workers 2]
+    .venv/bin/python scripts/profile_turn.py stack   [--turns 150 --users 4 [16 32] --rasa-workers 2 --nlu-batch on|off --bursts]
 
 `stack` starts its own stack (bot/stack.py, free ports), sends WeChat messages through the gateway,
-one user at a time and then `--users` at once (light load), and prints for each process the CPU
-seconds it spent per message (from /proc, so other jobs on the machine barely move it), latency,
+one user at a time and then `--users` at once (one phase per number given), and prints msg/s,
+p50/p95/p99 latency (with the load average) and for each process the CPU seconds it spent per message (from /proc, so other jobs on the machine barely move it), latency,
 start-up time, and each process's RSS/PSS/USS (PSS sums to what the stack really occupies; RSS
 counts pages forked workers share with their parent once per process). `--rasa-launcher rasa`
 starts Rasa with the stock `rasa run` instead of `python -m bot.rasa_server.serve run`, to compare.
@@ -82,18 +82,50 @@ async def send_turns(send: bench.Send, feed: ConversationFeed, turns: int, users
         return latencies, time.perf_counter() - started
 
 
-def measure_phase(stack: Stack, send: bench.Send, turns: int, users: int) -> str:
+async def send_bursts(send: bench.Send, feed: ConversationFeed, turns: int, users: int) -> Tuple[List[float], float]:
+    """`users` users write at the same instant (a campaign push answered by a cohort), each its
+    conversation's next turn; when all are answered, the next burst; until `turns` are sent."""
+    latencies: List[float] = []
+    run_id = str(time.time_ns())[-8:]
+    walks = [[f"burst-{run_id}-{u}-0", iter(feed.next_conversation()), 0] for u in range(users)]
+
+    def next_turn(walk: list) -> Tuple[str, str]:
+        text = next(walk[1], None)
+        if text is None:  # conversation over: a new user takes the next one
+            walk[2] += 1
+            walk[0] = f"{walk[0].rsplit('-', 1)[0]}-{walk[2]}"
+            walk[1] = iter(feed.next_conversation())
+            text = next(walk[1])
+        return walk[0], text
+
+    async def one(session: aiohttp.ClientSession, openid: str, text: str) -> None:
+        elapsed, _ok, _replies = await send(session, openid, text)
+        latencies.append(elapsed)
+
+    connector = aiohttp.TCPConnector(limit=users)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+        started = time.perf_counter()
+        while len(latencies) < turns:
+            burst = [next_turn(walk) for walk in walks[: turns - len(latencies)]]
+            await asyncio.gather(*(one(session, openid, text) for openid, text in burst))
+        return latencies, time.perf_counter() - started
+
+
+def measure_phase(stack: Stack, send: bench.Send, turns: int, users: int, bursts: bool = False) -> str:
     feed = ConversationFeed(load_conversations(staying_with_the_bot=True))
     before = cpu_by_process(stack)
-    latencies, wall = asyncio.run(send_turns(send, feed, turns, users))
+    sender = send_bursts if bursts and users > 1 else send_turns
+    latencies, wall = asyncio.run(sender(send, feed, turns, users))
     after = cpu_by_process(stack)
     per_message = {name: 1000 * (after[name] - before[name]) / len(latencies) for name in after}
     total = sum(per_message.values())
     cpu = "  ".join(f"{name} {value:.1f}" for name, value in per_message.items())
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{users} user(s) at once, {len(latencies)} messages in {wall:.1f} s ({len(latencies) / wall:.1f} msg/s): "
+        f"{users} user(s) at once{' in bursts' if bursts and users > 1 else ''}, {len(latencies)} messages in {wall:.1f} s ({len(latencies) / wall:.1f} msg/s): "
         f"latency p50 {1000 * statistics.median(latencies):.0f} ms, "
-        f"p95 {1000 * bench.percentile(latencies, 95):.0f} ms\n"
+        f"p95 {1000 * bench.percentile(latencies, 95):.0f} ms, "
+        f"p99 {1000 * bench.percentile(latencies, 99):.0f} ms (load average after: {load})\n"
         f"  CPU ms per message: {cpu}  | all {total:.1f}"
     )
 
@@ -117,6 +149,8 @@ def memory_report(stack: Stack) -> str:
 def start_stack(args: argparse.Namespace) -> Tuple[Stack, object, Dict[str, float]]:
     """bench.start_own_stack, timed per process; Rasa's launcher and worker count from args."""
     os.environ["RASA_WORKERS"] = str(args.rasa_workers)
+    if args.nlu_batch:
+        os.environ["NLU_BATCH"] = "1" if args.nlu_batch == "on" else "0"
     if args.rasa_launcher == "rasa":
         stack_module.rasa_command = stock_rasa_command
     if args.tf_threads:
@@ -152,13 +186,16 @@ def run_stack(args: argparse.Namespace) -> str:
         started = "  ".join(f"{name} {seconds:.1f}" for name, seconds in timings.items())
         start_cpu = cpu_by_process(stack)
         lines = [
-            f"Rasa launcher: {args.rasa_launcher}, RASA_WORKERS={args.rasa_workers}, TF threads {args.tf_threads or 1}",
+            f"Rasa launcher: {args.rasa_launcher}, RASA_WORKERS={args.rasa_workers}, TF threads {args.tf_threads or 1}, "
+            f"NLU_BATCH={'on' if settings.nlu_batch else 'off'} (max {settings.nlu_batch_max}, "
+            f"wait {settings.nlu_batch_wait_ms:g} ms)",
             f"start to ready, s: {started}",
             "CPU s used by start-up and warm-up: " + "  ".join(f"{n} {s:.1f}" for n, s in start_cpu.items()),
-            measure_phase(stack, send, args.turns, 1),
-            measure_phase(stack, send, args.turns, args.users),
-            memory_report(stack),
         ]
+        for users in sorted(set([1] + args.users)):
+            lines.append(measure_phase(stack, send, args.turns, users, args.bursts))
+            print(lines[-1], flush=True)
+        lines.append(memory_report(stack))
         return "\n".join(lines)
     finally:
         stack.stop()
@@ -179,7 +216,9 @@ def main() -> int:
         ("slim_tracker", "compact_json", "keep_alive", "lock_scripted", "graph_cache")))
     stack = sub.add_parser("stack", help="CPU per message of each process, latency, memory, start-up")
     stack.add_argument("--turns", type=int, default=150)
-    stack.add_argument("--users", type=int, default=4)
+    stack.add_argument("--users", type=int, nargs="+", default=[4], help="users at once after one at a time, e.g. 8 16 32")
+    stack.add_argument("--bursts", action="store_true", help="the --users write at the same instant, burst after burst")
+    stack.add_argument("--nlu-batch", choices=("on", "off"), default=None, help="NLU_BATCH for Rasa (default: settings)")
     stack.add_argument("--warm-up", type=int, default=20)
     stack.add_argument("--rasa-workers", type=int, default=2)
     stack.add_argument("--rasa-launcher", choices=("serve", "rasa"), default="serve")

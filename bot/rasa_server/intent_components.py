@@ -90,9 +90,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            if self._has_text(message):
-                self._add(message, sentence_embedding.embed_one(self._embedded_text(message), self._prefix))
+        # Several messages (users parsed together, nlu_batching.py): their uncached texts in one call.
+        with_text = [m for m in messages if self._has_text(m)]
+        vectors = sentence_embedding.embed_cached([self._embedded_text(m) for m in with_text], self._prefix)
+        for message, vector in zip(with_text, vectors):
+            self._add(message, vector)
         return messages
 
 

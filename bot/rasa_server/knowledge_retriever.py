@@ -123,10 +123,9 @@ class KnowledgeRetriever(GraphComponent):
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
-        retriever = self.retriever()
-        for message in messages:
-            text = message.get(TEXT) or ""
-            decision = retriever.decide(text) if text.strip() else None
-            if decision is not None:
-                message.set(PARSE_KEY, decision.as_payload(), add_to_output=True)
+        # Several messages (users parsed together, nlu_batching.py) are scored in one call.
+        with_text = [m for m in messages if (m.get(TEXT) or "").strip()]
+        decisions = self.retriever().decide_many([m.get(TEXT) for m in with_text]) if with_text else []
+        for message, decision in zip(with_text, decisions):
+            message.set(PARSE_KEY, decision.as_payload(), add_to_output=True)
         return messages

@@ -11,15 +11,19 @@ Rasa worker process create one, so it is the one Zhinan module that runs in each
 - The action server's request: a slim tracker, compact JSON, a kept-alive connection, each as
   endpoints.yml's `action_endpoint` asks (`bot/rasa_server/action_client.py`).
 - The graph runner builds the graph of each set of targets once (`bot/rasa_server/graph_runner.py`).
+- NLU parses of concurrent users in one graph run (`nlu_batching.py`), when the settings ask for it
+  (`NLU_BATCH`, `NLU_BATCH_MAX`, `NLU_BATCH_WAIT_MS`).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any, Dict, Optional, Text
 
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 
 from bot.rasa_server import action_client, graph_runner
+from bot.rasa_server import nlu_batching
+from bot.settings import Settings
 
 _rasa_validate_action_result = RemoteAction._validate_action_result
 _response_validator = None
@@ -32,9 +36,12 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
     return _rasa_validate_action_result(self, result)
 
 
-def install() -> None:
-    """Idempotent: safe to call from every tracker store created in the process."""
+def install(settings: Optional[Settings] = None) -> None:
+    """Idempotent: safe to call from every tracker store created in the process. With `settings`,
+    NLU batching is switched as they say."""
     global _response_validator
+    if settings is not None:
+        nlu_batching.install(settings.nlu_batch, settings.nlu_batch_max, settings.nlu_batch_wait_ms)
     if _response_validator is None:
         schema = RemoteAction.action_response_format_spec()
         validator_class = validator_for(schema)

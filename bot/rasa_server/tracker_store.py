@@ -103,7 +103,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         self._log_secret = settings.console_secret  # the gateway's key, so log ids match
         self._settings = settings
         super().__init__(domain, event_broker, **kwargs)
-        rasa_patches.install()  # Rasa server speed fixes; this store is created in every worker
+        rasa_patches.install(settings)  # Rasa server speed fixes; this store is created in every worker
 
     def _key(self, *parts: str) -> str:
         return self.key_prefix + ":".join(parts)

@@ -11,7 +11,7 @@ from bot.settings import GATEWAY_VENV, effective_redis_url, load_settings, venv_
 _NAMES = (
     "WECHAT_TOKEN", "WECHAT_MESSAGE_MODE", "GATEWAY_PORT", "REDIS_URL", "EMBEDDED_REDIS_PORT",
     "RASA_WORKERS", "RASA_PYTHON", "GATEWAY_PYTHON", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER",
-    "REDIS_ACK_REPLICAS", "REDIS_ACK_TIMEOUT_MS",
+    "REDIS_ACK_REPLICAS", "REDIS_ACK_TIMEOUT_MS", "NLU_BATCH", "NLU_BATCH_MAX", "NLU_BATCH_WAIT_MS",
 )
 
 
@@ -68,6 +68,20 @@ def test_rasa_workers_reach_rasa_and_zero_is_refused(tmp_path, clean_env):
     clean_env.setenv("RASA_WORKERS", "0")
     with pytest.raises(ValueError, match="RASA_WORKERS"):
         load_settings(tmp_path / "missing.env")
+
+
+def test_nlu_batching_is_off_unless_asked_and_nonsense_limits_are_refused(tmp_path, clean_env):
+    settings = load_settings(tmp_path / "missing.env")
+    assert (settings.nlu_batch, settings.nlu_batch_max, settings.nlu_batch_wait_ms) == (False, 16, 5.0)
+    clean_env.setenv("NLU_BATCH", "1")
+    clean_env.setenv("NLU_BATCH_WAIT_MS", "2.5")
+    settings = load_settings(tmp_path / "missing.env")
+    assert settings.nlu_batch and settings.nlu_batch_wait_ms == 2.5
+    for name, value in (("NLU_BATCH_MAX", "0"), ("NLU_BATCH_WAIT_MS", "-1")):
+        clean_env.setenv(name, value)
+        with pytest.raises(ValueError, match=name):
+            load_settings(tmp_path / "missing.env")
+        clean_env.delenv(name)
 
 
 def test_the_action_server_stays_on_loopback_and_rasa_gets_its_secret(tmp_path, clean_env):

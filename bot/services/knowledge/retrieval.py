@@ -192,14 +192,23 @@ class Retriever:
         return class_scores(self.classifier, questions, len(self.kb.items), self.settings.temperature)
 
     def rank(self, question: str) -> List[Ranked]:
-        if not normalise(question, self.kb.synonyms):
-            return []
-        scores = self.scores([question])[0]
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-        return [Ranked(self.kb.items[i], float(scores[i])) for i in order]
+        return self.rank_many([question])[0]
+
+    def rank_many(self, questions: Sequence[str]) -> List[List[Ranked]]:
+        """`rank` of each question, scored in one call (each row is scored on its own)."""
+        kept = [i for i, question in enumerate(questions) if normalise(question, self.kb.synonyms)]
+        ranked: List[List[Ranked]] = [[] for _ in questions]
+        if kept:
+            for index, scores in zip(kept, self.scores([questions[i] for i in kept])):
+                order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+                ranked[index] = [Ranked(self.kb.items[i], float(scores[i])) for i in order]
+        return ranked
 
     def decide(self, question: str) -> Decision:
         return decide(self.rank(question), self.settings)
+
+    def decide_many(self, questions: Sequence[str]) -> List[Decision]:
+        return [decide(ranked, self.settings) for ranked in self.rank_many(questions)]
 
 
 # --- tuning ----------------------------------------------------------------------------------

@@ -44,3 +44,24 @@ def test_install_twice_keeps_one_patch():
     patched = RemoteAction._validate_action_result
     rasa_patches.install()
     assert RemoteAction._validate_action_result is patched is rasa_patches._validate_action_result
+
+
+def test_the_settings_switch_nlu_batching(tmp_path):
+    from dataclasses import replace
+
+    from rasa.core.processor import MessageProcessor
+
+    from bot.rasa_server import nlu_batching
+    from bot.settings import load_settings
+
+    settings = load_settings(tmp_path / "missing.env")
+    try:
+        rasa_patches.install(replace(settings, nlu_batch=True, nlu_batch_max=4, nlu_batch_wait_ms=2.0))
+        assert MessageProcessor.parse_message is nlu_batching.parse_message
+        assert MessageProcessor.log_message is nlu_batching.log_message
+        assert (nlu_batching._Config.max_size, nlu_batching._Config.max_wait_s) == (4, 0.002)
+        rasa_patches.install(replace(settings, nlu_batch=False))
+        assert MessageProcessor.parse_message is nlu_batching._rasa_parse_message
+        assert MessageProcessor.log_message is nlu_batching._rasa_log_message
+    finally:
+        nlu_batching.install(enabled=False)
