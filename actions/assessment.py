@@ -15,6 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.form_pause import resume_asked
 from bot.services.assessment import (
     TYPES,
     AssessmentResult,
@@ -121,6 +122,13 @@ class ActionCareerAssessment(Action):
                 "凭第一感觉回答就好，没有对错之分。\n" + question_text(0)
             )
             return [SlotSet("assessment_active", True)]
+
+        # "继续报名" with a form paused for this assessment: back to the form, the progress kept
+        resumed = resume_asked(tracker, naming_task=True)
+        if resumed is not None:
+            done = len(progress.answers) if progress else 0
+            dispatcher.utter_message(text=f"好的，测评先停在第{done}/{total}题，进度已保存，想继续时说“职业测评”。")
+            return [SlotSet("assessment_active", False), *resumed]
 
         # An answer to the current question.
         if progress is None:

@@ -37,7 +37,7 @@ from bot.services.camp import (
 )
 from bot.services.eligibility import check_eligibility, load_rules
 from bot.services.my_things import joined_cohort_ids
-from bot.services.phone import mask_phone, normalise_phone
+from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.profile_facts import graduation_year_answer
 from bot.services.profiles import ProfileStore
 
@@ -244,7 +244,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_name": None}
 
     def validate_camp_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        phone = normalise_phone(str(value or ""))
+        # the number in a message that says more ("138…，我24岁，在德州"): the rest is kept for later questions
+        phone = normalise_phone(str(value or "")) or find_phone(str(value or ""))
         if phone:
             return {"camp_mobile": phone}
         dispatcher.utter_message(text="手机号需为11位、以1开头的中国大陆号码，请重新输入。")

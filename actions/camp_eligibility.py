@@ -28,6 +28,7 @@ FACT_SLOTS = {"camp_identity": "identity", "camp_grad_year": "graduation_year", 
 # asks about being allowed in, with or without facts ("实训营对年龄有要求吗", "在职的能参加吗")
 ELIGIBILITY_WORDS = re.compile(
     r"能报|能参加|能去|可以报|可以参加|可以去|报得了|符合|条件|要求|资格|适合|限制|够格|行不行|能不能|可不可以"
+    r"|收不收|还收|收人|收我|收俺|让不让"
 )
 
 

@@ -15,27 +15,50 @@ from bot.services.workshops import normalise_topic
 
 BOOKING_FORM, BOOKING_TOPIC = "workshop_booking_form", "booking_topic"
 # A wish to do something, then the flow's first action (its rule in nlu_data/rules/ starts the same).
+TOPIC_WORDS = r"(指导|咨询|辅导|老师|职业规划|简历|面试)"
+BOOKING_VERB = r"(预约|约个|约一下|约一个|约下|约位)(?![的了过])"
+# What users call the camp ("训练营" as often as its name).
+CAMP = r"(?:实训营|训练营)"
 FLOWS = (
     # "你们那个实训营我能报不": whether one may join is answered before anyone enrols (action_camp_info
     # answers it from the facts given), so this comes before the wish to enrol
-    (re.compile(r"实训营.{0,10}((能|可以|让)(报|参加|去|上)|符合|够格).{0,3}(吗|不|么|没|[?？])"
-                r"|实训营.{0,10}(能不能|可不可以|让不让|够不够|符不符合)|(能|可以)(报|参加).{0,4}实训营(吗|不|么|[?？])"),
+    (re.compile(CAMP + r".{0,10}((能|可以|让)(报|参加|去|上)|符合|够格).{0,3}(吗|不|么|没|[?？])"
+                + r"|" + CAMP + r".{0,10}(能不能|可不可以|让不让|够不够|符不符合|收不收|还收|收人|收我|收俺)"
+                + r"|(能|可以)(报|参加).{0,4}" + CAMP + r"(吗|不|么|[?？])"),
      "action_camp_info"),
-    (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}实训营|实训营.{0,4}(报名|报一个|报个)"
-                r"|(报个|报一个|报上|报名参加)实训营"),
+    (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}" + CAMP
+                + r"|" + CAMP + r".{0,4}(报名|报一个|报个)|(报个|报一个|报上|报名参加)" + CAMP),
      "action_camp_enroll_start"),
-    (re.compile(r"(想|要|帮我|给我|我).{0,4}(预约|约).{0,8}(指导|咨询|辅导|老师|职业规划|简历|面试)"), BOOKING_FORM),
+    (re.compile(r"(想|要|帮我|给我|我|俺).{0,4}(预约|约).{0,8}" + TOPIC_WORDS
+                + r"|(^|就是|是说|是)" + BOOKING_VERB + r".{0,8}" + TOPIC_WORDS
+                + r"|" + TOPIC_WORDS + r".{0,6}" + BOOKING_VERB + r"(一下|下|吧|个|$)"
+                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,4}(咨询|指导|辅导|看看简历|改简历)"), BOOKING_FORM),
     (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"), "action_my_bookings"),
 )
 # Intents that already are a flow or a list: never redirected.
 PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking")
 
 
+# Slips of pinyin input in the words that name a flow ("预越个简立指导", "面是辅导", "职业规化"): read
+# as meant here only, where the message is matched against the flows (elsewhere "对面是人" is no typo).
+TYPOS = {
+    "预越": "预约", "遇约": "预约", "预月": "预约", "简立": "简历", "简力": "简历", "简厉": "简历",
+    "面是": "面试", "面式": "面试", "资询": "咨询", "咨讯": "咨询", "规化": "规划", "指到": "指导",
+    "知导": "指导", "实训赢": "实训营", "训练赢": "训练营",
+}
+_TYPO_RE = re.compile("|".join(TYPOS))
+
+
+def as_meant(text: str) -> str:
+    return _TYPO_RE.sub(lambda m: TYPOS[m.group()], text or "")
+
+
 def named_flow(text: str, intent: Optional[str]) -> Optional[str]:
     """The first action of the flow the message asks for, when NLU did not place it there."""
     if intent in PLACED:
         return None
-    return next((start for pattern, start in FLOWS if pattern.search(text or "")), None)
+    meant = as_meant(text)
+    return next((start for pattern, start in FLOWS if pattern.search(meant)), None)
 
 
 def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventType]]:
@@ -43,16 +66,20 @@ def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventTyp
     if start is None:
         return None
     # NLU did not place the message, so no entity gave the booking its topic ("想约个职业规划")
-    topic = normalise_topic(text) if start == BOOKING_FORM else None
+    topic = normalise_topic(as_meant(text)) if start == BOOKING_FORM else None
     return ([SlotSet(BOOKING_TOPIC, topic)] if topic else []) + [FollowupAction(start)]
 
 
 # After the camp answer said 回复“报名”, a short yes to enrol in the user's own words ("行，那给我报上",
-# "那就报一个吧") that NLU could not place.
+# "那就报一个吧", "中，就它了") that NLU could not place.
 ENROL_REPLY = re.compile(r"报(名|上|一个|个|了|吧)|参加|报$")
+# a bare yes enrols only when the answer just said 回复“报名” (its verdict was yes or open)
+BARE_YES = re.compile(r"^(好|好的|行|中|可以|嗯|嗯嗯|那就这样|就它了)[吧啊呀。！!～~\s]*$")
+SAID_REPLY_ENROL = "回复“报名”"
 NOT_A_YES = re.compile(r"[?？]|吗|么|不报|别报|不参加|怎么|咋")
 ENROL_REPLY_MAX_CHARS = 12
-CAMP_ANSWER = "action_camp_info"
+# the actions that answer "能报吗" (the enrolment start answers it when it was read as a wish to enrol)
+CAMP_ANSWERS = ("action_camp_info", "action_camp_enroll_start")
 
 
 def _last_bot_action(tracker: Tracker) -> str:
@@ -62,8 +89,13 @@ def _last_bot_action(tracker: Tracker) -> str:
                  if e.get("event") == "action" and e.get("name") not in ("action_listen", "action_extract_slots")), "")
 
 
+def _last_bot_text(tracker: Tracker) -> str:
+    return next((e.get("text") or "" for e in reversed(list(tracker.events or [])) if e.get("event") == "bot"), "")
+
+
 def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
     text = ((tracker.latest_message or {}).get("text") or "").strip()
-    if len(text) > ENROL_REPLY_MAX_CHARS or not ENROL_REPLY.search(text) or NOT_A_YES.search(text):
+    yes = BARE_YES.match(text) and SAID_REPLY_ENROL in _last_bot_text(tracker)
+    if len(text) > ENROL_REPLY_MAX_CHARS or not (yes or ENROL_REPLY.search(text)) or NOT_A_YES.search(text):
         return None
-    return [FollowupAction("action_camp_enroll_start")] if _last_bot_action(tracker) == CAMP_ANSWER else None
+    return [FollowupAction("action_camp_enroll_start")] if _last_bot_action(tracker) in CAMP_ANSWERS else None

@@ -31,6 +31,8 @@ PAUSE_SLOT = "paused_form"  # {form, slots, requested, at}: not featurised
 PAUSED_FLAG = "form_paused"  # featurised: the rule for "继续" looks at it
 PAUSE_MINUTES = 120  # an answer half given two hours ago is no longer "刚才"
 REQUESTED_SLOT = "requested_slot"
+# Flows that run outside Rasa's forms and may interrupt one: they end when the form resumes.
+INTERRUPTING_FLAGS = ("assessment_active",)
 
 # intent that starts another flow -> that flow's opening steps (what its own rules run).
 SWITCHES: Dict[str, Sequence[str]] = {
@@ -41,9 +43,17 @@ SWITCHES: Dict[str, Sequence[str]] = {
 }
 # What the user calls each form's task, for "刚才的预约还没完成".
 FORM_LABELS = {"workshop_booking_form": "预约", "camp_enrollment_form": "实训营报名"}
+# The words that name each form's task in the user's mouth: "取消预约" inside the booking quits it,
+# "继续报名" inside another flow brings the paused enrolment back.
+TASK_WORDS = {"workshop_booking_form": r"预约|约", "camp_enrollment_form": r"报名|实训营|训练营|报"}
 # Words that point back to the paused task when the same form is started again.
 RESUME_MAX_CHARS = 14  # longer, and the message is about something else that happened "刚才"
 BACK_RE = re.compile(r"继续|接着|刚才|刚刚|之前那个|上次那个|没弄完|没填完|没约完|没报完")
+
+
+def own_intent(form: str) -> Optional[str]:
+    """The intent that starts `form` ("报名实训营" for the enrolment)."""
+    return next((intent for intent, steps in SWITCHES.items() if f"action: {form}" in steps), None)
 
 
 def switches_for(form: str) -> List[str]:
@@ -53,6 +63,12 @@ def switches_for(form: str) -> List[str]:
 
 def form_label(form: str) -> str:
     return FORM_LABELS.get(form, "填写")
+
+
+def names_task(form: str, text: str) -> bool:
+    """The text names `form`'s task ("继续报名" for the enrolment, "接着约" for the booking)."""
+    words = TASK_WORDS.get(form)
+    return bool(words and re.search(words, text or ""))
 
 
 @lru_cache(maxsize=1)
@@ -98,13 +114,18 @@ def points_back(text: str) -> bool:
     return bool(BACK_RE.search(text or ""))
 
 
-def resume_asked(tracker: Tracker) -> Optional[List[EventType]]:
+def resume_asked(tracker: Tracker, naming_task: bool = False) -> Optional[List[EventType]]:
     """A short message NLU could not place that points back ("继续报名", "接着弄刚才那个") while a form
-    is paused and none is active: the fallback and the knowledge answer resume the form instead."""
+    is paused and none is active: the fallback and the knowledge answer resume the form instead.
+    `naming_task`: only when the message also names the paused form's task (inside another flow a
+    bare "继续" belongs to that flow)."""
     text = ((tracker.latest_message or {}).get("text") or "").strip()
     if tracker.active_loop_name or len(text) > RESUME_MAX_CHARS or not points_back(text):
         return None
-    return [FollowupAction("action_resume_form")] if paused_record(tracker) is not None else None
+    record = paused_record(tracker)
+    if record is None or (naming_task and not names_task(str(record.get("form")), text)):
+        return None
+    return [FollowupAction("action_resume_form")]
 
 
 class ActionPauseForm(Action):
@@ -142,4 +163,5 @@ class ActionResumeForm(Action):
             return cleared()
         form = str(record["form"])
         dispatcher.utter_message(text=f"好的，接着刚才的{form_label(form)}。")
-        return resume_events(record) + [ActiveLoop(form)]
+        ended = [SlotSet(flag, False) for flag in INTERRUPTING_FLAGS if tracker.get_slot(flag)]
+        return resume_events(record) + ended + [ActiveLoop(form)]

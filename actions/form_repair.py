@@ -23,6 +23,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.form_pause import TASK_WORDS
 from actions.profile_confirm import corrections
 from bot.services.phone import find_phone, mask_phone
 
@@ -56,8 +57,18 @@ LABELS = (
 )
 
 
-def is_quit(text: str, intent: Optional[str]) -> bool:
-    return intent == "stop" or bool(QUIT_RE.match(text))
+# "取消预约" / "不想报名了吧" said inside the form whose task it names: this form is given up (with no
+# code or number in it: "取消预约 TS9LFC" is about a booking already made, another flow).
+_CANCEL_OWN = r"^(取消|退掉|撤销|不要|不想|不用|不)(这次|这个|本次|这回)?的?({words})"
+_NAMES_A_HOLDING = re.compile(r"[A-Za-z0-9]{4,}|\d")
+
+
+def is_quit(text: str, intent: Optional[str], form: Optional[str] = None) -> bool:
+    """The user leaves the form: "算了", "不报了", intent stop, or the form's own task cancelled."""
+    if intent == "stop" or QUIT_RE.match(text):
+        return True
+    words = TASK_WORDS.get(form or "")
+    return bool(words and re.match(_CANCEL_OWN.format(words=words), text) and not _NAMES_A_HOLDING.search(text))
 
 
 def answered_slots(required: Sequence[str], slots: Mapping[str, Any]) -> List[str]:

@@ -30,7 +30,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_pause import paused_record, points_back, resume_events, switches_for
+from actions.form_early_answers import answers_ahead, bare_name, name_in_parts
+from actions.form_pause import names_task, own_intent, paused_record, points_back, resume_events, switches_for
 from actions.form_repair import (
     OPTIONAL_SLOTS,
     QUIT_SLOT,
@@ -152,7 +153,7 @@ class DigressionAwareValidation(FormValidationAction):
         return [SlotSet(REQUESTED_SLOT, None)]
 
     def wants_to_quit(self, text: str, intent: Optional[str], requested: str) -> bool:
-        return is_quit(text, intent)
+        return is_quit(text, intent, self.form_name())
 
     def today(self) -> date:
         return system_clock().date()
@@ -161,11 +162,14 @@ class DigressionAwareValidation(FormValidationAction):
         requested = tracker.get_slot(REQUESTED_SLOT)
         if tracker.active_loop_name != self.form_name():
             return await self.activation(dispatcher, tracker, domain)
-        if not requested or resuming_after_digression(tracker):
+        if not requested:  # the form starts: what the opening message said ahead ("我叫…，想报实训营")
+            tracker.add_slots(await self.said_ahead(None, dispatcher, tracker, domain))
+            return await super().run(dispatcher, tracker, domain)
+        if resuming_after_digression(tracker):
             return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
         intent = latest_intent(tracker)
-        if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not is_quit(text, intent):
+        if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not self.wants_to_quit(text, intent, requested):
             return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
         if repaired is not None:
@@ -174,6 +178,9 @@ class DigressionAwareValidation(FormValidationAction):
         if handled is not None:
             return handled
         is_answer = self.answers_pending_question(requested, text, tracker)
+        if not is_answer and await self.restates_request(requested, text, intent, tracker, domain):
+            # the request said again ("就是约个简历指导", "我要报名实训营") is no answer: the question again
+            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         if intent in DIGRESSIONS and not is_answer:
             free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
             if intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text):
@@ -181,12 +188,48 @@ class DigressionAwareValidation(FormValidationAction):
         if (intent in DIGRESSIONS or intent in switches_for(self.form_name())) and text and self.takes_text(requested, domain):
             # The form ignores these intents, so no mapping took the text: take it as the answer.
             tracker.add_slots([SlotSet(requested, text)])
+        tracker.add_slots(await self.said_ahead(requested, dispatcher, tracker, domain))
         return await super().run(dispatcher, tracker, domain)
+
+    async def restates_request(
+        self, requested: str, text: str, intent: Optional[str], tracker: Tracker, domain: DomainDict
+    ) -> bool:
+        """The form's own request said again while it waits for an answer: its intent, its task's
+        words, and no valid answer to the pending question in it (a name question takes any words,
+        so there the request's words decide)."""
+        form = self.form_name()
+        if intent != own_intent(form) or not names_task(form, text) or requested.endswith("_confirm"):
+            return False
+        validate = getattr(self, f"validate_{requested}", None)
+        if requested.endswith("_name") or validate is None:
+            return True
+        result = await utils.call_potential_coroutine(validate(text, CollectingDispatcher(), tracker, domain))
+        return result.get(requested) is None
+
+    async def said_ahead(
+        self, requested: Optional[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Answers to later questions given in this message (actions/form_early_answers.py), as slot
+        events the form then validates like any answer."""
+        if requested == QUIT_SLOT:
+            return []
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        open_slots = [s for s in required if s != requested and tracker.slots.get(s) is None]
+        message = tracker.latest_message or {}
+        found = answers_ahead(latest_text(tracker), message.get("entities") or [], open_slots)
+        found.update(self.form_answers_ahead(latest_text(tracker), [s for s in open_slots if s not in found]))
+        return [SlotSet(slot, value) for slot, value in found.items()]
+
+    def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
+        """What only this form knows to read from any message for its empty questions (the booking:
+        a topic named); the form's `validate_<slot>` checks it."""
+        return {}
 
     async def activation(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """The form starts: "接着约刚才那个" brings back this form's paused answers (actions/form_pause.py)."""
         record = paused_record(tracker)
         if record is None or record.get("form") != self.form_name() or not points_back(latest_text(tracker)):
+            tracker.add_slots(await self.said_ahead(None, dispatcher, tracker, domain))  # "我叫…，想报实训营"
             return await super().run(dispatcher, tracker, domain)
         restored = resume_events(record)
         # known to the validation as filled, but not validated again (they were valid when given;
@@ -313,8 +356,10 @@ def answered_name(value: Any, tracker: Tracker, slot: Text, valid: Pattern) -> O
     may cover only part of one ("一鸣" of "黄一鸣", "钱" of "钱多多"); else the value the slot got
     (the entity in a longer sentence, or the profile's name when the question was not asked)."""
     asked = tracker.get_slot("requested_slot") == slot
-    for raw in ((tracker.latest_message or {}).get("text") if asked else None, value):
+    text = (tracker.latest_message or {}).get("text") if asked else None
+    for raw in (text, value):
         name = NAME_PREFIX.sub("", str(raw or "").strip()).strip()
-        if valid.fullmatch(name):
+        if valid.fullmatch(name) and bare_name(name) == name:  # not "我于洋就行" of "叫我于洋就行"
             return name
-    return None
+    # a name with more in the message ("叫我于洋就行，电话138…": the phone is kept for its own question)
+    return name_in_parts(str(text or value or ""), valid)

@@ -57,10 +57,15 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     def wants_to_quit(self, text: str, intent: Optional[str], requested: str) -> bool:
         # a bare "不要"/"不用了" to a question before the confirmation leaves too (at the slot list it means "another time")
         bare_no = intent == "deny" and len(text) <= 4 and not find_phone(text)
-        return is_quit(text, intent) or (bare_no and requested in ("booking_topic", "booking_when", "booking_name", "booking_phone"))
+        return is_quit(text, intent, self.form_name()) or (bare_no and requested in ("booking_topic", "booking_when", "booking_name", "booking_phone"))
 
     def today(self) -> date:
         return common.CLOCK().date()
+
+    def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
+        # "约个面试指导" names its topic even when NLU found no topic entity in it
+        topic = normalise_topic(text) if "booking_topic" in open_slots else None
+        return {"booking_topic": topic} if topic else {}
 
     async def validate_booking_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

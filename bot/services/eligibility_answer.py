@@ -159,6 +159,7 @@ def eligibility_answer(facts: Facts, cohorts: Sequence[Any], today: date, rules:
     lines = [_headline(assessment, facts, today)]
     groups = _shown_groups(assessment, facts, rules)
     lines += [line for group in groups if (line := _group_line(group, assessment, facts, today))]
+    lines += _graduated_too_long_ago(facts, cohorts, today, rules)
     verdict = assessment.verdict
     if verdict == NO and facts.identity and len(lines) == 1:
         lines.append(f"实训营招收{rules.target_labels()}，“{facts.identity}”不在招收范围。")
@@ -170,9 +171,32 @@ def eligibility_answer(facts: Facts, cohorts: Sequence[Any], today: date, rules:
         if accepted and "identity" in assessment.needs():
             words[0] += f"（{'/'.join(accepted)}）"  # identity is always the first need
         lines.append(f"告诉我您的{_joined(words)}，我帮您确认；也可以直接回复“报名”。")
+        if facts.stated():  # the answer may still be no: what else there is, as for a no
+            lines.append("如果不符合条件，也可以考虑：\n" + _alternatives(rules))
     else:
         lines.append("您可以考虑：\n" + _alternatives(rules))
     return fit_lines("\n".join(lines), MORE)
+
+
+def _graduated_too_long_ago(facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules) -> List[str]:
+    """"毕业五六年了": why the graduates' group is closed to someone it does not list (a graduate that
+    long ago counts as a 失业青年, eligibility_facts.py), one line per such group."""
+    if facts.graduation_year is None:
+        return []
+    lines = []
+    for key, group in rules.groups.items():
+        if group.max_years_since_graduation is None or (facts.identity in group.identities):
+            continue
+        ways = [(c, g) for c in cohorts for g in rules.groups_for(c.id) if g.key == key]
+        profile = {"graduation_year": str(facts.graduation_year)}
+        failed = [(c, next((ch for ch in group_checks(g, profile, today) if ch.ok is False), None)) for c, g in ways]
+        if not ways or not all(check for _, check in failed):
+            continue
+        refusals: Dict[str, List[Any]] = {}
+        for cohort, check in failed:
+            refusals.setdefault(check.reason.removeprefix(group.label), []).append(cohort)
+        lines.append(f"· {group.label}：" + "；".join(f"{_titles(cs, cohorts)}不行：{why}" for why, cs in refusals.items()))
+    return lines
 
 
 def _alternatives(rules: EligibilityRules) -> str:

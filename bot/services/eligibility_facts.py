@@ -47,7 +47,7 @@ _NUM = r"(\d{1,2}|[一二两三四五六七八九十]{1,3})"
 AGE_WITH_UNIT = re.compile(rf"(?:虚岁)?{_NUM}\s*周?岁")
 # "俺35了", "今年24", "都三十了": a bare number after a word that introduces one's age
 AGE_BARE = re.compile(
-    rf"(?:我|俺|咱|本人|今年|都|已经|才|刚满|满|年龄|虚岁)\s*(?:已经|都|才|也)?\s*{_NUM}\s*(?:了|啦|咯)?"
+    rf"(?:我|俺|咱|本人|今年|现在|都|已经|才|刚满|满|年龄|虚岁)\s*(?:已经|都|才|也)?\s*{_NUM}\s*(?:了|啦|咯)?"
     r"(?![\d年届月号日期点个人分万元块kK级])"
 )
 # "2026年毕业", "25届", also with when in the year: "2026年夏天毕业", "2026年6月毕业"
@@ -58,7 +58,9 @@ YEAR_GRADUATED = re.compile(
     r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?" + _LEVEL + r"(?:届|毕业|毕的业)"
 )
 RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*" + _LEVEL + r"毕(?:的)?业")
-YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚)?\s*{_NUM}\s*年")
+YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚|差不多|大概|也)*\s*{_NUM}\s*年")
+# "毕业五六年": two neighbouring numerals are a range, read as its lower end
+_NUMERALS = "一二三四五六七八九"
 JUST_GRADUATED = re.compile(r"刚刚?毕业|才毕业")
 # graduated long ago, without a year ("早就毕业了", "毕业好多年了", "毕业十来年"): no year to state back
 LONG_AGO = re.compile(r"早就?毕业|毕业(?:了|都|已经|有)?\s*(?:好多|很多|好几|十来|十几|多)年|毕业(?:很久|好久|多年)")
@@ -167,8 +169,9 @@ def _graduation_year(text: str, today: date, season: int, education: Optional[st
     if match:
         return today.year + _RELATIVE[match.group(1)]
     match = YEARS_SINCE.search(text)
-    if match and cn_to_int(match.group(1)) is not None:
-        return today.year - (cn_to_int(match.group(1)) or 0)
+    years = _years(match.group(1)) if match else None
+    if years is not None:
+        return today.year - years
     if JUST_GRADUATED.search(text):
         return today.year if today.month >= 7 else today.year - 1
     match = GRADE.search(text)
@@ -176,6 +179,15 @@ def _graduation_year(text: str, today: date, season: int, education: Optional[st
         grade = match.group()
         return season + (0 if grade == "大三" and education == "大专" else _GRADE_YEARS[grade])
     return None
+
+
+def _years(token: str) -> Optional[int]:
+    """"5", "五", "十" and a range "五六" (its lower end)."""
+    value = cn_to_int(token)
+    if value is None and len(token) == 2 and all(c in _NUMERALS for c in token):
+        first, second = (_NUMERALS.index(c) for c in token)
+        value = first + 1 if second == first + 1 else None
+    return value
 
 
 def _first(patterns: Sequence[Any], text: str) -> Optional[str]:
@@ -212,11 +224,25 @@ def _season(today: date, rules: EligibilityRules) -> int:
 
 
 def _identity_from_year(year: int, today: date, rules: EligibilityRules) -> str:
-    """Graduated already → a graduate without a job (nothing said about one); else a student."""
+    """Graduated already → a graduate without a job (nothing said about one); else a student.
+    Graduated longer ago than any cohort takes graduates ("毕业五六年了") → a 失业青年, the group
+    that asks no graduation year."""
     graduate = next((g for g in rules.groups.values() if g.max_years_since_graduation is not None), None)
     month = graduate.graduation_month if graduate else 7
     left = year < today.year or (year == today.year and today.month >= month)
+    if left and today.year - year > _widest_graduate_window(rules):
+        return LONG_AGO_IDENTITY
     return "离校未就业毕业生" if left else "在校生"
+
+
+def _widest_graduate_window(rules: EligibilityRules) -> int:
+    """The most years after graduation that any cohort accepts a graduate (0: no graduate group)."""
+    windows = [
+        g.max_years_since_graduation for cohort in [None, *rules.cohort_limits]
+        for g in (rules.groups_for(cohort) if cohort else rules.groups.values())
+        if g.max_years_since_graduation is not None
+    ]
+    return max(windows, default=0)
 
 
 def _entity_identity(entities: Sequence[Mapping[str, Any]], rules: EligibilityRules) -> Optional[str]:

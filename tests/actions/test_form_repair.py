@@ -4,7 +4,7 @@ form was with every answer kept, "不对，是…" corrects an earlier answer, "
 question, a short free-text answer NLU could not place stays the answer."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 from rasa_sdk import Tracker
@@ -19,18 +19,10 @@ from actions.form_repair import (
     corrected_values,
     quit_answer,
 )
-from tests.helpers.form_validation import BOOKING, CAMP, DOMAIN, form_tracker, validate
+from tests.helpers.form_validation import BOOKING, CAMP, DOMAIN, earlier_turns, form_tracker, validate
 
 BOOKED_SO_FAR = {"booking_topic": "简历指导", "booking_when": "近期", "booking_slot_id": "jn-resume-1"}
 CAMP_SO_FAR = {"camp_facts_confirm": True, "camp_name": "吴思远", "camp_mobile": "13800138000", "camp_identity": "失业青年"}
-
-
-def earlier_turns(form: str, answers: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The form started, then the user answered each of `answers` in a turn of its own."""
-    events: List[Dict[str, Any]] = [{"event": "user", "text": "开始"}, {"event": "active_loop", "name": form}]
-    for slot, value in answers.items():
-        events += [{"event": "user", "text": str(value)}, {"event": "slot", "name": slot, "value": value}]
-    return events
 
 
 def in_form(form: str, requested: str, text: str, intent: str, answers: Dict[str, Any], **kwargs: Any) -> Tracker:

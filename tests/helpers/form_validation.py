@@ -45,6 +45,14 @@ def form_tracker(
     return Tracker("oDigress01", slots, latest, events, False, None, {"name": form}, form)
 
 
+def earlier_turns(form: str, answers: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The form started, then the user answered each of `answers` in a turn of its own."""
+    events: List[Dict[str, Any]] = [{"event": "user", "text": "开始"}, {"event": "active_loop", "name": form}]
+    for slot, value in answers.items():
+        events += [{"event": "user", "text": str(value)}, {"event": "slot", "name": slot, "value": value}]
+    return events
+
+
 async def validate(form: str, tracker: Tracker):
     dispatcher = CollectingDispatcher()
     events = await VALIDATORS[form]().run(dispatcher, tracker, DOMAIN)

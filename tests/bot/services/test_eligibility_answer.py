@@ -54,7 +54,8 @@ def test_an_age_alone_names_the_cohorts_it_fits_and_asks_for_the_identity():
     assert "乙期可报（16–30周岁）" in youth and "甲期不行：需在24周岁及以下（您28岁）" in youth
     student = next(line for line in lines if line.startswith("· 毕业年级在校生"))
     assert "甲期可报（不限年龄，2027年毕业）" in student and "乙期不招" in student
-    assert "告诉我您的身份（在校生/离校未就业毕业生/失业青年）" in lines[-1]  # 在职人员 is never taken
+    prompt = next(line for line in lines if line.startswith("告诉我"))
+    assert "告诉我您的身份（在校生/离校未就业毕业生/失业青年）" in prompt  # 在职人员 is never taken
 
 
 def test_complete_facts_say_yes_with_the_cohorts_and_no_form_question():
@@ -143,3 +144,21 @@ def test_graduated_long_ago_is_answered_by_the_one_group_left_not_the_students_r
     cohorts = load_catalogue(DEFAULT_CAMP_COHORTS_FILE, day).open_cohorts(day)
     reply = eligibility_answer(parse_facts("俺都毕业好多年了，实训营还收不", day, rules), cohorts, day, rules)
     assert "年龄" in reply and "失业青年" in reply and "在校生：" not in reply
+
+
+def test_graduated_years_ago_hears_why_the_graduates_group_is_closed_and_what_else_there_is():
+    rules = load_rules()
+    day = date.today()
+    cohorts = load_catalogue(DEFAULT_CAMP_COHORTS_FILE, day).open_cohorts(day)
+    reply = eligibility_answer(parse_facts("俺毕业五六年了，训练营还收人不", day, rules), cohorts, day, rules)
+    head, *lines = reply.splitlines()
+    assert "能报，但要看您的年龄" in head
+    graduates = next(line for line in lines if line.startswith("· 离校未就业高校毕业生"))
+    assert f"您于{day.year - 5}年毕业" in graduates and "不行" in graduates
+    assert "转人工" in reply and "课程" in reply  # the alternatives, should the age not fit either
+    assert byte_len(reply) <= 2048
+
+
+def test_an_open_answer_without_facts_lists_the_conditions_only():
+    assert "也可以考虑" not in answer()
+    assert "也可以考虑" in answer(age=28)

@@ -44,6 +44,11 @@ CASES = [
     ("俺在厂里上着班呢 能去不", AUTUMN, {"identity": "在职人员", "employed": True}),
     ("上个月刚入职 还能报吗", AUTUMN, {"identity": "在职人员", "employed": True}),
     ("我想找份工作 能参加实训营吗", AUTUMN, {}),  # looking for work is no job, and no identity
+    # a range of years is read as its lower end; longer ago than any cohort takes graduates: a 失业青年
+    ("俺毕业五六年了，训练营还收人不", AUTUMN, {"graduation_year": 2021, "identity": "失业青年", "identity_inferred": True}),
+    ("毕业了都三四年了", AUTUMN, {"graduation_year": 2023, "identity": "离校未就业毕业生", "identity_inferred": True}),
+    ("毕业都4年多了，现在27，还没工作", AUTUMN, {"graduation_year": 2022, "age": 27, "identity": "失业青年", "employed": False}),
+    ("我2019年大专毕业 一直没找到工作", AUTUMN, {"graduation_year": 2019, "education": "大专", "identity": "失业青年", "employed": False}),
 ]
 
 

@@ -1,0 +1,76 @@
+"""Answers given before their question, kept for it: the same in every form (issue #21 item 1).
+
+People answer ahead: "叫我于洋就行，电话138…" at the name question, "我叫吕佳琪，在淄博，想报实训营"
+as the opening message, "138…，我24岁，在德州" at the phone question. The profile facts (identity,
+age, graduation year, school) reach the forms' slots at every turn through their entity mappings
+(bot/rasa_server/fact_components.py); what those mappings only take while their own question is
+pending — a mobile number, a name, a city — is read here from the message and given to the form's
+still empty questions, by how each slot's name ends, so that the form's own `validate_<slot>`
+checks it and never asks for it.
+
+Also here: the name part of a message that says more than a name ("于洋，电话…", "栾晓光，我人在烟台").
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence
+
+from actions.camp_answers import parse_city
+from bot.services.phone import find_phone
+
+PHONE_ENDINGS = ("phone", "mobile")
+NAME_ENDING = "_name"
+CITY_ENDING = "_city"
+# "我叫吕佳琪", "叫我于洋", "名字是王强": a name said in a sentence ("我是…" is an identity or a school
+# as often as a name, so it does not count here)
+NAME_SAID = re.compile(
+    r"(?:我叫|俺叫|叫我|名字是|名字叫|姓名是|姓名[:：])\s*([\u4e00-\u9fa5·]{2,4}?)"
+    r"(?=$|[，,。.!！?？\s、;；]|就|吧|呀|啊|在|今年|手机|电话|想|要|，)"
+)
+_SEGMENTS = re.compile(r"[，,。.!！?？\s、;；]+")
+_NAME_LEAD = re.compile(r"^(我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?|名字是|叫)")
+_NAME_TAIL = re.compile(r"(就行|就可以|就好|就成|吧|呀|啊|哈)$")
+_NOT_A_NAME = re.compile(r"^(我|俺|咱|在|今年|手机|电话|号码)|\d")
+
+
+def name_in_parts(text: str, valid: Pattern) -> Optional[str]:
+    """The first part of `text` that is a name on its own ("于洋" of "叫我于洋就行，电话138…"; a part
+    naming a city is where the user is: "栾晓光，我人在烟台")."""
+    parts = [p for p in _SEGMENTS.split(text or "") if p.strip()]
+    for part in parts:
+        name = bare_name(part)
+        if name and valid.fullmatch(name) and (len(parts) == 1 or parse_city(name) is None):
+            return name
+    return None
+
+
+def bare_name(text: str) -> Optional[str]:
+    """`text` without the words around a name ("叫我…就行"); None when it cannot be one ("我在烟台")."""
+    name = _NAME_TAIL.sub("", _NAME_LEAD.sub("", (text or "").strip())).strip()
+    return name if name and not _NOT_A_NAME.search(name) else None
+
+
+def _cities(entities: Sequence[Mapping[str, Any]]) -> List[str]:
+    """The cities the message names (none when it names a school: its city is where the school is,
+    not necessarily where the user lives)."""
+    if any(e.get("entity") == "school" for e in entities):
+        return []
+    found = (parse_city(e.get("value")) for e in entities if e.get("entity") == "city")
+    return [c for c in found if c]
+
+
+def answers_ahead(text: str, entities: Sequence[Mapping[str, Any]], open_slots: Sequence[str]) -> Dict[str, str]:
+    """Raw values for the form's empty questions (`open_slots`, the pending one left out) that
+    `text` answers in passing; the form validates them."""
+    found: Dict[str, str] = {}
+    phone = find_phone(text or "")
+    said_name = NAME_SAID.search(text or "")
+    cities = _cities(entities)
+    for slot in open_slots:
+        if slot.endswith(PHONE_ENDINGS) and phone:
+            found[slot] = phone
+        elif slot.endswith(NAME_ENDING) and said_name:
+            found[slot] = said_name.group(1)
+        elif slot.endswith(CITY_ENDING) and len(set(cities)) == 1:
+            found[slot] = cities[0]
+    return found
