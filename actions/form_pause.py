@@ -14,7 +14,6 @@ Starting the same form again with words that point back ("接着约刚才那个"
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
@@ -26,6 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.clock import system_clock
 from bot.settings import PROJECT_ROOT
+from bot.services.knowledge.flow_preference import POINTS_BACK
 
 PAUSE_SLOT = "paused_form"  # {form, slots, requested, at}: not featurised
 PAUSED_FLAG = "form_paused"  # featurised: the rule for "继续" looks at it
@@ -43,7 +43,7 @@ SWITCHES: Dict[str, Sequence[str]] = {
 FORM_LABELS = {"workshop_booking_form": "预约", "camp_enrollment_form": "实训营报名"}
 # Words that point back to the paused task when the same form is started again.
 RESUME_MAX_CHARS = 14  # longer, and the message is about something else that happened "刚才"
-BACK_RE = re.compile(r"继续|接着|刚才|刚刚|之前那个|上次那个|没弄完|没填完|没约完|没报完")
+BACK_RE = POINTS_BACK  # one pattern for "pointing back", shared with the NLU's flow preference
 
 
 def switches_for(form: str) -> List[str]:

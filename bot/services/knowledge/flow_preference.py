@@ -31,6 +31,9 @@ HOW_OR_WHY = re.compile(
     r"|条件|材料|手续|流程|政策|补贴|靠谱|骗|合法|违法|正规|有用吗|有啥用|有什么用"
     r"|优待|优惠|优先|帮扶|扶持|待遇|资格|转行|改行|换个?行"  # what support or rules apply to me
 )
+# Pointing back to a paused form ("继续报名", "接着约刚才那个"): actions/form_pause.py resumes it, so
+# such a message is not a new request (this is that module's pattern too).
+POINTS_BACK = re.compile(r"继续|接着|刚才|刚刚|之前那个|上次那个|没弄完|没填完|没约完|没报完")
 MIN_SHARE = 0.2  # the flow's confidence relative to the question intent's (swept on dev: 0.15-0.2 best)
 
 Ranking = List[Dict[str, Any]]  # Rasa's intent_ranking: [{"name": …, "confidence": …}, …]
@@ -63,7 +66,7 @@ def preferred_ranking(
     question_confidence = float(question.get("confidence") or 0.0)
     if flow is second and flow_confidence < min_share * question_confidence:
         return None
-    if asks_how_or_why(text) and knowledge_answers(knowledge):
+    if POINTS_BACK.search(text or "") or (asks_how_or_why(text) and knowledge_answers(knowledge)):
         return None
     merged = {"name": flow["name"], "confidence": flow_confidence + question_confidence}
     rest = [dict(r) for r in ranking[2:]]

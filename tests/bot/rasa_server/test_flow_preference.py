@@ -80,3 +80,7 @@ def test_the_component_rewrites_intent_and_ranking_and_leaves_other_messages_alo
     assert request.get(INTENT)["confidence"] == pytest.approx(0.9)
     assert request.get(INTENT_RANKING_KEY)[0]["name"] == "find_job_fair"
     assert question.get(INTENT)["name"] == "ask_policy"
+
+
+def test_a_message_pointing_back_to_a_paused_form_is_left_to_the_form():
+    assert preferred_ranking("继续报名", ranking(("ask_policy", 0.5), ("enroll_camp", 0.4)), CHOICE) is None
