@@ -14,7 +14,6 @@ Starting the same form again with words that point back ("接着约刚才那个"
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
@@ -26,6 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.clock import system_clock
 from bot.settings import PROJECT_ROOT
+from bot.services.knowledge.flow_preference import POINTS_BACK
 
 PAUSE_SLOT = "paused_form"  # {form, slots, requested, at}: not featurised
 PAUSED_FLAG = "form_paused"  # featurised: the rule for "继续" looks at it
@@ -48,7 +48,7 @@ FORM_LABELS = {"workshop_booking_form": "预约", "camp_enrollment_form": "实�
 TASK_WORDS = {"workshop_booking_form": r"预约|约", "camp_enrollment_form": r"报名|实训营|训练营|报"}
 # Words that point back to the paused task when the same form is started again.
 RESUME_MAX_CHARS = 14  # longer, and the message is about something else that happened "刚才"
-BACK_RE = re.compile(r"继续|接着|刚才|刚刚|之前那个|上次那个|没弄完|没填完|没约完|没报完")
+BACK_RE = POINTS_BACK  # one pattern for "pointing back", shared with the NLU's flow preference
 
 
 def own_intent(form: str) -> Optional[str]:
