@@ -14,6 +14,7 @@ Starting the same form again with words that point back ("接着约刚才那个"
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
@@ -46,9 +47,10 @@ FORM_LABELS = {"workshop_booking_form": "预约", "camp_enrollment_form": "实�
 # The words that name each form's task in the user's mouth: "取消预约" inside the booking quits it,
 # "继续报名" inside another flow brings the paused enrolment back.
 TASK_WORDS = {"workshop_booking_form": r"预约|约", "camp_enrollment_form": r"报名|实训营|训练营|报"}
-# Words that point back to the paused task when the same form is started again.
 RESUME_MAX_CHARS = 14  # longer, and the message is about something else that happened "刚才"
-BACK_RE = POINTS_BACK  # one pattern for "pointing back", shared with the NLU's flow preference
+# Words that point back to the paused task when the same form is started again: one pattern,
+# shared with the NLU's flow preference.
+BACK_RE = POINTS_BACK
 
 
 def own_intent(form: str) -> Optional[str]:
