@@ -187,7 +187,12 @@ def _graduated_too_long_ago(facts: Facts, cohorts: Sequence[Any], today: date, r
     for key, group in rules.groups.items():
         if group.max_years_since_graduation is None or (facts.identity in group.identities):
             continue
-        ways = [(c, g) for c in cohorts for g in rules.groups_for(c.id) if g.key == key]
+        ways = [
+            (c, cohort_group)
+            for c in cohorts
+            for cohort_group in rules.groups_for(c.id)
+            if cohort_group.key == key
+        ]
         profile = {"graduation_year": str(facts.graduation_year)}
         failed = [(c, next((ch for ch in group_checks(g, profile, today) if ch.ok is False), None)) for c, g in ways]
         if not ways or not all(check for _, check in failed):

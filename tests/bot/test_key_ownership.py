@@ -52,6 +52,7 @@ NOT_REDIS_KEY_USES = {  # an eligibility rule group's id
     ("bot/services/eligibility.py", "group.key"),
     ("bot/services/eligibility_answer.py", "group.key"),
     ("bot/services/eligibility_answer.py", "w.group.key"),
+    ("bot/services/eligibility_answer.py", "cohort_group.key"),
 }
 
 
