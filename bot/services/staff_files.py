@@ -216,6 +216,7 @@ def read_table_into(
         report.errors.append(read_failure(exc))
         return []
 
+
 def write_table(path: Path, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
     """Write a staff export as XLSX (by the file's suffix) or UTF-8-with-BOM CSV (Excel opens it
     as is), cells that a spreadsheet would run as formulas made inert; returns how many rows."""
