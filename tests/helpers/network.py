@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-from typing import List
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, List
 
 import psutil
+from aiohttp import web
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
@@ -47,3 +49,16 @@ def assert_loopback_only(port: int) -> None:
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.settimeout(2)
             assert sock.connect_ex((address, port)) != 0, f"reachable on {address}:{port}"
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` on a free loopback port while the block runs; yields its base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()

@@ -11,6 +11,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from tests.helpers.network import serving
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other as siblings
 
@@ -93,17 +95,10 @@ def test_the_rest_sender_reads_the_stock_bots_replies():
     async def scenario() -> tuple:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", webhook)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        send = compare.rest_sender(f"http://127.0.0.1:{port}")
-        try:
+        async with serving(app) as base_url:
+            send = compare.rest_sender(base_url)
             async with aiohttp.ClientSession() as session:
                 return await send(session, "u1", "你好呀")
-        finally:
-            await runner.cleanup()
 
     elapsed, ok, replies = asyncio.run(scenario())
     assert ok and replies == ["回复你好呀"] and elapsed >= 0

@@ -32,6 +32,7 @@ from actions.trade_of_interest import stated_trade
 from bot.rasa_server import action_client, patches
 from bot.services.handoff.callbacks import turns_from_events
 from bot.settings import PROJECT_ROOT
+from tests.helpers.network import serving
 
 DOMAIN = Domain.from_yaml(
     """
@@ -197,14 +198,9 @@ async def action_server():
 
     app = web.Application()
     app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/webhook", seen
-    await action_client.close_session()
-    await runner.cleanup()
+    async with serving(app) as base_url:
+        yield f"{base_url}/webhook", seen
+        await action_client.close_session()
 
 
 @pytest.mark.parametrize("keep_alive", [False, True])
