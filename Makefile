@@ -22,6 +22,7 @@ PYTHON_GATEWAY := $(shell bash scripts/find_python.sh 3.11 3.12 3.10)
 
 N ?= 2000
 C ?= 32
+JOBS ?= 3
 
 .PHONY: help install train run test test-unit test-stories bench bench-compare eval-nlu eval-questions eval-dialogues bench-nlu validate \
         import-points export-points import-job-fairs export-job-fairs import-experts export-experts wechat-menu install-system test-clock test-cluster clean audit gateway-lock
@@ -87,13 +88,10 @@ run: $(MODEL_STAMP) $(GW_STAMP)
 	$(PY) -m bot.stack
 
 # One suite in two parts, each test in the environment that runs its code (tests/conftest.py
-# RASA_PART): both parts run even when the first fails, and `make test` fails if either did.
+# RASA_PART), and the Rasa test stories: the three side by side, then the timing tests alone
+# (scripts/run_suite.py); every part runs, and `make test` fails if any did. JOBS=1: one at a time.
 test: $(MODEL_STAMP) $(GW_STAMP) install-system
-	@status=0; \
-	$(GW_PY) -m pytest --env-part gateway || status=1; \
-	$(PY) -m pytest --env-part rasa || status=1; \
-	exit $$status
-	$(MAKE) test-stories
+	$(PY) scripts/run_suite.py --jobs $(JOBS)
 
 test-unit: $(STAMP) $(GW_STAMP)
 	@status=0; \

@@ -33,16 +33,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, TextIO, Tuple
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot.settings import load_settings  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite_jobs import Job, part_commands, run_side_by_side, summary  # noqa: E402
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # TensorFlow cannot run under libfaketime (bot/clock.py says why): the stack's Rasa gets the shift
@@ -83,15 +81,6 @@ def split_args(argv: Sequence[str]) -> Tuple[List[str], List[str]]:
     return list(argv), []
 
 
-def part_commands(pytest_args: List[str]) -> List[List[str]]:
-    """The suite's two parts, each with the interpreter of its environment: the gateway's, then Rasa's."""
-    settings = load_settings()
-    return [
-        [str(settings.gateway_python), "-m", "pytest", "--env-part", "gateway", *pytest_args],
-        [str(settings.rasa_python), "-m", "pytest", "--env-part", "rasa", *pytest_args],
-    ]
-
-
 def run_at(name: str, pytest_args: List[str], out: TextIO = sys.stdout) -> int:
     now = datetime.now(BEIJING)
     target = INSTANTS[name](now)
@@ -113,20 +102,8 @@ def run_at(name: str, pytest_args: List[str], out: TextIO = sys.stdout) -> int:
     return code
 
 
-def run_side_by_side(names: List[str], pytest_args: List[str], jobs: int) -> Dict[str, int]:
-    """Run the instants `jobs` at a time, each into a file of its own, printed as each one ends."""
-    def one(name: str) -> Tuple[int, str]:
-        with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
-            code = run_at(name, pytest_args, out)
-            out.seek(0)
-            return code, out.read()
-
-    results: Dict[str, int] = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for name, (code, output) in zip(names, pool.map(one, names)):
-            print(output, end="", flush=True)
-            results[name] = code
-    return results
+def instant_job(name: str, pytest_args: List[str]) -> Job:
+    return Job(name, lambda out: run_at(name, pytest_args, out))
 
 
 def parse_jobs(names: List[str]) -> Tuple[int, List[str]]:
@@ -151,13 +128,12 @@ def main(argv: Sequence[str]) -> int:
     if shutil.which("faketime") is None:
         print("faketime is not installed: run `make install-system` (Debian package faketime)", file=sys.stderr)
         return 2
+    pytest_args = DEFAULT_PYTEST_ARGS + extra
     if jobs > 1:
-        results = run_side_by_side(names, DEFAULT_PYTEST_ARGS + extra, jobs)
+        results = run_side_by_side([instant_job(name, pytest_args) for name in names], jobs)
     else:
-        results = {name: run_at(name, DEFAULT_PYTEST_ARGS + extra) for name in names}
-    for name, code in results.items():
-        print(f"{name}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
-    return 0 if all(code == 0 for code in results.values()) else 1
+        results = {name: run_at(name, pytest_args) for name in names}
+    return summary(results)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,3 @@ def test_offset_is_whole_signed_seconds_and_arguments_split_at_the_double_dash()
     assert shifted.faketime_offset(now + timedelta(days=1, seconds=30.7), now) == "+86430"
     assert shifted.split_args(["next-year", "--", "-k", "camp"]) == (["next-year"], ["-k", "camp"])
     assert shifted.split_args([]) == ([], [])
-
-
-def test_each_part_of_the_suite_runs_under_the_interpreter_of_its_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("GATEWAY_PYTHON", str(tmp_path / "gw" / "python"))
-    monkeypatch.setenv("RASA_PYTHON", str(tmp_path / "rasa" / "python"))
-    gateway, rasa = shifted.part_commands(["-q"])
-    assert gateway == [str(tmp_path / "gw" / "python"), "-m", "pytest", "--env-part", "gateway", "-q"]
-    assert rasa == [str(tmp_path / "rasa" / "python"), "-m", "pytest", "--env-part", "rasa", "-q"]
