@@ -16,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions.form_pause import resume_asked
+from actions.forms import QUESTION_RE, REPEAT_RE
+from actions.knowledge_decision import decision_for, knowledge
 from bot.services.assessment import (
     TYPES,
     AssessmentResult,
@@ -25,6 +27,8 @@ from bot.services.assessment import (
     parse_answer,
     result_for,
 )
+from bot.services.knowledge.replies import answer_text
+from bot.services.knowledge.retrieval import ANSWER
 from bot.services.profiles import ProfileStore
 
 REDIS_TIMEOUT_S = 2.0
@@ -63,6 +67,19 @@ def result_message(result: AssessmentResult, profile: Dict[str, str]) -> str:
     lines.append("· 回复“转人工”，请职业指导师一对一解读结果")
     lines.append("测评反映的是兴趣倾向，不是能力评判，结果已保存到您的档案，可随时重新测评。")
     return "\n".join(lines)
+
+
+def side_reply(tracker: Tracker) -> str:
+    """What goes before the current question again when a message is no answer: nothing for "继续"/
+    "再说一遍", the knowledge base's answer to a side question ("测评要钱吗", "补贴怎么领"), else
+    that the choice was not understood — the same repairs as inside the forms (actions/forms.py)."""
+    text = _text(tracker).strip()
+    if REPEAT_RE.match(text):
+        return ""
+    decision = decision_for(tracker.latest_message or {})
+    if QUESTION_RE.search(text) and decision.kind == ANSWER:
+        return answer_text(decision.item, knowledge().hotline) + "\n\n测评接着来：\n"
+    return "没看懂您的选择。"
 
 
 def _intent(tracker: Tracker) -> str:
@@ -137,9 +154,8 @@ class ActionCareerAssessment(Action):
             return [SlotSet("assessment_active", True)]
         points = parse_answer(text, intent)
         if points is None:
-            dispatcher.utter_message(
-                text="没看懂您的选择。" + question_text(min(len(progress.answers), total - 1))
-            )
+            current = question_text(min(len(progress.answers), total - 1))
+            dispatcher.utter_message(text=side_reply(tracker) + current)
             return [SlotSet("assessment_active", True)]
         progress = await store.record(openid, progress, points)
         if len(progress.answers) < total:

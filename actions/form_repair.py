@@ -33,13 +33,24 @@ QUIT_SLOT = "form_quit_confirm"
 OPTIONAL_SLOTS = frozenset({"camp_major"})
 SKIPPED = ""
 
-QUIT_RE = re.compile(
-    r"^(算了|不报了|不报名了|不想报了|不弄了|不填了|不办了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消|停止|别问了)"
+_QUIT_WORDS = (
+    r"算了|不报了|不报名了|不想报了|不弄了|不填了|不办了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消|停止|别问了"
+)
+# one quit word or several in a row ("算了算了", "算了不报了")
+QUIT_RE = re.compile(rf"^(?:(?:{_QUIT_WORDS})[吧啊了呀。！!～~，,\s]*)+$")
+GIVE_UP_RE = re.compile(r"^(放弃|确定放弃|确认放弃|确定|确认|是|是的|对|嗯|好|好的|不要了|不报了|不约了|不弄了|算了|退出)[吧啊了。！!～~\s]*$")
+# going on after the quit question: "继续", "不放弃", and a mind changed ("等等 还是约吧", "再想想")
+GO_ON_RE = re.compile(
+    r"继续|接着|不放弃|还要|要约|要报|别放弃|不算了|不退|别退|等等|等一下|等会|再想想|先别"
+    r"|还是(?:要|想|得|给我|给俺)?(?:约|报|预约|报名|弄|办|填|要)"
+    r"|^(不|不是|不了|否)([，,。！!\s]|$)"
+)
+# "跳过", also said with fillers and the question's name ("那俺不想说", "手机号就跳过吧", "这个俺不想说")
+_SKIP_LEAD = r"(?:那|那就|这个|这|俺|我|就|先|还是|也|手机号?|电话|名字|姓名|专业|学校|年龄|城市|身份)*"
+SKIP_RE = re.compile(
+    rf"^{_SKIP_LEAD}(跳过|略过|下一个|下一题|不想说|不想填|不想写|不方便说|不方便|不说了|保密|不告诉你|木有|没有|无|没)"
     r"[吧啊了呀。！!～~\s]*$"
 )
-GIVE_UP_RE = re.compile(r"^(放弃|确定放弃|确认放弃|确定|确认|是|是的|对|嗯|好|好的|不要了|不报了|不约了|不弄了|算了|退出)[吧啊了。！!～~\s]*$")
-GO_ON_RE = re.compile(r"继续|接着|不放弃|还要|要约|要报|别放弃|不算了|^(不|不是|不了|否)([，,。！!\s]|$)")
-SKIP_RE = re.compile(r"^(跳过|略过|下一个|下一题|不想说|不想填|不方便说|不说了|保密|没有|无|没)[吧啊了呀。！!～~\s]*$")
 CORRECTION_RE = re.compile(r"^(不对|不是|错了|说错了|有误|更正|修改|改一下|改下|我改)|(填错|写错|说错|输错|打错|选错)了|改(一下|成|为)")
 _NAME_VALUE_RE = re.compile(r"(?:是|叫|改成|改为|应该是)\s*([\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39})[。！!]?$")
 _NAME_WORDS = re.compile(r"名字|姓名")
@@ -117,7 +128,7 @@ def quit_answer(text: str, intent: Optional[str]) -> Optional[bool]:
 def is_skip(text: str, required_question: bool = False) -> bool:
     """"跳过"; to a required question only the words that cannot be its answer ("没有" may be one)."""
     match = SKIP_RE.match(text)
-    return bool(match) and not (required_question and match.group(1) in ("没有", "无", "没"))
+    return bool(match) and not (required_question and match.group(1) in ("没有", "木有", "无", "没"))
 
 
 def corrected_values(text: str, required: Sequence[str], pending: Optional[str], today: date) -> Dict[str, Any]:

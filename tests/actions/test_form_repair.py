@@ -78,8 +78,47 @@ async def test_giving_up_after_the_quit_question_ends_the_form(form, answers):
 
 
 async def test_an_unclear_reply_to_the_quit_question_asks_it_again():
-    messages, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, "你们几点下班", "ask_policy", BOOKED_SO_FAR))
+    nothing_close = {"decision": "none", "options": []}
+    tracker = form_tracker(BOOKING, QUIT_SLOT, "嗯？", "nlu_fallback", knowledge_decision=nothing_close,
+                           filled=BOOKED_SO_FAR, before=earlier_turns(BOOKING, BOOKED_SO_FAR))
+    messages, slots, _ = await validate(BOOKING, tracker)
     assert slots == {QUIT_SLOT: None, "requested_slot": QUIT_SLOT} and "确定放弃吗" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text, intent", [("济南这两天有招聘会没", "find_job_fair"), ("你们几点下班", "ask_policy")])
+async def test_a_side_question_at_the_quit_question_is_answered_not_taken_as_a_reply(text, intent):
+    # the form rejects the turn: the digression rules answer it, and the form asks where it stopped
+    messages, slots, events = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, text, intent, BOOKED_SO_FAR))
+    assert events == [] and messages == []
+
+
+@pytest.mark.parametrize("text", ["等等 还是约吧", "哎 等等 还是报吧", "再想想", "算了还是接着填吧"])
+def test_a_mind_changed_after_the_quit_question_goes_on(text):
+    assert quit_answer(text, "nlu_fallback") is False
+
+
+@pytest.mark.parametrize("text", ["算了算了", "算了不报了", "不弄了，不填了"])
+async def test_quit_words_in_a_row_are_a_quit(text):
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_age", text, "nlu_fallback", CAMP_SO_FAR))
+    assert slots["requested_slot"] == QUIT_SLOT and "确定放弃吗" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["这个俺不想说", "那就跳过吧", "专业不想填", "木有"])
+async def test_skip_said_with_fillers_skips_the_optional_question(text):
+    answers = {**CAMP_SO_FAR, "camp_identity": "应届毕业生", "camp_grad_year": "2026", "camp_school": "济南大学"}
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_major", text, "nlu_fallback", answers, extracted={"camp_major": text}))
+    assert slots["camp_major"] == SKIPPED and slots["requested_slot"] == "camp_city"
+
+
+@pytest.mark.parametrize("form, requested, text, why", [
+    (CAMP, "camp_name", "那俺不想说", "utter_why_camp_name"),
+    (BOOKING, "booking_phone", "手机号就跳过吧", "utter_why_booking_phone"),
+])
+async def test_a_required_question_refused_says_it_is_required_and_why(form, requested, text, why):
+    answers = BOOKED_SO_FAR if form == BOOKING else {}
+    messages, slots, _ = await validate(form, in_form(form, requested, text, "nlu_fallback", answers, extracted={requested: text}))
+    assert slots == {requested: None, "requested_slot": requested}
+    assert "必填" in messages[0]["text"] and messages[1].get("response") == why
 
 
 async def test_skip_read_as_quitting_still_skips_the_optional_question():
