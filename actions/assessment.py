@@ -152,7 +152,8 @@ class ActionCareerAssessment(Action):
             progress = await store.start(openid)
             dispatcher.utter_message(text="之前的测评已过期，我们重新开始。\n" + question_text(0))
             return [SlotSet("assessment_active", True)]
-        points = parse_answer(text, intent)
+        # "继续"/"再说一遍" is never a choice ("好的" alone is "一般")
+        points = None if REPEAT_RE.match(text.strip()) else parse_answer(text, intent)
         if points is None:
             current = question_text(min(len(progress.answers), total - 1))
             dispatcher.utter_message(text=side_reply(tracker) + current)

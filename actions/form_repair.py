@@ -23,6 +23,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.camp_answers import SHANDONG_CITIES
 from actions.form_pause import TASK_WORDS
 from actions.profile_confirm import corrections
 from bot.services.phone import find_phone, mask_phone
@@ -38,6 +39,7 @@ _QUIT_WORDS = (
 )
 # one quit word or several in a row ("算了算了", "算了不报了")
 QUIT_RE = re.compile(rf"^(?:(?:{_QUIT_WORDS})[吧啊了呀。！!～~，,\s]*)+$")
+QUIT_LEAD = re.compile(rf"^(?:{_QUIT_WORDS})[吧啊了呀。！!～~，,\s]*")
 GIVE_UP_RE = re.compile(r"^(放弃|确定放弃|确认放弃|确定|确认|是|是的|对|嗯|好|好的|不要了|不报了|不约了|不弄了|算了|退出)[吧啊了。！!～~\s]*$")
 # going on after the quit question: "继续", "不放弃", and a mind changed ("等等 还是约吧", "再想想")
 GO_ON_RE = re.compile(
@@ -54,6 +56,7 @@ SKIP_RE = re.compile(
 CORRECTION_RE = re.compile(r"^(不对|不是|错了|说错了|有误|更正|修改|改一下|改下|我改)|(填错|写错|说错|输错|打错|选错)了|改(一下|成|为)")
 _NAME_VALUE_RE = re.compile(r"(?:是|叫|改成|改为|应该是)\s*([\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39})[。！!]?$")
 _NAME_WORDS = re.compile(r"名字|姓名")
+_NEGATED = re.compile(r"(不在|不是|没在|不)$")
 # profile field of bot/services/profile_facts.py -> how the forms' slot names end
 FACT_SLOT_ENDINGS = {
     "identity": ("identity",), "graduation_year": ("grad_year",), "age": ("age",),
@@ -80,6 +83,13 @@ def is_quit(text: str, intent: Optional[str], form: Optional[str] = None) -> boo
         return True
     words = TASK_WORDS.get(form or "")
     return bool(words and re.match(_CANCEL_OWN.format(words=words), text) and not _NAMES_A_HOLDING.search(text))
+
+
+def quits_for_more(text: str) -> bool:
+    """A quit followed by something else in one message ("算了 俺还是先看看济南有啥活干吧"): the form is
+    left, and the rest is answered like any side question."""
+    lead = QUIT_LEAD.match(text)
+    return bool(lead) and len(text[lead.end():].strip()) >= 2
 
 
 def answered_slots(required: Sequence[str], slots: Mapping[str, Any]) -> List[str]:
@@ -131,6 +141,14 @@ def is_skip(text: str, required_question: bool = False) -> bool:
     return bool(match) and not (required_question and match.group(1) in ("没有", "木有", "无", "没"))
 
 
+def corrected_city(text: str) -> Optional[str]:
+    """The one city a correction says the user is in: "不对 俺在威海 不在烟台" -> 威海 (a city after
+    "不在"/"不是" is the wrong answer being corrected)."""
+    named = sorted((text.index(city), city) for city in SHANDONG_CITIES if city in text)
+    kept = {city for at, city in named if not _NEGATED.search(text[max(0, at - 2):at])}
+    return kept.pop() if len(kept) == 1 else None
+
+
 def corrected_values(text: str, required: Sequence[str], pending: Optional[str], today: date) -> Dict[str, Any]:
     """The answers already given that a correction names, as raw values for `validate_<slot>`
     (None: the user wants to redo it without saying the new value, "改一下名字")."""
@@ -140,7 +158,11 @@ def corrected_values(text: str, required: Sequence[str], pending: Optional[str],
     phone = find_phone(text)
     if phone:
         found.update({s: phone for s in required if s.endswith(PHONE_ENDINGS)})
-    for field, value in corrections(text, today).items():
+    fields = corrections(text, today)
+    city = fields.get("city") or corrected_city(text)
+    if city:
+        fields["city"] = city
+    for field, value in fields.items():
         found.update({s: value for s in required if s.endswith(FACT_SLOT_ENDINGS.get(field, ("\0",)))})
     if _NAME_WORDS.search(text) or (not found and _NAME_VALUE_RE.search(text)):
         name = _NAME_VALUE_RE.search(text)

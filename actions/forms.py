@@ -43,6 +43,7 @@ from actions.form_repair import (
     label,
     quit_answer,
     quit_question,
+    quits_for_more,
     shown,
 )
 from actions.knowledge_decision import decision_for
@@ -176,10 +177,12 @@ class DigressionAwareValidation(FormValidationAction):
         if not requested:  # the form starts: what the opening message said ahead ("我叫…，想报实训营")
             tracker.add_slots(await self.said_ahead(None, dispatcher, tracker, domain))
             return await super().run(dispatcher, tracker, domain)
-        if resuming_after_digression(tracker):
-            return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
         intent = latest_intent(tracker)
+        if resuming_after_digression(tracker):
+            if quits_for_more(text) and intent in DIGRESSIONS:  # "算了，先看看招聘会": answered, now the quit
+                return await self.leave(requested, dispatcher, tracker, domain)
+            return await super().run(dispatcher, tracker, domain)
         if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not self.wants_to_quit(text, intent, requested):
             return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
@@ -289,11 +292,18 @@ class DigressionAwareValidation(FormValidationAction):
             return not_the_answer + await self.correct(fixes, requested, dispatcher, tracker, domain)
         if self.wants_to_quit(text, intent, requested):
             tracker.add_slots(not_the_answer)  # "取消" typed at the name question is no name
-            if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
-                dispatcher.utter_message(text=quit_question(required, tracker.slots))
-                return ask_to_quit
-            return self.quit_events()
+            return not_the_answer + await self.leave(requested, dispatcher, tracker, domain)
         return None
+
+    async def leave(
+        self, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """The user quits: with answers given in this run, asked first ("确定放弃吗"), else the form ends."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
+            dispatcher.utter_message(text=quit_question(required, tracker.slots))
+            return [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
+        return self.quit_events()
 
     async def go_on(
         self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -197,3 +197,30 @@ async def test_a_name_the_entity_covers_only_in_part_is_read_from_the_whole_answ
     tracker = in_form(BOOKING, "booking_name", whole, "inform", BOOKED_SO_FAR, extracted={"booking_name": part})
     messages, slots, _ = await validate(BOOKING, tracker)
     assert slots["booking_name"] == whole and messages == []
+
+
+async def test_a_city_corrected_at_the_cohort_list_replaces_the_city_and_asks_the_cohort_again():
+    answers = {**CAMP_SO_FAR, "camp_age": "23", "camp_city": "烟台"}
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_cohort", "不对不对 俺在威海 不在烟台", "deny", answers))
+    assert slots["camp_city"] == "威海" and slots["requested_slot"] == "camp_cohort"
+    assert "已改为：威海" in messages[0]["text"]
+
+
+async def test_a_quit_with_another_request_is_answered_then_the_form_without_progress_ends():
+    # "算了" and a side question in one message: the side question's rule answers it first
+    text = "算了 俺还是先看看济南有啥活干吧"
+    _, slots, events = await validate(BOOKING, in_form(BOOKING, "booking_when", text, "find_job", {"booking_topic": "简历指导"}))
+    assert events == []
+    answered_by = [{"event": "action", "name": "action_find_job"}, {"event": "bot", "text": "…"}]
+    tracker = form_tracker(BOOKING, "booking_when", text, "find_job", filled={"booking_topic": "简历指导"},
+                           before=[{"event": "active_loop", "name": BOOKING}], after_user=answered_by)
+    _, slots, _ = await validate(BOOKING, tracker)
+    assert slots["requested_slot"] is None and slots["booking_confirm"] is False
+
+
+async def test_a_quit_with_another_request_after_answers_asks_before_discarding_them():
+    answered_by = [{"event": "action", "name": "action_find_job_fair"}, {"event": "bot", "text": "…"}]
+    tracker = form_tracker(BOOKING, "booking_name", "算了，济南有招聘会吗", "find_job_fair", filled=BOOKED_SO_FAR,
+                           before=earlier_turns(BOOKING, BOOKED_SO_FAR), after_user=answered_by)
+    messages, slots, _ = await validate(BOOKING, tracker)
+    assert slots["requested_slot"] == QUIT_SLOT and "确定放弃吗" in messages[0]["text"]
