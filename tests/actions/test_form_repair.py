@@ -92,18 +92,23 @@ async def test_a_side_question_at_the_quit_question_is_answered_not_taken_as_a_r
     assert events == [] and messages == []
 
 
+@pytest.mark.parametrize("text", ["嗯放弃吧", "对 不要了", "还是放弃吧"])
+def test_giving_up_said_with_a_yes_or_a_filler(text):
+    assert quit_answer(text, "nlu_fallback") is True
+
+
 @pytest.mark.parametrize("text", ["等等 还是约吧", "哎 等等 还是报吧", "再想想", "算了还是接着填吧"])
 def test_a_mind_changed_after_the_quit_question_goes_on(text):
     assert quit_answer(text, "nlu_fallback") is False
 
 
-@pytest.mark.parametrize("text", ["算了算了", "算了不报了", "不弄了，不填了"])
+@pytest.mark.parametrize("text", ["算了算了", "算了不报了", "不弄了，不填了", "拉倒吧", "先不报了"])
 async def test_quit_words_in_a_row_are_a_quit(text):
     messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_age", text, "nlu_fallback", CAMP_SO_FAR))
     assert slots["requested_slot"] == QUIT_SLOT and "确定放弃吗" in messages[0]["text"]
 
 
-@pytest.mark.parametrize("text", ["这个俺不想说", "那就跳过吧", "专业不想填", "木有"])
+@pytest.mark.parametrize("text", ["这个俺不想说", "那就跳过吧", "专业不想填", "木有", "俺没专业", "不填行不行"])
 async def test_skip_said_with_fillers_skips_the_optional_question(text):
     answers = {**CAMP_SO_FAR, "camp_identity": "应届毕业生", "camp_grad_year": "2026", "camp_school": "济南大学"}
     messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_major", text, "nlu_fallback", answers, extracted={"camp_major": text}))
@@ -113,6 +118,8 @@ async def test_skip_said_with_fillers_skips_the_optional_question(text):
 @pytest.mark.parametrize("form, requested, text, why", [
     (CAMP, "camp_name", "那俺不想说", "utter_why_camp_name"),
     (BOOKING, "booking_phone", "手机号就跳过吧", "utter_why_booking_phone"),
+    (BOOKING, "booking_phone", "不给行不行", "utter_why_booking_phone"),
+    (CAMP, "camp_mobile", "能不能不填", "utter_why_camp_mobile"),
 ])
 async def test_a_required_question_refused_says_it_is_required_and_why(form, requested, text, why):
     answers = BOOKED_SO_FAR if form == BOOKING else {}
