@@ -4,6 +4,9 @@
 through rules conditioned on the `assessment_active` slot and on it having been the last
 action, for every answer (affirm / deny / inform / fallback) and for "退出" (stop). The
 action reads the raw text itself, so "1", "２", "一般" and "不喜欢" work whatever NLU makes of them.
+The repairs of the forms hold here too: a side question the knowledge base answers is answered and
+the current question asked again (`side_reply`); "继续" after a side question answered elsewhere
+comes back here (actions/form_pause.py `continue_interrupted`).
 """
 from __future__ import annotations
 

@@ -4,11 +4,15 @@
 - quitting ("算了", "不报了", "不弄了"): with no answer given yet the form just stops; with progress it
   first asks "已填写…，确定放弃吗？回复“放弃”或“继续”" — the form stays active with `QUIT_SLOT` as its
   requested slot (the validation action asks; `action_ask_form_quit_confirm` is the form's silent
-  "ask"), so "继续" resumes at the pending question with every answer kept, and "放弃" ends it as a
-  plain quit would;
+  "ask"), so "继续" (or a mind changed: "等等 还是约吧") resumes at the pending question with every
+  answer kept, "放弃" ends it as a plain quit would, and a side question instead of a reply is
+  answered and the form asks where it stopped; a quit with another request in one message
+  ("算了 先看看招聘会") gets that request answered first, then the quit (`quits_for_more`);
 - correcting an answer already given ("不对，是…", "手机号填错了，是139…", "改一下名字"): the answer is
   validated by the form's own `validate_<slot>` and the form goes on where it was;
-- skipping an optional question ("跳过", "不想说", "没有"): `OPTIONAL_SLOTS` is the one list of them.
+- skipping an optional question ("跳过", "这个俺不想说", "没有"): `OPTIONAL_SLOTS` is the one list of
+  them; a required one refused ("不给行不行") is said to be required, with why it is needed;
+- a correction of the city names the wrong one too ("不对 俺在威海 不在烟台": `corrected_city`).
 
 Here only what reads the user's words and the form's slots; the form decides and validates.
 """

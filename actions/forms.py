@@ -13,7 +13,7 @@ While a form waits for an answer, a message that is not one — "你是谁", "�
 
 Two side questions are answered inside the form itself, without leaving it: "为什么要手机号"
 (the `utter_why_<slot>` response explains why the data is needed and how it is kept) and
-"再说一遍"/"继续" (the pending question again). A message NLU could not place (`nlu_fallback`) is a
+"再说一遍"/"啥？"/"没看懂"/"继续" (the pending question again). A message NLU could not place (`nlu_fallback`) is a
 digression only when the knowledge base has an answer or a choice for it; otherwise it is taken as
 the answer, as the form's own mapping would have. A message whose intent is a digression but which
 plainly answers the pending question (a phone number, a choice number …) stays an answer.
