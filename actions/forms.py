@@ -292,17 +292,19 @@ class DigressionAwareValidation(FormValidationAction):
             return not_the_answer + await self.correct(fixes, requested, dispatcher, tracker, domain)
         if self.wants_to_quit(text, intent, requested):
             tracker.add_slots(not_the_answer)  # "取消" typed at the name question is no name
-            return not_the_answer + await self.leave(requested, dispatcher, tracker, domain)
+            return await self.leave(requested, dispatcher, tracker, domain, not_the_answer)
         return None
 
     async def leave(
-        self, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+        not_the_answer: Optional[List[EventType]] = None,
     ) -> List[EventType]:
-        """The user quits: with answers given in this run, asked first ("确定放弃吗"), else the form ends."""
+        """The user quits: with answers given in this run, asked first ("确定放弃吗"; `not_the_answer`
+        empties what a text mapping took from the quit), else the form ends."""
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
             dispatcher.utter_message(text=quit_question(required, tracker.slots))
-            return [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
+            return list(not_the_answer or []) + [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
         return self.quit_events()
 
     async def go_on(
