@@ -85,6 +85,7 @@ REPEAT_RE = re.compile(
     r"咱?继续|接着来|接着|继续吧|继续报名|继续预约|接着填|接着约|接着报|接着说|往下走|下一步)"
     r"[吧呢啊呀哈。.!！?？\s]*$"
 )
+NOT_UNDERSTOOD_RE = re.compile(r"懂|明白|意思|啥|什么")
 # What a "why" question asks about -> the kind of data; slot names end with these kinds.
 WHY_TOPICS = (
     (r"手机|电话|号码|联系方式", ("phone", "mobile")),
@@ -353,7 +354,9 @@ class DigressionAwareValidation(FormValidationAction):
     ) -> Optional[List[EventType]]:
         """"为什么要…" and "再说一遍": a reply, then the pending question again (the slot stays empty)."""
         again = [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
-        if REPEAT_RE.match(text):
+        repeat = REPEAT_RE.match(text)
+        # "啥？" at a confirmation step: its own validation asks again with an example of the answer
+        if repeat and not (requested.endswith("_confirm") and NOT_UNDERSTOOD_RE.search(repeat.group(1))):
             return again
         if WHY_RE.search(text):
             slot = self.slot_asked_about(text, requested, domain)
