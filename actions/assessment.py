@@ -4,6 +4,9 @@
 through rules conditioned on the `assessment_active` slot and on it having been the last
 action, for every answer (affirm / deny / inform / fallback) and for "退出" (stop). The
 action reads the raw text itself, so "1", "２", "一般" and "不喜欢" work whatever NLU makes of them.
+The repairs of the forms hold here too: a side question the knowledge base answers is answered and
+the current question asked again (`side_reply`); "继续" after a side question answered elsewhere
+comes back here (actions/form_pause.py `continue_interrupted`).
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions.form_pause import resume_asked
+from actions.forms import QUESTION_RE, REPEAT_RE
+from actions.knowledge_decision import decision_for, knowledge
 from bot.services.assessment import (
     TYPES,
     AssessmentResult,
@@ -25,6 +30,8 @@ from bot.services.assessment import (
     parse_answer,
     result_for,
 )
+from bot.services.knowledge.replies import answer_text
+from bot.services.knowledge.retrieval import ANSWER
 from bot.services.profiles import ProfileStore
 
 REDIS_TIMEOUT_S = 2.0
@@ -63,6 +70,19 @@ def result_message(result: AssessmentResult, profile: Dict[str, str]) -> str:
     lines.append("· 回复“转人工”，请职业指导师一对一解读结果")
     lines.append("测评反映的是兴趣倾向，不是能力评判，结果已保存到您的档案，可随时重新测评。")
     return "\n".join(lines)
+
+
+def side_reply(tracker: Tracker) -> str:
+    """What goes before the current question again when a message is no answer: nothing for "继续"/
+    "再说一遍", the knowledge base's answer to a side question ("测评要钱吗", "补贴怎么领"), else
+    that the choice was not understood — the same repairs as inside the forms (actions/forms.py)."""
+    text = _text(tracker).strip()
+    if REPEAT_RE.match(text):
+        return ""
+    decision = decision_for(tracker.latest_message or {})
+    if QUESTION_RE.search(text) and decision.kind == ANSWER:
+        return answer_text(decision.item, knowledge().hotline) + "\n\n测评接着来：\n"
+    return "没看懂您的选择。"
 
 
 def _intent(tracker: Tracker) -> str:
@@ -135,11 +155,11 @@ class ActionCareerAssessment(Action):
             progress = await store.start(openid)
             dispatcher.utter_message(text="之前的测评已过期，我们重新开始。\n" + question_text(0))
             return [SlotSet("assessment_active", True)]
-        points = parse_answer(text, intent)
+        # "继续"/"再说一遍" is never a choice ("好的" alone is "一般")
+        points = None if REPEAT_RE.match(text.strip()) else parse_answer(text, intent)
         if points is None:
-            dispatcher.utter_message(
-                text="没看懂您的选择。" + question_text(min(len(progress.answers), total - 1))
-            )
+            current = question_text(min(len(progress.answers), total - 1))
+            dispatcher.utter_message(text=side_reply(tracker) + current)
             return [SlotSet("assessment_active", True)]
         progress = await store.record(openid, progress, points)
         if len(progress.answers) < total:

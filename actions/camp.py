@@ -24,6 +24,7 @@ from actions.camp_eligibility import (
     message_facts,
 )
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
+from actions.flow_start import asks_to_be_enrolled
 from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
@@ -117,6 +118,9 @@ class ActionCampInfo(Action):
         return "action_camp_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        request = None if tracker.active_loop_name else asks_to_be_enrolled(tracker.latest_message.get("text") or "")
+        if request is not None:  # "实训营能给俺报上不": no description, the enrolment
+            return request
         city = await user_city(tracker)
         facts = message_facts(tracker, today())
         if is_eligibility_question(tracker.latest_message.get("text") or "", facts):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from bot.language.time_parser import cn_to_int
 from bot.services.eligibility import load_rules
 from bot.services.eligibility_facts import QUESTION_WORD, identity_in_text
 from bot.services.geo import CITIES
@@ -14,8 +15,9 @@ SHANDONG_CITIES = tuple(name[:-1] for name in CITIES)
 
 
 def first_number(text: Any) -> Optional[int]:
-    match = re.search(r"\d+", str(text or ""))
-    return int(match.group()) if match else None
+    """The first number in `text`, in digits or Chinese numerals ("二十三岁" as people type an age)."""
+    match = re.search(r"\d+", str(text or "")) or re.search(r"[一二三四五六七八九十]{1,3}", str(text or ""))
+    return cn_to_int(match.group()) if match else None
 
 
 def parse_identity(text: Any) -> Optional[str]:

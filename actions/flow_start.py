@@ -70,6 +70,15 @@ def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventTyp
     return ([SlotSet(BOOKING_TOPIC, topic)] if topic else []) + [FollowupAction(start)]
 
 
+# "能给俺报上不", "帮我报一个呗": a request to the bot to sign the user up, however NLU read it (often as a
+# question about the camp): the enrolment starts, and its start still answers "能报吗" said with facts.
+ENROL_REQUEST = re.compile(r"(给|帮|替)(我|俺|咱)\s*(报上|报名|报一个|报个|报)")
+
+
+def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:
+    return [FollowupAction("action_camp_enroll_start")] if ENROL_REQUEST.search(as_meant(text)) else None
+
+
 # After the camp answer said 回复“报名”, a short yes to enrol in the user's own words ("行，那给我报上",
 # "那就报一个吧", "中，就它了") that NLU could not place.
 ENROL_REPLY = re.compile(r"报(名|上|一个|个|了|吧)|参加|报$")

@@ -33,7 +33,9 @@ PAUSED_FLAG = "form_paused"  # featurised: the rule for "继续" looks at it
 PAUSE_MINUTES = 120  # an answer half given two hours ago is no longer "刚才"
 REQUESTED_SLOT = "requested_slot"
 # Flows that run outside Rasa's forms and may interrupt one: they end when the form resumes.
-INTERRUPTING_FLAGS = ("assessment_active",)
+# Each flag's action: "继续" after a side question inside such a flow goes back to it.
+INTERRUPTING_FLOWS = {"assessment_active": "action_career_assessment"}
+INTERRUPTING_FLAGS = tuple(INTERRUPTING_FLOWS)
 
 # intent that starts another flow -> that flow's opening steps (what its own rules run).
 SWITCHES: Dict[str, Sequence[str]] = {
@@ -128,6 +130,14 @@ def resume_asked(tracker: Tracker, naming_task: bool = False) -> Optional[List[E
     if record is None or (naming_task and not names_task(str(record.get("form")), text)):
         return None
     return [FollowupAction("action_resume_form")]
+
+
+def continue_interrupted(tracker: Tracker) -> Optional[List[EventType]]:
+    """"继续" (intent `more`) that no list can page on, while a flow that runs outside Rasa's forms
+    (the assessment) was interrupted by a side question: back to that flow, which asks its current
+    question again. Called by the action the rule for `more` runs."""
+    flow = next((action for flag, action in INTERRUPTING_FLOWS.items() if tracker.get_slot(flag)), None)
+    return [FollowupAction(flow)] if flow and not tracker.active_loop_name else None
 
 
 class ActionPauseForm(Action):

@@ -4,11 +4,15 @@
 - quitting ("算了", "不报了", "不弄了"): with no answer given yet the form just stops; with progress it
   first asks "已填写…，确定放弃吗？回复“放弃”或“继续”" — the form stays active with `QUIT_SLOT` as its
   requested slot (the validation action asks; `action_ask_form_quit_confirm` is the form's silent
-  "ask"), so "继续" resumes at the pending question with every answer kept, and "放弃" ends it as a
-  plain quit would;
+  "ask"), so "继续" (or a mind changed: "等等 还是约吧") resumes at the pending question with every
+  answer kept, "放弃" ends it as a plain quit would, and a side question instead of a reply is
+  answered and the form asks where it stopped; a quit with another request in one message
+  ("算了 先看看招聘会") gets that request answered first, then the quit (`quits_for_more`);
 - correcting an answer already given ("不对，是…", "手机号填错了，是139…", "改一下名字"): the answer is
   validated by the form's own `validate_<slot>` and the form goes on where it was;
-- skipping an optional question ("跳过", "不想说", "没有"): `OPTIONAL_SLOTS` is the one list of them.
+- skipping an optional question ("跳过", "这个俺不想说", "没有"): `OPTIONAL_SLOTS` is the one list of
+  them; a required one refused ("不给行不行") is said to be required, with why it is needed;
+- a correction of the city names the wrong one too ("不对 俺在威海 不在烟台": `corrected_city`).
 
 Here only what reads the user's words and the form's slots; the form decides and validates.
 """
@@ -23,6 +27,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.camp_answers import SHANDONG_CITIES
 from actions.form_pause import TASK_WORDS
 from actions.profile_confirm import corrections
 from bot.services.phone import find_phone, mask_phone
@@ -33,16 +38,37 @@ QUIT_SLOT = "form_quit_confirm"
 OPTIONAL_SLOTS = frozenset({"camp_major"})
 SKIPPED = ""
 
-QUIT_RE = re.compile(
-    r"^(算了|不报了|不报名了|不想报了|不弄了|不填了|不办了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消|停止|别问了)"
-    r"[吧啊了呀。！!～~\s]*$"
+_QUIT_WORDS = (
+    r"算了|不报了|不报名了|不想报了|不弄了|不填了|不办了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消|停止|别问了"
+    r"|不整了|不搞了|不想弄了|拉倒|先不(?:报|约|弄|填|办)了"
 )
-GIVE_UP_RE = re.compile(r"^(放弃|确定放弃|确认放弃|确定|确认|是|是的|对|嗯|好|好的|不要了|不报了|不约了|不弄了|算了|退出)[吧啊了。！!～~\s]*$")
-GO_ON_RE = re.compile(r"继续|接着|不放弃|还要|要约|要报|别放弃|不算了|^(不|不是|不了|否)([，,。！!\s]|$)")
-SKIP_RE = re.compile(r"^(跳过|略过|下一个|下一题|不想说|不想填|不方便说|不说了|保密|没有|无|没)[吧啊了呀。！!～~\s]*$")
-CORRECTION_RE = re.compile(r"^(不对|不是|错了|说错了|有误|更正|修改|改一下|改下|我改)|(填错|写错|说错|输错|打错|选错)了|改(一下|成|为)")
+# one quit word or several in a row ("算了算了", "算了不报了")
+QUIT_RE = re.compile(rf"^(?:(?:{_QUIT_WORDS})[吧啊了呀。！!～~，,\s]*)+$")
+QUIT_LEAD = re.compile(rf"^(?:{_QUIT_WORDS})[吧啊了呀。！!～~，,\s]*")
+# "放弃", also after a yes or a filler ("嗯放弃吧", "对 不要了", "还是放弃吧")
+GIVE_UP_RE = re.compile(
+    r"^(?:(?:嗯|对|是的?|好的?|还是|那就|那)[，,\s]*)*"
+    r"(放弃|确定放弃|确认放弃|确定|确认|是|是的|对|嗯|好|好的|不要了|不报了|不约了|不弄了|算了|退出)[吧啊了。！!～~\s]*$"
+)
+# going on after the quit question: "继续", "不放弃", and a mind changed ("等等 还是约吧", "再想想")
+GO_ON_RE = re.compile(
+    r"继续|接着|不放弃|还要|要约|要报|别放弃|不算了|不退|别退|等等|等一下|等会|再想想|先别"
+    r"|还是(?:要|想|得|给我|给俺)?(?:约|报|预约|报名|弄|办|填|要)"
+    r"|^(不|不是|不了|否)([，,。！!\s]|$)"
+)
+# "跳过", also said with fillers and the question's name ("那俺不想说", "手机号就跳过吧", "这个俺不想说")
+_SKIP_LEAD = r"(?:那|那就|这个|这|俺|我|就|先|还是|也|手机号?|电话|名字|姓名|专业|学校|年龄|城市|身份)*"
+SKIP_RE = re.compile(
+    rf"^{_SKIP_LEAD}(跳过|略过|下一个|下一题|不想说|不想填|不想写|不想给|不想留|不方便说|不方便|不说了|保密|不告诉你|木有|没有|无|没"
+    r"|(?:能不能|可不可以|可以)?不(?:填|给|留|写|说)(?=行不行|可以吗|行吗|成不|中不|行不|$))"
+    r"(?:专业|这个)?(?:行不行|可以吗|行吗|成不|中不|行不)?[吧啊了呀。！!～~?？\s]*$"
+)
+CORRECTION_RE = re.compile(
+    r"^(不对|不是|错了|说错了|有误|更正|修改|改一下|改下|我改)|(填错|写错|说错|输错|打错|选错|搞错|弄错)了|改(一下|成|为)|不是这个"
+)
 _NAME_VALUE_RE = re.compile(r"(?:是|叫|改成|改为|应该是)\s*([\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39})[。！!]?$")
 _NAME_WORDS = re.compile(r"名字|姓名")
+_NEGATED = re.compile(r"(不在|不是|没在|不)$")
 # profile field of bot/services/profile_facts.py -> how the forms' slot names end
 FACT_SLOT_ENDINGS = {
     "identity": ("identity",), "graduation_year": ("grad_year",), "age": ("age",),
@@ -69,6 +95,13 @@ def is_quit(text: str, intent: Optional[str], form: Optional[str] = None) -> boo
         return True
     words = TASK_WORDS.get(form or "")
     return bool(words and re.match(_CANCEL_OWN.format(words=words), text) and not _NAMES_A_HOLDING.search(text))
+
+
+def quits_for_more(text: str) -> bool:
+    """A quit followed by something else in one message ("算了 俺还是先看看济南有啥活干吧"): the form is
+    left, and the rest is answered like any side question."""
+    lead = QUIT_LEAD.match(text)
+    return bool(lead) and len(text[lead.end():].strip()) >= 2
 
 
 def answered_slots(required: Sequence[str], slots: Mapping[str, Any]) -> List[str]:
@@ -117,7 +150,15 @@ def quit_answer(text: str, intent: Optional[str]) -> Optional[bool]:
 def is_skip(text: str, required_question: bool = False) -> bool:
     """"跳过"; to a required question only the words that cannot be its answer ("没有" may be one)."""
     match = SKIP_RE.match(text)
-    return bool(match) and not (required_question and match.group(1) in ("没有", "无", "没"))
+    return bool(match) and not (required_question and match.group(1) in ("没有", "木有", "无", "没"))
+
+
+def corrected_city(text: str) -> Optional[str]:
+    """The one city a correction says the user is in: "不对 俺在威海 不在烟台" -> 威海 (a city after
+    "不在"/"不是" is the wrong answer being corrected)."""
+    named = sorted((text.index(city), city) for city in SHANDONG_CITIES if city in text)
+    kept = {city for at, city in named if not _NEGATED.search(text[max(0, at - 2):at])}
+    return kept.pop() if len(kept) == 1 else None
 
 
 def corrected_values(text: str, required: Sequence[str], pending: Optional[str], today: date) -> Dict[str, Any]:
@@ -129,7 +170,11 @@ def corrected_values(text: str, required: Sequence[str], pending: Optional[str],
     phone = find_phone(text)
     if phone:
         found.update({s: phone for s in required if s.endswith(PHONE_ENDINGS)})
-    for field, value in corrections(text, today).items():
+    fields = corrections(text, today)
+    city = fields.get("city") or corrected_city(text)
+    if city:
+        fields["city"] = city
+    for field, value in fields.items():
         found.update({s: value for s in required if s.endswith(FACT_SLOT_ENDINGS.get(field, ("\0",)))})
     if _NAME_WORDS.search(text) or (not found and _NAME_VALUE_RE.search(text)):
         name = _NAME_VALUE_RE.search(text)

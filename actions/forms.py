@@ -13,7 +13,7 @@ While a form waits for an answer, a message that is not one — "你是谁", "�
 
 Two side questions are answered inside the form itself, without leaving it: "为什么要手机号"
 (the `utter_why_<slot>` response explains why the data is needed and how it is kept) and
-"再说一遍"/"继续" (the pending question again). A message NLU could not place (`nlu_fallback`) is a
+"再说一遍"/"啥？"/"没看懂"/"继续" (the pending question again). A message NLU could not place (`nlu_fallback`) is a
 digression only when the knowledge base has an answer or a choice for it; otherwise it is taken as
 the answer, as the form's own mapping would have. A message whose intent is a digression but which
 plainly answers the pending question (a phone number, a choice number …) stays an answer.
@@ -43,6 +43,7 @@ from actions.form_repair import (
     label,
     quit_answer,
     quit_question,
+    quits_for_more,
     shown,
 )
 from actions.knowledge_decision import decision_for
@@ -70,16 +71,25 @@ DIGRESSIONS: Dict[str, str] = {
 FALLBACK_INTENT = "nlu_fallback"
 REQUESTED_SLOT = "requested_slot"
 
-WHY_RE = re.compile(r"为什么|为啥|为何|干嘛|凭什么|有什么用|要.{0,8}(干什么|做什么)|安全吗|会不会泄露|泄露吗")
+WHY_RE = re.compile(
+    r"为什么|为啥|为何|干嘛|干啥|凭什么|有什么用|有啥用|啥用|图啥|非得|非要|要.{0,8}(干什么|做什么|做啥)"
+    r"|安全吗|会不会泄露|泄露吗"
+)
 # A "why" that names nothing ("为什么要这个") is about the pending question only when it is this short.
 WHY_ALONE_MAX_CHARS = 6
+# "再说一遍", "啥？", "没看懂", "继续" — with the fillers people put around them ("恁再说一遍", "好的 接着来吧")
 REPEAT_RE = re.compile(
-    r"^(请)?(再说一遍|再说一次|再问一遍|重复一下|重复一遍|没听清|没看清|刚才问的?什么|你问的?什么|问什么|继续|接着来|继续吧|继续报名|继续预约)[吧呢啊。.!！?？]*$"
+    r"^(?:好的?|嗯|行|那|哎|啊|恁|你|您|请|麻烦)*[，,\s]*"
+    r"(再说一遍|再说一次|再问一遍|重复一下|重复一遍|没听清|没看清楚?|没看懂|没看明白|没明白|不明白|不太明白|没太懂|看不懂|"
+    r"看不明白|听不懂|不懂|啥意思|什么意思|啥玩意|说啥|你说啥|啥|什么|刚才问的?什么|你问的?什么|问什么|问的啥|问啥|"
+    r"咱?继续|接着来|接着|继续吧|继续报名|继续预约|接着填|接着约|接着报|接着说|往下走|下一步)"
+    r"[吧呢啊呀哈。.!！?？\s]*$"
 )
+NOT_UNDERSTOOD_RE = re.compile(r"懂|明白|意思|啥|什么")
 # What a "why" question asks about -> the kind of data; slot names end with these kinds.
 WHY_TOPICS = (
     (r"手机|电话|号码|联系方式", ("phone", "mobile")),
-    (r"姓名|名字|真名", ("name",)),
+    (r"姓名|名字|真名|身份证", ("name",)),
     (r"身份", ("identity",)),
     (r"年龄|多大|几岁|岁数", ("age",)),
     (r"毕业", ("grad_year",)),
@@ -90,7 +100,10 @@ WHY_TOPICS = (
 # The data must be what is asked for ("为什么要我的手机号", "手机号安全吗"), not any word of the
 # message ("为什么毕业了找不到工作" is a question about jobs).
 _ASKED_FOR = r"(?:要|得|需要|问|填|提供|留|给|告诉|登记|写)(?:你|您)?(?:我的?)?.{{0,2}}(?:{topic})"
-_ASKED_ABOUT = r"(?:{topic}).{{0,3}}(?:有什么用|干什么用|安全吗|会不会泄露|泄露吗)"
+_ASKED_ABOUT = (
+    r"(?:{topic}).{{0,3}}(?:有什么用|有啥用|干什么用|干啥|干嘛|安全吗|会不会泄露|泄露吗"
+    r"|(?:为啥|为什么)(?:要|得|非|必须|一定))"
+)
 # A short message with no question in it, NLU unsure of it, answers a free-text question ("土木工程").
 QUESTION_RE = re.compile(r"[?？]|吗|么|呢|哪|几|多少|怎|咋|啥|能不能|可不可以|是不是|有没有")
 FREE_TEXT_ANSWER_MAX_CHARS = 12
@@ -165,10 +178,12 @@ class DigressionAwareValidation(FormValidationAction):
         if not requested:  # the form starts: what the opening message said ahead ("我叫…，想报实训营")
             tracker.add_slots(await self.said_ahead(None, dispatcher, tracker, domain))
             return await super().run(dispatcher, tracker, domain)
-        if resuming_after_digression(tracker):
-            return await super().run(dispatcher, tracker, domain)
         text = latest_text(tracker)
         intent = latest_intent(tracker)
+        if resuming_after_digression(tracker):
+            if quits_for_more(text) and intent in DIGRESSIONS:  # "算了，先看看招聘会": answered, now the quit
+                return await self.leave(requested, dispatcher, tracker, domain)
+            return await super().run(dispatcher, tracker, domain)
         if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not self.wants_to_quit(text, intent, requested):
             return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
@@ -181,15 +196,21 @@ class DigressionAwareValidation(FormValidationAction):
         if not is_answer and await self.restates_request(requested, text, intent, tracker, domain):
             # the request said again ("就是约个简历指导", "我要报名实训营") is no answer: the question again
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
-        if intent in DIGRESSIONS and not is_answer:
-            free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
-            if intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text):
-                return []  # no slot set: the form rejects the turn and the digression rules run
+        if not is_answer and self.is_digression(text, intent, requested, tracker, domain):
+            return []  # no slot set: the form rejects the turn and the digression rules run
         if (intent in DIGRESSIONS or intent in switches_for(self.form_name())) and text and self.takes_text(requested, domain):
             # The form ignores these intents, so no mapping took the text: take it as the answer.
             tracker.add_slots([SlotSet(requested, text)])
         tracker.add_slots(await self.said_ahead(requested, dispatcher, tracker, domain))
         return await super().run(dispatcher, tracker, domain)
+
+    def is_digression(self, text: str, intent: Optional[str], requested: str, tracker: Tracker, domain: DomainDict) -> bool:
+        """A side question the digression rules answer: an intent of `DIGRESSIONS`, a message NLU could
+        not place only when the knowledge base can answer it and it does not read as a free-text answer."""
+        if intent not in DIGRESSIONS:
+            return False
+        free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
+        return intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text)
 
     async def restates_request(
         self, requested: str, text: str, intent: Optional[str], tracker: Tracker, domain: DomainDict
@@ -249,6 +270,9 @@ class DigressionAwareValidation(FormValidationAction):
         ask_to_quit = not_the_answer + [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
         if requested == QUIT_SLOT:
             give_up = quit_answer(text, intent)
+            if give_up is None and self.is_digression(text, intent, requested, tracker, domain):
+                # a side question instead of an answer: it is answered, and the form asks where it stopped
+                return []
             if give_up is None:  # neither: the quit question again
                 dispatcher.utter_message(text=quit_question(required, tracker.slots))
                 return ask_to_quit
@@ -259,6 +283,8 @@ class DigressionAwareValidation(FormValidationAction):
             return await self.go_on([SlotSet(requested, SKIPPED)], dispatcher, tracker, domain)
         if is_skip(text, required_question=True):
             dispatcher.utter_message(text=f"{label(requested)}是必填项，不能跳过。")
+            if why_response(requested) in (domain.get("responses") or {}):  # and why it is needed
+                dispatcher.utter_message(response=why_response(requested))
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         fixes = corrected_values(text, required, requested, self.today())
         # a confirmation step reads corrections itself ("不对，是去年毕业的": actions/profile_confirm.py)
@@ -267,11 +293,20 @@ class DigressionAwareValidation(FormValidationAction):
             return not_the_answer + await self.correct(fixes, requested, dispatcher, tracker, domain)
         if self.wants_to_quit(text, intent, requested):
             tracker.add_slots(not_the_answer)  # "取消" typed at the name question is no name
-            if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
-                dispatcher.utter_message(text=quit_question(required, tracker.slots))
-                return ask_to_quit
-            return self.quit_events()
+            return await self.leave(requested, dispatcher, tracker, domain, not_the_answer)
         return None
+
+    async def leave(
+        self, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+        not_the_answer: Optional[List[EventType]] = None,
+    ) -> List[EventType]:
+        """The user quits: with answers given in this run, asked first ("确定放弃吗"; `not_the_answer`
+        empties what a text mapping took from the quit), else the form ends."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        if answered_since_start(tracker.events, self.form_name(), required, tracker.slots):
+            dispatcher.utter_message(text=quit_question(required, tracker.slots))
+            return list(not_the_answer or []) + [SlotSet(QUIT_SLOT, None), SlotSet(REQUESTED_SLOT, QUIT_SLOT)]
+        return self.quit_events()
 
     async def go_on(
         self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -319,7 +354,9 @@ class DigressionAwareValidation(FormValidationAction):
     ) -> Optional[List[EventType]]:
         """"为什么要…" and "再说一遍": a reply, then the pending question again (the slot stays empty)."""
         again = [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
-        if REPEAT_RE.match(text):
+        repeat = REPEAT_RE.match(text)
+        # "啥？" at a confirmation step: its own validation asks again with an example of the answer
+        if repeat and not (requested.endswith("_confirm") and NOT_UNDERSTOOD_RE.search(repeat.group(1))):
             return again
         if WHY_RE.search(text):
             slot = self.slot_asked_about(text, requested, domain)

@@ -27,6 +27,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.form_pause import continue_interrupted
 from actions.timed import TimedSearchAction, within_timeout
 from bot.clock import SHANGHAI, system_clock
 from bot.services.geo import match_place
@@ -274,6 +275,9 @@ class ActionMoreServicePoints(Action):
     ) -> List[Dict[Text, Any]]:
         cursor = tracker.get_slot(PAGE_SLOT)
         if not cursor or not last_listing_was_ours(tracker):
+            back = continue_interrupted(tracker)  # "继续" meant the assessment, not a list
+            if back is not None:
+                return back
             dispatcher.utter_message(response="utter_points_no_more")
             return [SlotSet(PAGE_SLOT, None)]
         try:

@@ -91,3 +91,16 @@ async def test_progress_is_personal_data(action_runtime, redis):
     assert action_runtime.key("assessment", OPENID) in profiles.personal_data_keys(OPENID)
     await profiles.delete_personal_data(OPENID)
     assert await AssessmentStore(redis, action_runtime).load(OPENID) is None
+
+
+async def test_a_side_question_is_answered_and_continue_repeats_the_question(action_runtime, redis):
+    from actions.knowledge_decision import knowledge
+    item = knowledge().items[0]
+    await say("职业测评", "career_assessment")
+    await say("1", "inform")
+    reply, slots = await say(item.variants[0] + "吗", "nlu_fallback")
+    assert "没看懂" not in reply and "第2/" in reply and slots["assessment_active"] is True
+    for text in ("继续", "好的 接着来吧"):
+        reply, _ = await say(text, "more")
+        assert "没看懂" not in reply and "第2/" in reply  # the same question, nothing recorded
+    assert (await AssessmentStore(redis, action_runtime).load(OPENID)).answers == [2]

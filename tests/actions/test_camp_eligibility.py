@@ -108,3 +108,11 @@ async def test_an_enrolment_wish_with_facts_starts_the_form_with_them():
 @pytest.mark.parametrize("answer,identity", [("没工作", "失业青年"), ("还没上班", "失业青年"), ("上班了", "在职人员"), ("4", "失业青年")])
 def test_the_form_reads_identity_words_the_same_way(answer, identity):
     assert camp_actions.parse_identity(answer) == identity
+
+
+@pytest.mark.parametrize("text", ["实训营能给俺报上不", "那个实训营帮我报一个呗"])
+async def test_a_request_to_be_signed_up_read_as_a_camp_question_starts_the_enrolment(text):
+    dispatcher = CollectingDispatcher()
+    events = await ActionCampInfo().run(dispatcher, make_tracker(text, "ask_camp_info"), {})
+    assert dispatcher.messages == []  # no description: the enrolment's start speaks
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]

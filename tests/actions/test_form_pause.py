@@ -140,3 +140,19 @@ def test_a_short_message_nlu_could_not_place_that_points_back_resumes_a_paused_f
     assert resume_asked(long) is None
     active = with_slots({PAUSE_SLOT: record, PAUSED_FLAG: True}, active_form=BOOKING, text="继续报名", intent="nlu_fallback")
     assert resume_asked(active) is None
+
+
+async def test_continue_after_a_side_question_inside_the_assessment_goes_back_to_it():
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.service_points import ActionMoreServicePoints
+    latest = {"text": "继续", "intent": {"name": "more", "confidence": 0.9}, "entities": []}
+    tracker = Tracker("oAssessMore01", {"assessment_active": True}, latest, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = await ActionMoreServicePoints().run(dispatcher, tracker, {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_career_assessment"}]
+    assert dispatcher.messages == []
+    tracker.slots["assessment_active"] = False  # nothing interrupted: there is just nothing more
+    events = await ActionMoreServicePoints().run(dispatcher, tracker, {})
+    assert dispatcher.messages and all(e.get("event") != "followup" for e in events)

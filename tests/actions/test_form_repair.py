@@ -78,8 +78,54 @@ async def test_giving_up_after_the_quit_question_ends_the_form(form, answers):
 
 
 async def test_an_unclear_reply_to_the_quit_question_asks_it_again():
-    messages, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, "你们几点下班", "ask_policy", BOOKED_SO_FAR))
+    nothing_close = {"decision": "none", "options": []}
+    tracker = form_tracker(BOOKING, QUIT_SLOT, "嗯？", "nlu_fallback", knowledge_decision=nothing_close,
+                           filled=BOOKED_SO_FAR, before=earlier_turns(BOOKING, BOOKED_SO_FAR))
+    messages, slots, _ = await validate(BOOKING, tracker)
     assert slots == {QUIT_SLOT: None, "requested_slot": QUIT_SLOT} and "确定放弃吗" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text, intent", [("济南这两天有招聘会没", "find_job_fair"), ("你们几点下班", "ask_policy")])
+async def test_a_side_question_at_the_quit_question_is_answered_not_taken_as_a_reply(text, intent):
+    # the form rejects the turn: the digression rules answer it, and the form asks where it stopped
+    messages, slots, events = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, text, intent, BOOKED_SO_FAR))
+    assert events == [] and messages == []
+
+
+@pytest.mark.parametrize("text", ["嗯放弃吧", "对 不要了", "还是放弃吧"])
+def test_giving_up_said_with_a_yes_or_a_filler(text):
+    assert quit_answer(text, "nlu_fallback") is True
+
+
+@pytest.mark.parametrize("text", ["等等 还是约吧", "哎 等等 还是报吧", "再想想", "算了还是接着填吧"])
+def test_a_mind_changed_after_the_quit_question_goes_on(text):
+    assert quit_answer(text, "nlu_fallback") is False
+
+
+@pytest.mark.parametrize("text", ["算了算了", "算了不报了", "不弄了，不填了", "拉倒吧", "先不报了"])
+async def test_quit_words_in_a_row_are_a_quit(text):
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_age", text, "nlu_fallback", CAMP_SO_FAR))
+    assert slots["requested_slot"] == QUIT_SLOT and "确定放弃吗" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["这个俺不想说", "那就跳过吧", "专业不想填", "木有", "俺没专业", "不填行不行"])
+async def test_skip_said_with_fillers_skips_the_optional_question(text):
+    answers = {**CAMP_SO_FAR, "camp_identity": "应届毕业生", "camp_grad_year": "2026", "camp_school": "济南大学"}
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_major", text, "nlu_fallback", answers, extracted={"camp_major": text}))
+    assert slots["camp_major"] == SKIPPED and slots["requested_slot"] == "camp_city"
+
+
+@pytest.mark.parametrize("form, requested, text, why", [
+    (CAMP, "camp_name", "那俺不想说", "utter_why_camp_name"),
+    (BOOKING, "booking_phone", "手机号就跳过吧", "utter_why_booking_phone"),
+    (BOOKING, "booking_phone", "不给行不行", "utter_why_booking_phone"),
+    (CAMP, "camp_mobile", "能不能不填", "utter_why_camp_mobile"),
+])
+async def test_a_required_question_refused_says_it_is_required_and_why(form, requested, text, why):
+    answers = BOOKED_SO_FAR if form == BOOKING else {}
+    messages, slots, _ = await validate(form, in_form(form, requested, text, "nlu_fallback", answers, extracted={requested: text}))
+    assert slots == {requested: None, "requested_slot": requested}
+    assert "必填" in messages[0]["text"] and messages[1].get("response") == why
 
 
 async def test_skip_read_as_quitting_still_skips_the_optional_question():
@@ -158,3 +204,30 @@ async def test_a_name_the_entity_covers_only_in_part_is_read_from_the_whole_answ
     tracker = in_form(BOOKING, "booking_name", whole, "inform", BOOKED_SO_FAR, extracted={"booking_name": part})
     messages, slots, _ = await validate(BOOKING, tracker)
     assert slots["booking_name"] == whole and messages == []
+
+
+async def test_a_city_corrected_at_the_cohort_list_replaces_the_city_and_asks_the_cohort_again():
+    answers = {**CAMP_SO_FAR, "camp_age": "23", "camp_city": "烟台"}
+    messages, slots, _ = await validate(CAMP, in_form(CAMP, "camp_cohort", "不对不对 俺在威海 不在烟台", "deny", answers))
+    assert slots["camp_city"] == "威海" and slots["requested_slot"] == "camp_cohort"
+    assert "已改为：威海" in messages[0]["text"]
+
+
+async def test_a_quit_with_another_request_is_answered_then_the_form_without_progress_ends():
+    # "算了" and a side question in one message: the side question's rule answers it first
+    text = "算了 俺还是先看看济南有啥活干吧"
+    _, slots, events = await validate(BOOKING, in_form(BOOKING, "booking_when", text, "find_job", {"booking_topic": "简历指导"}))
+    assert events == []
+    answered_by = [{"event": "action", "name": "action_find_job"}, {"event": "bot", "text": "…"}]
+    tracker = form_tracker(BOOKING, "booking_when", text, "find_job", filled={"booking_topic": "简历指导"},
+                           before=[{"event": "active_loop", "name": BOOKING}], after_user=answered_by)
+    _, slots, _ = await validate(BOOKING, tracker)
+    assert slots["requested_slot"] is None and slots["booking_confirm"] is False
+
+
+async def test_a_quit_with_another_request_after_answers_asks_before_discarding_them():
+    answered_by = [{"event": "action", "name": "action_find_job_fair"}, {"event": "bot", "text": "…"}]
+    tracker = form_tracker(BOOKING, "booking_name", "算了，济南有招聘会吗", "find_job_fair", filled=BOOKED_SO_FAR,
+                           before=earlier_turns(BOOKING, BOOKED_SO_FAR), after_user=answered_by)
+    messages, slots, _ = await validate(BOOKING, tracker)
+    assert slots["requested_slot"] == QUIT_SLOT and "确定放弃吗" in messages[0]["text"]

@@ -72,6 +72,10 @@ async def test_an_answer_stays_an_answer_whatever_intent_nlu_gave_it(form, reque
         (CAMP, "camp_school", "为什么要问我毕业年份", "camp_grad_year"),
         (BOOKING, "booking_name", "为什么要我的手机号", "booking_phone"),
         (BOOKING, "booking_name", "为什么要名字", "booking_name"),
+        (CAMP, "camp_school", "问学校干啥用啊", "camp_school"),
+        (CAMP, "camp_age", "问俺年龄干啥", "camp_age"),
+        (CAMP, "camp_name", "名字干嘛非得跟身份证一样啊", "camp_name"),
+        (BOOKING, "booking_phone", "为啥非要手机号", "booking_phone"),
     ],
 )
 async def test_why_is_explained_then_the_pending_question_is_asked_again(form, requested, text, explained):
@@ -82,7 +86,7 @@ async def test_why_is_explained_then_the_pending_question_is_asked_again(form, r
         assert slots == {requested: None, "requested_slot": requested}
 
 
-@pytest.mark.parametrize("text", ["再说一遍", "刚才问什么？", "继续"])
+@pytest.mark.parametrize("text", ["再说一遍", "刚才问什么？", "继续", "啥？", "没看懂", "恁再说一遍", "好的 接着来吧", "你说啥", "咱继续"])
 async def test_repeat_asks_the_pending_question_again(text):
     messages, slots, _ = await validate(BOOKING, form_tracker(BOOKING, "booking_phone", text, "nlu_fallback"))
     assert messages == [] and slots == {"booking_phone": None, "requested_slot": "booking_phone"}

@@ -108,6 +108,19 @@ async def test_assessment_resumes_after_an_interruption(chat):
     assert f"第5/{total}题" in reply, user.transcript
 
 
+async def test_a_bare_jixu_after_a_side_question_goes_back_to_the_assessment(chat):
+    user = chat()
+    total = len(QUESTIONS)
+    await user.say("我想做个职业测评")
+    await user.say("1")
+    reply = await user.say("失业登记怎么办")
+    assert "失业登记" in reply, user.transcript
+    reply = await user.say("继续")  # not "no more service points": the assessment's question again
+    assert f"第2/{total}题" in reply and "没看懂" not in reply, user.transcript
+    reply = await user.say("2")
+    assert f"第3/{total}题" in reply, user.transcript
+
+
 # -- courses -------------------------------------------------------------------------------------
 
 

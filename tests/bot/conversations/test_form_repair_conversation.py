@@ -132,3 +132,30 @@ async def test_codes_typed_in_parts_or_inside_a_sentence_cancel_the_booking(chat
     code = await book(user, "卢晨")
     assert "已取消" in await user.say(f"我的预约码是{code[:3]}-{code[3:]}，临时有事去不了"), user.transcript
     assert await user.services.booking.my_bookings(user.openid) == []
+
+
+async def test_a_mind_changed_at_the_quit_question_and_a_side_question_there_keep_the_booking(chat):
+    user = chat()
+    await up_to_the_name(user)
+    reply = await user.say("算了算了")
+    assert QUIT_QUESTION in reply, user.transcript
+    reply = await user.say("济南这两天有招聘会没")  # answered; the form asks where it stopped
+    assert "招聘会" in reply and said("utter_ask_booking_name") in reply and "已退出" not in reply, user.transcript
+    assert QUIT_QUESTION in await user.say("不弄了"), user.transcript
+    reply = await user.say("等等 还是约吧")
+    assert said("utter_ask_booking_name") in reply and "已退出" not in reply, user.transcript
+
+
+async def test_a_required_question_refused_is_explained_and_an_optional_one_skipped_in_words(chat):
+    user = chat()
+    await user.say("报名实训营")
+    reply = await user.say("那俺不想说")
+    assert "必填" in reply and said("utter_why_camp_name") in reply and said("utter_ask_camp_name") in reply, user.transcript
+    await user.say("赵小雨")
+    await user.say(fresh_phone())
+    await user.say("在校生")
+    today = date.today()
+    await user.say(str(today.year + (today.month >= 9)))  # this academic year's final-year class
+    await user.say("山东科技大学")
+    reply = await user.say("这个俺不想说")
+    assert said("utter_ask_camp_city") in reply and "格式" not in reply, user.transcript
