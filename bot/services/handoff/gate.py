@@ -68,14 +68,16 @@ async def request_handoff(
     place = await find_user_place(service.redis, service.settings, openid, first_message, history)
     avail = await service.availability(place.city)
     if not avail.available:
+        phone = find_phone(first_message) or ""  # "电话是138…，让人工打给我": the callback number already
         left = await service.request(
             openid, reason=reason, priority=priority, first_message=first_message, kind="callback",
             note="非工作时间留言" if avail.reason == "off_hours" else "无人在线时留言",
-            history=await _read_history(history), place=place,
+            history=await _read_history(history), place=place, phone=phone,
         )
-        await service.memory.make_offer(openid, reason, first_message, left.item_id)
+        if not phone:  # a number sent next goes onto this item
+            await service.memory.make_offer(openid, reason, first_message, left.item_id)
         return left_message_text(
-            avail, service.config.for_city(place.city), service.next_opening_text(place.city), place.city
+            avail, service.config.for_city(place.city), service.next_opening_text(place.city), place.city, phone
         )
     outcome = await service.request(
         openid, reason=reason, priority=priority, first_message=first_message, place=place
