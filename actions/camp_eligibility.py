@@ -75,7 +75,8 @@ async def answer_eligibility(
     """Say whether the user may join (and which cohorts, why, what else); remember the facts."""
     rules = load_rules()
     merged = facts.over(await _known(tracker))
-    text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules)
+    said = (tracker.latest_message or {}).get("text") or ""
+    text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules, said)
     dispatcher.utter_message(text=text)
     shown_back = fact_slots(facts)
     # the answer said the facts back ("按您的情况（23岁、失业青年）"): an enrolment that follows does not ask to confirm them again

@@ -27,7 +27,7 @@ FLOWS = (
                 + r"|(能|可以)(报|参加).{0,4}" + CAMP + r"(吗|不|么|[?？])"),
      "action_camp_info"),
     (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}" + CAMP
-                + r"|" + CAMP + r".{0,4}(报名|报一个|报个)|(报个|报一个|报上|报名参加)" + CAMP),
+                + r"|" + CAMP + r".{0,4}(报名|报一个|报个|报一下|报下)|(报个|报一个|报上|报名参加)" + CAMP),
      "action_camp_enroll_start"),
     (re.compile(r"(想|要|帮我|给我|我|俺).{0,4}(预约|约).{0,8}" + TOPIC_WORDS
                 + r"|(^|就是|是说|是)" + BOOKING_VERB + r".{0,8}" + TOPIC_WORDS
@@ -108,3 +108,20 @@ def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
     if len(text) > ENROL_REPLY_MAX_CHARS or not (yes or ENROL_REPLY.search(text)) or NOT_A_YES.search(text):
         return None
     return [FollowupAction("action_camp_enroll_start")] if _last_bot_action(tracker) in CAMP_ANSWERS else None
+
+
+# Right after the camp answer, a question about oneself that leaves the camp unsaid ("我都毕业3年了还行吗",
+# "那我这样的能参加不"): answered by the camp answer again, from the facts the message gives.
+FOLLOW_UP_QUESTION = re.compile(r"行吗|行不|还行|可以吗|可以不|能行|能报|能参加|能去|够格|符合|收吗|收不|[吗么不呢][?？。！!\s]*$|[?？]")
+FACT_ENTITIES = ("age", "graduation_year", "identity", "education")
+FOLLOW_UP_MAX_CHARS = 30
+
+
+def camp_follow_up(tracker: Tracker) -> Optional[List[EventType]]:
+    message = tracker.latest_message or {}
+    text = (message.get("text") or "").strip()
+    if len(text) > FOLLOW_UP_MAX_CHARS or not FOLLOW_UP_QUESTION.search(text):
+        return None
+    if not any(e.get("entity") in FACT_ENTITIES for e in message.get("entities") or ()):
+        return None
+    return [FollowupAction("action_camp_info")] if _last_bot_action(tracker) in CAMP_ANSWERS else None

@@ -170,13 +170,14 @@ def corrected_values(text: str, required: Sequence[str], pending: Optional[str],
     phone = find_phone(text)
     if phone:
         found.update({s: phone for s in required if s.endswith(PHONE_ENDINGS)})
-    fields = corrections(text, today)
-    city = fields.get("city") or corrected_city(text)
+    facts = corrections(text, today)
+    city = facts.get("city") or corrected_city(text)
     if city:
-        fields["city"] = city
-    for field, value in fields.items():
+        facts["city"] = city
+    for field, value in facts.items():
         found.update({s: value for s in required if s.endswith(FACT_SLOT_ENDINGS.get(field, ("\0",)))})
-    if _NAME_WORDS.search(text) or (not found and _NAME_VALUE_RE.search(text)):
+    # "不对，我是前年毕业的" names a fact, not a name ("前年毕业的"), even when no question of this form asks it
+    if _NAME_WORDS.search(text) or (not found and not facts and _NAME_VALUE_RE.search(text)):
         name = _NAME_VALUE_RE.search(text)
         if name or _NAME_WORDS.search(text):
             found.update({s: (name.group(1) if name else None) for s in required if s.endswith("_name")})

@@ -286,7 +286,10 @@ class DigressionAwareValidation(FormValidationAction):
             if why_response(requested) in (domain.get("responses") or {}):  # and why it is needed
                 dispatcher.utter_message(response=why_response(requested))
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
-        fixes = corrected_values(text, required, requested, self.today())
+        # an answer the form holds may be corrected even while no question asks for it now (the
+        # graduation year said up front, before the identity that makes it a question)
+        held = [slot for slot in self.domain_slots(domain) if slot not in required and tracker.get_slot(slot) is not None]
+        fixes = corrected_values(text, required + held, requested, self.today())
         # a confirmation step reads corrections itself ("不对，是去年毕业的": actions/profile_confirm.py)
         if fixes and not (requested.endswith("_confirm") and self.answers_pending_question(requested, text, tracker)):
             tracker.add_slots(not_the_answer)
@@ -386,6 +389,8 @@ class DigressionAwareValidation(FormValidationAction):
 
 
 NAME_PREFIX = re.compile(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)")
+# a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)
+_SAYS_MORE = re.compile(r"[\s，,。、]+\S*(我|俺|是|的|在|毕业|岁|大学|学院|学校|今年)")
 
 
 def answered_name(value: Any, tracker: Tracker, slot: Text, valid: Pattern) -> Optional[Text]:
@@ -394,9 +399,14 @@ def answered_name(value: Any, tracker: Tracker, slot: Text, valid: Pattern) -> O
     (the entity in a longer sentence, or the profile's name when the question was not asked)."""
     asked = tracker.get_slot("requested_slot") == slot
     text = (tracker.latest_message or {}).get("text") if asked else None
+    if text and _SAYS_MORE.search(str(text)):  # "苗雨涵 我是青岛大学的 去年毕业": the name is its first part
+        parted = name_in_parts(str(text), valid)  # (the person_name entity may hold only "雨涵")
+        if parted:
+            return parted
     for raw in (text, value):
         name = NAME_PREFIX.sub("", str(raw or "").strip()).strip()
-        if valid.fullmatch(name) and bare_name(name) == name:  # not "我于洋就行" of "叫我于洋就行"
+        # not "我于洋就行" of "叫我于洋就行", nor a name followed by facts (above)
+        if valid.fullmatch(name) and bare_name(name) == name and not _SAYS_MORE.search(name):
             return name
     # a name with more in the message ("叫我于洋就行，电话138…": the phone is kept for its own question)
     return name_in_parts(str(text or value or ""), valid)

@@ -21,9 +21,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import enrol_after_camp_answer, start_named_flow
+from actions.flow_start import camp_follow_up, enrol_after_camp_answer, start_named_flow
 from actions.form_pause import resume_asked
 from actions.handoff import hand_to_human
+from actions.profile_confirm import told_facts_text
 from actions.knowledge_decision import decision_for, knowledge
 from actions.trade_of_interest import trade_of_the_turn
 from bot.services.handoff.model import PRIORITY_REPEATED_FAILURE
@@ -58,6 +59,8 @@ def intent_name(tracker: Tracker) -> str:
 def is_miss(event: Dict[str, Any]) -> bool:
     parse = event.get("parse_data") or {}
     if (parse.get("intent") or {}).get("name") not in MISS_INTENTS:
+        return False
+    if told_facts_text(parse):  # facts about the user, kept and said back: answered
         return False
     decision = decision_from_payload(parse.get(PARSE_KEY), knowledge())
     return decision is None or decision.kind == NONE
@@ -102,6 +105,7 @@ class ActionKnowledgeAnswer(Action):
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent_name(tracker))
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
         started = started or (None if tracker.active_loop_name else enrol_after_camp_answer(tracker))
+        started = started or (None if tracker.active_loop_name else camp_follow_up(tracker))
         if started is not None:  # "…想参加实训营" NLU could not place: the flow it names starts
             return started
         decision = decision_for(tracker.latest_message or {})
@@ -115,6 +119,10 @@ class ActionKnowledgeAnswer(Action):
         if kind == CHOOSE:
             dispatcher.utter_message(text=choice_text(decision.options))
             return [SlotSet(CHOICES_SLOT, [o.item.id for o in decision.options])]
+        told = told_facts_text(tracker.latest_message or {})
+        if told:  # "我山师的，今年刚毕业": a profile that listens, not "答不上来"
+            dispatcher.utter_message(text=told)
+            return [SlotSet(CHOICES_SLOT, None)]
         if consecutive_misses(tracker.events) >= 2:
             await hand_to_human(tracker, dispatcher, reason="repeated_fallback", priority=PRIORITY_REPEATED_FAILURE)
         else:

@@ -24,6 +24,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.services.eligibility import load_rules
+from bot.services.eligibility_facts import QUESTION_WORD
 from bot.services.profile_facts import fact_entities
 
 YES = re.compile(r"^(对|对的|对啊|对呀|是|是的|没错|正确|嗯|嗯嗯|好|好的|确认|没问题|ok|OK)[。.!！~～]*$")
@@ -37,6 +38,12 @@ ENTITY_FIELDS = {
 
 def fact_line(facts: Mapping[str, Any]) -> str:
     """"您是2025届离校未就业毕业生，今年24岁，学校是山东师范大学，在济南，对吗？" from profile fields."""
+    said = facts_summary(facts)
+    return said + "，对吗？回复“对”继续；有变化请直接更正，例如“不对，是去年毕业的”。" if said else ""
+
+
+def facts_summary(facts: Mapping[str, Any]) -> str:
+    """"您是2025届离校未就业毕业生，今年24岁，学校是山东师范大学，在济南" ("" when there are none)."""
     identity, year = facts.get("identity"), facts.get("graduation_year")
     parts = []
     if identity and year:
@@ -53,7 +60,36 @@ def fact_line(facts: Mapping[str, Any]) -> str:
         return ""
     if not parts[0].startswith("您"):
         parts[0] = "您" + parts[0]
-    return "，".join(parts) + "，对吗？回复“对”继续；有变化请直接更正，例如“不对，是去年毕业的”。"
+    return "，".join(parts)
+
+
+# facts that make a message about the user (a city alone is where they ask about, not who they are)
+PERSONAL_FIELDS = ("identity", "graduation_year", "age", "school")
+
+
+def facts_in_entities(entities: Any) -> Dict[str, str]:
+    """The profile facts among a parse's entities (bot/services/profile_facts.py), as profile
+    fields; a city that is only the school's is left out (where the school is, not the user)."""
+    found: Dict[str, str] = {}
+    school = next((e for e in entities or () if e.get("entity") == "school"), None)
+    for entity in entities or ():
+        field = ENTITY_FIELDS.get(str(entity.get("entity")))
+        if field == "city" and school and (entity.get("start"), entity.get("end")) == (school.get("start"), school.get("end")):
+            continue
+        if field and field not in found and entity.get("value"):
+            found[field] = str(entity["value"])
+    return found
+
+
+def told_facts_text(message: Mapping[str, Any]) -> str:
+    """What to say to a message that only tells about the user ("我山师的，今年6月份刚毕业，还没找着
+    工作"): the facts shown back as kept, and where they help; "" for a question or no such facts."""
+    text = str(message.get("text") or "")
+    facts = facts_in_entities(message.get("entities"))
+    if QUESTION_WORD.search(text) or not any(f in facts for f in PERSONAL_FIELDS):
+        return ""
+    return (f"好的，记下了：{facts_summary(facts)}。之后报名、预约时不用再填。\n"
+            "您可以说“实训营能报吗”看看能不能参加实训营，也可以说“找工作”或“预约指导课”。")
 
 
 def corrections(text: str, today: date) -> Dict[str, str]:

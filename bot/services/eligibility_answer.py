@@ -8,6 +8,7 @@ which do not and why, worded from the same config (`group_condition`) as the cam
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -19,6 +20,12 @@ from bot.services.reply_size import fit_lines
 YES, NO, OPEN = "yes", "no", "open"
 NEED_WORDS = {"identity": "身份", "graduation_year": "毕业年份", "age": "年龄"}
 MORE = "\n……详细期次请说“实训营”"
+# What config/eligibility.yml does not decide, said as such rather than guessed: where the user is
+# from (the rules set no residence condition) and identities with support of their own.
+RESIDENCE = re.compile(r"不是山东|外省|省外|外地|户口|户籍|老家")
+SPECIAL_IDENTITY = re.compile(r"退役军人|退伍|残疾|灵活就业")
+RESIDENCE_NOTE = "实训营的报名条件只看身份、年龄和毕业年份，没有列户籍要求；外地户籍的具体安排以当地人社部门答复为准，可拨打12333咨询。"
+SPECIAL_NOTE = "退役军人、残疾人、灵活就业人员另有专项就业扶持政策，具体请咨询当地人社部门或拨打12333。"
 
 
 @dataclass(frozen=True)
@@ -147,10 +154,15 @@ def _needs_no_job(assessment: Assessment, facts: Facts) -> bool:
     return facts.employed is None and bool(takers) and all(g.must_be_unemployed for g in takers)
 
 
-def eligibility_answer(facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules) -> str:
-    """The reply to an eligibility question, ≤ 2,048 bytes: verdict, per-group reasons, next step."""
+def eligibility_answer(
+    facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules, text: str = ""
+) -> str:
+    """The reply to an eligibility question (`text`), ≤ 2,048 bytes: verdict, per-group reasons,
+    what the rules do not decide, next step."""
+    notes = [note for pattern, note in ((RESIDENCE, RESIDENCE_NOTE), (SPECIAL_IDENTITY, SPECIAL_NOTE))
+             if pattern.search(text or "")]
     if not cohorts:
-        return "目前没有正在报名的实训营期次，开班后我们会通知您。\n您可以考虑：\n" + _alternatives(rules)
+        return "\n".join(["目前没有正在报名的实训营期次，开班后我们会通知您。", *notes, "您可以考虑：\n" + _alternatives(rules)])
     assessment = assess(facts, cohorts, today, rules)
     if assessment.verdict == NO and facts.identity_inferred:
         # a presumed identity must not shut other doors: "2021年毕业" may still be a 失业青年
@@ -160,6 +172,7 @@ def eligibility_answer(facts: Facts, cohorts: Sequence[Any], today: date, rules:
     groups = _shown_groups(assessment, facts, rules)
     lines += [line for group in groups if (line := _group_line(group, assessment, facts, today))]
     lines += _graduated_too_long_ago(facts, cohorts, today, rules)
+    lines += notes
     verdict = assessment.verdict
     if verdict == NO and facts.identity and len(lines) == 1:
         lines.append(f"实训营招收{rules.target_labels()}，“{facts.identity}”不在招收范围。")

@@ -15,17 +15,19 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Sequence
 from bot.language.time_parser import cn_to_int
 from bot.services.eligibility import EligibilityRules, employment, graduation_season
 
+# Having no job, as people say it ("没找着工作", "找不着活", "没活干了"); "活" is colloquial for work.
+NO_JOB_WORDS = r"没有?(找到|找着|找见)?(工作|上班|就业|活儿?干)|没(找到|找着|找见)活|找不[到着](工作|活)|失业|待业|无业"
 # Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's
 # identity question and eligibility questions read identities the same way.
 IDENTITY_PATTERNS = (
     (re.compile(r"离校未就业|未就业毕业|往届"), "离校未就业毕业生"),
     (re.compile(r"应届"), "应届毕业生"),
-    (re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|失业|待业|无业"), "失业青年"),
+    (re.compile(NO_JOB_WORDS), "失业青年"),
     (re.compile(r"在校|在读|大学生|学生|大[一二三四]|研[一二三]|毕业班"), "在校生"),
     (re.compile(r"未就业"), "离校未就业毕业生"),
     (re.compile(r"在职|上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职|^\s*工作\s*$"), "在职人员"),
 )
-NO_JOB = re.compile(r"没有?(找到)?(工作|上班|就业)|找不到工作|未就业|失业|待业|无业")
+NO_JOB = re.compile(NO_JOB_WORDS + "|未就业")
 HAS_JOB = re.compile(r"在职|上班了|在上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职")
 # The two ways the camp reads a question, kept apart on purpose: a short answer with any question
 # word in it is no answer ("失业怎么办" names no identity); a sentence is a question to answer
@@ -55,9 +57,20 @@ AGE_BARE = re.compile(
 _LEVEL = r"(?:(?:本科|大专|专科|高职|研究生|硕士|博士|中专|技校|职高|大学)\s*)?"
 YEAR_GRADUATED = re.compile(
     r"((?:19|20)\d{2}|\d{2})\s*年?\s*(?:的)?\s*"
-    r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?" + _LEVEL + r"(?:届|毕业|毕的业)"
+    r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|\d{1,2}\s*月份?)\s*)?"
+    r"(?:(?:从[^\s，,。！？!?]{2,16}?)?" + _LEVEL + r"毕(?:的)?业|" + _LEVEL + r"届)"
 )
-RELATIVE_YEAR = re.compile(r"(大前|前|去|今|明|后)年\s*(?:就|刚|才|已经|要|会)?\s*" + _LEVEL + r"毕(?:的)?业")
+# when in the year ("今年6月份", "去年夏天") and the school left ("去年从青科大毕业的")
+_WHEN_IN_YEAR = r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|[\d一二三四五六七八九十]{1,3}\s*月份?)\s*)?"
+_FROM_SCHOOL = r"(?:从[^\s，,。！？!?]{2,16}?)?"
+RELATIVE_YEAR = re.compile(
+    r"(大前|前|去|今|明|后)年\s*(?:的)?\s*" + _WHEN_IN_YEAR + r"(?:就|刚刚?|才|已经|要|会)?\s*" + _FROM_SCHOOL
+    + _LEVEL + r"毕(?:的)?业"
+)
+# a birth year said for one's age ("95年的", "我是2003年出生的", "00年生人"); a year giving an age
+# outside BIRTH_AGES is something else ("24年的" is no birth year for a job seeker)
+BIRTH_YEAR = re.compile(r"(?<![\d年])((?:19|20)\d{2}|\d{2})\s*年\s*(?:出生|生人|生的|生|的)")
+BIRTH_AGES = (15, 45)
 YEARS_SINCE = re.compile(rf"毕业\s*(?:了|都|已经|有|快|刚|差不多|大概|也)*\s*{_NUM}\s*年")
 # "毕业五六年": two neighbouring numerals are a range, read as its lower end
 _NUMERALS = "一二三四五六七八九"
@@ -147,12 +160,26 @@ def facts_from_profile(profile: Mapping[str, Any]) -> Facts:
     )
 
 
-def _age(text: str, entities: Iterable[Mapping[str, Any]]) -> Optional[int]:
+def birth_year_match(text: str, today: date) -> Optional["re.Match[str]"]:
+    """Where `text` gives a birth year for an age ("95年的", "2003年出生"), else None."""
+    for match in BIRTH_YEAR.finditer(text):
+        year = int(match.group(1))
+        year += 0 if year >= 100 else (1900 if year > today.year % 100 else 2000)
+        if BIRTH_AGES[0] <= today.year - year <= BIRTH_AGES[1]:
+            return match
+    return None
+
+
+def _age(text: str, entities: Iterable[Mapping[str, Any]], today: date) -> Optional[int]:
     for pattern in (AGE_WITH_UNIT, AGE_BARE):
         for match in pattern.finditer(text):
             value = cn_to_int(match.group(1))
             if value is not None and 10 <= value <= 70:
                 return value
+    born = birth_year_match(text, today)
+    if born:  # the age this year reaches: "95年的" is 31 all through 2026
+        year = int(born.group(1))
+        return today.year - (year if year >= 100 else year + (1900 if year > today.year % 100 else 2000))
     for entity in entities:
         value = cn_to_int(str(entity.get("value") or "")) if entity.get("entity") == "age" else None
         if value is not None and 10 <= value <= 70:
@@ -202,10 +229,13 @@ def parse_facts(
     text = str(text or "")
     education = _first(EDUCATION_PATTERNS, text) or _entity_education(entities)
     season = _season(today, rules)
-    graduation_year = _graduation_year(text, today, season, education)
+    born = birth_year_match(text, today)
+    # a birth year is no graduation year ("00年的 大专毕业两年了"): blanked out for that reading
+    undated = text if born is None else text[:born.start()] + " " * (born.end() - born.start()) + text[born.end():]
+    graduation_year = _graduation_year(undated, today, season, education)
     employed = False if NO_JOB.search(text) else (True if HAS_JOB.search(text) else None)
     identity = identity_in_text(text, rules.identities) or _entity_identity(entities, rules)
-    facts = Facts(identity, _age(text, entities), graduation_year, education, employed)
+    facts = Facts(identity, _age(text, entities, today), graduation_year, education, employed)
     if identity == "失业青年" and graduation_year and "失业青年" not in text:
         # "毕业两年了还没工作" is a graduate without a job, "大四没工作" a student: the year tells
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules))

@@ -25,6 +25,7 @@ from bot.services.eligibility_facts import (
     YEAR_GRADUATED,
     YEARS_SINCE,
     Facts,
+    birth_year_match,
     parse_facts,
 )
 from bot.services.schools import find_school
@@ -52,7 +53,7 @@ def _match_span(text: str, patterns: Iterable[Pattern[str]], group: int = 0) -> 
     return None
 
 
-def _spans(text: str, facts: Facts) -> Dict[str, Tuple[int, int]]:
+def _spans(text: str, facts: Facts, today: date) -> Dict[str, Tuple[int, int]]:
     """Where each fact is said (the words that state it), for entity offsets; the whole message
     when it was put together from several places."""
     whole = (0, len(text))
@@ -60,6 +61,8 @@ def _spans(text: str, facts: Facts) -> Dict[str, Tuple[int, int]]:
     if facts.age is not None:
         age = next((m.span(1) for p in (AGE_WITH_UNIT, AGE_BARE) for m in p.finditer(text)
                     if cn_to_int(m.group(1)) == facts.age), None)
+        born = birth_year_match(text, today) if age is None else None
+        age = born.span() if born else age
     named = text.find(facts.identity) if facts.identity else -1
     identity = (named, named + len(str(facts.identity))) if named >= 0 else _match_span(
         text, (pattern for pattern, _ in IDENTITY_PATTERNS))
@@ -80,13 +83,13 @@ def _entity(kind: str, value: Any, start: int, end: int) -> Dict[str, Any]:
     return {"entity": kind, "value": str(value), "start": start, "end": end, "extractor": EXTRACTOR}
 
 
-def _fact_entities(text: str, facts: Facts, others: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def _fact_entities(text: str, facts: Facts, others: List[Dict[str, Any]], today: date) -> List[Dict[str, Any]]:
     values = {
         "age": facts.age, "graduation_year": facts.graduation_year, "education": facts.education,
         # an identity read from a graduation year alone is a guess: the form still asks for it
         "identity": None if facts.identity_inferred else facts.identity,
     }
-    spans = _spans(text, facts)
+    spans = _spans(text, facts, today)
     for other in others:  # another extractor that found the same fact knows its words better ("应届生")
         kind = other.get("entity")
         if kind in values and str(other.get("value")) == str(values[kind]) and other.get("start") is not None:
@@ -113,7 +116,7 @@ def fact_entities(
     kept = [e for e in entities if e.get("entity") not in FACT_ENTITIES + (TRADE_ENTITY,)]
     if own:
         guesses = [e for e in entities if e.get("entity") in FACT_ENTITIES and _plausible(e, text)]
-        kept += _fact_entities(text, parse_facts(text, today, rules, guesses), guesses)
+        kept += _fact_entities(text, parse_facts(text, today, rules, guesses), guesses, today)
         trade = trade_of_interest(text)
         if trade:
             kept.append(_entity(TRADE_ENTITY, *trade))

@@ -72,3 +72,30 @@ async def test_a_booking_started_from_an_unplaced_message_keeps_the_topic_it_nam
     events = await ActionCoreFallback().run(dispatcher, tracker, {})
     assert events[0] == {"event": "slot", "timestamp": None, "name": "booking_topic", "value": "职业规划"}
     assert events[-1]["name"] == "workshop_booking_form"
+
+
+@pytest.mark.parametrize("text, follows", [
+    ("我都毕业3年了还行吗", True),
+    ("那我25了能报不", True),
+    ("我都毕业3年了", False),  # no question
+    ("失业金咋领", False),  # no fact about the user
+])
+def test_a_question_about_oneself_right_after_the_camp_answer_is_about_the_camp(text, follows):
+    from datetime import date
+
+    from actions.flow_start import camp_follow_up
+    from bot.services.eligibility import load_rules
+    from bot.services.profile_facts import fact_entities
+    from tests.helpers.action_tracker import bot_said
+
+    found = fact_entities(text, date(2026, 12, 5), load_rules())
+    after_camp = make_tracker(text, "nlu_fallback", entities=found, events=bot_said("action_camp_info", "实训营是干啥的"))
+    events = camp_follow_up(after_camp)
+    assert (events is not None and events[0]["name"] == "action_camp_info") == follows
+    elsewhere = make_tracker(text, "nlu_fallback", entities=found, events=bot_said("action_find_service_point", "附近"))
+    assert camp_follow_up(elsewhere) is None
+
+
+def test_a_camp_wish_with_fillers_names_the_enrolment():
+    text = "嗯 那个 我就是说 我今年二十二了 去年从青科大毕业的 一直没找着工作 那个实训营我想报一下"
+    assert named_flow(text, "nlu_fallback") == "action_camp_enroll_start"

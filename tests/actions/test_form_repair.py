@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.camp import STOPPED
+from bot.clock import system_clock
 from actions.form_repair import (
     OPTIONAL_SLOTS,
     QUIT_SLOT,
@@ -231,3 +232,24 @@ async def test_a_quit_with_another_request_after_answers_asks_before_discarding_
                            before=earlier_turns(BOOKING, BOOKED_SO_FAR), after_user=answered_by)
     messages, slots, _ = await validate(BOOKING, tracker)
     assert slots["requested_slot"] == QUIT_SLOT and "确定放弃吗" in messages[0]["text"]
+
+
+async def test_a_fact_said_up_front_is_corrected_while_no_question_asks_it_and_is_no_name():
+    # "我是去年毕业的 想报个实训营" put 2025 in the form before the identity that makes it a question
+    answers = {"camp_facts_confirm": True, "camp_name": "邹一鸣", "camp_mobile": "13800138000"}
+    tracker = in_form(CAMP, "camp_identity", "不对 我是前年毕业的", "inform", answers)
+    tracker.slots["camp_grad_year"] = "2025"
+    messages, slots, _ = await validate(CAMP, tracker)
+    assert slots["camp_grad_year"] == str(system_clock().year - 2)  # the forms read "前年" on Beijing time
+    assert "camp_name" not in slots and "姓名" not in messages[0]["text"]
+    assert slots["requested_slot"] == "camp_identity"  # the form goes on where it was
+
+
+async def test_a_name_followed_by_facts_about_oneself_is_the_name_alone():
+    said = "苗雨涵 我是青岛大学的 去年毕业"  # the person_name entity holds only "雨涵"
+    tracker = in_form(BOOKING, "booking_name", said, "inform", BOOKED_SO_FAR, extracted={"booking_name": "雨涵"})
+    _, slots, _ = await validate(BOOKING, tracker)
+    assert slots["booking_name"] == "苗雨涵"
+    tracker = in_form(BOOKING, "booking_name", "王 强", "inform", BOOKED_SO_FAR, extracted={"booking_name": "王 强"})
+    _, slots, _ = await validate(BOOKING, tracker)
+    assert slots["booking_name"] == "王 强"  # a space inside a name is no sentence

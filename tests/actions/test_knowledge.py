@@ -134,3 +134,25 @@ async def test_a_trade_the_user_wants_to_do_is_said_back_before_the_choice():
     assert "您想做烘焙" in text
     text, _ = await run(parse("登记咋办", "ask_policy", offered))
     assert "想做" not in text
+
+
+def _facts_of(text: str) -> list:
+    from datetime import date
+
+    from bot.services.eligibility import load_rules
+    from bot.services.profile_facts import fact_entities
+    return fact_entities(text, date(2026, 12, 5), load_rules())
+
+
+async def test_a_message_that_only_tells_about_the_user_is_said_back_and_is_no_miss():
+    said = "我山师的，今年6月份刚毕业，到现在还没找着工作"
+    message = parse(said, "inform", payload("none"), entities=_facts_of(said))
+    text, _ = await run(message)
+    assert "记下了" in text and "2026届离校未就业毕业生" in text and "山东师范大学" in text
+    assert "在济南" not in text  # the school's city, not said to be where the user is
+    assert "答不上来" not in text and "实训营能报吗" in text
+    missed = parse(said, "nlu_fallback", payload("none"), entities=_facts_of(said))
+    assert consecutive_misses([user(missed)]) == 0  # two of these in a row queue nobody
+    question = "我山师的，今年刚毕业，失业金咋领"  # a question: the knowledge answer's, not a receipt
+    text, _ = await run(parse(question, "ask_policy", payload("none"), entities=_facts_of(question)))
+    assert "记下了" not in text

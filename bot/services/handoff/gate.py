@@ -26,6 +26,31 @@ COMPLAINT_RE = re.compile(r"投诉|举报|不满意|态度(太)?差|差评|骗�
 HANDOFF_KEYWORD_RE = re.compile(
     r"^\s*(转人工|人工|人工服务|人工客服|找人工|转接人工|真人|找真人|我要人工|我要找人工|联系客服|客服)\s*[。!！?？]*\s*$"
 )
+# A request for a person inside a longer message, as voice input writes it ("看了半天也没弄明白 你给我
+# 转个人工吧", "我电话是138…你让人工给我打过来吧", "帮我约个面试指导 算了 还是直接给我转人工吧"); the
+# request is the user's last word on it, so the whole message goes to staff. Not "不用转人工",
+# "人工智能", "人工费", and not a complaint about an employer ("我要投诉老板欠薪" is a labour question).
+PERSON_ASKED_RE = re.compile(
+    r"(转|接|找|要|换|叫|让|请)(个|一个|一下|位)?(人工|真人|工作人员)"
+    r"(?=$|[吧呗啊呀吗嘛了，,。！!？?\s]|服务|客服|给|帮|跟|和|来|回|打|聊|说|解答|处理|接|问)"
+    r"|(?<!是)(人工客服|真人客服)"
+)
+NOT_ASKED_RE = re.compile(r"(不用|不要|别|无需|不需要|没有?)(再)?(给我)?(转|接|找|要|换|叫|让|请)")
+SERVICE_COMPLAINT_RE = re.compile(r"(我|俺)(要|想|得|必须)投诉")
+EMPLOYER_RE = re.compile(r"老板|公司|单位|厂|工地|欠薪|工资|拖欠|劳动合同|中介")
+
+
+def asks_for_a_person(text: str) -> bool:
+    """A message, however long, whose request is a person (or a complaint about the service)."""
+    text = text or ""
+    if HANDOFF_KEYWORD_RE.match(text):
+        return True
+    asked = PERSON_ASKED_RE.search(text)
+    if asked and not NOT_ASKED_RE.search(text[max(0, asked.start() - 6):asked.end()]):
+        return True
+    return bool(SERVICE_COMPLAINT_RE.search(text)) and not EMPLOYER_RE.search(text)
+
+
 CANCEL_RE = re.compile(r"^\s*(取消|不用了|取消转人工|算了|不需要了)\s*[。!！]*\s*$")
 
 logger = logging.getLogger(__name__)
@@ -68,14 +93,16 @@ async def request_handoff(
     place = await find_user_place(service.redis, service.settings, openid, first_message, history)
     avail = await service.availability(place.city)
     if not avail.available:
+        phone = find_phone(first_message) or ""  # "电话是138…，让人工打给我": the callback number already
         left = await service.request(
             openid, reason=reason, priority=priority, first_message=first_message, kind="callback",
             note="非工作时间留言" if avail.reason == "off_hours" else "无人在线时留言",
-            history=await _read_history(history), place=place,
+            history=await _read_history(history), place=place, phone=phone,
         )
-        await service.memory.make_offer(openid, reason, first_message, left.item_id)
+        if not phone:  # a number sent next goes onto this item
+            await service.memory.make_offer(openid, reason, first_message, left.item_id)
         return left_message_text(
-            avail, service.config.for_city(place.city), service.next_opening_text(place.city), place.city
+            avail, service.config.for_city(place.city), service.next_opening_text(place.city), place.city, phone
         )
     outcome = await service.request(
         openid, reason=reason, priority=priority, first_message=first_message, place=place
@@ -90,7 +117,8 @@ class HandoffInterceptor:
 
     * queued or claimed conversation: the message goes to the transcript (and the console);
       the bot says nothing (one short acknowledgement every few minutes while still queued);
-    * "转人工" and the like: queued right here, without asking Rasa;
+    * "转人工" and the like, also at the end of a longer message (`asks_for_a_person`): queued
+      right here, without asking Rasa;
     * a phone number after the "nobody available" offer: the number for the callback item.
     Everything else passes (None) to Rasa. `history_of` reads a user's conversation with the
     bot, kept with a request left while nobody is available.
@@ -110,7 +138,7 @@ class HandoffInterceptor:
             phone = find_phone(text)
             if phone:
                 return [await self._callback_number(openid, text, phone)]
-        if text and not text.startswith("/") and HANDOFF_KEYWORD_RE.match(text):
+        if text and not text.startswith("/") and asks_for_a_person(text):
             history = (lambda: self.history_of(openid)) if self.history_of else None
             reply = await request_handoff(
                 service, openid, reason="request_human", priority=PRIORITY_NORMAL,

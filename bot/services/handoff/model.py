@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.handoff.config import HandoffConfig
+from bot.services.phone import mask_phone
 
 # Priority bands: higher is served first.
 PRIORITY_NORMAL = 0
@@ -95,28 +96,30 @@ def _why_unavailable(avail: Availability, config: HandoffConfig) -> str:
     return "现在暂时没有职业指导师在线"
 
 
-_OPTIONS = (
-    "1. 直接回复您的手机号码，我们会在工作时间给您回电；\n"
-    "2. 回复“预约指导课”，预约线下一对一职业指导。"
-)
+_BOOKING_OPTION = "回复“预约指导课”，预约线下一对一职业指导"
+_OPTIONS = f"1. 直接回复您的手机号码，我们会在工作时间给您回电；\n2. {_BOOKING_OPTION}。"
 
 
 def unavailable_text(avail: Availability, config: HandoffConfig) -> str:
     return f"{_why_unavailable(avail, config)}。您可以：\n{_OPTIONS}"
 
 
-def left_message_text(avail: Availability, config: HandoffConfig, next_opening: str, city: str = "") -> str:
+def left_message_text(
+    avail: Availability, config: HandoffConfig, next_opening: str, city: str = "", phone: str = ""
+) -> str:
     """What a user hears who asked for a person while nobody is available: the request is kept
     for staff, who will answer (`city`'s counsellors, else the province's) and when to expect
-    contact (`next_opening`, e.g. "下周一 8:30"; "" = unknown). `config`: the city's desk's."""
+    contact (`next_opening`, e.g. "下周一 8:30"; "" = unknown). `config`: the city's desk's.
+    `phone`: a number the request itself gave ("电话是138…，让人工打给我"), noted for the callback."""
     who = who_answers(city)
+    how = f"给您回电（{mask_phone(phone)}）" if phone else "联系您（公众号消息或服务通知）"
     if avail.reason == "off_hours" and next_opening:
-        when = f"{who}会在{next_opening}后查看并联系您（公众号消息或服务通知）"
+        when = f"{who}会在{next_opening}后查看并{how}"
     else:
-        when = f"{who}上线后会尽快查看并联系您（公众号消息或服务通知）"
+        when = f"{who}上线后会尽快查看并{how}"
     if config.callback_promise:
         when += f"，{config.callback_promise}"
-    return (
-        f"{_why_unavailable(avail, config)}。您的问题和刚才的对话已为您留言，{when}。\n"
-        f"您还可以：\n{_OPTIONS}"
-    )
+    if phone:
+        return (f"{_why_unavailable(avail, config)}。您的问题、刚才的对话和回电号码已为您留言，{when}。\n"
+                f"您还可以{_BOOKING_OPTION}。")
+    return f"{_why_unavailable(avail, config)}。您的问题和刚才的对话已为您留言，{when}。\n您还可以：\n{_OPTIONS}"

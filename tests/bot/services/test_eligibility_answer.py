@@ -162,3 +162,15 @@ def test_graduated_years_ago_hears_why_the_graduates_group_is_closed_and_what_el
 def test_an_open_answer_without_facts_lists_the_conditions_only():
     assert "也可以考虑" not in answer()
     assert "也可以考虑" in answer(age=28)
+
+
+def test_what_the_rules_do_not_decide_is_said_as_such_not_guessed():
+    """A question about residence or a special identity: the verdict from the rules, and the
+    matter they do not settle referred to 人社 / 12333 (no condition invented)."""
+    text = "我不是山东的 老家河北的 在青岛待业 实训营能报吗"
+    reply = eligibility_answer(parse_facts(text, TODAY, RULES), [A, B], TODAY, RULES, text)
+    assert "没有列户籍要求" in reply and "12333" in reply and "能报，但要看您的年龄" in reply
+    veteran = "我是退役军人 今年24 一直找不到工作 实训营让报吗"
+    reply = eligibility_answer(parse_facts(veteran, TODAY, RULES), [A, B], TODAY, RULES, veteran)
+    assert "可以报名" in reply and "退役军人" in reply and "户籍" not in reply
+    assert "12333" not in answer(age=20, identity="失业青年")  # nothing to refer: no note

@@ -94,6 +94,18 @@ async def test_a_phone_number_goes_onto_the_item_already_left(service, clock):
     assert await gate.intercept(UserTurn("u-phone", "谢谢")) is None  # a callback does not hold the chat
 
 
+@pytest.mark.parametrize("moment", [(5, 20, 0), (2, 10, 0)])  # off hours; office hours, nobody online
+async def test_a_number_in_the_request_itself_is_the_callback_number(service, clock, moment):
+    clock.set(upcoming(*moment))
+    said = "嗯那个我就是说我电话是13812345678你让人工给我打过来吧我打字说不清楚"
+    text = await request_handoff(service, "u-runon", reason="request_human", priority=0, first_message=said)
+    assert "138****5678" in text and "给您回电" in text and "直接回复您的手机号码" not in text
+    assert ("下周一 8:30后" if moment[0] == 5 else "上线后") in text  # when to expect contact
+    [item] = await service.snapshot()
+    assert (item["kind"], item["phone"]) == ("callback", "13812345678")
+    assert not await service.memory.has_offer("u-runon")  # nothing left to ask for
+
+
 async def test_a_history_that_cannot_be_read_still_leaves_the_item(service):
     async def broken() -> list:
         raise ConnectionError("rasa down")

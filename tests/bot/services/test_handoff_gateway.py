@@ -87,6 +87,33 @@ async def test_user_can_cancel_while_queued(env):
     assert await conversation.handle(UserTurn("u4", "你好")) == ["机器人收到：你好"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想问问那个失业金咋领 看了半天也没弄明白 你给我转个人工吧",  # a voice-typed run-on
+        "帮我约个面试指导 算了 还是直接给我转人工吧",  # a request, then the mind changed
+        "你们人工几点上班啊 我想找个真人问问",
+        "我要投诉 上回约的指导老师根本没来",  # a complaint about the service
+    ],
+)
+async def test_a_person_asked_for_inside_a_longer_message_is_queued(env, text):
+    rasa, service, conversation, client, clock = env
+    reply = await conversation.handle(UserTurn("u-long", text))
+    assert "排在第" in reply[0] and not rasa.calls  # queued at the gate, Rasa never asked
+    [item] = await service.snapshot()
+    assert item["first_message"] == text  # staff read the whole message
+
+
+@pytest.mark.parametrize(
+    "text", ["不用转人工了，我自己看看", "我想找人工智能方面的工作", "要人工费吗", "我要投诉老板拖欠工资",
+             "你是真人客服吗", "欠薪去哪投诉"],
+)
+async def test_words_about_a_person_that_ask_for_none_go_to_the_bot(env, text):
+    rasa, service, conversation, client, clock = env
+    assert await conversation.handle(UserTurn("u-not", text)) == [f"机器人收到：{text}"]
+    assert await service.snapshot() == []
+
+
 async def test_nobody_available_offers_callback(env):
     rasa, service, conversation, client, clock = env
     clock.set(datetime(2025, 6, 4, 20, 0))  # Wednesday evening

@@ -138,3 +138,58 @@ def test_another_extractors_span_is_kept_and_its_year_read_as_age_dropped():
     diet = [{"entity": "age", "value": "24", "start": 9, "end": 11, "extractor": "DIETClassifier"}]
     found = {e["entity"]: e["value"] for e in fact_entities("不对，我是往届的，24届", date(2026, 12, 4), RULES, diet)}
     assert found == {"identity": "离校未就业毕业生", "graduation_year": "2024"}
+
+
+@pytest.mark.parametrize("day", DAYS)
+@pytest.mark.parametrize(
+    "text,offset",
+    [
+        ("我今年6月份刚毕业，到现在还没找着工作", 0),  # the month between the year and 毕业
+        ("今年六月毕业的", 0),
+        ("我去年夏天毕业的", -1),
+        ("嗯 那个 去年从青科大毕业的 一直没找着工作", -1),  # the school left between them
+    ],
+)
+def test_when_in_the_year_and_the_school_left_between_year_and_graduation(text, offset, day):
+    assert facts(text, day)["graduation_year"] == str(day.year + offset)
+
+
+@pytest.mark.parametrize("day", DAYS)
+@pytest.mark.parametrize("text,born", [("我95年的", 1995), ("我是2003年出生的", 2003), ("俺00年生人", 2000)])
+def test_a_birth_year_gives_the_age_reached_this_year(text, born, day):
+    assert facts(text, day)["age"] == str(day.year - born)
+
+
+def test_a_birth_year_is_no_graduation_year_and_a_recent_year_no_birth_year():
+    day = date(2026, 12, 5)
+    assert facts("我00年的 大专毕业两年了 一直在家待业", day) == {
+        "age": "26", "graduation_year": "2024", "education": "大专", "identity": "离校未就业毕业生"}
+    assert facts("我24年的大专毕业", day) == {"graduation_year": "2024", "education": "大专"}
+
+
+@pytest.mark.parametrize("text", ["一直没找着工作", "到现在也没找着活", "找不着工作", "年后就没活干了"])
+def test_colloquial_no_job_is_unemployed(text):
+    assert facts(text, date(2026, 12, 5))["identity"] == "失业青年"
+
+
+def test_a_voice_typed_run_on_gives_every_fact():
+    text = "嗯 那个 我就是说 我今年二十二了 去年从青科大毕业的 一直没找着工作 那个实训营我想报一下"
+    assert facts(text, date(2026, 12, 5)) == {
+        "age": "22", "graduation_year": "2025", "identity": "离校未就业毕业生",
+        "school": "青岛科技大学", "city": "青岛市"}
+
+
+@pytest.mark.parametrize(
+    "text,school,city",
+    [
+        ("我是山东大学青岛校区的", "山东大学（青岛）", "青岛市"),  # a campus in another city is its own entry
+        ("山大青岛的 今年毕业", "山东大学（青岛）", "青岛市"),
+        ("中海大毕业的", "中国海洋大学", "青岛市"),
+        ("我在青科读大四", "青岛科技大学", "青岛市"),
+        ("我是济职的", "济南职业学院", "济南市"),
+        ("齐工大的", "齐鲁工业大学", "济南市"),
+    ],
+)
+def test_common_short_names_and_campuses(text, school, city):
+    found = facts(text, date(2026, 12, 5))
+    assert (found["school"], found["city"]) == (school, city)
