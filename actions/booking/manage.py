@@ -17,6 +17,7 @@ import actions.camp as camp
 from actions import runtime
 from actions.booking.common import (
     booking_service,
+    choice_in_text,
     describe_slot,
     is_stop,
     parse_choice,
@@ -34,6 +35,8 @@ from bot.services.my_things import (
     camp_holdings,
     cancel_enrolment,
     find_holding,
+    named_by_words,
+    plain,
     workshop_holdings,
 )
 
@@ -71,9 +74,21 @@ class ActionMyBookings(Action):
             return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
         lines = [f"您有{len(holdings)}个预约/报名："]
         lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
-        lines.append("取消请说“取消预约”或“取消报名”，再回复序号或编号。")
+        lines.append(cutoff_note(holdings))
+        lines.append("取消请回复“取消”加序号或编号，如“取消1”。")
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
+
+
+def cutoff_note(holdings: List[Holding]) -> str:
+    """Until when each kind the list shows can be cancelled here (after that: the phone)."""
+    notes = []
+    if any(h.kind == BOOKING for h in holdings):
+        hours = int(booking_service().cancel_cutoff.total_seconds() // 3600)
+        notes.append(f"指导预约最晚在开始前{hours}小时在线取消")
+    if any(h.kind == CAMP for h in holdings):
+        notes.append("实训营开营前可在线取消，开营后请致电该期联系电话")
+    return "；".join(notes) + "。" if notes else ""
 
 
 async def _cancel_and_reply(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> List[EventType]:
@@ -161,7 +176,7 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     """A message NLU did not route to cancelling or listing but that names one of the user's
     codes: cancel it when the message says so, else show it and how to cancel; None: no code named."""
     text = tracker.latest_message.get("text") or ""
-    if not CODE_LIKE_RE.search(text):  # no code in it: spare the lookups
+    if not CODE_LIKE_RE.search(plain(text)):  # no code in it: spare the lookups
         return None
     named = find_holding(await my_holdings(tracker.sender_id), text)
     if named is None:
@@ -172,6 +187,30 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     return [SlotSet("booking_pending", None)]
 
 
+# The words around a number that picks from the list ("取消第2个", "把第二个退了", "2号不要了").
+PICK_WORDS_RE = re.compile(r"取消|退掉|退了|退|删掉|删了|不要了|不去了|帮我|麻烦|请|把|吧|那个|的")
+
+
+def _picked(holdings: List[Holding], text: str) -> Optional[Holding]:
+    """The holding "取消第2个" (numbered as "我的预约" lists them) or "取消实训营那个" names, when
+    exactly one fits; None leaves the choice to the user."""
+    choice = choice_in_text(PICK_WORDS_RE.sub("", text), len(holdings))
+    if choice:
+        return holdings[choice - 1]
+    named = named_by_words(holdings, text)
+    return named[0] if len(named) == 1 else None
+
+
+def _as_last_shown(tracker: Tracker, holdings: List[Holding]) -> List[Holding]:
+    """Numbered as the last list showed them: the choice just offered (maybe only the camp ones),
+    else the whole list "我的预约" shows."""
+    options = tracker.get_slot("booking_cancel_options") or []
+    if tracker.get_slot("booking_pending") != "cancel_pick" or not options:
+        return holdings
+    by_ref = {h.ref: h for h in holdings}
+    return [by_ref[ref] for ref in options if ref in by_ref]
+
+
 class ActionCancelBooking(Action):
     def name(self) -> Text:
         return "action_cancel_booking"
@@ -179,7 +218,7 @@ class ActionCancelBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         holdings = await my_holdings(tracker.sender_id)
-        named = find_holding(holdings, text)
+        named = find_holding(holdings, text) or _picked(_as_last_shown(tracker, holdings), text)
         if named is not None:
             return await cancel_holding(dispatcher, tracker, named.ref)
         camp_only = _about_camp(text)

@@ -215,6 +215,35 @@ async def test_cancel_by_code_and_nothing_to_cancel(env):
     assert "已取消预约" in texts[0] and slots["booking_pending"] == "rebook"
 
 
+async def test_cancel_by_list_number_or_by_naming_it(env):
+    resume = (await env.open_slots("简历指导"))[0][0]
+    interview = (await env.open_slots("面试技巧"))[0][0]
+    first = (await env.book("u1", resume.id, "张三", "13800138000", "r1")).code
+    second = (await env.book("u1", interview.id, "张三", "13800138000", "r2")).code
+    _, texts = await run(ActionMyBookings(), make_tracker("查一下我报的", "my_bookings", active=False))
+    assert "1. 【指导预约】" in texts[0] and "2. 【指导预约】" in texts[0]
+    assert "开始前2小时" in texts[0] and "“取消1”" in texts[0]  # the cut-off and how to cancel
+    _, texts = await run(ActionCancelBooking(), make_tracker("取消第2个", "cancel_booking", active=False))
+    assert "已取消预约" in texts[0] and second in texts[0]
+    second = (await env.book("u1", interview.id, "张三", "13800138000", "r3")).code
+    _, texts = await run(ActionCancelBooking(), make_tracker("把面试那个讲座退了", "cancel_booking", active=False))
+    assert "已取消预约" in texts[0] and second in texts[0]
+    assert [v.booking.code for v in await env.my_bookings("u1")] == [first]
+
+
+async def test_a_number_picks_from_the_list_just_offered(env):
+    """After a list of only some holdings ("取消简历的"), "取消第1个" means its first line."""
+    resume = (await env.open_slots("简历指导"))[0][0]
+    plan = (await env.open_slots("职业规划"))[0][0]
+    await env.book("u1", plan.id, "张三", "13800138000", "r1")
+    kept = (await env.book("u1", resume.id, "张三", "13800138000", "r2")).code
+    listed = sorted([v.booking for v in await env.my_bookings("u1")], key=lambda b: b.code != kept)
+    options = [f"booking:{b.slot_id}:{b.code}" for b in listed]
+    state = {"booking_pending": "cancel_pick", "booking_cancel_options": options[::-1]}
+    _, texts = await run(ActionCancelBooking(), make_tracker("取消第1个", "cancel_booking", slots=state, active=False))
+    assert options[::-1][0].split(":")[2] in texts[0] and "已取消预约" in texts[0]
+
+
 def test_parse_when_in_shanghai():
     start, end = parse_when("明天下午", T0)
     assert start.date().isoformat() == "2026-12-02" and 12 <= start.hour <= 14 and end.hour >= 17
