@@ -75,7 +75,7 @@ class ActionMyBookings(Action):
         lines = [f"您有{len(holdings)}个预约/报名："]
         lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
         lines.append(cutoff_note(holdings))
-        lines.append("取消请回复“取消”加序号或编号，如“取消1”。")
+        lines.append("要取消请回复“取消1”（按序号），或“取消”加预约码/报名编号。")
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
 
@@ -172,10 +172,22 @@ CODE_LIKE_RE = re.compile(r"[0-9A-Za-z](?:[\s\-]?[0-9A-Za-z]){5,}")
 CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
 
 
+# "取消第2个", "把面试那个退了": a plain request to cancel, not a question about cancelling.
+CANCEL_VERB_RE = re.compile(r"取消|退掉|退了|不去了|不要了|删掉|删了")
+# a question about cancelling, or about course subscriptions and pushes ("取消订阅简历的课")
+NOT_A_PLAIN_CANCEL_RE = re.compile(r"[?？]|吗|么|怎么|咋|如何|能不能|可以不|订阅|推送")
+
+
 async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """A message NLU did not route to cancelling or listing but that names one of the user's
-    codes: cancel it when the message says so, else show it and how to cancel; None: no code named."""
+    holdings: by its code (cancelled when the message says so, else shown with how to cancel), or
+    by its number in the list or its kind with a plain cancel ("取消第2个", "把实训营那个退了");
+    None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
+    if CANCEL_VERB_RE.search(text) and not NOT_A_PLAIN_CANCEL_RE.search(text):
+        picked = _picked(_as_last_shown(tracker, await my_holdings(tracker.sender_id)), text)
+        if picked is not None:
+            return await cancel_holding(dispatcher, tracker, picked.ref)
     if not CODE_LIKE_RE.search(plain(text)):  # no code in it: spare the lookups
         return None
     named = find_holding(await my_holdings(tracker.sender_id), text)
