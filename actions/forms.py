@@ -63,6 +63,7 @@ DIGRESSIONS: Dict[str, str] = {
     "ask_camp_info": "action_camp_info",
     "my_bookings": "action_my_bookings",
     "unsubscribe": "action_unsubscribe",
+    "subscribe": "action_subscribe",  # 回复“订阅” after a 退订, also while a form waits
     "request_human": "action_request_human",
     "bot_challenge": "utter_bot_challenge",
     "greet": "utter_greet",

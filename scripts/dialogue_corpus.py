@@ -19,7 +19,8 @@ Placeholders in texts and checks: the years around today ({this_year}, {last_yea
 year's final-year students graduate: this year until August, next year from September), {phone} (a
 mobile number of this conversation's own) and {phone_tail} (its last four digits, what a masked
 number shows), and the last booking or enrolment code a reply showed ({code}, {code_spaced}
-as a user types it with a space, {code_lower}).
+as a user types it with a space, {code_lower}, {code_dashed} lower case split by a dash,
+{code_fullwidth} as a Chinese keyboard in full-width mode types it).
 """
 from __future__ import annotations
 
@@ -165,6 +166,9 @@ class Placeholders:
             "next_year": str(year + 1), "final_year_class": str(year + (self.today.month >= 9)),
             "phone": self.phone, "phone_tail": self.phone[-4:], "code": self.code,
             "code_spaced": f"{self.code[:half]} {self.code[half:]}", "code_lower": self.code.lower(),
+            "code_dashed": f"{self.code[:half]}-{self.code[half:]}".lower(),
+            # a Chinese keyboard left in full-width mode types "ＡＢ１２"
+            "code_fullwidth": "".join(chr(ord(c) + 0xFEE0) for c in self.code),
         }
 
     def fill(self, text: str) -> str:

@@ -56,20 +56,20 @@ def parse_choice(tracker: Tracker, count: int) -> Optional[int]:
     candidates: List[str] = [
         str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == "number"
     ]
-    text = (tracker.latest_message.get("text") or "").strip()
-    candidates.append(text)
-    for candidate in candidates:
-        candidate = re.sub(r"[\s。，,.！!？?]", "", candidate)
-        value: Optional[int] = None
-        match = re.fullmatch(r"\D{0,3}?(\d{1,2})(?:个|场|项|号|位)?", candidate)
-        if match:
-            value = int(match.group(1))
-        else:
-            cn = re.fullmatch(r"(?:选|要|第)?第?([一二两三四五六七八九十])(?:个|场|项|号|位)?", candidate)
-            value = _CN_DIGITS[cn.group(1)] if cn else None
-        if value is not None and 1 <= value <= count:
-            return value
-    return None
+    candidates.append((tracker.latest_message.get("text") or "").strip())
+    return next((value for value in (choice_in_text(c, count) for c in candidates) if value), None)
+
+
+def choice_in_text(text: str, count: int) -> Optional[int]:
+    """A 1-based choice the whole of `text` is ("2", "第二个", "取消第2个"), or None."""
+    candidate = re.sub(r"[\s。，,.！!？?]", "", text)
+    match = re.fullmatch(r"\D{0,3}?(\d{1,2})(?:个|场|项|号|位)?", candidate)
+    if match:
+        value: Optional[int] = int(match.group(1))
+    else:
+        cn = re.fullmatch(r"(?:选|要|第)?第?([一二两三四五六七八九十])(?:个|场|项|号|位)?", candidate)
+        value = _CN_DIGITS[cn.group(1)] if cn else None
+    return value if value is not None and 1 <= value <= count else None
 
 
 def parse_when(text: str, now: datetime) -> Optional[Tuple[datetime, datetime]]:

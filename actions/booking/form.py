@@ -65,7 +65,12 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
         # "约个面试指导" names its topic even when NLU found no topic entity in it
         topic = normalise_topic(text) if "booking_topic" in open_slots else None
-        return {"booking_topic": topic} if topic else {}
+        found: Dict[str, Any] = {"booking_topic": topic} if topic else {}
+        # "约简历指导 下周一": the time too, once the topic is known (the sessions offered depend on it)
+        topic_known = "booking_topic" not in open_slots or topic
+        if topic_known and "booking_when" in open_slots and parse_when(text, common.CLOCK()):
+            found["booking_when"] = text
+        return found
 
     async def validate_booking_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -96,6 +101,8 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         now = common.CLOCK()
+        if not tracker.get_slot("booking_topic"):  # a time said ahead of an unclear topic: asked again later
+            return {"booking_when": None}
         text = tracker.latest_message.get("text") or ""
         window = parse_when(str(value), now) if value else None
         window = window or parse_when(text, now)

@@ -17,6 +17,7 @@ import actions.camp as camp
 from actions import runtime
 from actions.booking.common import (
     booking_service,
+    choice_in_text,
     describe_slot,
     is_stop,
     parse_choice,
@@ -34,6 +35,8 @@ from bot.services.my_things import (
     camp_holdings,
     cancel_enrolment,
     find_holding,
+    named_by_words,
+    plain,
     workshop_holdings,
 )
 
@@ -71,9 +74,21 @@ class ActionMyBookings(Action):
             return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
         lines = [f"您有{len(holdings)}个预约/报名："]
         lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
-        lines.append("取消请说“取消预约”或“取消报名”，再回复序号或编号。")
+        lines.append(cutoff_note(holdings))
+        lines.append("要取消请回复“取消1”（按序号），或“取消”加预约码/报名编号。")
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("booking_pending", None)] + _listen_unless_routed(tracker)
+
+
+def cutoff_note(holdings: List[Holding]) -> str:
+    """Until when each kind the list shows can be cancelled here (after that: the phone)."""
+    notes = []
+    if any(h.kind == BOOKING for h in holdings):
+        hours = int(booking_service().cancel_cutoff.total_seconds() // 3600)
+        notes.append(f"指导预约最晚在开始前{hours}小时在线取消")
+    if any(h.kind == CAMP for h in holdings):
+        notes.append("实训营开营前可在线取消，开营后请致电该期联系电话")
+    return "；".join(notes) + "。" if notes else ""
 
 
 async def _cancel_and_reply(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> List[EventType]:
@@ -157,11 +172,23 @@ CODE_LIKE_RE = re.compile(r"[0-9A-Za-z](?:[\s\-]?[0-9A-Za-z]){5,}")
 CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
 
 
+# "取消第2个", "把面试那个退了": a plain request to cancel, not a question about cancelling.
+CANCEL_VERB_RE = re.compile(r"取消|退掉|退了|不去了|不要了|删掉|删了")
+# a question about cancelling, or about course subscriptions and pushes ("取消订阅简历的课")
+NOT_A_PLAIN_CANCEL_RE = re.compile(r"[?？]|吗|么|怎么|咋|如何|能不能|可以不|订阅|推送")
+
+
 async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """A message NLU did not route to cancelling or listing but that names one of the user's
-    codes: cancel it when the message says so, else show it and how to cancel; None: no code named."""
+    holdings: by its code (cancelled when the message says so, else shown with how to cancel), or
+    by its number in the list or its kind with a plain cancel ("取消第2个", "把实训营那个退了");
+    None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
-    if not CODE_LIKE_RE.search(text):  # no code in it: spare the lookups
+    if CANCEL_VERB_RE.search(text) and not NOT_A_PLAIN_CANCEL_RE.search(text):
+        picked = _picked(_as_last_shown(tracker, await my_holdings(tracker.sender_id)), text)
+        if picked is not None:
+            return await cancel_holding(dispatcher, tracker, picked.ref)
+    if not CODE_LIKE_RE.search(plain(text)):  # no code in it: spare the lookups
         return None
     named = find_holding(await my_holdings(tracker.sender_id), text)
     if named is None:
@@ -172,6 +199,30 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     return [SlotSet("booking_pending", None)]
 
 
+# The words around a number that picks from the list ("取消第2个", "把第二个退了", "2号不要了").
+PICK_WORDS_RE = re.compile(r"取消|退掉|退了|退|删掉|删了|不要了|不去了|帮我|麻烦|请|把|吧|那个|的")
+
+
+def _picked(holdings: List[Holding], text: str) -> Optional[Holding]:
+    """The holding "取消第2个" (numbered as "我的预约" lists them) or "取消实训营那个" names, when
+    exactly one fits; None leaves the choice to the user."""
+    choice = choice_in_text(PICK_WORDS_RE.sub("", text), len(holdings))
+    if choice:
+        return holdings[choice - 1]
+    named = named_by_words(holdings, text)
+    return named[0] if len(named) == 1 else None
+
+
+def _as_last_shown(tracker: Tracker, holdings: List[Holding]) -> List[Holding]:
+    """Numbered as the last list showed them: the choice just offered (maybe only the camp ones),
+    else the whole list "我的预约" shows."""
+    options = tracker.get_slot("booking_cancel_options") or []
+    if tracker.get_slot("booking_pending") != "cancel_pick" or not options:
+        return holdings
+    by_ref = {h.ref: h for h in holdings}
+    return [by_ref[ref] for ref in options if ref in by_ref]
+
+
 class ActionCancelBooking(Action):
     def name(self) -> Text:
         return "action_cancel_booking"
@@ -179,7 +230,7 @@ class ActionCancelBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         holdings = await my_holdings(tracker.sender_id)
-        named = find_holding(holdings, text)
+        named = find_holding(holdings, text) or _picked(_as_last_shown(tracker, holdings), text)
         if named is not None:
             return await cancel_holding(dispatcher, tracker, named.ref)
         camp_only = _about_camp(text)

@@ -7,16 +7,25 @@ whose cancel promotes the waitlist atomically); this module only adds the camp c
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import List, Optional
 
 from bot.services.booking.service import BookingService
 from bot.services.camp import CampCatalogue, Cohort, EnrollmentStore, fmt_date
+from bot.services.workshops import normalise_topic
 
 BOOKING, BOOKING_WAIT, CAMP = "booking", "booking_wait", "camp"
 # What may stand between the characters of a typed code: spaces (also full-width), dashes, dots.
 CODE_SEPARATORS = r"[\s\u3000\-－—_.·]{0,2}"
+# What users call the camp when they name the one to cancel ("取消实训营那个").
+CAMP_WORDS_RE = re.compile(r"实训营|训练营|实训")
+
+
+def plain(text: str) -> str:
+    """`text` as half-width upper case: a Chinese keyboard in full-width mode types "ＡＢ１２"."""
+    return unicodedata.normalize("NFKC", text or "").upper()
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Holding:
     code: str  # booking or enrolment code; "" for a workshop waitlist place
     line: str  # how the list shows it
     cohort: Optional[Cohort] = None
+    topic: str = ""  # a workshop's topic (bot.services.workshops.TOPICS): "把面试那个退了" names it
 
     @property
     def ref(self) -> str:
@@ -39,7 +49,7 @@ class Holding:
         if not self.code:
             return False
         spaced = CODE_SEPARATORS.join(re.escape(char) for char in self.code.upper())
-        return re.search(rf"(?<![0-9A-Z]){spaced}(?![0-9A-Z])", text.upper()) is not None
+        return re.search(rf"(?<![0-9A-Z]){spaced}(?![0-9A-Z])", plain(text)) is not None
 
 
 @dataclass(frozen=True)
@@ -57,11 +67,13 @@ async def workshop_holdings(service: BookingService, openid: str) -> List[Holdin
         title = view.workshop.title if view.workshop else ""
         where = view.workshop.where if view.workshop else ""
         line = f"【指导预约】{when} {title}\n   地点：{where}\n   预约码：{view.booking.code}"
-        found.append(Holding(BOOKING, view.booking.slot_id, view.booking.code, line))
+        topic = view.workshop.topic if view.workshop else ""
+        found.append(Holding(BOOKING, view.booking.slot_id, view.booking.code, line, topic=topic))
     for slot, position in await service.my_waitlists(openid):
         workshop = await service.catalogue.get_workshop(slot.workshop_id)
         title = workshop.title if workshop else ""
-        found.append(Holding(BOOKING_WAIT, slot.id, "", f"【指导候补】{slot.label()} {title}（候补第{position}位）"))
+        line = f"【指导候补】{slot.label()} {title}（候补第{position}位）"
+        found.append(Holding(BOOKING_WAIT, slot.id, "", line, topic=workshop.topic if workshop else ""))
     return found
 
 
@@ -108,3 +120,14 @@ async def cancel_enrolment(store: EnrollmentStore, openid: str, cohort: Cohort, 
 def find_holding(holdings: List[Holding], text: str) -> Optional[Holding]:
     """The holding whose code the user typed, if any."""
     return next((h for h in holdings if h.named_in(text)), None)
+
+
+def named_by_words(holdings: List[Holding], text: str) -> List[Holding]:
+    """The holdings the words of `text` name: the camp ("取消实训营那个") or a workshop topic ("把面试那个
+    讲座退了"); [] when the words name neither. A cohort's city or title ("济南那期") names it too."""
+    if CAMP_WORDS_RE.search(text):
+        camp = [h for h in holdings if h.kind == CAMP]
+        by_place = [h for h in camp if h.cohort and (h.cohort.city in text or h.cohort.title in text)]
+        return by_place or camp
+    topic = normalise_topic(text)
+    return [h for h in holdings if h.kind != CAMP and h.topic == topic] if topic else []

@@ -13,7 +13,13 @@ from actions import runtime
 from actions.booking import common as booking_common
 from actions.booking.common import parse_when
 from actions.booking.form import ActionAskBookingSlotId, ActionBookingSubmit, ValidateWorkshopBookingForm
-from actions.booking.manage import ActionBookingFollowup, ActionBookingRebook, ActionCancelBooking, ActionMyBookings
+from actions.booking.manage import (
+    ActionBookingFollowup,
+    ActionBookingRebook,
+    ActionCancelBooking,
+    ActionMyBookings,
+    answer_named_holding,
+)
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.profiles import ProfileStore
 from bot.settings import PROJECT_ROOT
@@ -133,6 +139,16 @@ async def test_full_booking_conversation(env):
     assert slots["booking_topic"] == "简历指导" and slots["booking_pending"] is None
 
 
+async def test_a_time_in_the_opening_message_is_not_asked_again(env):
+    """"约简历指导 下周三": the sessions of that day are offered at once; a time said ahead of an
+    unclear topic waits for the topic."""
+    form = ValidateWorkshopBookingForm()
+    slots, _ = await run(form, make_tracker("约简历指导 下周三", "book_workshop", extracted={"booking_topic": "简历指导"}, active=False))
+    assert slots["booking_when"].startswith("12月9日") and slots["booking_offered"]
+    slots, _ = await run(form, make_tracker("下周三有空", "book_workshop", active=False))
+    assert slots.get("booking_when") is None and not slots.get("booking_offered")
+
+
 async def test_profile_prefills_name_and_phone(env):
     await ProfileStore(runtime.redis(), runtime.settings()).update("u7", {"name": "李四", "phone": "13900139000"})
     slots, _ = await run(
@@ -213,6 +229,54 @@ async def test_cancel_by_code_and_nothing_to_cancel(env):
     code = (await env.book("u1", slot.id, "张三", "13800138000", "r")).code
     slots, texts = await run(ActionCancelBooking(), make_tracker(f"取消预约 {code.lower()}", "cancel_booking", active=False))
     assert "已取消预约" in texts[0] and slots["booking_pending"] == "rebook"
+
+
+async def test_cancel_by_list_number_or_by_naming_it(env):
+    resume = (await env.open_slots("简历指导"))[0][0]
+    interview = (await env.open_slots("面试技巧"))[0][0]
+    first = (await env.book("u1", resume.id, "张三", "13800138000", "r1")).code
+    second = (await env.book("u1", interview.id, "张三", "13800138000", "r2")).code
+    _, texts = await run(ActionMyBookings(), make_tracker("查一下我报的", "my_bookings", active=False))
+    assert "1. 【指导预约】" in texts[0] and "2. 【指导预约】" in texts[0]
+    assert "开始前2小时" in texts[0] and "回复“取消1”" in texts[0]  # the cut-off and how to cancel
+    _, texts = await run(ActionCancelBooking(), make_tracker("取消第2个", "cancel_booking", active=False))
+    assert "已取消预约" in texts[0] and second in texts[0]
+    second = (await env.book("u1", interview.id, "张三", "13800138000", "r3")).code
+    _, texts = await run(ActionCancelBooking(), make_tracker("把面试那个讲座退了", "cancel_booking", active=False))
+    assert "已取消预约" in texts[0] and second in texts[0]
+    assert [v.booking.code for v in await env.my_bookings("u1")] == [first]
+
+
+async def test_a_number_picks_from_the_list_just_offered(env):
+    """After a list of only some holdings ("取消简历的"), "取消第1个" means its first line."""
+    resume = (await env.open_slots("简历指导"))[0][0]
+    plan = (await env.open_slots("职业规划"))[0][0]
+    await env.book("u1", plan.id, "张三", "13800138000", "r1")
+    kept = (await env.book("u1", resume.id, "张三", "13800138000", "r2")).code
+    listed = sorted([v.booking for v in await env.my_bookings("u1")], key=lambda b: b.code != kept)
+    options = [f"booking:{b.slot_id}:{b.code}" for b in listed]
+    state = {"booking_pending": "cancel_pick", "booking_cancel_options": options[::-1]}
+    _, texts = await run(ActionCancelBooking(), make_tracker("取消第1个", "cancel_booking", slots=state, active=False))
+    assert options[::-1][0].split(":")[2] in texts[0] and "已取消预约" in texts[0]
+
+
+async def test_a_cancel_nlu_did_not_place_picks_by_number_or_name_but_not_a_question(env):
+    """The fallback and the knowledge answer ask `answer_named_holding` first: "取消第2个" read as
+    nlu_fallback still cancels; a question about cancelling or a course subscription does not."""
+    resume = (await env.open_slots("简历指导"))[0][0]
+    interview = (await env.open_slots("面试技巧"))[0][0]
+    await env.book("u1", resume.id, "张三", "13800138000", "r1")
+    await env.book("u1", interview.id, "张三", "13800138000", "r2")
+    for text in ("简历那个能取消吗", "取消订阅简历的课", "第2个怎么取消？", "取消"):
+        dispatcher = CollectingDispatcher()
+        assert await answer_named_holding(dispatcher, make_tracker(text, "nlu_fallback", active=False)) is None, text
+    dispatcher = CollectingDispatcher()
+    await answer_named_holding(dispatcher, make_tracker("帮我取消第2个", "nlu_fallback", active=False))
+    assert "已取消预约" in dispatcher.messages[0]["text"]
+    assert len(await env.my_bookings("u1")) == 1
+    dispatcher = CollectingDispatcher()
+    await answer_named_holding(dispatcher, make_tracker("改简历那个不去了", "nlu_fallback", active=False))
+    assert "已取消预约" in dispatcher.messages[0]["text"] and await env.my_bookings("u1") == []
 
 
 def test_parse_when_in_shanghai():

@@ -61,6 +61,7 @@ def test_placeholders_follow_the_date_and_the_codes_seen():
     assert values.fill("我{last_year}年毕业，{year_before_last}届，{this_year}，{next_year}") == "我2030年毕业，2029届，2031，2032"
     values.remember_codes("预约成功！\n预约码：AB12CD\n请准时到场")
     assert values.fill("取消 {code_spaced} / {code_lower} / {phone}") == "取消 AB1 2CD / ab12cd / 13900001111"
+    assert values.fill("{code_dashed} {code_fullwidth}") == "ab1-2cd ＡＢ１２ＣＤ"
     assert values.fill("{unknown} {phone_tail}") == "{unknown} 1111"
     assert corpus.Placeholders(date(2031, 8, 31)).fill("{final_year_class}") == "2031"
     assert corpus.Placeholders(date(2031, 9, 1)).fill("{final_year_class}") == "2032"

@@ -62,6 +62,8 @@ WALK: Dict[str, Step] = {
     "我的预约": step("我的预约", "my_bookings"),
     "我的报名": step("我的报名", "my_bookings"),
     "取消预约": step("取消预约", "cancel_booking"),
+    # "我的预约" lists everything numbered (actions/booking/manage.py): a number after 取消 picks one
+    "取消1": step("取消1", "cancel_booking", "stop"),
     "取消报名": step("取消报名", "cancel_booking"),
     "实训营": step("实训营", "ask_camp_info"),
     "潍坊有实训营吗": step("潍坊有实训营吗", "ask_camp_info"),
@@ -139,7 +141,7 @@ CONTEXTS = [
     Context("booking: confirm", BOOK, {"确认": "预约成功", "算了": "确定放弃吗"}),
     Context("booking: quit asked", BOOK + ("算了",), {"放弃": "已退出预约", "继续": "请确认预约信息"}),
     Context("booking: done", BOOKED, {"我的预约": "您有1个预约", "取消预约": "取消"}),
-    Context("booking: listed", BOOKED + ("我的预约",), {"取消预约": "取消", "取消报名": "取消"}),
+    Context("booking: listed", BOOKED + ("我的预约",), {"取消1": "已取消预约"}),
     Context("booking: cancel which", BOOKED + ("取消预约",), {"算了": "好的"}),
     Context("booking: cancelled", BOOKED + ("取消预约", "1"), {"是": "时间", "否": "好的"}),
     Context("booking: left", ("我想预约指导", "算了"), {"预约指导": "预约"}),

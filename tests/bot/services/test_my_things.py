@@ -19,6 +19,7 @@ from bot.services.my_things import (
     cancel_enrolment,
     find_holding,
     joined_cohort_ids,
+    named_by_words,
     workshop_holdings,
 )
 from bot.services.workshops import WorkshopCatalogue
@@ -96,6 +97,7 @@ async def test_workshop_bookings_and_waitlist_places_are_listed(redis, settings)
 
 @pytest.mark.parametrize("typed", [
     "取消预约 {a} {b}", "{a}-{b}", "我的预约码是{a} {b}，临时有事去不了", "{lower}取消", "码：{a}　{b}",
+    "取消ＴＳ９ＬＦＣ", "ｔｓ９－ｌｆｃ那个不去了",  # a Chinese keyboard in full-width mode
 ])
 def test_a_code_is_found_as_people_type_it(typed):
     holding = Holding(BOOKING, "s-1", "TS9LFC", "line")
@@ -106,3 +108,17 @@ def test_a_code_is_found_as_people_type_it(typed):
 @pytest.mark.parametrize("typed", ["XTS9LFC", "TS9LFC7", "TS9 LF", "TS9    LFC"])
 def test_a_code_inside_a_longer_word_or_cut_short_is_not_found(typed):
     assert find_holding([Holding(BOOKING, "s-1", "TS9LFC", "line")], typed) is None
+
+
+def test_the_words_name_the_camp_or_a_workshop_topic():
+    cohort = load_catalogue(DEFAULT_CAMP_COHORTS_FILE, NOW.date()).get("jn-2026-12")
+    interview = Holding(BOOKING, "s-1", "TS9LFC", "line", topic="面试技巧")
+    resume = Holding(BOOKING_WAIT, "s-2", "", "line", topic="简历指导")
+    camp = Holding(CAMP, cohort.id, "JN12345678", "line", cohort)
+    held = [interview, resume, camp]
+    assert named_by_words(held, "取消实训营那个") == [camp]
+    assert named_by_words(held, "济南那期训练营不去了") == [camp]
+    assert named_by_words(held, "把面试那个讲座退了") == [interview]
+    assert named_by_words(held, "改简历的候补不排了") == [resume]
+    assert named_by_words(held, "取消预约") == []  # names nothing: the user picks from the list
+    assert named_by_words([interview], "取消实训营") == []
