@@ -164,7 +164,7 @@ def routed_to_knowledge(
 
 
 def tuned_settings(
-    kb: KnowledgeBase, embedder: EmbedMany, routed: Sequence[Tuple[int, str, Optional[str]]]
+    kb: KnowledgeBase, embedder: Optional[EmbedMany], routed: Sequence[Tuple[int, str, Optional[str]]]
 ) -> Tuple[MatcherSettings, float]:
     """`tune` on the items' variants (k-fold), the off-topic calibration and the `routed` messages."""
     questions = [(q, None) for q in kb.off_topic_calibration] + [(text, wanted) for _, text, wanted in routed]
@@ -178,7 +178,8 @@ def describe(settings: MatcherSettings) -> str:
 
 
 def cross_validated_outcomes(
-    cases: Sequence[Question], parses: Sequence[dict], kb: KnowledgeBase, embedder: EmbedMany, folds: int = DEV_FOLDS
+    cases: Sequence[Question], parses: Sequence[dict], kb: KnowledgeBase, embedder: Optional[EmbedMany],
+    folds: int = DEV_FOLDS,
 ) -> List[Tuple[str, Tuple[str, ...]]]:
     """Every dev message's outcome with the matcher tuned WITHOUT its fold: the figure that says
     whether tuning helps. Scoring dev with settings tuned on all of dev would be in-sample (the
