@@ -72,6 +72,7 @@ async def send_turns(send: bench.Send, feed: ConversationFeed, turns: int, users
                 if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
+                feed.record(text)
                 elapsed, _ok, _replies = await send(session, openid, text)
                 latencies.append(elapsed)
 
@@ -99,6 +100,7 @@ async def send_bursts(send: bench.Send, feed: ConversationFeed, turns: int, user
         return walk[0], text
 
     async def one(session: aiohttp.ClientSession, openid: str, text: str) -> None:
+        feed.record(text)
         elapsed, _ok, _replies = await send(session, openid, text)
         latencies.append(elapsed)
 
