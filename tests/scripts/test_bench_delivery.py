@@ -35,8 +35,8 @@ async def test_each_late_turn_answered_once(aiohttp_server):
     answers.note("u2", ["好的，已为您报名"])
     server = await aiohttp_server(fake_record({"u1": ["您可以带上简历去"]}))
     line = await delivery.check(str(server.make_url("")).rstrip("/"), answers, settle_s=0)
-    assert "1 turns of 1 users had no passive answer; 1 answered by 客服 messages, 0 not" in line
-    assert "repeating a passive answer: 0; to users with no late turn: 0" in line
+    assert "1 turns of 1 users had no passive answer; 1 answered by 客服 messages, 0 not, 0 客服 messages beyond" in line
+    assert "to users with no late turn: 0;" in line and line.endswith("twice): 0")
 
 
 async def test_missing_and_repeated_answers_are_counted(aiohttp_server):
@@ -46,5 +46,13 @@ async def test_missing_and_repeated_answers_are_counted(aiohttp_server):
     answers.note("u2", ["好的，已为您报名"])
     server = await aiohttp_server(fake_record({"u1": ["一条"], "u2": ["好的，已为您报名"]}))
     line = await delivery.check(str(server.make_url("")).rstrip("/"), answers, settle_s=0)
-    assert "2 turns of 1 users had no passive answer; 1 answered by 客服 messages, 1 not" in line
-    assert "repeating a passive answer: 1; to users with no late turn: 1" in line
+    assert "2 turns of 1 users had no passive answer; 1 answered by 客服 messages, 1 not, 0 客服 messages beyond" in line
+    assert "to users with no late turn: 1;" in line and line.endswith("twice): 1")
+
+
+async def test_more_messages_than_late_turns_are_counted(aiohttp_server):
+    answers = delivery.Answers()
+    answers.note("u1", [])
+    server = await aiohttp_server(fake_record({"u1": ["答复", "答复"]}))
+    line = await delivery.check(str(server.make_url("")).rstrip("/"), answers, settle_s=0)
+    assert "1 answered by 客服 messages, 0 not, 1 客服 messages beyond one a late turn" in line
