@@ -160,6 +160,9 @@ class Settings:
     nlu_batch: bool = False
     nlu_batch_max: int = 16
     nlu_batch_wait_ms: float = 5.0
+    # Whole NLU parses of texts that recur verbatim, per Rasa worker (bot/rasa_server/parse_cache.py)
+    nlu_parse_cache: bool = True
+    nlu_parse_cache_size: int = 4096
     # Interpreters bot/stack.py starts the processes with (RASA_PYTHON, GATEWAY_PYTHON)
     rasa_python: Path = field(default_factory=lambda: venv_python(RASA_VENV))
     gateway_python: Path = field(default_factory=lambda: venv_python(GATEWAY_VENV))
@@ -265,6 +268,8 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         nlu_batch=env.bool("NLU_BATCH", False),
         nlu_batch_max=_at_least_one("NLU_BATCH_MAX", env.int("NLU_BATCH_MAX", 16)),
         nlu_batch_wait_ms=_non_negative("NLU_BATCH_WAIT_MS", env.float("NLU_BATCH_WAIT_MS", 5.0)),
+        nlu_parse_cache=env.bool("NLU_PARSE_CACHE", True),
+        nlu_parse_cache_size=_at_least_one("NLU_PARSE_CACHE_SIZE", env.int("NLU_PARSE_CACHE_SIZE", 4096)),
         rasa_python=Path(env.str("RASA_PYTHON", str(venv_python(RASA_VENV)))),
         gateway_python=Path(env.str("GATEWAY_PYTHON", str(venv_python(GATEWAY_VENV)))),
     )

@@ -30,7 +30,8 @@ from bot.gateway.simulator.wechat_xml import build_inbound_xml, read_reply, sign
 from bot.stack import Stack, free_port, http_ok, latest_model, monitoring_headers  # noqa: E402
 from bot.gateway.wechat.channel import TEXT_RATE_LIMITED  # noqa: E402
 
-from bench_corpus import (  # noqa: E402  (scripts/ is on sys.path when a script here runs)
+import bench_delivery  # noqa: E402  (scripts/ is on sys.path when a script here runs)
+from bench_corpus import (  # noqa: E402
     ConversationFeed,
     all_turns,
     cache_lines,
@@ -70,8 +71,11 @@ def gateway_sender(settings: Settings, base: str) -> Send:
     return send
 
 
-async def run_load(send: Send, feed: ConversationFeed, messages: int, users: int) -> Dict:
-    """`users` simulated users at once, `messages` in all; each user walks whole conversations."""
+async def run_load(
+    send: Send, feed: ConversationFeed, messages: int, users: int, answers: Optional[bench_delivery.Answers] = None
+) -> Dict:
+    """`users` simulated users at once, `messages` in all; each user walks whole conversations.
+    `answers` notes what each user got passively (bench_delivery.check)."""
     run_id = uuid.uuid4().hex[:6]
     latencies: List[float] = []
     counts = {"errors": 0, "unanswered": 0}
@@ -87,7 +91,7 @@ async def run_load(send: Send, feed: ConversationFeed, messages: int, users: int
                     return
                 remaining[0] -= 1
                 feed.record(text)
-                await _timed_turn(send, session, openid, text, latencies, counts)
+                await _timed_turn(send, session, openid, text, latencies, counts, answers)
 
     connector = aiohttp.TCPConnector(limit=users)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
@@ -100,7 +104,8 @@ async def run_load(send: Send, feed: ConversationFeed, messages: int, users: int
 
 
 async def _timed_turn(
-    send: Send, session: aiohttp.ClientSession, openid: str, text: str, latencies: List[float], counts: Dict
+    send: Send, session: aiohttp.ClientSession, openid: str, text: str, latencies: List[float], counts: Dict,
+    answers: Optional[bench_delivery.Answers] = None,
 ) -> None:
     try:
         elapsed, ok, replies = await send(session, openid, text)
@@ -110,6 +115,8 @@ async def _timed_turn(
     latencies.append(elapsed)
     counts["errors"] += 0 if ok else 1
     counts["unanswered"] += 0 if replies else 1
+    if answers is not None and ok:
+        answers.note(openid, replies)
 
 
 def _load_figures(latencies: List[float], wall: float, users: int, counts: Dict, sent: List[str]) -> Dict:
@@ -184,8 +191,11 @@ async def measure_zhinan(settings: Settings, base: str, args: argparse.Namespace
     texts = all_turns(load_conversations(staying_with_the_bot=True))
     send = gateway_sender(settings, base)
     before = await read_gateway_caches(settings, base)
-    gateway = await run_load(send, ConversationFeed(conversations), args.messages, args.users)
+    answers = bench_delivery.Answers()
+    gateway = await run_load(send, ConversationFeed(conversations), args.messages, args.users, answers)
     after = await read_gateway_caches(settings, base)
+    # only the fake WeChat API of a local stack records what went out as 客服 messages
+    gateway["delivery"] = await bench_delivery.check(base, answers) if settings.uses_fake_wechat_api else ""
     parse_url = f"{settings.rasa_url}/model/parse"
     parse = await run_parse_bench(parse_url, {"token": settings.rasa_token}, texts, args.parse)
     long_run = await run_long_conversation(send, texts, args.long)
@@ -257,6 +267,7 @@ def report(figures: Dict) -> str:
         f"{gateway['unanswered']}",
         f"  texts      : {gateway['distinct']} distinct of {gateway['sent']} sent "
         f"({gateway['distinct_share']:.0%} distinct; scripts/bench_corpus.yml)",
+        *([f"  {gateway['delivery']}"] if gateway.get("delivery") else []),
         *(f"  {line}" for line in figures["caches"]),
         f"Rasa NLU parse (sequential, {parse['count']} calls): p50 {parse['p50']:.1f} ms · "
         f"p99 {parse['p99']:.1f} ms",

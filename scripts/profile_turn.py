@@ -23,13 +23,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 
 import bench  # first: it puts the project root on sys.path (scripts/ is there when a script here runs)
 import proc_stats
-from bench_corpus import ConversationFeed, load_conversations
+from bench_corpus import ConversationFeed, cache_lines, distinct_share, load_conversations
 from bot import stack as stack_module
 from bot.stack import Stack, latest_model
 
@@ -72,6 +72,7 @@ async def send_turns(send: bench.Send, feed: ConversationFeed, turns: int, users
                 if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
+                feed.record(text)
                 elapsed, _ok, _replies = await send(session, openid, text)
                 latencies.append(elapsed)
 
@@ -99,6 +100,7 @@ async def send_bursts(send: bench.Send, feed: ConversationFeed, turns: int, user
         return walk[0], text
 
     async def one(session: aiohttp.ClientSession, openid: str, text: str) -> None:
+        feed.record(text)
         elapsed, _ok, _replies = await send(session, openid, text)
         latencies.append(elapsed)
 
@@ -111,12 +113,20 @@ async def send_bursts(send: bench.Send, feed: ConversationFeed, turns: int, user
         return latencies, time.perf_counter() - started
 
 
-def measure_phase(stack: Stack, send: bench.Send, turns: int, users: int, bursts: bool = False) -> str:
-    feed = ConversationFeed(load_conversations(staying_with_the_bot=True))
+def measure_phase(
+    stack: Stack, send: bench.Send, turns: int, users: int, bursts: bool = False,
+    feed: Optional[ConversationFeed] = None, caches: Optional[Callable[[], Any]] = None,
+) -> str:
+    """One phase; `feed` None: the corpus from its start (texts an earlier phase sent come again)."""
+    feed = feed or ConversationFeed(load_conversations(staying_with_the_bot=True))
+    already_sent = len(feed.sent)
+    cached_before = asyncio.run(caches()) if caches else None
     before = cpu_by_process(stack)
     sender = send_bursts if bursts and users > 1 else send_turns
     latencies, wall = asyncio.run(sender(send, feed, turns, users))
     after = cpu_by_process(stack)
+    cache = "; ".join(cache_lines(cached_before, asyncio.run(caches()))) if caches else ""
+    distinct, sent, _ = distinct_share(feed.sent[already_sent:])
     per_message = {name: 1000 * (after[name] - before[name]) / len(latencies) for name in after}
     total = sum(per_message.values())
     cpu = "  ".join(f"{name} {value:.1f}" for name, value in per_message.items())
@@ -126,7 +136,8 @@ def measure_phase(stack: Stack, send: bench.Send, turns: int, users: int, bursts
         f"latency p50 {1000 * statistics.median(latencies):.0f} ms, "
         f"p95 {1000 * bench.percentile(latencies, 95):.0f} ms, "
         f"p99 {1000 * bench.percentile(latencies, 99):.0f} ms (load average after: {load})\n"
-        f"  CPU ms per message: {cpu}  | all {total:.1f}"
+        f"  CPU ms per message: {cpu}  | all {total:.1f}\n"
+        f"  texts: {distinct} distinct of {sent}{'; ' + cache if cache else ''}"
     )
 
 
@@ -151,6 +162,8 @@ def start_stack(args: argparse.Namespace) -> Tuple[Stack, object, Dict[str, floa
     os.environ["RASA_WORKERS"] = str(args.rasa_workers)
     if args.nlu_batch:
         os.environ["NLU_BATCH"] = "1" if args.nlu_batch == "on" else "0"
+    if args.parse_cache:
+        os.environ["NLU_PARSE_CACHE"] = "1" if args.parse_cache == "on" else "0"
     if args.rasa_launcher == "rasa":
         stack_module.rasa_command = stock_rasa_command
     if args.tf_threads:
@@ -182,18 +195,22 @@ def run_stack(args: argparse.Namespace) -> str:
     try:
         base = f"http://127.0.0.1:{settings.gateway_port}"
         send = bench.gateway_sender(settings, base)
-        asyncio.run(send_turns(send, ConversationFeed(load_conversations()), args.warm_up, 2))
+        # --distinct: one feed for the warm-up and every phase, so no text comes twice until the
+        # corpus is used up (the case a parse cache cannot help); else each phase starts it over.
+        shared = ConversationFeed(load_conversations(staying_with_the_bot=True)) if args.distinct else None
+        asyncio.run(send_turns(send, shared or ConversationFeed(load_conversations()), args.warm_up, 2))
+        caches = lambda: bench.read_gateway_caches(settings, base)  # noqa: E731
         started = "  ".join(f"{name} {seconds:.1f}" for name, seconds in timings.items())
         start_cpu = cpu_by_process(stack)
         lines = [
             f"Rasa launcher: {args.rasa_launcher}, RASA_WORKERS={args.rasa_workers}, TF threads {args.tf_threads or 1}, "
             f"NLU_BATCH={'on' if settings.nlu_batch else 'off'} (max {settings.nlu_batch_max}, "
-            f"wait {settings.nlu_batch_wait_ms:g} ms)",
+            f"wait {settings.nlu_batch_wait_ms:g} ms), NLU_PARSE_CACHE={'on' if settings.nlu_parse_cache else 'off'}",
             f"start to ready, s: {started}",
             "CPU s used by start-up and warm-up: " + "  ".join(f"{n} {s:.1f}" for n, s in start_cpu.items()),
         ]
         for users in sorted(set([1] + args.users)):
-            lines.append(measure_phase(stack, send, args.turns, users, args.bursts))
+            lines.append(measure_phase(stack, send, args.turns, users, args.bursts, shared, caches))
             print(lines[-1], flush=True)
         lines.append(memory_report(stack))
         return "\n".join(lines)
@@ -219,7 +236,9 @@ def main() -> int:
     stack.add_argument("--users", type=int, nargs="+", default=[4], help="users at once after one at a time, e.g. 8 16 32")
     stack.add_argument("--bursts", action="store_true", help="the --users write at the same instant, burst after burst")
     stack.add_argument("--nlu-batch", choices=("on", "off"), default=None, help="NLU_BATCH for Rasa (default: settings)")
+    stack.add_argument("--parse-cache", choices=("on", "off"), default=None, help="NLU_PARSE_CACHE for Rasa (default: settings)")
     stack.add_argument("--warm-up", type=int, default=20)
+    stack.add_argument("--distinct", action="store_true", help="no text sent twice (one corpus walk across the phases)")
     stack.add_argument("--rasa-workers", type=int, default=2)
     stack.add_argument("--rasa-launcher", choices=("serve", "rasa"), default="serve")
     stack.add_argument("--tf-threads", type=int, default=0, help="TensorFlow intra/inter-op threads (default: bot/stack.py's 1)")

@@ -5,28 +5,48 @@
 
 Exposes user messages by channel and by who answered (rasa / interceptor / error), bot replies,
 turn latency (from the first interceptor to the last observer), handoff queue length and open
-conversations (read from Redis at scrape time), waits to first claim and counsellor replies.
+conversations (read from Redis at scrape time), waits to first claim and counsellor replies, and
+the hit/miss counts of caches kept by other processes (the Rasa workers' parse cache; written to
+Redis by them, bot/services/cache_stats.py, read here at scrape time).
 Each app gets its own registry, so several apps in one process (tests) do not collide.
 """
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Any, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 
-from bot.gateway.appkeys import CONVERSATION, HANDOFF
+from bot.gateway.appkeys import CONVERSATION, HANDOFF, REDIS, SETTINGS
+from bot.services.cache_stats import read_totals
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 10.0, 20.0)
 WAIT_BUCKETS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+
+
+class CacheCounters:
+    """Prometheus counters `<name>_cache_hits_total` / `_misses_total` for the totals last read
+    from Redis (other processes count; a registry collector cannot await, so the scrape handler
+    refreshes `totals` first)."""
+
+    def __init__(self) -> None:
+        self.totals: Dict[str, Tuple[int, int]] = {}
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        for name, (hits, misses) in sorted(self.totals.items()):
+            yield CounterMetricFamily(f"{name}_cache_hits", f"{name} cache lookups answered", value=hits)
+            yield CounterMetricFamily(f"{name}_cache_misses", f"{name} cache lookups computed", value=misses)
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self.caches = CacheCounters()
+        r.register(self.caches)
         self.messages = Counter("zhinan_messages_total", "User turns handled", ["channel", "handled_by"], registry=r)
         self.replies = Counter("zhinan_bot_replies_total", "Messages sent back in answer to turns", ["handled_by"], registry=r)
         self.latency = Histogram("zhinan_turn_latency_seconds", "Time to answer one user turn", ["handled_by"], buckets=LATENCY_BUCKETS, registry=r)
@@ -87,6 +107,12 @@ async def _refresh_handoff_gauges(app: web.Application, metrics: Metrics) -> Non
     metrics.oldest_wait.set(await handoff.oldest_wait_s())
 
 
+async def _refresh_cache_counters(app: web.Application, metrics: Metrics) -> None:
+    redis, settings = app.get(REDIS), app.get(SETTINGS)
+    if redis is not None and settings is not None:
+        metrics.caches.totals = await read_totals(redis, settings.key)
+
+
 def setup_metrics(app: web.Application, path: str = "/metrics") -> Metrics:
     """Register /metrics and, at startup, the turn timer and observer on ConversationService.
 
@@ -106,6 +132,10 @@ def setup_metrics(app: web.Application, path: str = "/metrics") -> Metrics:
         try:
             await _refresh_handoff_gauges(request.app, metrics)
         except Exception:  # a Redis hiccup must not break the scrape of the other metrics
+            pass
+        try:
+            await _refresh_cache_counters(request.app, metrics)
+        except Exception:  # the last totals read stay
             pass
         body = generate_latest(metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -3,6 +3,7 @@ intervals (Asia/Shanghai). See components.py for the pipeline order."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
@@ -27,6 +28,19 @@ from bot.language.time_parser import looks_like_time, parse_time_expression
 from bot.language.time_parser import warm_up as warm_up_time_parser
 
 logger = logging.getLogger(__name__)
+
+# How many time spans this thread has read against the clock: a parse that read one cannot be
+# reused later ("三点" depends on the hour), so the parse cache (parse_cache.py) compares it
+# before and after a parse. Per thread, as Rasa runs a graph synchronously in its thread.
+_clock_reads = threading.local()
+
+
+def time_spans_read() -> int:
+    return getattr(_clock_reads, "count", 0)
+
+
+def _note_time_span_read() -> None:
+    _clock_reads.count = time_spans_read() + 1
 
 
 # --------------------------------------------------------------------------- entity post-processing
@@ -161,6 +175,7 @@ class TimeNormalizer(GraphComponent):
                 text = message.get(TEXT) or ""
                 start, end = e.get(ENTITY_ATTRIBUTE_START), e.get(ENTITY_ATTRIBUTE_END)
                 raw = text[start:end] if start is not None and end is not None else str(e.get(ENTITY_ATTRIBUTE_VALUE) or "")
+                _note_time_span_read()
                 parsed = parse_time_expression(raw, self._message_time(message))
                 if parsed is None and not looks_like_time(raw):
                     continue

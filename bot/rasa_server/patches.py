@@ -13,6 +13,8 @@ Rasa worker process create one, so it is the one Zhinan module that runs in each
 - The graph runner builds the graph of each set of targets once (`bot/rasa_server/graph_runner.py`).
 - NLU parses of concurrent users in one graph run (`nlu_batching.py`), when the settings ask for it
   (`NLU_BATCH`, `NLU_BATCH_MAX`, `NLU_BATCH_WAIT_MS`).
+- Whole parses of texts that recur verbatim served from a cache (`parse_cache.py`; `NLU_PARSE_CACHE`,
+  `NLU_PARSE_CACHE_SIZE`), wrapped around whatever the batching step installed.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 
 from bot.rasa_server import action_client, graph_runner
-from bot.rasa_server import nlu_batching
+from bot.rasa_server import nlu_batching, parse_cache
 from bot.settings import Settings
 
 _rasa_validate_action_result = RemoteAction._validate_action_result
@@ -38,10 +40,11 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
 
 def install(settings: Optional[Settings] = None) -> None:
     """Idempotent: safe to call from every tracker store created in the process. With `settings`,
-    NLU batching is switched as they say."""
+    NLU batching and the parse cache are switched as they say."""
     global _response_validator
     if settings is not None:
         nlu_batching.install(settings.nlu_batch, settings.nlu_batch_max, settings.nlu_batch_wait_ms)
+        parse_cache.install(settings.nlu_parse_cache, settings.nlu_parse_cache_size)  # after: it wraps batching
     if _response_validator is None:
         schema = RemoteAction.action_response_format_spec()
         validator_class = validator_for(schema)

@@ -36,6 +36,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_server import patches as rasa_patches
+from bot.rasa_server.parse_cache import COUNTS as PARSE_CACHE_COUNTS
 from bot.clock import system_clock
 from bot.log_ids import log_id
 from bot.redis_client import create_redis, endpoint_url
@@ -153,7 +154,13 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
             if self.record_exp:
                 pipe.expire(self._events_key(tracker.sender_id), self.record_exp)
                 pipe.expire(self._meta_key(tracker.sender_id), self.record_exp)
-            await pipe.execute()
+            # this worker's parse-cache counts ride on the same write (the gateway exports them)
+            queued = PARSE_CACHE_COUNTS.queue(pipe, self._key)
+            try:
+                await pipe.execute()
+            except BaseException:
+                PARSE_CACHE_COUNTS.give_back(*queued)
+                raise
 
     @staticmethod
     def _events_since(tracker: DialogueStateTracker, last_stored: Optional[str]) -> Tuple[List[Event], List[str]]:

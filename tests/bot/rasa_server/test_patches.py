@@ -51,17 +51,40 @@ def test_the_settings_switch_nlu_batching(tmp_path):
 
     from rasa.core.processor import MessageProcessor
 
-    from bot.rasa_server import nlu_batching
+    from bot.rasa_server import nlu_batching, parse_cache
     from bot.settings import load_settings
 
     settings = load_settings(tmp_path / "missing.env")
     try:
-        rasa_patches.install(replace(settings, nlu_batch=True, nlu_batch_max=4, nlu_batch_wait_ms=2.0))
+        rasa_patches.install(replace(settings, nlu_batch=True, nlu_batch_max=4, nlu_batch_wait_ms=2.0, nlu_parse_cache=False))
         assert MessageProcessor.parse_message is nlu_batching.parse_message
         assert MessageProcessor.log_message is nlu_batching.log_message
         assert (nlu_batching._Config.max_size, nlu_batching._Config.max_wait_s) == (4, 0.002)
-        rasa_patches.install(replace(settings, nlu_batch=False))
+        rasa_patches.install(replace(settings, nlu_batch=False, nlu_parse_cache=False))
         assert MessageProcessor.parse_message is nlu_batching._rasa_parse_message
         assert MessageProcessor.log_message is nlu_batching._rasa_log_message
     finally:
+        parse_cache.install(enabled=False)
         nlu_batching.install(enabled=False)
+
+
+def test_the_parse_cache_wraps_whichever_parse_the_batching_step_installed(tmp_path):
+    from dataclasses import replace
+
+    from rasa.core.processor import MessageProcessor
+
+    from bot.rasa_server import nlu_batching, parse_cache
+    from bot.settings import load_settings
+
+    settings = load_settings(tmp_path / "missing.env")
+    assert settings.nlu_parse_cache  # on by default
+    try:
+        for batching, inner in ((True, nlu_batching.parse_message), (False, nlu_batching._rasa_parse_message)):
+            for _ in range(2):  # every tracker store installs again: never a cache around the cache
+                rasa_patches.install(replace(settings, nlu_batch=batching, nlu_parse_cache_size=8))
+                assert MessageProcessor.parse_message is parse_cache.parse_message
+                assert parse_cache._Config.inner is inner and parse_cache._Config.max_entries == 8
+    finally:
+        parse_cache.install(enabled=False)
+        nlu_batching.install(enabled=False)
+    assert MessageProcessor.parse_message is nlu_batching._rasa_parse_message
