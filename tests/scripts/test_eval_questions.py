@@ -10,15 +10,7 @@ import eval_questions  # noqa: E402
 from everyday_questions import Question  # noqa: E402
 
 from bot.services.knowledge.base import load_knowledge  # noqa: E402
-
-ITEM = """
-  - id: {id}
-    title: {title}
-    variants: [{variants}]
-    answer: 示例答案
-    source: 当地公共就业服务机构
-    last_reviewed: 2026-12-01
-"""
+from tests.helpers.knowledge_items import ITEM  # noqa: E402
 
 
 def two_item_base(directory: Path):

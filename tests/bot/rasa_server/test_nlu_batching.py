@@ -4,7 +4,6 @@ one message's error stays its own, and turns of concurrent users really share a 
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import timedelta
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -12,11 +11,8 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
-import bot.rasa_server.components  # noqa: F401  (our model loading, as a Rasa worker has it)
-from bot.clock import FrozenClock, system_clock
-from bot.rasa_server import entity_components, nlu_batching, sentence_embedding
+from bot.rasa_server import nlu_batching, sentence_embedding
 from bot.rasa_server.entity_components import PlaceNormalizer
-from bot.stack import latest_model
 
 # Loads the trained model into TensorFlow here: not under libfaketime (TensorFlow hangs there, bot/clock.py).
 pytestmark = pytest.mark.tensorflow
@@ -43,21 +39,6 @@ def signature(parse: Dict[str, Any]) -> Signature:
         for e in parse.get("entities") or []
     )
     return parse["text"], intent, ranking, entities, str(parse.get("knowledge"))
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    logging.getLogger("rasa").setLevel(logging.WARNING)
-    return Agent.load(str(latest_model()))
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch) -> FrozenClock:
-    """One instant for every parse (times and facts are read against it): late on a day, so that a
-    second more would be tomorrow, relative to the day the test runs."""
-    clock = FrozenClock(system_clock().replace(hour=23, minute=59, second=59, microsecond=0) - timedelta(days=1))
-    monkeypatch.setattr(entity_components, "system_clock", clock)
-    return clock
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the model, it is bounded, and its counts reach Redis with the tracker store's wr
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import timedelta
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -12,9 +11,7 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 
-import bot.rasa_server.components  # noqa: F401  (our model loading, as a Rasa worker has it)
-from bot.clock import FrozenClock, system_clock
-from bot.rasa_server import entity_components, nlu_batching, parse_cache
+from bot.rasa_server import nlu_batching, parse_cache
 from bot.rasa_server.parse_cache import COUNTS, ParseCache
 from bot.rasa_server.tracker_store import AppendOnlyRedisTrackerStore
 from bot.services.cache_stats import read_totals
@@ -31,20 +28,6 @@ REPEATED = [
 ]
 # Read against the current time by TimeNormalizer: never stored.
 TIMED = ["明天下午两点济南有招聘会吗", "周六上午有空吗"]
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    logging.getLogger("rasa").setLevel(logging.WARNING)
-    return Agent.load(str(latest_model()))
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch) -> FrozenClock:
-    """One instant for every parse: a second before midnight, on a day relative to today."""
-    clock = FrozenClock(system_clock().replace(hour=23, minute=59, second=59, microsecond=0) - timedelta(days=1))
-    monkeypatch.setattr(entity_components, "system_clock", clock)
-    return clock
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from bot.services.knowledge.retrieval import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 from eval_policy import configured_retriever, evaluate, load_heldout  # noqa: E402
+from tests.helpers.knowledge_items import ITEM  # noqa: E402
 
 KB = load_knowledge()
 
@@ -34,14 +35,6 @@ def write(directory: Path, name: str, text: str) -> None:
     (directory / name).write_text(text, encoding="utf-8")
 
 
-ITEM = """
-  - id: {id}
-    title: {title}
-    variants: [{variants}]
-    answer: 示例答案
-    source: 当地公共就业服务机构
-    last_reviewed: 2026-12-01
-"""
 
 
 def test_every_file_joins_one_base():
