@@ -17,6 +17,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.camp_answers import first_number
+from actions.flow_start import last_bot_text
 from bot.services.camp import CampCatalogue
 from bot.services.eligibility import load_rules
 from bot.services.eligibility_answer import eligibility_answer
@@ -32,9 +34,22 @@ ELIGIBILITY_WORDS = re.compile(
 )
 
 
+# "告诉我您的年龄，我帮您确认" (bot/services/eligibility_answer.py): a reply that is only a number is the age,
+# whether or not NLU tagged it as one
+ASKED_FOR_AGE = re.compile(r"告诉我您的[^，。]*年龄")
+PLAUSIBLE_AGE = (14, 80)  # below: a list number, not an age
+BARE_AGE_REPLY = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:周?岁)?(?:了|吧|啊)?\s*$")
+
+
 def message_facts(tracker: Tracker, day: date) -> Facts:
     message = tracker.latest_message or {}
-    return parse_facts(message.get("text") or "", day, load_rules(), message.get("entities") or [])
+    text = message.get("text") or ""
+    entities = list(message.get("entities") or [])
+    age = first_number(text) if BARE_AGE_REPLY.match(text) else None
+    if age and PLAUSIBLE_AGE[0] <= age <= PLAUSIBLE_AGE[1] and ASKED_FOR_AGE.search(last_bot_text(tracker)) \
+            and not any(e.get("entity") == "age" for e in entities):
+        entities.append({"entity": "age", "value": str(age)})
+    return parse_facts(text, day, load_rules(), entities)
 
 
 def is_eligibility_question(text: str, facts: Facts) -> bool:

@@ -98,13 +98,13 @@ def _last_bot_action(tracker: Tracker) -> str:
                  if e.get("event") == "action" and e.get("name") not in ("action_listen", "action_extract_slots")), "")
 
 
-def _last_bot_text(tracker: Tracker) -> str:
+def last_bot_text(tracker: Tracker) -> str:
     return next((e.get("text") or "" for e in reversed(list(tracker.events or [])) if e.get("event") == "bot"), "")
 
 
 def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
     text = ((tracker.latest_message or {}).get("text") or "").strip()
-    yes = BARE_YES.match(text) and SAID_REPLY_ENROL in _last_bot_text(tracker)
+    yes = BARE_YES.match(text) and SAID_REPLY_ENROL in last_bot_text(tracker)
     if len(text) > ENROL_REPLY_MAX_CHARS or not (yes or ENROL_REPLY.search(text)) or NOT_A_YES.search(text):
         return None
     return [FollowupAction("action_camp_enroll_start")] if _last_bot_action(tracker) in CAMP_ANSWERS else None

@@ -116,3 +116,18 @@ async def test_a_request_to_be_signed_up_read_as_a_camp_question_starts_the_enro
     events = await ActionCampInfo().run(dispatcher, make_tracker(text, "ask_camp_info"), {})
     assert dispatcher.messages == []  # no description: the enrolment's start speaks
     assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
+
+
+async def test_a_bare_number_after_the_answer_asked_for_the_age_is_the_age():
+    first = "俺初中毕业在家待业，实训营收不收"
+    messages, _ = await run_action(ActionCampInfo(), make_tracker(first, "ask_camp_info"))
+    asked = said(messages)
+    assert any("告诉我您的" in line and "年龄" in line for line in asked.splitlines())
+    earlier = [{"event": "user", "text": first, "parse_data": {"text": first}},
+               {"event": "action", "name": "action_camp_info"}, {"event": "bot", "text": asked},
+               {"event": "action", "name": "action_listen"}]
+    # NLU did not tag the number: the question the bot asked makes it the age
+    messages, slots = await run_action(ActionCampInfo(), make_tracker("21", "inform", [], {}, earlier))
+    assert said(messages).startswith("按您的情况（21岁") and slots.get("camp_age") == "21"
+    messages, slots = await run_action(ActionCampInfo(), make_tracker("2", "inform", [], {}, earlier))
+    assert "camp_age" not in slots  # a list number, not an age

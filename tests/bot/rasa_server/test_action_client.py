@@ -97,7 +97,7 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "experts.py:_request_text": experts._request_text,
     "fallback.py:facts_of_the_turn": fallback.facts_of_the_turn,
     "flow_start.py:_last_bot_action": flow_start._last_bot_action,
-    "flow_start.py:_last_bot_text": flow_start._last_bot_text,
+    "flow_start.py:last_bot_text": flow_start.last_bot_text,
     "forms.py:resuming_after_digression": forms.resuming_after_digression,
     "forms.py:repair": lambda t: answered_since_start(t.events, "camp_enroll_form", ["camp_name", "city"], t.slots),
     "handoff.py:_conversation_so_far": lambda t: turns_from_events(t.events, drop_latest_user=True),
