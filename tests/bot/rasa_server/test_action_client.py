@@ -99,7 +99,7 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "flow_start.py:_last_bot_action": flow_start._last_bot_action,
     "flow_start.py:last_bot_text": flow_start.last_bot_text,
     "forms.py:resuming_after_digression": forms.resuming_after_digression,
-    "forms.py:repair": lambda t: answered_since_start(t.events, "camp_enroll_form", ["camp_name", "city"], t.slots),
+    "forms.py:leave": lambda t: answered_since_start(t.events, "camp_enroll_form", ["camp_name", "city"], t.slots),
     "handoff.py:_conversation_so_far": lambda t: turns_from_events(t.events, drop_latest_user=True),
     "jobs.py:_remembered_trade": jobs._remembered_trade,
     "knowledge.py:run": lambda t: consecutive_misses(t.events),
