@@ -58,6 +58,9 @@ WALK: Dict[str, Step] = {
     "预约指导": step("预约指导", "book_workshop"),
     "预约指导课": step("预约指导课", "book_workshop"),
     "预约职业指导": step("预约职业指导", "book_workshop"),
+    # after facts told with no question (actions/profile_confirm.py told_facts_text)
+    "实训营能报吗": step("实训营能报吗", "ask_camp_info", "enroll_camp"),
+    "找工作": step("找工作", "find_job"),
     "预约简历指导": step("预约简历指导", "book_workshop"),
     "我的预约": step("我的预约", "my_bookings"),
     "我的报名": step("我的报名", "my_bookings"),
