@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 
 import pytest
 import yaml
 
+from bot.clock import system_clock
 from bot.services.camp import EnrollmentStore, load_catalogue
 from bot.settings import PROJECT_ROOT
 
@@ -93,7 +93,7 @@ async def test_a_corrected_identity_a_skipped_major_and_a_corrected_phone_reach_
     assert said("utter_ask_camp_age") in await user.say("4"), user.transcript  # 失业青年
     reply = await user.say("不对，我是应届毕业生")
     assert "已改为" in reply and said("utter_ask_camp_grad_year") in reply, user.transcript
-    assert said("utter_ask_camp_school") in await user.say(str(date.today().year)), user.transcript
+    assert said("utter_ask_camp_school") in await user.say(str(system_clock().date().year)), user.transcript
     assert said("utter_ask_camp_major") in await user.say("山东建筑大学"), user.transcript
     reply = await user.say("跳过")
     assert said("utter_ask_camp_city") in reply and "请输入" not in reply, user.transcript
@@ -104,8 +104,8 @@ async def test_a_corrected_identity_a_skipped_major_and_a_corrected_phone_reach_
     reply = await user.say("济南")
     assert "请选择期次" in reply, user.transcript
     first = reply.splitlines()[1]
-    catalogue = load_catalogue(user.services.settings.camp_cohorts_file, date.today())
-    cohort = next(c for c in catalogue.open_cohorts(date.today()) if first.startswith(f"1. {c.label}"))
+    catalogue = load_catalogue(user.services.settings.camp_cohorts_file, system_clock().date())
+    cohort = next(c for c in catalogue.open_cohorts(system_clock().date()) if first.startswith(f"1. {c.label}"))
     reply = await user.say("1")
     assert "报名成功" in reply or "进入候补" in reply, user.transcript
     record = await EnrollmentStore(user.services.redis, user.services.settings).find(user.openid, cohort.id)
@@ -119,7 +119,7 @@ async def test_a_free_text_major_is_taken_as_the_answer(chat):
     await user.say("赵子轩")
     await user.say(fresh_phone())
     await user.say("2")  # 应届毕业生
-    await user.say(str(date.today().year))
+    await user.say(str(system_clock().date().year))
     assert said("utter_ask_camp_major") in await user.say("山东大学"), user.transcript
     reply = await user.say("土木工程")
     assert said("utter_ask_camp_city") in reply and "没太明白" not in reply, user.transcript
@@ -154,7 +154,7 @@ async def test_a_required_question_refused_is_explained_and_an_optional_one_skip
     await user.say("赵小雨")
     await user.say(fresh_phone())
     await user.say("在校生")
-    today = date.today()
+    today = system_clock().date()
     await user.say(str(today.year + (today.month >= 9)))  # this academic year's final-year class
     await user.say("山东科技大学")
     reply = await user.say("这个俺不想说")
