@@ -31,6 +31,11 @@ from bot.services.knowledge.flow_preference import POINTS_BACK
 PAUSE_SLOT = "paused_form"  # {form, slots, requested, at}: not featurised
 PAUSED_FLAG = "form_paused"  # featurised: the rule for "继续" looks at it
 PAUSE_MINUTES = 120  # an answer half given two hours ago is no longer "刚才"
+# An explicit "继续" brings back a form paused this long ago (the next day, after the session
+# expired): the answers about the person are kept, the choices of a date are asked again.
+RESUME_DAYS = 7
+# The form's answers that go stale with time (a session, a time, a cohort, a confirmation).
+TIME_BOUND_ENDINGS = ("_when", "_slot_id", "_offered", "_cohort", "booking_confirm")
 REQUESTED_SLOT = "requested_slot"
 # Flows that run outside Rasa's forms and may interrupt one: they end when the form resumes.
 # Each flag's action: "继续" after a side question inside such a flow goes back to it.
@@ -104,6 +109,42 @@ def paused_record(tracker: Tracker, now: Optional[float] = None) -> Optional[Map
     return record if now - float(record.get("at") or 0) <= PAUSE_MINUTES * 60 else None
 
 
+def left_by_session_end(tracker: Tracker, domain: DomainDict) -> Optional[Mapping[str, Any]]:
+    """A form that was waiting for an answer when the conversation session expired: Rasa's new
+    session carries its slots (and its pending question) over but not the form itself. As a
+    record like a pause's, stale (its time is unknown)."""
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    if tracker.active_loop_name or not requested:
+        return None
+    domain = domain if domain.get("forms") else _domain_file()
+    form = next((name for name, spec in (domain.get("forms") or {}).items()
+                 if requested in ((spec or {}).get("required_slots") or [])), None)
+    if form is None:
+        return None
+    slots = {name: tracker.get_slot(name) for name in form_slots(form, domain) if tracker.get_slot(name) is not None}
+    return {"form": form, "slots": slots, "requested": requested, "at": 0} if slots else None
+
+
+def kept_record(tracker: Tracker, now: Optional[float] = None, domain: Optional[DomainDict] = None) -> Optional[Mapping[str, Any]]:
+    """The paused form for an explicit "继续": left less than `RESUME_DAYS` ago; past
+    `PAUSE_MINUTES` without the answers that went stale (`stale: True`); else the form the
+    session's end left (`left_by_session_end`)."""
+    record = tracker.get_slot(PAUSE_SLOT)
+    if not isinstance(record, Mapping) or not record.get("form"):
+        left = left_by_session_end(tracker, domain or {})
+        return _without_stale(left) if left else None
+    now = system_clock().timestamp() if now is None else now
+    age_s = now - float(record.get("at") or 0)
+    if age_s <= PAUSE_MINUTES * 60:
+        return record
+    return None if age_s > RESUME_DAYS * 86400 else _without_stale(record)
+
+
+def _without_stale(record: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+    slots = {k: v for k, v in (record.get("slots") or {}).items() if not k.endswith(TIME_BOUND_ENDINGS)}
+    return {**record, "slots": slots, "stale": True} if slots else None
+
+
 def cleared() -> List[EventType]:
     return [SlotSet(PAUSE_SLOT, None), SlotSet(PAUSED_FLAG, None)]
 
@@ -126,7 +167,7 @@ def resume_asked(tracker: Tracker, naming_task: bool = False) -> Optional[List[E
     text = ((tracker.latest_message or {}).get("text") or "").strip()
     if tracker.active_loop_name or len(text) > RESUME_MAX_CHARS or not points_back(text):
         return None
-    record = paused_record(tracker)
+    record = kept_record(tracker)  # "继续报名" the next day too
     if record is None or (naming_task and not names_task(str(record.get("form")), text)):
         return None
     return [FollowupAction("action_resume_form")]
@@ -137,6 +178,8 @@ def continue_interrupted(tracker: Tracker) -> Optional[List[EventType]]:
     (the assessment) was interrupted by a side question: back to that flow, which asks its current
     question again. Called by the action the rule for `more` runs."""
     flow = next((action for flag, action in INTERRUPTING_FLOWS.items() if tracker.get_slot(flag)), None)
+    if flow is None and left_by_session_end(tracker, {}):  # the form the session's end left (next day)
+        flow = "action_resume_form"
     return [FollowupAction(flow)] if flow and not tracker.active_loop_name else None
 
 
@@ -169,11 +212,15 @@ class ActionResumeForm(Action):
         return "action_resume_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        record = paused_record(tracker)
+        record = kept_record(tracker, domain=domain)
         if record is None:
-            dispatcher.utter_message(text="刚才没办完的事项已超过两小时，没有保留。请重新开始，比如回复“预约指导”或“报名实训营”。")
+            dispatcher.utter_message(text=f"之前没办完的事项已超过{RESUME_DAYS}天，没有保留。请重新开始，比如回复“预约指导”或“报名实训营”。")
             return cleared()
         form = str(record["form"])
-        dispatcher.utter_message(text=f"好的，接着刚才的{form_label(form)}。")
+        if record.get("stale"):  # the next day: what was said about the person is kept, dates are asked again
+            dispatcher.utter_message(text=f"好的，接着您上次没办完的{form_label(form)}，已填的信息都保留了，时间相关的选项请重新选一下。")
+        else:
+            dispatcher.utter_message(text=f"好的，接着刚才的{form_label(form)}。")
         ended = [SlotSet(flag, False) for flag in INTERRUPTING_FLAGS if tracker.get_slot(flag)]
-        return resume_events(record) + ended + [ActiveLoop(form)]
+        stale = [SlotSet(name, None) for name in form_slots(form, domain) if record.get("stale") and name.endswith(TIME_BOUND_ENDINGS)]
+        return stale + resume_events(record) + ended + [ActiveLoop(form)]

@@ -62,7 +62,7 @@ def parse_choice(tracker: Tracker, count: int) -> Optional[int]:
 
 def choice_in_text(text: str, count: int) -> Optional[int]:
     """A 1-based choice the whole of `text` is ("2", "第二个", "取消第2个"), or None."""
-    candidate = re.sub(r"[\s。，,.！!？?]", "", text)
+    candidate = re.sub(r"[\s。，,.！!？?“”\"'‘’「」]", "", text)  # "“取消1”" copied with its quotes
     match = re.fullmatch(r"\D{0,3}?(\d{1,2})(?:个|场|项|号|位)?", candidate)
     if match:
         value: Optional[int] = int(match.group(1))

@@ -185,9 +185,9 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
     if CANCEL_VERB_RE.search(text) and not NOT_A_PLAIN_CANCEL_RE.search(text):
-        picked = _picked(_as_last_shown(tracker, await my_holdings(tracker.sender_id)), text)
+        picked = await pick_or_confirm(dispatcher, tracker, await my_holdings(tracker.sender_id), text)
         if picked is not None:
-            return await cancel_holding(dispatcher, tracker, picked.ref)
+            return picked
     if not CODE_LIKE_RE.search(plain(text)):  # no code in it: spare the lookups
         return None
     named = find_holding(await my_holdings(tracker.sender_id), text)
@@ -203,14 +203,44 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
 PICK_WORDS_RE = re.compile(r"取消|退掉|退了|退|删掉|删了|不要了|不去了|帮我|麻烦|请|把|吧|那个|的")
 
 
-def _picked(holdings: List[Holding], text: str) -> Optional[Holding]:
-    """The holding "取消第2个" (numbered as "我的预约" lists them) or "取消实训营那个" names, when
-    exactly one fits; None leaves the choice to the user."""
-    choice = choice_in_text(PICK_WORDS_RE.sub("", text), len(holdings))
+# "确定", "对 取消", "嗯 退了吧": yes to "确定取消吗？" (a single thing offered for cancelling)
+CONFIRM_CANCEL_RE = re.compile(r"^(?=.*(?:取消|退|不要|确定|确认|是|对|嗯|好|行|没错|要))(?:对|是的?|嗯|好的?|行|确定|确认|没错|要|那就)*[，,\s]*(?:取消|退掉|退了|不要了|确定|确认|是的?|对|嗯|好的?|行)?[吧啊呀。！!～~\s]*$")
+
+
+async def pick_or_confirm(
+    dispatcher: CollectingDispatcher, tracker: Tracker, holdings: List[Holding], text: str
+) -> Optional[List[EventType]]:
+    """What a cancel that names no code picks: a number ("取消第2个", numbered as the last list
+    showed them) or words that choose one of several ("取消实训营那个") cancel it; words that fit the
+    user's only holding, or a yes to the one offered, first ask "确定取消吗" / then cancel.
+    None: nothing picked, the user chooses from the list."""
+    offered = _single_offer(tracker, holdings)
+    if offered is not None and CONFIRM_CANCEL_RE.match(text.strip()):
+        return await cancel_holding(dispatcher, tracker, offered.ref)
+    shown = _as_last_shown(tracker, holdings)
+    choice = choice_in_text(PICK_WORDS_RE.sub("", text), len(shown))
     if choice:
-        return holdings[choice - 1]
-    named = named_by_words(holdings, text)
-    return named[0] if len(named) == 1 else None
+        return await cancel_holding(dispatcher, tracker, shown[choice - 1].ref)
+    named = named_by_words(shown, text)
+    if len(named) != 1:
+        return None
+    if len(holdings) > 1:  # the words chose it among several
+        return await cancel_holding(dispatcher, tracker, named[0].ref)
+    return ask_to_confirm(dispatcher, named[0])
+
+
+def ask_to_confirm(dispatcher: CollectingDispatcher, holding: Holding) -> List[EventType]:
+    """"取消报名" while the user holds just this: said back, and cancelled on a yes."""
+    dispatcher.utter_message(text=f"您的{holding.line}\n确定取消吗？回复“确定”取消，回复“算了”保留。")
+    return [SlotSet("booking_pending", "cancel_pick"), SlotSet("booking_cancel_options", [holding.ref])]
+
+
+def _single_offer(tracker: Tracker, holdings: List[Holding]) -> Optional[Holding]:
+    """The one holding "确定取消吗？" asked about, while that question is pending."""
+    options = tracker.get_slot("booking_cancel_options") or []
+    if tracker.get_slot("booking_pending") != "cancel_pick" or len(options) != 1:
+        return None
+    return next((h for h in holdings if h.ref == options[0]), None)
 
 
 def _as_last_shown(tracker: Tracker, holdings: List[Holding]) -> List[Holding]:
@@ -230,15 +260,20 @@ class ActionCancelBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         holdings = await my_holdings(tracker.sender_id)
-        named = find_holding(holdings, text) or _picked(_as_last_shown(tracker, holdings), text)
+        named = find_holding(holdings, text)
         if named is not None:
             return await cancel_holding(dispatcher, tracker, named.ref)
+        picked = await pick_or_confirm(dispatcher, tracker, holdings, text)
+        if picked is not None:
+            return picked
         camp_only = _about_camp(text)
         if camp_only is not None and any((h.kind == CAMP) == camp_only for h in holdings):
             holdings = [h for h in holdings if (h.kind == CAMP) == camp_only]
         if not holdings:
             dispatcher.utter_message(text="您目前没有可以取消的预约或报名。")
             return [SlotSet("booking_pending", None)]
+        if len(holdings) == 1:  # "取消预约" with one booking: which one is clear, ask before cancelling
+            return ask_to_confirm(dispatcher, holdings[0])
         lines = ["请回复要取消的序号（或预约码、报名编号）："]
         lines += [f"{i}. {h.line}" for i, h in enumerate(holdings, 1)]
         lines.append("回复“算了”不取消。")
@@ -292,6 +327,8 @@ class ActionBookingFollowup(Action):
             options = list(tracker.get_slot("booking_cancel_options") or [])
             named = next((ref for ref in options if _ref_named_in(ref, text)), None)
             choice = parse_choice(tracker, len(options))
+            if len(options) == 1 and (intent == "affirm" or CONFIRM_CANCEL_RE.match(text)):  # yes to "确定取消吗"
+                return await cancel_holding(dispatcher, tracker, options[0])
             if named:
                 return await cancel_holding(dispatcher, tracker, named)
             if choice:

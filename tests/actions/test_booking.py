@@ -129,7 +129,8 @@ async def test_full_booking_conversation(env):
     _, mine = await run(ActionMyBookings(), make_tracker("我的预约", "my_bookings", active=False))
     assert code in mine[0] and "1个预约" in mine[0]
     slots, texts = await run(ActionCancelBooking(), make_tracker("取消预约", "cancel_booking", active=False))
-    assert slots["booking_pending"] == "cancel_pick" and "1. " in texts[0]
+    # the only booking: said back, "确定取消吗"; a number picks it too
+    assert slots["booking_pending"] == "cancel_pick" and code in texts[0] and "确定取消" in texts[0]
     slots, texts = await run(
         ActionBookingFollowup(), make_tracker("1", slots=slots, entities=[{"entity": "number", "value": "1"}], active=False)
     )
@@ -275,7 +276,20 @@ async def test_a_cancel_nlu_did_not_place_picks_by_number_or_name_but_not_a_ques
     assert "已取消预约" in dispatcher.messages[0]["text"]
     assert len(await env.my_bookings("u1")) == 1
     dispatcher = CollectingDispatcher()
-    await answer_named_holding(dispatcher, make_tracker("改简历那个不去了", "nlu_fallback", active=False))
+    events = await answer_named_holding(dispatcher, make_tracker("改简历那个不去了", "nlu_fallback", active=False))
+    # words that fit the only booking left: said back and confirmed first
+    assert "确定取消" in dispatcher.messages[0]["text"] and len(await env.my_bookings("u1")) == 1
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    dispatcher = CollectingDispatcher()
+    await answer_named_holding(dispatcher, make_tracker("对 取消", "nlu_fallback", slots=slots, active=False))
+    assert "已取消预约" in dispatcher.messages[0]["text"] and await env.my_bookings("u1") == []
+
+
+async def test_a_list_instruction_copied_with_its_quotes_picks_by_number(env):
+    resume = (await env.open_slots("简历指导"))[0][0]
+    await env.book("u1", resume.id, "张三", "13800138000", "r1")
+    dispatcher = CollectingDispatcher()
+    await answer_named_holding(dispatcher, make_tracker("“取消1”", "nlu_fallback", active=False))
     assert "已取消预约" in dispatcher.messages[0]["text"] and await env.my_bookings("u1") == []
 
 

@@ -235,7 +235,9 @@ async def test_my_things_lists_camp_enrolments_and_cancel_by_number_promotes_the
     _, theirs = await run_action(ActionMyBookings(), tracker("o-wait", text="我报了哪些", intent="my_bookings", active=False))
     assert "候补第1位" in theirs and waiting.code in theirs
     slots, said = await run_action(ActionCancelBooking(), tracker("o-me", text="取消报名", intent="cancel_booking", active=False))
-    assert slots["booking_pending"] == "cancel_pick" and "1. 【实训营】潍坊" in said
+    # the only thing held: said back and confirmed before cancelling (a place freed goes to the waitlist)
+    assert slots["booking_pending"] == "cancel_pick" and "【实训营】潍坊" in said and "确定取消" in said
+    assert await store.find("o-me", "wf-2027-01") is not None
     pick = tracker("o-me", slots, text="1", entities=[{"entity": "number", "value": "1"}], active=False)
     slots, said = await run_action(ActionBookingFollowup(), pick)
     assert "已取消实训营报名" in said and mine.code in said and slots["booking_pending"] is None
@@ -243,6 +245,19 @@ async def test_my_things_lists_camp_enrolments_and_cancel_by_number_promotes_the
     assert (await store.find("o-wait", "wf-2027-01"))["status"] == "enrolled"
     _, listed = await run_action(ActionMyBookings(), tracker("o-me", text="我的报名", intent="my_bookings", active=False))
     assert "没有预约或实训营报名" in listed
+
+
+@pytest.mark.parametrize("yes, intent, action", [
+    ("确定", "affirm", ActionBookingFollowup), ("嗯 退了吧", "affirm", ActionBookingFollowup),
+    ("对 取消", "cancel_booking", ActionCancelBooking),
+])
+async def test_the_only_enrolment_named_by_words_is_cancelled_on_a_yes(yes, intent, action):
+    store = EnrollmentStore(runtime.redis(), runtime.settings(), camp_actions.clock)
+    mine, _ = await enrol_full_cohort(store)
+    slots, said = await run_action(ActionCancelBooking(), tracker("o-me", text="实训营报名给俺取消了吧", intent="cancel_booking", active=False))
+    assert "确定取消" in said and await store.find("o-me", "wf-2027-01") is not None
+    slots, said = await run_action(action(), tracker("o-me", slots, text=yes, intent=intent, active=False))
+    assert "已取消实训营报名" in said and await store.find("o-me", "wf-2027-01") is None
 
 
 async def test_cancel_an_enrolment_by_its_code_and_not_once_the_cohort_started(monkeypatch):

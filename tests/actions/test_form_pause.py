@@ -14,8 +14,10 @@ from actions.form_pause import (
     PAUSE_MINUTES,
     PAUSE_SLOT,
     PAUSED_FLAG,
+    RESUME_DAYS,
     ActionPauseForm,
     ActionResumeForm,
+    continue_interrupted,
     form_slots,
     paused_record,
     resume_asked,
@@ -106,12 +108,41 @@ async def test_resuming_restores_the_answers_and_the_form():
 
 
 async def test_a_pause_older_than_its_bound_is_not_resumed():
-    old = system_clock().timestamp() - PAUSE_MINUTES * 60 - 5
+    old = system_clock().timestamp() - RESUME_DAYS * 86400 - 5
     record = {"form": BOOKING, "slots": BOOKED_SO_FAR, "requested": "booking_name", "at": old}
     tracker = with_slots({PAUSE_SLOT: record, PAUSED_FLAG: True})
     assert paused_record(tracker) is None
     messages, events = await run(ActionResumeForm(), tracker)
     assert not any(e["event"] == "active_loop" for e in events) and "重新开始" in messages[0]
+
+
+async def test_jixu_the_next_day_keeps_the_answers_about_the_person_and_asks_the_date_again():
+    yesterday = system_clock().timestamp() - 20 * 3600  # past the 120-minute session, within the days kept
+    answers = {**BOOKED_SO_FAR, "booking_name": "吴思远", "booking_phone": "13800138000"}
+    record = {"form": BOOKING, "slots": answers, "requested": "booking_confirm", "at": yesterday}
+    tracker = with_slots({PAUSE_SLOT: record, PAUSED_FLAG: True})
+    assert paused_record(tracker) is None  # no longer "刚才": "接着约刚才那个" does not bring it back
+    messages, events = await run(ActionResumeForm(), tracker)
+    slots: Dict[str, Any] = {}
+    for e in events:
+        if e["event"] == "slot":
+            slots[e["name"]] = e["value"]
+    assert slots["booking_name"] == "吴思远" and slots["booking_topic"] == "简历指导"
+    assert slots["booking_when"] is None and slots["booking_slot_id"] is None
+    assert events[-1]["event"] == "active_loop" and events[-1]["name"] == BOOKING
+    assert "上次" in messages[0] and "重新选" in messages[0]
+
+
+async def test_jixu_after_the_session_expired_inside_a_form_brings_the_form_back():
+    # Rasa's new session carried the slots over, the form itself is gone
+    carried = {**CAMP_SO_FAR, "camp_identity": "失业青年", "requested_slot": "camp_age"}
+    tracker = with_slots(carried)
+    assert continue_interrupted(tracker)[0]["name"] == "action_resume_form"
+    messages, events = await run(ActionResumeForm(), tracker)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["camp_name"] == "吴思远" and slots["camp_identity"] == "失业青年"
+    assert events[-1]["event"] == "active_loop" and events[-1]["name"] == CAMP
+    assert with_slots({"requested_slot": None}) and continue_interrupted(with_slots({})) is None
 
 
 async def test_starting_the_same_form_with_words_that_point_back_restores_it(action_runtime):
