@@ -41,6 +41,7 @@ from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.profile_facts import graduation_year_answer
 from bot.services.profiles import ProfileStore
+from bot.services.schools import school_by_name
 
 # Tests replace this with a FrozenClock.
 clock: Clock = system_clock
@@ -291,7 +292,12 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {slot: None}
 
     def validate_camp_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return self._free_text("camp_school", "学校", value, dispatcher)
+        result = self._free_text("camp_school", "学校", value, dispatcher)
+        school = school_by_name(str(result.get("camp_school") or ""))
+        city = parse_city(school.city) if school else None
+        if city and not tracker.get_slot("camp_city"):  # "临沂大学的": where the school is, not asked again
+            result["camp_city"] = city
+        return result
 
     def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         return self._free_text("camp_major", "专业", value, dispatcher)
