@@ -11,7 +11,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.form_pause import (
-    PAUSE_MINUTES,
     PAUSE_SLOT,
     PAUSED_FLAG,
     RESUME_DAYS,

@@ -17,6 +17,7 @@ from bot.services.handoff.model import (
     left_message_text,
     who_answers,
 )
+from bot.services.handoff.phone_step import CORRECT, SKIP, SKIP_TEXT, WHY, WHY_TEXT, WITHDRAW, WITHDRAW_TEXT, phone_step_kind
 from bot.services.handoff.routing import find_user_place
 from bot.services.handoff.service import HandoffService
 from bot.services.phone import find_phone, mask_phone
@@ -112,6 +113,15 @@ async def request_handoff(
     return outcome.user_text(service.config.for_city(place.city))
 
 
+def _offer_fields(offer: Mapping[str, Any]) -> Dict[str, Any]:
+    """An offer read back, as `GateMemory.make_offer`'s arguments."""
+    return {
+        "reason": str(offer.get("reason") or ""), "first_message": str(offer.get("first_message") or ""),
+        "item_id": str(offer.get("item_id") or ""), "phone": str(offer.get("phone") or ""),
+        "moved_on": bool(offer.get("moved_on")),
+    }
+
+
 class HandoffInterceptor:
     """A `ConversationService` interceptor.
 
@@ -134,10 +144,11 @@ class HandoffInterceptor:
         item = await service.active_item(openid)
         if item is not None:
             return await self._held(item, turn, text)
-        if await service.memory.has_offer(openid):
-            phone = find_phone(text)
-            if phone:
-                return [await self._callback_number(openid, text, phone)]
+        offer = await service.memory.peek_offer(openid)
+        if offer is not None:
+            reply = await self._phone_step(openid, text, offer)
+            if reply is not None:
+                return [reply]
         if text and not text.startswith("/") and asks_for_a_person(text):
             history = (lambda: self.history_of(openid)) if self.history_of else None
             reply = await request_handoff(
@@ -147,11 +158,35 @@ class HandoffInterceptor:
             return [reply]
         return None
 
-    async def _callback_number(self, openid: str, text: str, phone: str) -> str:
+    async def _phone_step(self, openid: str, text: str, offer: Dict[str, Any]) -> Optional[str]:
+        """A message while the callback offer stands (phone_step.py): a number, why, skip, withdraw,
+        a corrected number; None: not about the offer, for the bot."""
+        service = self.service
+        phone = find_phone(text)
+        if phone and not offer.get("phone"):
+            return await self._callback_number(openid, text, phone)
+        kind = phone_step_kind(text, bool(phone), bool(offer.get("phone")))
+        if kind is None or (offer.get("moved_on") and kind != CORRECT):
+            if not offer.get("moved_on"):  # talk moved on: a later "为什么" or "算了" is about something else
+                await service.memory.make_offer(openid, **{**_offer_fields(offer), "moved_on": True})
+            return None
+        if kind == WHY:
+            return WHY_TEXT
+        await service.memory.take_offer(openid)
+        item = await service.open_callback(offer.get("item_id", ""))
+        if kind == CORRECT and item is not None:
+            return await self._callback_number(openid, text, phone, offer)
+        if kind == WITHDRAW and item is not None:
+            await service.add_transcript(item["id"], "user", text, author=openid)
+            await service.close(item["id"], "", "user_cancelled")
+            return WITHDRAW_TEXT
+        return SKIP_TEXT if kind == SKIP else None
+
+    async def _callback_number(self, openid: str, text: str, phone: str, offer: Optional[Dict[str, Any]] = None) -> str:
         """A phone number after the offer: onto the callback item the request left (a new one
         if that item was closed meanwhile)."""
         service = self.service
-        offer = await service.memory.take_offer(openid) or {}
+        offer = offer or await service.memory.take_offer(openid) or {}
         item = await service.open_callback(offer.get("item_id", ""))
         if item is None:
             outcome = await service.request(
@@ -165,9 +200,12 @@ class HandoffInterceptor:
                 place=await find_user_place(service.redis, service.settings, openid, offer.get("first_message", "")),
             )
             item = await service.get(outcome.item_id) or {}
-            if outcome.created:
-                return self._number_noted(phone, item.get("city", ""))
-        await service.attach_phone(item["id"], phone)
+            if item and not outcome.created:
+                await service.attach_phone(item["id"], phone)
+        else:
+            await service.attach_phone(item["id"], phone)
+        # a corrected number ("不对 是139…") replaces this one for the next 30 minutes
+        await service.memory.make_offer(openid, **{**_offer_fields(offer), "item_id": item.get("id", ""), "phone": phone})
         return self._number_noted(phone, item.get("city", ""))
 
     def _number_noted(self, phone: str, city: str = "") -> str:

@@ -38,11 +38,19 @@ class GateMemory:
     def _offer_key(self, openid: str) -> str:
         return self._settings.key(OFFER_FAMILY, openid)
 
-    async def make_offer(self, openid: str, reason: str, first_message: str, item_id: str = "") -> None:
+    async def make_offer(
+        self, openid: str, reason: str, first_message: str, item_id: str = "", phone: str = "", moved_on: bool = False,
+    ) -> None:
         """Remember for 30 minutes that a phone number from this user means a callback
-        (for the callback item `item_id` the request left, when there is one)."""
-        offer = {"reason": reason, "first_message": first_message, "item_id": item_id}
+        (for the callback item `item_id` the request left, when there is one). `phone`: the number
+        already noted (then only a correction of it is read as one); `moved_on`: the user has since
+        talked about something else (a "why" or "算了" is then no longer about the offer: phone_step.py)."""
+        offer = {"reason": reason, "first_message": first_message, "item_id": item_id, "phone": phone, "moved_on": moved_on}
         await self._redis.set(self._offer_key(openid), json.dumps(offer, ensure_ascii=False), ex=OFFER_TTL_S)
+
+    async def peek_offer(self, openid: str) -> Optional[Dict[str, str]]:
+        raw = await self._redis.get(self._offer_key(openid))
+        return json.loads(raw) if raw else None
 
     async def take_offer(self, openid: str) -> Optional[Dict[str, str]]:
         raw = await self._redis.getdel(self._offer_key(openid))

@@ -94,6 +94,40 @@ async def test_a_phone_number_goes_onto_the_item_already_left(service, clock):
     assert await gate.intercept(UserTurn("u-phone", "谢谢")) is None  # a callback does not hold the chat
 
 
+async def test_the_phone_step_answers_why_then_takes_the_number_and_a_corrected_one(service, clock):
+    gate = HandoffInterceptor(service, history_of=lambda openid: _earlier())
+    await gate.intercept(UserTurn("u-why", "转人工"))
+    [why] = await gate.intercept(UserTurn("u-why", "要俺手机号弄啥"))
+    assert "回电" in why and "不想留也可以" in why
+    [noted] = await gate.intercept(UserTurn("u-why", "13812345678"))
+    assert "138****5678" in noted
+    assert await gate.intercept(UserTurn("u-why", "13900001111")) is None  # a number without a correction: for the bot
+    [fixed] = await gate.intercept(UserTurn("u-why", "不对 号码输错了 是13905318826"))
+    assert "139****8826" in fixed
+    [item] = await service.snapshot()
+    assert item["phone"] == "13905318826"
+
+
+async def test_the_phone_step_withdrawn_or_skipped(service, clock):
+    gate = HandoffInterceptor(service, history_of=lambda openid: _earlier())
+    await gate.intercept(UserTurn("u-off", "转人工"))
+    [withdrawn] = await gate.intercept(UserTurn("u-off", "算了 不用回电了"))
+    assert "撤回" in withdrawn and await service.snapshot() == []
+    assert not await service.memory.has_offer("u-off")
+    await gate.intercept(UserTurn("u-skip", "转人工"))
+    [skipped] = await gate.intercept(UserTurn("u-skip", "电话不想留"))
+    assert "公众号消息" in skipped and len(await service.snapshot()) == 1  # the message left stays
+
+
+async def test_after_the_talk_moved_on_a_why_is_no_longer_about_the_callback(service, clock):
+    gate = HandoffInterceptor(service, history_of=lambda openid: _earlier())
+    await gate.intercept(UserTurn("u-moved", "转人工"))
+    assert await gate.intercept(UserTurn("u-moved", "报名实训营")) is None
+    assert await gate.intercept(UserTurn("u-moved", "为什么要手机号")) is None  # the camp form's question now
+    [noted] = await gate.intercept(UserTurn("u-moved", "13812345678"))  # a number still goes onto the item
+    assert "138****5678" in noted
+
+
 @pytest.mark.parametrize("moment", [(5, 20, 0), (2, 10, 0)])  # off hours; office hours, nobody online
 async def test_a_number_in_the_request_itself_is_the_callback_number(service, clock, moment):
     clock.set(upcoming(*moment))
