@@ -7,6 +7,7 @@ spans annotated in training data (and reported by extractors) still point at the
 - emoji, WeChat "[微笑]" stickers, zero-width joiners, variation selectors -> spaces;
 - repeated punctuation ("？？？", "!!!") -> the first mark followed by spaces;
 - tabs/newlines -> spaces. The tokenizer drops whitespace tokens (rasa #7910);
+- quote marks around the whole message (an instruction copied with them: "“订阅”") -> spaces;
 - a "/" that the steps above would leave as the first non-space character -> a space, so that
   what a user typed ("😀/restart", "[微笑]/inform{…}") never becomes a Rasa intent trigger.
 """
@@ -74,9 +75,25 @@ def normalize_text(text: str) -> str:
     for i in range(1, len(chars)):
         if _is_punct(before[i]) and _is_punct(before[i - 1]):
             chars[i] = " "
-    result = defuse_trigger(to_simplified("".join(chars)))
+    result = defuse_trigger(unquote(to_simplified("".join(chars))))
     assert len(result) == len(text)
     return result
+
+
+# Quote marks a user copies with an instruction the bot gave them (回复“订阅” -> "“订阅”").
+_QUOTES = "“”\"'‘’「」『』"
+
+
+def unquote(text: str) -> str:
+    """Blank the quote marks around the whole message ("“取消1”" -> " 取消1 "). Length-preserving."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or text[start] in _QUOTES):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in _QUOTES):
+        end -= 1
+    if start == 0 and end == len(text):
+        return text
+    return " " * start + text[start:end] + " " * (len(text) - end)
 
 
 def defuse_trigger(text: str) -> str:

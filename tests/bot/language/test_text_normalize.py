@@ -47,3 +47,11 @@ def test_no_slash_is_left_first_after_normalisation(typed):
 
 def test_slashes_inside_a_sentence_are_kept():
     assert normalize_text("改简历/面试辅导") == "改简历/面试辅导"
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("“订阅”", " 订阅 "), ("「取消1」", " 取消1 "), ('"继续"', " 继续 "),
+    ("回复“订阅”是吧", "回复“订阅”是吧"),  # quotes inside a sentence stay
+])
+def test_quotes_around_a_copied_instruction_are_blanked(typed, read):
+    assert normalize_text(typed) == read
