@@ -231,7 +231,7 @@ async def pick_or_confirm(
 
 def ask_to_confirm(dispatcher: CollectingDispatcher, holding: Holding) -> List[EventType]:
     """"取消报名" while the user holds just this: said back, and cancelled on a yes."""
-    dispatcher.utter_message(text=f"您的{holding.line}\n确定取消吗？回复“确定”取消，回复“算了”保留。")
+    dispatcher.utter_message(text=f"要取消的是：\n1. {holding.line}\n确定取消吗？回复“确定”（或“1”）取消，回复“算了”保留。")
     return [SlotSet("booking_pending", "cancel_pick"), SlotSet("booking_cancel_options", [holding.ref])]
 
 
