@@ -297,6 +297,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         city = parse_city(school.city) if school else None
         if city and not tracker.get_slot("camp_city"):  # "临沂大学的": where the school is, not asked again
             result["camp_city"] = city
+            dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，请回复“不对，我在XX”。")
         return result
 
     def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

@@ -20,7 +20,7 @@ from actions.courses import ActionCourses
 from bot.services.courses import find_topic
 from bot.services.push import PushPreferences
 
-RESUME_RE = re.compile(r"(重新|恢复|开启|打开|开通|继续)(订阅|推送|接收|提醒|通知)|^[\s“”"‘’「」]*(我要|我想)?订阅")
+RESUME_RE = re.compile(r"(重新|恢复|开启|打开|开通|继续)(订阅|推送|接收|提醒|通知)|^[\s“”\"‘’「」]*(我要|我想)?订阅")
 STOP_RE = re.compile(r"退订|取消|不要|不想|别|停止|关闭|关掉|免打扰|TD", re.IGNORECASE)
 # Undoing a 退订 names it, so it wins over the stop words it contains.
 UNDO_RE = re.compile(r"(取消|撤销|撤回)退订|退订错|(不小心|误)退订")
