@@ -184,6 +184,9 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     by its number in the list or its kind with a plain cancel ("取消第2个", "把实训营那个退了");
     None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
+    from_list = await picked_from_list(dispatcher, tracker)
+    if from_list is not None:
+        return from_list
     if CANCEL_VERB_RE.search(text) and not NOT_A_PLAIN_CANCEL_RE.search(text):
         picked = await pick_or_confirm(dispatcher, tracker, await my_holdings(tracker.sender_id), text)
         if picked is not None:
@@ -227,6 +230,33 @@ async def pick_or_confirm(
     if len(holdings) > 1:  # the words chose it among several
         return await cancel_holding(dispatcher, tracker, named[0].ref)
     return ask_to_confirm(dispatcher, named[0])
+
+
+def list_just_shown(tracker: Tracker) -> bool:
+    """The bot's last answer before this message was the "我的预约" list."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in _BOOKKEEPING:
+            return event.get("name") == "action_my_bookings"
+    return False
+
+
+_BOOKKEEPING = {"action_listen", "action_extract_slots", "action_unlikely_intent", None}
+
+
+async def picked_from_list(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """A bare number ("2", "第二个") right after the "我的预约" list picks that item: it is said
+    back with "确定取消吗"; None: no such pick."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    if len(text) > 6 or not list_just_shown(tracker):
+        return None
+    holdings = await my_holdings(tracker.sender_id)
+    choice = choice_in_text(text, len(holdings))
+    return ask_to_confirm(dispatcher, holdings[choice - 1]) if choice else None
 
 
 def ask_to_confirm(dispatcher: CollectingDispatcher, holding: Holding) -> List[EventType]:
@@ -337,7 +367,7 @@ class ActionBookingFollowup(Action):
             return []
         if pending == "rebook":  # a "yes" here is handled by action_booking_rebook
             return clear
-        return clear
+        return await picked_from_list(dispatcher, tracker) or clear  # "2" right after "我的预约"
 
 
 class ActionBookingRebook(Action):

@@ -314,3 +314,21 @@ async def test_a_partial_name_entity_falls_back_to_the_whole_message(env):
     dispatcher = CollectingDispatcher()
     assert await validator.validate_booking_name("12", dispatcher, bad, DOMAIN) == {"booking_name": None}
     assert "姓名" in dispatcher.messages[0]["text"]
+
+
+async def test_a_bare_number_right_after_the_list_picks_that_item_and_asks_before_cancelling(env):
+    resume = (await env.open_slots("简历指导"))[0][0]
+    interview = (await env.open_slots("面试技巧"))[0][0]
+    await env.book("u1", resume.id, "张三", "13800138000", "r1")
+    await env.book("u1", interview.id, "张三", "13800138000", "r2")
+    listed = [{"event": "user", "text": "我的预约"}, {"event": "action", "name": "action_my_bookings"},
+              {"event": "bot", "text": "您有2个预约/报名：…"}, {"event": "action", "name": "action_listen"}]
+    after_list = make_tracker("2", "inform", entities=[{"entity": "number", "value": "2"}], active=False)
+    after_list.events[:0] = listed
+    slots, texts = await run(ActionBookingFollowup(), after_list)
+    assert "确定取消" in texts[0] and "面试" in texts[0] and len(await env.my_bookings("u1")) == 2
+    slots, texts = await run(ActionBookingFollowup(), make_tracker("确定", "affirm", slots=slots, active=False))
+    assert "已取消预约" in texts[0] and len(await env.my_bookings("u1")) == 1
+    # the same "2" with no list just shown picks nothing
+    _, texts = await run(ActionBookingFollowup(), make_tracker("2", "inform", active=False))
+    assert texts == []
