@@ -188,6 +188,17 @@ class ActionCampEnrollStart(Action):
         return events
 
 
+def city_of_school(school_name: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    """{"camp_city": …} from the school's main campus ("临沂大学的": not asked again) when no city
+    was said; the user is told, with how to correct it. {} otherwise."""
+    school = school_by_name(str(school_name or ""))
+    city = parse_city(school.city) if school else None
+    if not city or tracker.get_slot("camp_city"):
+        return {}
+    dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，请回复“不对，我在XX”。")
+    return {"camp_city": city}
+
+
 class ValidateCampEnrollmentForm(DigressionAwareValidation):
     def name(self) -> Text:
         return "validate_camp_enrollment_form"
@@ -268,6 +279,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
                 + "\n".join(f"· {a}" for a in rules.alternatives)
             )
             return {"camp_identity": identity, "camp_refusal": decision_text}
+        if identity in STUDENT_LIKE:  # a school said before this question ("我叫…，临沂大学的") gives the city now
+            return {"camp_identity": identity, **city_of_school(tracker.get_slot("camp_school"), tracker, dispatcher)}
         return {"camp_identity": identity}
 
     def validate_camp_grad_year(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -293,12 +306,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     def validate_camp_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         result = self._free_text("camp_school", "学校", value, dispatcher)
-        school = school_by_name(str(result.get("camp_school") or ""))
-        city = parse_city(school.city) if school else None
-        if city and not tracker.get_slot("camp_city"):  # "临沂大学的": where the school is, not asked again
-            result["camp_city"] = city
-            dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，请回复“不对，我在XX”。")
-        return result
+        return {**result, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
 
     def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         return self._free_text("camp_major", "专业", value, dispatcher)

@@ -72,7 +72,9 @@ def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventTyp
 
 # "能给俺报上不", "帮我报一个呗": a request to the bot to sign the user up, however NLU read it (often as a
 # question about the camp): the enrolment starts, and its start still answers "能报吗" said with facts.
-ENROL_REQUEST = re.compile(r"(给|帮|替)(我|俺|咱)\s*(报上|报名|报一个|报个|报)")
+# also for someone else ("俺给俺闺女报个实训营", "帮我家孩子报名")
+_FOR_WHOM = r"(?:家|们家)?(?:闺女|女儿|儿子|孩子|娃|弟弟|妹妹|侄子|侄女|外甥|外甥女|孙子|孙女)?"
+ENROL_REQUEST = re.compile(rf"(给|帮|替)(我|俺|咱){_FOR_WHOM}\s*(报上|报名|报一个|报个|报)")
 
 
 def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:

@@ -73,7 +73,7 @@ FALLBACK_INTENT = "nlu_fallback"
 REQUESTED_SLOT = "requested_slot"
 
 WHY_RE = re.compile(
-    r"为什么|为啥|为何|干嘛|干啥|凭什么|有什么用|有啥用|啥用|图啥|非得|非要|要.{0,8}(干什么|做什么|做啥)"
+    r"为什么|为啥|为何|干嘛|干啥|弄啥|凭什么|有什么用|有啥用|啥用|图啥|非得|非要|要.{0,8}(干什么|做什么|做啥)"
     r"|安全吗|会不会泄露|泄露吗"
 )
 # A "why" that names nothing ("为什么要这个") is about the pending question only when it is this short.
@@ -102,7 +102,7 @@ WHY_TOPICS = (
 # message ("为什么毕业了找不到工作" is a question about jobs).
 _ASKED_FOR = r"(?:要|得|需要|问|填|提供|留|给|告诉|登记|写)(?:你|您)?(?:我的?)?.{{0,2}}(?:{topic})"
 _ASKED_ABOUT = (
-    r"(?:{topic}).{{0,3}}(?:有什么用|有啥用|干什么用|干啥|干嘛|安全吗|会不会泄露|泄露吗"
+    r"(?:{topic}).{{0,3}}(?:有什么用|有啥用|干什么用|干啥|干嘛|弄啥|做啥|安全吗|会不会泄露|泄露吗"
     r"|(?:为啥|为什么)(?:要|得|非|必须|一定))"
 )
 # A short message with no question in it, NLU unsure of it, answers a free-text question ("土木工程").
@@ -389,7 +389,8 @@ class DigressionAwareValidation(FormValidationAction):
         return any(m.get("type") == "from_text" for m in mappings)
 
 
-NAME_PREFIX = re.compile(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)")
+# "她叫…" when enrolling someone else (a parent for a daughter)
+NAME_PREFIX = re.compile(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫|(?:她|他|俺闺女|我闺女|俺家孩子|孩子|我女儿|我儿子)(?:叫|名字叫|名字是|的名字是))")
 # a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)
 _SAYS_MORE = re.compile(r"[\s，,。、]+\S*(我|俺|是|的|在|毕业|岁|大学|学院|学校|今年)")
 

@@ -184,6 +184,10 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     by its number in the list or its kind with a plain cancel ("取消第2个", "把实训营那个退了");
     None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
+    if tracker.get_slot("booking_pending") == "cancel_pick" and CONFIRM_CANCEL_RE.match(text.strip()):
+        offered = _single_offer(tracker, await my_holdings(tracker.sender_id))  # "确定" to "确定取消吗"
+        if offered is not None:
+            return await cancel_holding(dispatcher, tracker, offered.ref)
     from_list = await picked_from_list(dispatcher, tracker)
     if from_list is not None:
         return from_list

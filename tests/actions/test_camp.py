@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.camp as camp_actions
 from actions import runtime
 from actions.booking.manage import ActionBookingFollowup, ActionCancelBooking, ActionMyBookings
+from actions.fallback import ActionCoreFallback
 from actions.camp import (
     STOPPED,
     ActionAskCampCohort,
@@ -250,6 +251,7 @@ async def test_my_things_lists_camp_enrolments_and_cancel_by_number_promotes_the
 @pytest.mark.parametrize("yes, intent, action", [
     ("确定", "affirm", ActionBookingFollowup), ("嗯 退了吧", "affirm", ActionBookingFollowup),
     ("对 取消", "cancel_booking", ActionCancelBooking),
+    ("确定", "affirm", ActionCoreFallback),  # no rule placed the yes: the fallback asks the holdings first
 ])
 async def test_the_only_enrolment_named_by_words_is_cancelled_on_a_yes(yes, intent, action):
     store = EnrollmentStore(runtime.redis(), runtime.settings(), camp_actions.clock)

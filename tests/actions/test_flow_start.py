@@ -99,3 +99,10 @@ def test_a_question_about_oneself_right_after_the_camp_answer_is_about_the_camp(
 def test_a_camp_wish_with_fillers_names_the_enrolment():
     text = "嗯 那个 我就是说 我今年二十二了 去年从青科大毕业的 一直没找着工作 那个实训营我想报一下"
     assert named_flow(text, "nlu_fallback") == "action_camp_enroll_start"
+
+
+@pytest.mark.parametrize("text", ["俺给俺闺女报个实训营，她今年21，在菏泽，没上班", "帮我家孩子报个名"])
+def test_an_enrolment_asked_for_someone_else_starts_the_enrolment(text):
+    from actions.flow_start import asks_to_be_enrolled
+
+    assert asks_to_be_enrolled(text)

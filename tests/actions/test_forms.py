@@ -76,6 +76,7 @@ async def test_an_answer_stays_an_answer_whatever_intent_nlu_gave_it(form, reque
         (CAMP, "camp_age", "问俺年龄干啥", "camp_age"),
         (CAMP, "camp_name", "名字干嘛非得跟身份证一样啊", "camp_name"),
         (BOOKING, "booking_phone", "为啥非要手机号", "booking_phone"),
+        (BOOKING, "booking_phone", "要俺手机号弄啥", "booking_phone"),  # Henan/Shandong "弄啥"
     ],
 )
 async def test_why_is_explained_then_the_pending_question_is_asked_again(form, requested, text, explained):
@@ -129,3 +130,10 @@ def test_the_action_server_registers_the_forms_validations_but_not_their_base():
     executor = ActionExecutor()
     executor.register_package("actions")
     assert {"validate_workshop_booking_form", "validate_camp_enrollment_form"} <= set(executor.actions)
+
+
+@pytest.mark.parametrize("said", ["她叫郭佳怡", "俺闺女叫郭佳怡"])
+def test_a_name_given_for_someone_else_is_the_name(said):
+    from actions.forms import NAME_PREFIX
+
+    assert NAME_PREFIX.sub("", said) == "郭佳怡"
