@@ -1,8 +1,9 @@
-"""Rasa graph component: a request to a flow phrased as a question goes to the flow.
+"""Rasa graph component: a request to a flow phrased as a question goes to the flow, and a message
+a flow took without naming what the flow does goes to a confident knowledge answer.
 
 Runs after the intent classifiers and KnowledgeRetriever (it reads the knowledge decision) and
-before FallbackClassifier (which then judges the merged confidence). The rule and its reasons:
-bot/services/knowledge/flow_preference.py.
+before FallbackClassifier (which then judges the merged confidence). The rules and their reasons:
+bot/services/knowledge/flow_preference.py and flow_anchors.py.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.services.knowledge.flow_anchors import knowledge_ranking
 from bot.services.knowledge.flow_preference import MIN_SHARE, preferred_ranking
 from bot.services.knowledge.retrieval import PARSE_KEY
 
@@ -41,7 +43,10 @@ class FlowIntentPreference(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             ranking = message.get(INTENT_RANKING_KEY) or []
-            preferred = preferred_ranking(message.get(TEXT) or "", ranking, message.get(PARSE_KEY), self._min_share)
+            text, knowledge = message.get(TEXT) or "", message.get(PARSE_KEY)
+            preferred = preferred_ranking(text, ranking, knowledge, self._min_share)
+            if preferred is None:
+                preferred = knowledge_ranking(text, ranking, knowledge)
             if preferred is None:
                 continue
             top = preferred[0]

@@ -1,0 +1,62 @@
+"""Does a message name what a flow does? If not, a confident knowledge answer is what it asks for.
+
+The intent classifier learns a flow from the words around its request as well as from the request
+itself, so a question that merely shares those words lands on the flow: "离校未就业毕业生有什么服务"
+(服务 → the service-point search), "创业指导去哪找" (去哪 → the service-point search), "国考报名入口在哪"
+(报名 → the camp enrolment). Each flow has words without which nobody asks for it — a point type or
+"附近" for the point search, 营/实训 for the camp, 约 for a booking, 课 for the courses, 招聘会 for the
+fairs. A message sent to a flow without any of its words, for which the knowledge base has a confident
+answer, is a question for that answer (docs/question_map.md, rule 5). `find_job` has no such words
+(找活, 上班, 岗位 … are also what questions about work are made of) and is never overruled here.
+
+Pure functions; the graph component bot/rasa_server/flow_preference.py applies them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Pattern, Sequence
+
+from bot.services.knowledge.flow_preference import POINTS_BACK
+from bot.services.knowledge.retrieval import ANSWER, QUESTION_INTENT
+from bot.services.points.model import parse_point_types
+
+_CAMP = r"营|实训|训练"
+_BOOKING = r"约|工作坊|一对一|当面"
+FLOW_ANCHORS: Dict[str, Pattern[str]] = {
+    "find_service_point": re.compile(r"附近|最近的|离我|地址|位置|咋走|怎么走|怎么去|在哪个区|地图|定位"),
+    "find_job_fair": re.compile(r"招聘|双选|宣讲|专场|交流会|春风行动|秋招|春招|校招|招工会|见面会"),
+    "book_workshop": re.compile(_BOOKING + r"|报名|报个|辅导|咨询"),
+    "cancel_booking": re.compile(r"取消|撤|退|不去|去不了|去不成|来不了|见不了|不参加|改期|换个时间"),
+    "my_bookings": re.compile(_BOOKING + r"|报名|报上|报了|报没报|报的|报嘞|我的|记录"),
+    "career_assessment": re.compile(r"测|评估|适合|MBTI|mbti|兴趣|性格"),
+    "ask_camp_info": re.compile(_CAMP),
+    "enroll_camp": re.compile(_CAMP),
+    "ask_courses": re.compile(r"课|讲座|直播|视频|回放|教程|网上学|线上学"),
+}
+
+Ranking = List[Dict[str, Any]]
+
+
+def names_the_flow(intent: str, text: str) -> bool:
+    """The message carries a word of what `intent` does (always true for a flow without anchors)."""
+    anchors = FLOW_ANCHORS.get(intent)
+    if anchors is None:
+        return True
+    if intent == "find_service_point" and parse_point_types(text):
+        return True
+    return bool(anchors.search(text or ""))
+
+
+def knowledge_ranking(text: str, ranking: Sequence[Dict[str, Any]], knowledge: Any) -> Optional[Ranking]:
+    """The ranking with the question intent first (the flow's confidence moved to it) when a flow
+    won without naming what it does and the knowledge base answers confidently; None otherwise."""
+    if not ranking or not isinstance(knowledge, dict) or knowledge.get("decision") != ANSWER:
+        return None
+    flow = ranking[0]
+    name = str(flow.get("name") or "")
+    if name not in FLOW_ANCHORS or names_the_flow(name, text) or POINTS_BACK.search(text or ""):
+        return None
+    rest = [dict(r) for r in ranking[1:] if r.get("name") != QUESTION_INTENT]
+    question = next((float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == QUESTION_INTENT), 0.0)
+    merged = {"name": QUESTION_INTENT, "confidence": float(flow.get("confidence") or 0.0) + question}
+    return [merged] + [{"name": name, "confidence": 0.0}] + rest
