@@ -7,7 +7,9 @@ itself, so a question that merely shares those words lands on the flow: "离校�
 "附近" for the point search, 营/实训 for the camp, 约 for a booking, 课 for the courses, 招聘会 for the
 fairs. A message sent to a flow without any of its words, for which the knowledge base has a confident
 answer, is a question for that answer (docs/question_map.md, rule 5). `find_job` has no such words
-(找活, 上班, 岗位 … are also what questions about work are made of) and is never overruled here.
+(找活, 上班, 岗位 … are also what questions about work are made of): it yields only when the message
+asks about an office or a service rather than for work ("残联能帮忙找工作吗", "公家有啥服务 收钱不") or
+asks how or why (rule 5's how/why questions), and the knowledge base answers confidently.
 
 Pure functions; the graph component bot/rasa_server/flow_preference.py applies them.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Pattern, Sequence
 
-from bot.services.knowledge.flow_preference import POINTS_BACK
+from bot.services.knowledge.flow_preference import POINTS_BACK, asks_how_or_why
 from bot.services.knowledge.retrieval import ANSWER, QUESTION_INTENT
 from bot.services.points.model import parse_point_types
 
@@ -33,6 +35,9 @@ FLOW_ANCHORS: Dict[str, Pattern[str]] = {
     "enroll_camp": re.compile(_CAMP),
     "ask_courses": re.compile(r"课|讲座|直播|视频|回放|教程|网上学|线上学"),
 }
+# A message the job search took that asks about an office or a service, not for work.
+ABOUT_AN_OFFICE = re.compile(r"残联|人社|公家|政府|部门|事务局|服务站|什么服务|啥服务|收钱|收费|免费吗|政策")
+JOB_SEARCH = "find_job"
 
 Ranking = List[Dict[str, Any]]
 
@@ -47,6 +52,13 @@ def names_the_flow(intent: str, text: str) -> bool:
     return bool(anchors.search(text or ""))
 
 
+def asks_the_knowledge_base(intent: str, text: str) -> bool:
+    """A message `intent` took is a question for a confident knowledge answer instead (see above)."""
+    if intent == JOB_SEARCH:
+        return bool(ABOUT_AN_OFFICE.search(text or "")) or asks_how_or_why(text)
+    return intent in FLOW_ANCHORS and not names_the_flow(intent, text)
+
+
 def knowledge_ranking(text: str, ranking: Sequence[Dict[str, Any]], knowledge: Any) -> Optional[Ranking]:
     """The ranking with the question intent first (the flow's confidence moved to it) when a flow
     won without naming what it does and the knowledge base answers confidently; None otherwise."""
@@ -54,7 +66,7 @@ def knowledge_ranking(text: str, ranking: Sequence[Dict[str, Any]], knowledge: A
         return None
     flow = ranking[0]
     name = str(flow.get("name") or "")
-    if name not in FLOW_ANCHORS or names_the_flow(name, text) or POINTS_BACK.search(text or ""):
+    if not asks_the_knowledge_base(name, text) or POINTS_BACK.search(text or ""):
         return None
     rest = [dict(r) for r in ranking[1:] if r.get("name") != QUESTION_INTENT]
     question = next((float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == QUESTION_INTENT), 0.0)
