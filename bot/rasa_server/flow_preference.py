@@ -16,8 +16,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.services.knowledge.flow_anchors import knowledge_ranking
-from bot.services.knowledge.flow_preference import MIN_SHARE, preferred_ranking
+from bot.services.knowledge.flow_anchors import settled_ranking
+from bot.services.knowledge.flow_preference import MIN_SHARE
 from bot.services.knowledge.retrieval import PARSE_KEY
 
 
@@ -43,10 +43,7 @@ class FlowIntentPreference(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             ranking = message.get(INTENT_RANKING_KEY) or []
-            text, knowledge = message.get(TEXT) or "", message.get(PARSE_KEY)
-            preferred = preferred_ranking(text, ranking, knowledge, self._min_share)
-            if preferred is None:
-                preferred = knowledge_ranking(text, ranking, knowledge)
+            preferred = settled_ranking(message.get(TEXT) or "", ranking, message.get(PARSE_KEY), self._min_share)
             if preferred is None:
                 continue
             top = preferred[0]

@@ -6,7 +6,8 @@ itself, so a question that merely shares those words lands on the flow: "离校�
 (报名 → the camp enrolment). Each flow has words without which nobody asks for it — a point type or
 "附近" for the point search, 营/实训 for the camp, 约 for a booking, 课 for the courses, 招聘会 for the
 fairs. A message sent to a flow without any of its words, for which the knowledge base has a confident
-answer, is a question for that answer (docs/question_map.md, rule 5). `find_job` has no such words
+answer, is a question for that answer (docs/question_map.md, rule 5): the flow preference does not
+move it to the flow, and a flow that won it outright yields to the question intent. `find_job` has no such words
 (找活, 上班, 岗位 … are also what questions about work are made of): it yields only when the message
 asks about an office or a service rather than for work ("残联能帮忙找工作吗", "公家有啥服务 收钱不") or
 asks how or why (rule 5's how/why questions), and the knowledge base answers confidently.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Pattern, Sequence
 
-from bot.services.knowledge.flow_preference import POINTS_BACK, asks_how_or_why
+from bot.services.knowledge.flow_preference import POINTS_BACK, asks_how_or_why, knowledge_answers, preferred_ranking
 from bot.services.knowledge.retrieval import ANSWER, QUESTION_INTENT
 from bot.services.points.model import parse_point_types
 
@@ -36,7 +37,7 @@ FLOW_ANCHORS: Dict[str, Pattern[str]] = {
     "ask_courses": re.compile(r"课|讲座|直播|视频|回放|教程|网上学|线上学"),
 }
 # A message the job search took that asks about an office or a service, not for work.
-ABOUT_AN_OFFICE = re.compile(r"残联|人社|公家|政府|部门|事务局|服务站|什么服务|啥服务|收钱|收费|免费吗|政策")
+ABOUT_AN_OFFICE = re.compile(r"残联|人社|公家|政府|国家给|部门|事务局|服务站|什么服务|啥服务|收钱|收费|免费吗|政策|照顾")
 JOB_SEARCH = "find_job"
 
 Ranking = List[Dict[str, Any]]
@@ -72,3 +73,17 @@ def knowledge_ranking(text: str, ranking: Sequence[Dict[str, Any]], knowledge: A
     question = next((float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == QUESTION_INTENT), 0.0)
     merged = {"name": QUESTION_INTENT, "confidence": float(flow.get("confidence") or 0.0) + question}
     return [merged] + [{"name": name, "confidence": 0.0}] + rest
+
+
+def settled_ranking(
+    text: str, ranking: Sequence[Dict[str, Any]], knowledge: Any, min_share: float
+) -> Optional[Ranking]:
+    """Both rules on a parse: the flow preference (flow_preference.py), unless the flow it would
+    pick is not named in a message the knowledge base answers; then `knowledge_ranking`. None: the
+    ranking stays as it is."""
+    preferred = preferred_ranking(text, ranking, knowledge, min_share)
+    if preferred is not None and not (
+        knowledge_answers(knowledge) and asks_the_knowledge_base(str(preferred[0].get("name")), text)
+    ):
+        return preferred
+    return knowledge_ranking(text, ranking, knowledge)  # None when the question intent is first

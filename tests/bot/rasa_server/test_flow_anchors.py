@@ -9,7 +9,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.rasa_server.flow_preference import FlowIntentPreference
-from bot.services.knowledge.flow_anchors import asks_the_knowledge_base, knowledge_ranking, names_the_flow
+from bot.services.knowledge.flow_anchors import asks_the_knowledge_base, knowledge_ranking, names_the_flow, settled_ranking
 from bot.services.knowledge.retrieval import PARSE_KEY
 
 ANSWERED = {"decision": "answer", "options": [{"id": "graduate_services", "score": 0.9}]}
@@ -85,3 +85,17 @@ def test_the_component_sends_the_message_to_the_question_intent():
     assert message.get(INTENT)["name"] == "ask_policy"
     assert message.get(INTENT)["confidence"] == pytest.approx(0.97)
     assert request.get(INTENT)["name"] == "find_service_point"
+
+
+def test_the_flow_preference_does_not_move_an_unnamed_flow_over_a_confident_answer():
+    unnamed = ranking(("ask_policy", 0.6), ("find_service_point", 0.35))
+    assert settled_ranking("毕业没找着工作的有啥服务", unnamed, ANSWERED, 0.2) is None
+    named = ranking(("ask_policy", 0.6), ("find_job_fair", 0.35))
+    assert settled_ranking("残疾人能参加的招聘会有没有", named, ANSWERED, 0.2)[0]["name"] == "find_job_fair"
+    assert settled_ranking("毕业没找着工作的有啥服务", unnamed, CHOICE, 0.2)[0]["name"] == "find_service_point"
+
+
+def test_an_unnamed_flow_first_with_the_question_second_goes_to_the_question():
+    result = settled_ranking("创业指导上哪找", ranking(("find_service_point", 0.5), ("ask_policy", 0.4)), ANSWERED, 0.2)
+    assert result[0]["name"] == "ask_policy"
+    assert result[0]["confidence"] == pytest.approx(0.9)
