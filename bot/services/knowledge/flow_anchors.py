@@ -26,7 +26,9 @@ from bot.services.points.model import parse_point_types
 _CAMP = r"营|实训|训练"
 _BOOKING = r"约|工作坊|一对一|当面"
 FLOW_ANCHORS: Dict[str, Pattern[str]] = {
-    "find_service_point": re.compile(r"附近|最近的|离我|地址|位置|咋走|怎么走|怎么去|在哪个区|地图|定位"),
+    "find_service_point": re.compile(
+        r"附近|最近的|离我|地址|位置|咋走|怎么走|怎么去|在哪个区|地图|定位|哪有|哪里有|哪儿有|就业服务站|服务点"
+    ),
     "find_job_fair": re.compile(r"招聘|双选|宣讲|专场|交流会|春风行动|秋招|春招|校招|招工会|见面会"),
     "book_workshop": re.compile(_BOOKING + r"|报名|报个|辅导|咨询"),
     "cancel_booking": re.compile(r"取消|撤|退|不去|去不了|去不成|来不了|见不了|不参加|改期|换个时间"),

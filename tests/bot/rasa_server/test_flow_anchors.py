@@ -23,6 +23,7 @@ def ranking(*pairs) -> List[Dict[str, object]]:
 @pytest.mark.parametrize("intent, text", [
     ("find_service_point", "恁这附近有就业驿站没"),
     ("find_service_point", "零工市场咋走"),
+    ("find_service_point", "青岛哪有就业服务站啊"),
     ("find_service_point", "历下区人才市场地址"),
     ("find_job_fair", "下礼拜有双选会不"),
     ("book_workshop", "想约个老师看看简历"),
