@@ -100,3 +100,20 @@ def test_an_unnamed_flow_first_with_the_question_second_goes_to_the_question():
     result = settled_ranking("创业指导上哪找", ranking(("find_service_point", 0.5), ("ask_policy", 0.4)), ANSWERED, 0.2)
     assert result[0]["name"] == "ask_policy"
     assert result[0]["confidence"] == pytest.approx(0.9)
+
+
+def test_a_named_place_or_a_course_subscription_names_its_flow():
+    assert names_the_flow("find_service_point", "济南历下区有没有职业指导的地方", names_a_place=True)
+    assert asks_the_knowledge_base("find_service_point", "创业指导上哪找")
+    assert names_the_flow("ask_courses", "取消订阅面试")
+
+
+def test_the_component_reads_the_place_entities():
+    component = FlowIntentPreference({})
+    message = Message({TEXT: "历下区有没有搞创业指导的"})
+    message.set(INTENT, {"name": "find_service_point", "confidence": 0.9})
+    message.set(INTENT_RANKING_KEY, ranking(("find_service_point", 0.9), ("ask_policy", 0.1)))
+    message.set(PARSE_KEY, ANSWERED)
+    message.set("entities", [{"entity": "district", "value": "历下区", "start": 0, "end": 3}])
+    component.process([message])
+    assert message.get(INTENT)["name"] == "find_service_point"
