@@ -19,6 +19,7 @@ never from the held-out corpus (scripts/eval_questions.py).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -38,6 +39,10 @@ OFF_TOPIC_CHOICE_COST = 2.0  # topics offered to a message that should have been
 ANSWER, CHOOSE, NONE = "answer", "choose", "none"
 PARSE_KEY = "knowledge"  # where a parse result carries the decision (bot/rasa_server/knowledge_retriever.py)
 QUESTION_INTENT = "ask_policy"  # NLU is sure the message is a question for the knowledge base
+# A subsidy item is the answer only to a message that asks about money: "送外卖的社保自己咋交" shares
+# 外卖 and 社保 with the 灵活就业 social-insurance subsidy but asks how to pay, so it gets a choice.
+MONEY_ITEM_TOPIC = "subsidies"
+ASKS_ABOUT_MONEY = re.compile(r"补|贴|返|报销|钱|费|资助")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,16 @@ def decision_from_payload(payload: Any, kb: KnowledgeBase) -> Optional[Decision]
             return None
         options.append(Ranked(item, float(option.get("score") or 0.0)))
     return Decision(payload["decision"], tuple(options))
+
+
+def asks_for_money_if_needed(decision: Decision, question: str, ranked: Sequence[Ranked], settings: MatcherSettings) -> Decision:
+    """`decision`, except that a subsidy answer to a message without a money word becomes a choice
+    between the close items (the subsidy among them)."""
+    item = decision.item
+    if item is None or item.topic != MONEY_ITEM_TOPIC or ASKS_ABOUT_MONEY.search(question or ""):
+        return decision
+    close = tuple(r for r in ranked[:MAX_OPTIONS] if r.score >= settings.choice_floor)
+    return Decision(CHOOSE, close or (ranked[0],))
 
 
 def decide(ranked: Sequence[Ranked], settings: MatcherSettings) -> Decision:
@@ -205,10 +220,13 @@ class Retriever:
         return ranked
 
     def decide(self, question: str) -> Decision:
-        return decide(self.rank(question), self.settings)
+        return self.decide_many([question])[0]
 
     def decide_many(self, questions: Sequence[str]) -> List[Decision]:
-        return [decide(ranked, self.settings) for ranked in self.rank_many(questions)]
+        return [
+            asks_for_money_if_needed(decide(ranked, self.settings), question, ranked, self.settings)
+            for question, ranked in zip(questions, self.rank_many(questions))
+        ]
 
 
 # --- tuning ----------------------------------------------------------------------------------

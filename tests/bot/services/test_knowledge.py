@@ -17,6 +17,7 @@ from bot.services.knowledge.retrieval import (
     Decision,
     Ranked,
     Retriever,
+    asks_for_money_if_needed,
     calibration,
     decide,
     decision_from_payload,
@@ -169,3 +170,17 @@ def test_the_off_topic_class_declines_near_domain_questions_and_keeps_answering_
     assert reply_kind("ask_policy", declined) == NONE
     assert with_class.decide("失业了去哪登记").item.id == "lost_job"
     assert with_class.scores(["个税咋算"]).sum() == 0.0
+
+
+def test_a_subsidy_answer_needs_a_question_about_money():
+    settings = MatcherSettings(threshold=0.5, min_margin=0.1, choice_floor=0.2)
+    subsidy = KB.item("flexible_employment_social_insurance_subsidy")
+    paying = KB.item("social_insurance_after_leaving")
+    ranking = [Ranked(subsidy, 0.7), Ranked(paying, 0.25), Ranked(KB.item("service_list"), 0.05)]
+    sure = decide(ranking, settings)
+    assert sure.kind == ANSWER
+    assert asks_for_money_if_needed(sure, "灵活就业交社保有补贴吗", ranking, settings) is sure
+    asked_how = asks_for_money_if_needed(sure, "送快递的社保自己咋交", ranking, settings)
+    assert asked_how.kind == CHOOSE and [r.item.id for r in asked_how.options] == [subsidy.id, paying.id]
+    other = [Ranked(paying, 0.7), Ranked(subsidy, 0.1)]
+    assert asks_for_money_if_needed(decide(other, settings), "社保断了咋续", other, settings).kind == ANSWER

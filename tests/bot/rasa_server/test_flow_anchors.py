@@ -1,0 +1,119 @@
+"""A flow that won without naming what it does yields to a confident knowledge answer
+(bot/services/knowledge/flow_anchors.py and the FlowIntentPreference graph component)."""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.rasa_server.flow_preference import FlowIntentPreference
+from bot.services.knowledge.flow_anchors import asks_the_knowledge_base, knowledge_ranking, names_the_flow, settled_ranking
+from bot.services.knowledge.retrieval import PARSE_KEY
+
+ANSWERED = {"decision": "answer", "options": [{"id": "graduate_services", "score": 0.9}]}
+CHOICE = {"decision": "choose", "options": [{"id": "graduate_services", "score": 0.3}]}
+
+
+def ranking(*pairs) -> List[Dict[str, object]]:
+    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("find_service_point", "恁这附近有就业驿站没"),
+    ("find_service_point", "零工市场咋走"),
+    ("find_service_point", "青岛哪有就业服务站啊"),
+    ("find_service_point", "历下区人才市场地址"),
+    ("find_job_fair", "下礼拜有双选会不"),
+    ("book_workshop", "想约个老师看看简历"),
+    ("cancel_booking", "周五那个去不了了"),
+    ("my_bookings", "俺报嘞那个是哪天"),
+    ("enroll_camp", "给俺报个实训营"),
+    ("ask_courses", "有没有讲面试的视频"),
+    ("career_assessment", "测测俺适合干啥"),
+])
+def test_a_request_that_names_its_flow_is_left_to_it(intent, text):
+    assert names_the_flow(intent, text)
+    assert knowledge_ranking(text, ranking((intent, 0.9), ("ask_policy", 0.05)), ANSWERED) is None
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("find_service_point", "毕业没找着工作的有啥服务"),
+    ("find_service_point", "创业指导上哪找"),
+    ("enroll_camp", "省考报名入口在哪"),
+    ("find_job", "残联管不管帮着找活"),
+    ("find_job", "俺们打工的 政府有啥服务"),
+    ("find_job", "退伍了怎么找工作"),
+])
+def test_a_message_that_does_not_name_its_flow_goes_to_the_confident_answer(intent, text):
+    assert asks_the_knowledge_base(intent, text)
+    result = knowledge_ranking(text, ranking((intent, 0.8), ("ask_policy", 0.15), ("greet", 0.05)), ANSWERED)
+    assert result is not None
+    assert result[0]["name"] == "ask_policy"
+    assert result[0]["confidence"] == pytest.approx(0.95)
+    assert [r["name"] for r in result[1:]] == [intent, "greet"]
+
+
+@pytest.mark.parametrize("text", ["想找个电工的活 济南的", "俺退伍了想找个开车的活 淄博有招司机的不"])
+def test_a_plain_job_request_stays_with_the_job_search(text):
+    assert not asks_the_knowledge_base("find_job", text)
+    assert knowledge_ranking(text, ranking(("find_job", 0.9),), ANSWERED) is None
+
+
+@pytest.mark.parametrize("knowledge", [CHOICE, {"decision": "none", "options": []}, None])
+def test_without_a_confident_answer_the_flow_keeps_the_message(knowledge):
+    assert knowledge_ranking("创业指导上哪找", ranking(("find_service_point", 0.9),), knowledge) is None
+
+
+def test_other_intents_and_a_paused_form_are_left_alone():
+    assert knowledge_ranking("创业指导上哪找", ranking(("ask_policy", 0.9),), ANSWERED) is None
+    assert knowledge_ranking("你好", ranking(("greet", 0.9),), ANSWERED) is None
+    assert knowledge_ranking("继续刚才那个", ranking(("enroll_camp", 0.9),), ANSWERED) is None
+
+
+def test_the_component_sends_the_message_to_the_question_intent():
+    component = FlowIntentPreference({})
+    message = Message({TEXT: "离校没工作的毕业生有什么服务"})
+    message.set(INTENT, {"name": "find_service_point", "confidence": 0.97})
+    message.set(INTENT_RANKING_KEY, ranking(("find_service_point", 0.97), ("find_job", 0.02)))
+    message.set(PARSE_KEY, ANSWERED)
+    request = Message({TEXT: "离我最近的就业驿站在哪"})
+    request.set(INTENT, {"name": "find_service_point", "confidence": 0.97})
+    request.set(INTENT_RANKING_KEY, ranking(("find_service_point", 0.97), ("find_job", 0.02)))
+    request.set(PARSE_KEY, ANSWERED)
+    component.process([message, request])
+    assert message.get(INTENT)["name"] == "ask_policy"
+    assert message.get(INTENT)["confidence"] == pytest.approx(0.97)
+    assert request.get(INTENT)["name"] == "find_service_point"
+
+
+def test_the_flow_preference_does_not_move_an_unnamed_flow_over_a_confident_answer():
+    unnamed = ranking(("ask_policy", 0.6), ("find_service_point", 0.35))
+    assert settled_ranking("毕业没找着工作的有啥服务", unnamed, ANSWERED, 0.2) is None
+    named = ranking(("ask_policy", 0.6), ("find_job_fair", 0.35))
+    assert settled_ranking("残疾人能参加的招聘会有没有", named, ANSWERED, 0.2)[0]["name"] == "find_job_fair"
+    assert settled_ranking("毕业没找着工作的有啥服务", unnamed, CHOICE, 0.2)[0]["name"] == "find_service_point"
+
+
+def test_an_unnamed_flow_first_with_the_question_second_goes_to_the_question():
+    result = settled_ranking("创业指导上哪找", ranking(("find_service_point", 0.5), ("ask_policy", 0.4)), ANSWERED, 0.2)
+    assert result[0]["name"] == "ask_policy"
+    assert result[0]["confidence"] == pytest.approx(0.9)
+
+
+def test_a_named_place_or_a_course_subscription_names_its_flow():
+    assert names_the_flow("find_service_point", "济南历下区有没有职业指导的地方", names_a_place=True)
+    assert asks_the_knowledge_base("find_service_point", "创业指导上哪找")
+    assert names_the_flow("ask_courses", "取消订阅面试")
+
+
+def test_the_component_reads_the_place_entities():
+    component = FlowIntentPreference({})
+    message = Message({TEXT: "历下区有没有搞创业指导的"})
+    message.set(INTENT, {"name": "find_service_point", "confidence": 0.9})
+    message.set(INTENT_RANKING_KEY, ranking(("find_service_point", 0.9), ("ask_policy", 0.1)))
+    message.set(PARSE_KEY, ANSWERED)
+    message.set("entities", [{"entity": "district", "value": "历下区", "start": 0, "end": 3}])
+    component.process([message])
+    assert message.get(INTENT)["name"] == "find_service_point"
