@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Callable, Optional, Set
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,8 +25,28 @@ def in_beijing(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
+# `make test` sets this to a directory: every process of the run then notes which test was running
+# when it read the calendar, and `make test-clock` runs only those tests again at other instants
+# (tests/helpers/calendar_readers.py). Never set in a deployment (production refuses it).
+CLOCK_READS_DIR_ENV = "ZHINAN_CLOCK_READS_DIR"
+_READS_DIR = os.environ.get(CLOCK_READS_DIR_ENV)
+_noted_tests: Set[str] = set()
+
+
+def _note_the_running_test(directory: str) -> None:
+    # pytest names the running test here; processes a test starts inherit it
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    if test and test not in _noted_tests:
+        _noted_tests.add(test)
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        with (Path(directory) / f"reads-{os.getpid()}.txt").open("a", encoding="utf-8") as notes:
+            notes.write(test + "\n")
+
+
 def system_clock() -> datetime:
     """The current time, timezone-aware, in Asia/Shanghai."""
+    if _READS_DIR:
+        _note_the_running_test(_READS_DIR)
     return datetime.now(SHANGHAI) + _OFFSET
 
 

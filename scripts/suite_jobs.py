@@ -21,6 +21,9 @@ from bot.settings import load_settings  # noqa: E402
 
 # pytest's exit code when a selection collects nothing (e.g. `-m timing` in a part without such tests)
 NO_TESTS_COLLECTED = 5
+# `make test` notes here which tests read the calendar; `make test-clock` runs only those again
+# (tests/helpers/calendar_readers.py).
+CALENDAR_READERS_DIR = Path(__file__).resolve().parent.parent / "results" / "calendar-readers"
 
 
 def part_commands(pytest_args: List[str]) -> List[List[str]]:
@@ -53,6 +56,44 @@ def command_job(name: str, command: Sequence[str], timeout_s: float, cwd: Option
         print(f"== {name}: exit {code} after {time.monotonic() - started:.0f} s", file=out, flush=True)
         return code
     return Job(name, run)
+
+
+class Gate:
+    """Opens when a job has ended, passed or not; the jobs that need that job's result wait on it."""
+
+    def __init__(self) -> None:
+        self._ended = threading.Event()
+        self.passed = False
+
+    def open(self, passed: bool) -> None:
+        self.passed = passed
+        self._ended.set()
+
+    def wait_passed(self, timeout_s: float) -> bool:
+        return self._ended.wait(timeout_s) and self.passed
+
+
+def opens(gate: Gate, job: Job) -> Job:
+    """The job, opening the gate when it ends (passed when it exits 0)."""
+    def run(out: TextIO) -> int:
+        code = 1
+        try:
+            code = job.run(out)
+            return code
+        finally:
+            gate.open(code == 0)
+    return Job(job.name, run)
+
+
+def after(gate: Gate, job: Job, timeout_s: float, needs: str) -> Job:
+    """The job, once the gate has opened passed; not run (and failed) when what it needs failed.
+    A job list puts the gate's job before the jobs after it, so a pool of any size starts it first."""
+    def run(out: TextIO) -> int:
+        if not gate.wait_passed(timeout_s):
+            print(f"== {job.name}: not run, {needs} did not pass", file=out, flush=True)
+            return 1
+        return job.run(out)
+    return Job(job.name, run)
 
 
 def run_side_by_side(jobs: Sequence[Job], at_once: int, out: TextIO = sys.stdout) -> Dict[str, int]:

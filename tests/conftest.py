@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Dict, Iterator, Optional
+from typing import AsyncIterator, Dict, Iterator, List, Optional
 
 import pytest
 import redis as sync_redis
@@ -13,6 +13,9 @@ import redis as sync_redis
 from bot.clock import CLOCK_OFFSET_ENV
 from bot.redis_client import create_redis
 from bot.settings import Settings, load_settings
+
+# notes which tests read the calendar (make test) and runs only those (make test-clock)
+pytest_plugins = ["tests.helpers.calendar_readers"]
 
 TESTS_DIR = Path(__file__).resolve().parent
 # Test modules whose own process needs Rasa's environment (.venv): they import rasa, rasa_sdk or the
@@ -46,6 +49,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def in_rasa_part(path: Path) -> bool:
     path = path.resolve()
     return any(path == part or part in path.parents for part in RASA_PART)
+
+
+# A test with one of these needs the trained model: `make test` runs the rest while it trains.
+MODEL_FIXTURES = ("stack_env", "agent")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marker
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    for item in items:
+        uses_model = any(name in getattr(item, "fixturenames", ()) for name in MODEL_FIXTURES)
+        if uses_model or item.get_closest_marker("tensorflow"):
+            item.add_marker(pytest.mark.model)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> Optional[bool]:

@@ -25,11 +25,12 @@ def test_each_part_of_the_suite_runs_under_the_interpreter_of_its_environment(mo
     assert rasa == [str(tmp_path / "rasa" / "python"), "-m", "pytest", "--env-part", "rasa", "-q"]
 
 
-def test_make_test_runs_both_parts_and_the_stories_without_the_timing_tests_then_those_alone(monkeypatch, tmp_path):
+def test_make_test_trains_beside_the_tests_without_a_model_then_the_rest_then_the_timing_tests_alone(monkeypatch, tmp_path):
     monkeypatch.setenv("RASA_PYTHON", str(tmp_path / "rasa" / "python"))
     parallel = [job.name for job in run_suite.parallel_jobs([])]
     timing = [job.name for job in run_suite.timing_jobs([])]
-    assert parallel == ["gateway part", "rasa part", "test stories"]
+    assert parallel == ["train", "gateway part", "rasa part",
+                        "gateway part, model tests", "rasa part, model tests", "test stories"]
     assert timing == ["gateway part, timing tests", "rasa part, timing tests"]
     stories = run_suite.stories_command(str(tmp_path / "rasa" / "python"))
     assert stories[:5] == [str(tmp_path / "rasa" / "python"), "-m", "rasa", "test", "core"]
@@ -74,3 +75,22 @@ def test_a_command_job_reports_its_exit_code_and_treats_listed_codes_as_passed(t
     assert output_of(allowed, "allowed")[0] == 0
     code, text = output_of(hangs, "hangs")
     assert code == 124 and "stopped" in text
+
+
+def _job(name: str, code: int, ran: list) -> suite_jobs.Job:
+    def run(out) -> int:
+        ran.append(name)
+        print(f"{name} ran", file=out)
+        return code
+    return suite_jobs.Job(name, run)
+
+
+def test_jobs_after_a_gate_run_only_when_its_job_passed():
+    for training_code, expected in ((0, {"train": 0, "needs the model": 0}), (2, {"train": 2, "needs the model": 1})):
+        gate, ran, out = suite_jobs.Gate(), [], io.StringIO()
+        jobs = [suite_jobs.opens(gate, _job("train", training_code, ran)),
+                suite_jobs.after(gate, _job("needs the model", 0, ran), 10, "training")]
+        for at_once in (1, 2):  # one at a time too: the gate's job is first, so nothing waits forever
+            assert suite_jobs.run_side_by_side(jobs, at_once, out) == expected
+        assert ran.count("needs the model") == (2 if training_code == 0 else 0)
+        assert training_code == 0 or "not run, training did not pass" in out.getvalue()

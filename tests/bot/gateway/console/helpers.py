@@ -2,11 +2,14 @@
 and the Rasa double live in tests/helpers/)."""
 from __future__ import annotations
 
+import io
 import re
-import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.cli.users import main as users_command
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -14,13 +17,14 @@ ROOT = Path(__file__).resolve().parents[4]
 
 def add_user(settings: Settings, username: str, role: str, password: str = "correct-horse-42",
              scope: str = "province") -> None:
-    """An account made the way staff make one: `python -m bot.cli.users add`."""
-    env = {"REDIS_URL": settings.redis_url, "REDIS_KEY_PREFIX": settings.redis_key_prefix, "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli.users", "add", username, "--role", role, "--scope", scope],
-        input=password + "\n", capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
+    """An account made the way staff make one, `python -m bot.cli.users add` (its `main`, in this
+    process: a subprocess per account cost the console tests minutes; tests/bot/cli/test_users.py
+    runs the command itself)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REDIS_URL", settings.redis_url)
+        env.setenv("REDIS_KEY_PREFIX", settings.redis_key_prefix)
+        env.setattr(sys, "stdin", io.StringIO(password + "\n"))
+        assert users_command(["add", username, "--role", role, "--scope", scope]) == 0
 
 
 async def login(client, username: str, password: str = "correct-horse-42") -> str:
