@@ -60,6 +60,9 @@ PROFILE_FIELDS = {
 }
 FORM_SLOTS = list(PROFILE_FIELDS) + ["camp_cohort", "camp_refusal"]
 STUDENT_LIKE = ("在校生", "应届毕业生", "离校未就业毕业生")
+# Still at school: their school's city is where they are. A graduate who has left may have gone home,
+# so their city is asked.
+AT_SCHOOL = ("在校生", "应届毕业生")
 STOPPED = "__stopped__"
 SHORT_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市", "去年": longer messages naming one are about something else
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
@@ -279,7 +282,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
                 + "\n".join(f"· {a}" for a in rules.alternatives)
             )
             return {"camp_identity": identity, "camp_refusal": decision_text}
-        if identity in STUDENT_LIKE:  # a school said before this question ("我叫…，临沂大学的") gives the city now
+        if identity in AT_SCHOOL:  # a school said before this question ("我叫…，临沂大学的") gives the city now
             return {"camp_identity": identity, **city_of_school(tracker.get_slot("camp_school"), tracker, dispatcher)}
         return {"camp_identity": identity}
 
@@ -306,6 +309,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     def validate_camp_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         result = self._free_text("camp_school", "学校", value, dispatcher)
+        if tracker.get_slot("camp_identity") not in AT_SCHOOL:
+            return result
         return {**result, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
 
     def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

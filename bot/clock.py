@@ -27,7 +27,7 @@ def in_beijing(moment: datetime) -> datetime:
 
 # `make test` sets this to a directory: every process of the run then notes which test was running
 # when it read the calendar, and `make test-clock` runs only those tests again at other instants
-# (tests/helpers/calendar_readers.py). Never set in a deployment (production refuses it).
+# (tests/helpers/calendar_readers.py). Outside a pytest run (no PYTEST_CURRENT_TEST) it notes nothing.
 CLOCK_READS_DIR_ENV = "ZHINAN_CLOCK_READS_DIR"
 _READS_DIR = os.environ.get(CLOCK_READS_DIR_ENV)
 _noted_tests: Set[str] = set()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import List, NoReturn, Optional, TextIO
 from urllib.parse import urlparse
 
-from bot.clock import CLOCK_OFFSET_ENV, CLOCK_READS_DIR_ENV
+from bot.clock import CLOCK_OFFSET_ENV
 from bot.settings import LOCAL_SECRETS, LOCAL_WECHAT_APPID, Settings, load_settings
 
 
@@ -72,8 +72,6 @@ def production_problems(settings: Settings) -> List[str]:
         problems.append("SIMULATOR_ENABLED is on; the web simulator must be off in production")
     if os.environ.get(CLOCK_OFFSET_ENV):
         problems.append(f"{CLOCK_OFFSET_ENV} is set; it shifts the clock for tests only")
-    if os.environ.get(CLOCK_READS_DIR_ENV):
-        problems.append(f"{CLOCK_READS_DIR_ENV} is set; it notes clock reads for the tests only")
     return problems
 
 

@@ -279,14 +279,15 @@ async def test_cancel_an_enrolment_by_its_code_and_not_once_the_cohort_started(m
     assert (await store.counts("wf-2027-01")) == {"enrolled": 1, "waitlisted": 0}
 
 
-@pytest.mark.parametrize("said, filled, city", [
-    ("临沂大学", {}, "临沂"),  # the school's city: not asked again
-    ("聊城大学", {"camp_city": "济南"}, "济南"),  # a city the user gave stays
+@pytest.mark.parametrize("identity, said, filled, city", [
+    ("应届毕业生", "临沂大学", {}, "临沂"),  # still at school: the school's city, not asked again
+    ("在校生", "聊城大学", {"camp_city": "济南"}, "济南"),  # a city the user gave stays
+    ("离校未就业毕业生", "临沂大学", {}, None),  # left school, maybe gone home: the city is asked
 ])
-async def test_a_school_named_in_the_form_gives_the_city_unless_one_was_said(said, filled, city):
+async def test_a_school_named_in_the_form_gives_the_city_of_a_student_unless_one_was_said(identity, said, filled, city):
     from tests.helpers.form_validation import CAMP, form_tracker, validate
 
-    answers = {"camp_name": "屈文静", "camp_mobile": "13800138000", "camp_identity": "离校未就业毕业生", "camp_grad_year": 2025}
+    answers = {"camp_name": "屈文静", "camp_mobile": "13800138000", "camp_identity": identity, "camp_grad_year": 2025}
     t = form_tracker(CAMP, "camp_school", said, "inform", extracted={"camp_school": said}, filled={**answers, **filled})
     _, slots, _ = await validate(CAMP, t)
     assert slots["camp_school"] == said and slots.get("camp_city", filled.get("camp_city")) == city

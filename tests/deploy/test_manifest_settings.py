@@ -33,7 +33,7 @@ DEFAULTED = {
     "RASA_PYTHON": "bot/stack.py's interpreter choice; each image has one Python",
     "GATEWAY_PYTHON": "bot/stack.py's interpreter choice; each image has one Python",
     "ZHINAN_CLOCK_OFFSET_S": "tests only (make test-clock); production refuses to start with it",
-    "ZHINAN_CLOCK_READS_DIR": "tests only (make test notes calendar readers); production refuses it",
+    "ZHINAN_CLOCK_READS_DIR": "tests only (make test notes calendar readers); does nothing outside a pytest run",
     "PYTEST_CURRENT_TEST": "set by pytest, read with ZHINAN_CLOCK_READS_DIR only",
 }
 # Set in the manifests and read by a library rather than by our code.

@@ -49,6 +49,10 @@ WALK: Dict[str, Step] = {
     # a booking code named in passing (actions/booking/manage.py answer_named_holding)
     "取消 {named.code}": step("取消 TS9LFC", "cancel_booking"),
     "确认": step("确认", "affirm"),
+    # the only booking or enrolment said back before it is cancelled (actions/booking/manage.py)
+    "确定": step("确定", "affirm"),
+    # a student's city taken from the school, and how to correct it (actions/camp.py city_of_school)
+    "不对，我在XX": step("不对，我在青岛", "inform", "deny", "find_service_point"),
     "对": step("对", "affirm"),
     "是": step("是", "affirm"),
     "否": step("否", "deny"),
@@ -145,7 +149,7 @@ CONTEXTS = [
     Context("booking: quit asked", BOOK + ("算了",), {"放弃": "已退出预约", "继续": "请确认预约信息"}),
     Context("booking: done", BOOKED, {"我的预约": "您有1个预约", "取消预约": "取消"}),
     Context("booking: listed", BOOKED + ("我的预约",), {"取消1": "已取消预约"}),
-    Context("booking: cancel which", BOOKED + ("取消预约",), {"算了": "好的"}),
+    Context("booking: cancel which", BOOKED + ("取消预约",), {"确定": "已取消预约", "算了": "好的"}),
     Context("booking: cancelled", BOOKED + ("取消预约", "1"), {"是": "时间", "否": "好的"}),
     Context("booking: left", ("我想预约指导", "算了"), {"预约指导": "预约"}),
     # the booking paused for the camp (actions/form_pause.py): "继续" inside the camp form is its own question again

@@ -18,7 +18,7 @@ import pytest
 
 import bot.settings
 from bot.gateway.app import create_app
-from bot.clock import CLOCK_OFFSET_ENV, CLOCK_READS_DIR_ENV
+from bot.clock import CLOCK_OFFSET_ENV
 from bot.gateway.production import load_startable_settings, production_problems
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.stack import free_port
@@ -26,7 +26,7 @@ from bot.stack import free_port
 _CONFIGURED = (
     "ZHINAN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_APPSECRET", "WECHAT_ENCODING_AES_KEY",
     "WECHAT_MESSAGE_MODE", "WECHAT_API_BASE", "RASA_TOKEN", "CONSOLE_SECRET", "SIMULATOR_ENABLED",
-    "ACTION_SERVER_TOKEN", CLOCK_OFFSET_ENV, CLOCK_READS_DIR_ENV,
+    "ACTION_SERVER_TOKEN", CLOCK_OFFSET_ENV,
 )
 
 
@@ -72,7 +72,6 @@ UNSAFE = [
     ("ACTION_SERVER_TOKEN", "zhinan-local-action-server-token", "ACTION_SERVER_TOKEN still has its public local default"),
     ("ACTION_SERVER_TOKEN", "short", "ACTION_SERVER_TOKEN is too short"),
     (CLOCK_OFFSET_ENV, "3600", f"{CLOCK_OFFSET_ENV} is set"),
-    (CLOCK_READS_DIR_ENV, "/tmp/reads", f"{CLOCK_READS_DIR_ENV} is set"),
 ]
 
 
