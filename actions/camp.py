@@ -36,6 +36,7 @@ from bot.services.camp import (
     load_catalogue,
     camp_info_text,
 )
+from bot.services.cohort_words import named_cohort
 from bot.services.eligibility import check_eligibility, load_rules
 from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import find_phone, mask_phone, normalise_phone
@@ -345,6 +346,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             else:  # by name among all fitting ones: a joined cohort named gets "已报名" below
                 named = fitting_cohorts(profile, profile.get("city"), today()) if complete else []
                 cohort = next((c for c in named if c.title in text or c.id in text), None)
+                # "就报青岛那个", "报线上那期": the one offered cohort the words fit
+                cohort = cohort or named_cohort(text, choices) or named_cohort(text, named)
         if cohort is None:
             dispatcher.utter_message(text="请回复列表中的期次序号。")
             return {"camp_cohort": None}

@@ -27,16 +27,22 @@ FLOWS = (
                 + r"|(能|可以)(报|参加).{0,4}" + CAMP + r"(吗|不|么|[?？])"),
      "action_camp_info"),
     (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}" + CAMP
-                + r"|" + CAMP + r".{0,4}(报名|报一个|报个|报一下|报下)|(报个|报一个|报上|报名参加)" + CAMP),
+                + r"|" + CAMP + r".{0,4}(报名|报一个|报个|报一下|报下)|(报个|报一个|报上|报名参加)" + CAMP
+                # "听说有个实训营 想报": the wish after the camp's name
+                + r"|" + CAMP + r"[^?？吗]{0,4}(想|要|打算)(报|参加)(?![^?？]{0,6}(吗|不|么|[?？]))"),
      "action_camp_enroll_start"),
     (re.compile(r"(想|要|帮我|给我|我|俺).{0,4}(预约|约).{0,8}" + TOPIC_WORDS
                 + r"|(^|就是|是说|是)" + BOOKING_VERB + r".{0,8}" + TOPIC_WORDS
                 + r"|" + TOPIC_WORDS + r".{0,6}" + BOOKING_VERB + r"(一下|下|吧|个|$)"
-                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,4}(咨询|指导|辅导|看看简历|改简历)"), BOOKING_FORM),
+                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,4}(咨询|指导|辅导|看看简历|改简历)"
+                # "想找个老师聊聊职业规划"
+                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,3}(聊聊|谈谈|说说|问问).{0,2}" + TOPIC_WORDS), BOOKING_FORM),
+    # "算了 还是订阅吧": the bot's own instruction (回复“订阅”可重新开启) in the user's words
+    (re.compile(r"(?<![退消不别])订阅(吧|一下|上|回来|$|\s)(?!.{0,3}(吗|么|[?？]))"), "action_subscribe"),
     (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"), "action_my_bookings"),
 )
 # Intents that already are a flow or a list: never redirected.
-PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking")
+PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking", "subscribe", "unsubscribe")
 
 
 # Slips of pinyin input in the words that name a flow ("预越个简立指导", "面是辅导", "职业规化"): read

@@ -21,6 +21,10 @@ from tests.helpers.action_tracker import make_tracker
     ("我前年毕业的一直没找着工作，你们那个实训营我能报不", "action_camp_info"),  # may I? before enrolling
     ("我现在上着班呢，实训营让参加吗", "action_camp_info"),
     ("我这情况能报实训营吗", "action_camp_info"),
+    ("俺前年毕业的 一直闲着 听人说有个训练营 俺想报", "action_camp_enroll_start"),  # the wish after the name
+    ("最近老失眠 工作也没着落 想找个老师谈谈面试的事", "workshop_booking_form"),
+    ("不想退了 还是订阅吧 有新课告诉俺", "action_subscribe"),
+    ("实训营俺想报 能报不", "action_camp_info"),  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     assert named_flow(text, "nlu_fallback") == start
@@ -31,6 +35,8 @@ def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     ("失业金怎么领", "nlu_fallback"),
     ("想参加实训营", "enroll_camp"),  # NLU placed it: its own rule starts it
     ("实训营都教些啥，能学到东西不", "nlu_fallback"),  # about the camp, not whether one may join
+    ("取消订阅", "nlu_fallback"),
+    ("咋订阅啊？", "nlu_fallback"),
 ])
 def test_no_flow_is_named_by_questions_or_messages_nlu_placed(text, intent):
     assert named_flow(text, intent) is None
