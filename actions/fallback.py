@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import enrol_after_camp_answer, start_named_flow
+from actions.flow_start import enrol_after_camp_answer, start_named_flow, started_this_turn
 from actions.form_pause import resume_asked
 from actions.trade_of_interest import trade_of_the_turn
 
@@ -63,6 +63,8 @@ class ActionCoreFallback(Action):
         named = await answer_named_holding(dispatcher, tracker)
         if named is not None:
             return named
+        if started_this_turn(tracker):  # the flow the message named has answered it already
+            return []
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent)
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)

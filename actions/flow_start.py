@@ -67,6 +67,15 @@ def named_flow(text: str, intent: Optional[str]) -> Optional[str]:
     return next((start for pattern, start in FLOWS if pattern.search(meant)), None)
 
 
+def started_this_turn(tracker: Tracker) -> bool:
+    """A flow start ran since the user's latest message (the knowledge answer started "订阅吧"): the
+    core fallback that the policies may predict after it has nothing to add."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    starts = {start for _, start in FLOWS}
+    return any(e.get("event") == "action" and e.get("name") in starts for e in events[last_user + 1:])
+
+
 def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventType]]:
     start = named_flow(text, intent)
     if start is None:
@@ -80,7 +89,7 @@ def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventTyp
 # question about the camp): the enrolment starts, and its start still answers "能报吗" said with facts.
 # also for someone else ("俺给俺闺女报个实训营", "帮我家孩子报名")
 _FOR_WHOM = r"(?:家|们家)?(?:闺女|女儿|儿子|孩子|娃|弟弟|妹妹|侄子|侄女|外甥|外甥女|孙子|孙女)?"
-ENROL_REQUEST = re.compile(rf"(给|帮|替)(我|俺|咱){_FOR_WHOM}\s*(报上|报名|报一个|报个|报)")
+ENROL_REQUEST = re.compile(rf"(给|帮|替)(我|俺|咱|她|他){_FOR_WHOM}\s*(报上|报名|报一个|报个|报)")  # "那给她报上吧": a parent
 
 
 def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:

@@ -3,6 +3,7 @@ the fallback and from the knowledge answer; one that names none is answered as b
 from __future__ import annotations
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionCoreFallback
@@ -47,6 +48,18 @@ async def test_the_fallback_starts_the_named_flow_and_keeps_the_turn():
     tracker = make_tracker("我22了，初中毕业，没活干，想去报名实训营试试", "nlu_fallback")
     events = await ActionCoreFallback().run(dispatcher, tracker, {})
     assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
+    assert dispatcher.messages == []
+
+
+async def test_the_fallback_after_the_named_flow_ran_in_the_same_turn_adds_nothing():
+    # "俺还是订阅吧 有新的告诉俺" unplaced: the knowledge answer started 订阅, then the policies guessed the fallback
+    text = "俺还是订阅吧 有新的告诉俺"
+    latest = {"text": text, "intent": {"name": "nlu_fallback"}, "entities": []}
+    events = [{"event": "user", "text": text, "parse_data": latest},
+              {"event": "action", "name": "action_knowledge_answer"}, {"event": "action", "name": "action_subscribe"}]
+    tracker = Tracker("oTestUser0002", {}, latest, events, False, None, {}, "action_subscribe")
+    dispatcher = CollectingDispatcher()
+    assert await ActionCoreFallback().run(dispatcher, tracker, {}) == []
     assert dispatcher.messages == []
 
 
@@ -107,7 +120,7 @@ def test_a_camp_wish_with_fillers_names_the_enrolment():
     assert named_flow(text, "nlu_fallback") == "action_camp_enroll_start"
 
 
-@pytest.mark.parametrize("text", ["俺给俺闺女报个实训营，她今年21，在菏泽，没上班", "帮我家孩子报个名"])
+@pytest.mark.parametrize("text", ["俺给俺闺女报个实训营，她今年21，在菏泽，没上班", "帮我家孩子报个名", "行 那就给她报上 她叫王小雨"])
 def test_an_enrolment_asked_for_someone_else_starts_the_enrolment(text):
     from actions.flow_start import asks_to_be_enrolled
 
