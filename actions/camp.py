@@ -23,7 +23,7 @@ from actions.camp_eligibility import (
     is_eligibility_question,
     message_facts,
 )
-from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
+from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year, school_and_major
 from actions.flow_start import asks_to_be_enrolled
 from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
@@ -306,8 +306,10 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {slot: None}
 
     def validate_camp_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        result = self._free_text("camp_school", "学校", value, dispatcher)
-        return {**result, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
+        school, major = school_and_major(str(value or ""))  # "潍坊学院 汉语言文学": the major said with it
+        result = self._free_text("camp_school", "学校", school, dispatcher)
+        said_major = {"camp_major": major} if major and result.get("camp_school") and not tracker.get_slot("camp_major") else {}
+        return {**result, **said_major, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
 
     def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         return self._free_text("camp_major", "专业", value, dispatcher)

@@ -142,3 +142,18 @@ def camp_follow_up(tracker: Tracker) -> Optional[List[EventType]]:
     if not any(e.get("entity") in FACT_ENTITIES for e in message.get("entities") or ()):
         return None
     return [FollowupAction("action_camp_info")] if _last_bot_action(tracker) in CAMP_ANSWERS else None
+
+
+# "那俺还能干点啥 有别的路子没" right after a reply that listed what else one can do ("您可以考虑：…"):
+# those alternatives again, not "答不上来".
+OTHER_WAYS = re.compile(r"别的(路子|办法|门路|出路|选择)|其他(路子|办法|门路|出路|选择)|还能(干|做|去|学)(点|些)?(啥|什么)|还有(啥|什么)(路子|办法|门路|出路)|那咋办|那怎么办")
+_ALTERNATIVES_AT = re.compile(r"(?:也|您)可以考虑：\n")
+
+
+def other_ways_again(tracker: Tracker) -> Optional[str]:
+    """The alternatives the last reply listed, when the user asks for other ways right after it."""
+    text = ((tracker.latest_message or {}).get("text") or "")
+    if not OTHER_WAYS.search(text):
+        return None
+    found = _ALTERNATIVES_AT.search(last_bot_text(tracker))
+    return "您可以考虑这些：\n" + last_bot_text(tracker)[found.end():].strip() if found else None

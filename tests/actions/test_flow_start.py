@@ -125,3 +125,13 @@ def test_an_enrolment_asked_for_someone_else_starts_the_enrolment(text):
     from actions.flow_start import asks_to_be_enrolled
 
     assert asks_to_be_enrolled(text)
+
+
+def test_other_ways_asked_right_after_a_reply_that_listed_them_lists_them_again():
+    from actions.flow_start import other_ways_again
+    listed = "按您的情况（40岁）：暂不符合。\n如果不符合条件，也可以考虑：\n· 预约职业指导课\n· 空中课堂免费在线课程"
+    earlier = [{"event": "bot", "text": listed}]
+    asked = make_tracker("那俺还能干点啥呀", "nlu_fallback", events=earlier)
+    assert other_ways_again(asked) == "您可以考虑这些：\n· 预约职业指导课\n· 空中课堂免费在线课程"
+    assert other_ways_again(make_tracker("那俺还能干点啥呀", "nlu_fallback")) is None  # nothing listed before
+    assert other_ways_again(make_tracker("失业金咋领", "nlu_fallback", events=earlier)) is None
