@@ -1,0 +1,83 @@
+"""The booking as people expect it to go: "最近的就中" takes the soonest session (said back, with the
+others to pick by number at the next question), and the booking is made on the last answer when the
+user typed every detail in this run of the form; a confirmation step is asked only for details the
+profile filled in (the user has not seen them yet). A "确认" right after such a booking says it is done."""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+
+from actions.booking.common import ANY_TIME_RE, booking_service, describe_slot
+from bot.services.phone import find_phone
+
+FORM = "workshop_booking_form"
+BOOKED_RE = re.compile(r"预约成功！预约码：([A-Za-z0-9]+)")
+_YES_AFTER_RE = re.compile(r"^(确认|确定|对|好|好的|是|是的|嗯|提交|没问题|可以|行|中)[。！!\s]*$")
+
+
+async def offer_lines(offered: List[str]) -> List[str]:
+    """The numbered sessions of `offered` as the slot question lists them."""
+    service = booking_service()
+    lines = []
+    for i, slot_id in enumerate(offered, 1):
+        found = await describe_slot(service, slot_id)
+        if not found or not found[1]:
+            continue
+        slot, workshop, left = found
+        place = "线上" if workshop.mode == "线上" else f"{workshop.city}·线下"
+        seats = f"余{left}席" if left else "已满可候补"
+        lines.append(f"{i}. {slot.label()}｜{workshop.title}｜{place}｜{seats}")
+    return lines
+
+
+def wants_soonest(text: str) -> bool:
+    """"最近的就行", "尽快", "都行": the user leaves the session to the bot — the soonest one."""
+    return bool(ANY_TIME_RE.search(text or ""))
+
+
+async def soonest_taken_text(offered: List[str]) -> str:
+    lines = await offer_lines(offered)
+    if len(lines) <= 1:
+        return "好的，为您选了最近的一场：" + (lines[0][3:] if lines else "") + "。"
+    return ("好的，为您选了最近的一场（第1个）。想换别的场次，随时回复序号：\n" + "\n".join(lines))
+
+
+def run_events(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The events of this run of the booking form (since it was last activated)."""
+    events = list(tracker.events or [])
+    start = max((i for i, e in enumerate(events) if e.get("event") == "active_loop" and e.get("name") == FORM), default=-1)
+    return events[start + 1:] if start >= 0 else events[-2:]
+
+
+def typed_in_this_run(tracker: Tracker, phone: Optional[str]) -> bool:
+    """The booking's phone number was typed by the user in this run of the form (not the profile's)."""
+    if not phone:
+        return False
+    texts = [e.get("text") or "" for e in run_events(tracker) if e.get("event") == "user"]
+    texts.append((tracker.latest_message or {}).get("text") or "")
+    return any(find_phone(text) == phone for text in texts)
+
+
+def confirmation_asked(tracker: Tracker) -> bool:
+    """The confirmation question was asked in this run (a number corrected there is confirmed again)."""
+    if tracker.get_slot("requested_slot") == "booking_confirm":
+        return True
+    return any(e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value") == "booking_confirm"
+               for e in run_events(tracker))
+
+
+def needs_confirmation(tracker: Tracker) -> bool:
+    """Ask "请确认预约信息" only when the phone came from the profile rather than from this run, or
+    once it has been asked."""
+    return confirmation_asked(tracker) or not typed_in_this_run(tracker, tracker.get_slot("booking_phone"))
+
+
+def done_already_text(tracker: Tracker, last_bot_text: str) -> Optional[str]:
+    """"确认" right after a booking made on the last answer: it is done already (with its code)."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    booked = BOOKED_RE.search(last_bot_text or "")
+    if not booked or not _YES_AFTER_RE.match(text):
+        return None
+    return f"已经为您预约成功了，预约码：{booked.group(1)}，无需再确认。查看请说“我的预约”，取消请说“取消预约”。"

@@ -1,0 +1,64 @@
+"""The booking as people expect it (actions/booking/quick.py): "最近的就中" takes the soonest session,
+a number at the next question picks another, and the booking is made on the phone number typed in
+this run without a confirmation step (asked only for details the profile filled in)."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from actions.booking.form import ActionBookingSubmit, ValidateWorkshopBookingForm
+from actions.booking.quick import done_already_text
+from bot.services.profiles import ProfileStore
+from tests.actions.test_booking import DOMAIN, env, make_tracker, run  # noqa: F401  (env: the fixture)
+
+
+async def _soonest_taken(state: Dict[str, Any]) -> Dict[str, Any]:
+    state.update({"booking_topic": "简历指导", "requested_slot": "booking_when"})
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker("最近的就中", slots=state, extracted={"booking_when": "最近的就中"}))
+    state.update(slots)
+    assert "最近的一场" in texts[0], texts
+    return slots
+
+
+async def test_the_soonest_is_taken_when_the_user_leaves_the_time_to_the_bot(env):
+    slots = await _soonest_taken({})
+    assert slots["booking_slot_id"] == slots["booking_offered"][0]
+
+
+async def test_a_number_at_the_name_question_picks_another_of_the_sessions_listed(env):
+    state: Dict[str, Any] = {}
+    offered = (await _soonest_taken(state))["booking_offered"]
+    assert len(offered) >= 2
+    state["requested_slot"] = "booking_name"
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker(
+        "2", slots=state, extracted={"booking_name": "2"}, entities=[{"entity": "number", "value": "2"}]))
+    assert slots["booking_slot_id"] == offered[1] and slots["booking_name"] is None
+    assert "第2场" in texts[0]
+
+
+async def test_a_phone_typed_in_the_form_books_without_a_confirmation_step(env):
+    state: Dict[str, Any] = {}
+    await _soonest_taken(state)
+    state.update({"booking_name": "赵小满", "requested_slot": "booking_phone"})
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker(
+        "俺手机 13812345678", slots=state, extracted={"booking_phone": "俺手机 13812345678"}))
+    assert slots["booking_phone"] == "13812345678" and slots["requested_slot"] is None
+    state.update(slots)
+    _, texts = await run(ActionBookingSubmit(), make_tracker("俺手机 13812345678", slots=state, active=False))
+    assert "预约成功" in texts[0]
+    assert done_already_text(make_tracker("确认", "affirm"), texts[0]).startswith("已经为您预约成功了")
+    assert done_already_text(make_tracker("我的预约", "my_bookings"), texts[0]) is None
+
+
+async def test_details_from_the_profile_are_confirmed_before_booking(env):
+    await ProfileStore(runtime.redis(), runtime.settings()).update("u1", {"name": "钱多多", "phone": "13900001111"})
+    state: Dict[str, Any] = {}
+    await _soonest_taken(state)
+    state.update({"booking_name": "钱多多", "booking_phone": "13900001111", "requested_slot": "booking_name"})
+    form = ValidateWorkshopBookingForm()
+    tracker = make_tracker("钱多多", slots=state, extracted={"booking_name": "钱多多"})
+    assert "booking_confirm" in await form.required_slots(form.domain_slots(DOMAIN), CollectingDispatcher(), tracker, DOMAIN)
+    _, texts = await run(ActionBookingSubmit(), make_tracker("钱多多", slots=state, active=False))
+    assert "已退出预约" in texts[0]  # not confirmed: nothing booked
