@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.booking import common as booking_common
 from actions.booking.form import ActionBookingSubmit, ValidateWorkshopBookingForm
 from actions.booking.quick import done_already_text
+from bot.clock import FrozenClock
 from bot.services.profiles import ProfileStore
-from tests.actions.test_booking import DOMAIN, env, make_tracker, run  # noqa: F401  (env: the fixture)
+from tests.actions.test_booking import DOMAIN, T0, make_tracker, run
+
+
+@pytest.fixture
+async def env(action_runtime, monkeypatch):
+    monkeypatch.setattr(booking_common, "CLOCK", FrozenClock(T0))
+    service = booking_common.booking_service()
+    await service.catalogue.sync_from_file()
+    yield service
+    await runtime.redis().close()
 
 
 async def _soonest_taken(state: Dict[str, Any]) -> Dict[str, Any]:
