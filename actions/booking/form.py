@@ -62,6 +62,15 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     def today(self) -> date:
         return common.CLOCK().date()
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        offered = list(tracker.get_slot("booking_offered") or [])
+        asked_name = tracker.active_loop_name == self.form_name() and tracker.get_slot("requested_slot") == "booking_name"
+        if asked_name and offered and quick.asks_to_see_again(tracker.latest_message.get("text") or ""):
+            # "再说一遍" right after the soonest was taken: the sessions again, then the name question
+            dispatcher.utter_message(text=await quick.soonest_taken_text(offered))
+            return [SlotSet("booking_name", None), SlotSet("requested_slot", "booking_name")]
+        return await super().run(dispatcher, tracker, domain)
+
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:

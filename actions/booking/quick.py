@@ -44,6 +44,13 @@ async def soonest_taken_text(offered: List[str]) -> str:
     return ("好的，为您选了最近的一场（第1个）。想换别的场次，随时回复序号：\n" + "\n".join(lines))
 
 
+_SEE_AGAIN_RE = re.compile(r"再说一遍|再说一次|再发一遍|再发一次|重复一下|重复一遍|没看清|没听清|没看到|再看看场次|有哪些场次")
+
+
+def asks_to_see_again(text: str) -> bool:
+    return bool(_SEE_AGAIN_RE.search(text or "")) and len(text) <= 15
+
+
 def run_events(tracker: Tracker) -> List[Dict[str, Any]]:
     """The events of this run of the booking form (since it was last activated)."""
     events = list(tracker.events or [])

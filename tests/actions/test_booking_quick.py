@@ -74,3 +74,12 @@ async def test_details_from_the_profile_are_confirmed_before_booking(env):
     assert "booking_confirm" in await form.required_slots(form.domain_slots(DOMAIN), CollectingDispatcher(), tracker, DOMAIN)
     _, texts = await run(ActionBookingSubmit(), make_tracker("钱多多", slots=state, active=False))
     assert "已退出预约" in texts[0]  # not confirmed: nothing booked
+
+
+async def test_say_it_again_after_the_soonest_was_taken_lists_the_sessions_again(env):
+    state: Dict[str, Any] = {}
+    await _soonest_taken(state)
+    state["requested_slot"] = "booking_name"
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker("恁再说一遍 没看清", slots=state, extracted={"booking_name": "恁再说一遍 没看清"}))
+    assert "1. " in texts[0] and "序号" in texts[0]
+    assert slots == {"booking_name": None, "requested_slot": "booking_name"}
