@@ -306,8 +306,9 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {slot: None}
 
     def validate_camp_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        school, major = school_and_major(str(value or ""))  # "潍坊学院 汉语言文学": the major said with it
-        result = self._free_text("camp_school", "学校", school, dispatcher)
+        said = tracker.latest_message.get("text") if tracker.get_slot("requested_slot") == "camp_school" else value
+        school, major = school_and_major(str(said or ""))  # "潍坊学院 汉语言文学": the major said with it
+        result = self._free_text("camp_school", "学校", school if major else value, dispatcher)
         said_major = {"camp_major": major} if major and result.get("camp_school") and not tracker.get_slot("camp_major") else {}
         return {**result, **said_major, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
 
