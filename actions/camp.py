@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.camp_ahead import camp_answers_ahead, cohort_in_words
 from actions.camp_eligibility import (
     answer_eligibility,
     asks_with_facts,
@@ -25,6 +26,7 @@ from actions.camp_eligibility import (
 )
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year, school_and_major
 from actions.flow_start import asks_to_be_enrolled
+from actions.form_repair import SKIPPED
 from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
@@ -211,6 +213,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             return is_identity_answer(text) or plainly_an_answer(text)
         if slot == "camp_city":
             return parse_city(text) is not None and len(text) <= SHORT_ANSWER_MAX_CHARS
+        if slot == "camp_major" and cohort_in_words(text, current_catalogue(), today()):  # "报线上那期": moves on
+            return True
         if slot == "camp_grad_year" and len(text) <= SHORT_ANSWER_MAX_CHARS:  # "去年", "25届"
             return graduation_year_answer(text, today(), load_rules()) is not None
         return plainly_an_answer(text)
@@ -313,7 +317,13 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {**result, **said_major, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
 
     def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        cohort = cohort_in_words(str(value or ""), current_catalogue(), today())
+        if cohort and tracker.get_slot("requested_slot") == "camp_major":  # the optional major passed over
+            return {"camp_major": SKIPPED, "camp_cohort": cohort}
         return self._free_text("camp_major", "专业", value, dispatcher)
+
+    def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
+        return camp_answers_ahead(text, open_slots, current_catalogue(), today())
 
     def validate_camp_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         city = parse_city(value)
