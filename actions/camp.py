@@ -337,6 +337,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             candidates = catalogue.open_cohorts(today(), city)
             if candidates:
                 decision = check_eligibility(profile, candidates[0], today())
+                if all(reason.startswith("需要提供") for reason in decision.reasons):
+                    return {"camp_city": city}  # only facts not asked yet (the age): the form asks them
                 text = decision.message()
             else:
                 text = "目前没有正在报名的期次。\n您可以考虑：\n" + "\n".join(

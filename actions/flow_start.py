@@ -39,7 +39,9 @@ FLOWS = (
                 + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,3}(聊聊|谈谈|说说|问问).{0,2}" + TOPIC_WORDS), BOOKING_FORM),
     # "算了 还是订阅吧": the bot's own instruction (回复“订阅”可重新开启) in the user's words
     (re.compile(r"(?<![退消不别])订阅(吧|一下|上|回来|$|\s)(?!.{0,3}(吗|么|[?？]))"), "action_subscribe"),
-    (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"), "action_my_bookings"),
+    (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"
+                r"|(我|俺)(刚|刚刚|之前)?(报|约|预约|报名)的(东西|那个|那期|啥)?.{0,4}(在哪|哪儿|哪里|咋|怎么).{0,2}(看|查)"),
+     "action_my_bookings"),
 )
 # Intents that already are a flow or a list: never redirected.
 PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking", "subscribe", "unsubscribe")

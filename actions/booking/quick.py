@@ -1,7 +1,7 @@
 """The booking as people expect it to go: "最近的就中" takes the soonest session (said back, with the
 others to pick by number at the next question), and the booking is made on the last answer when the
 user typed every detail in this run of the form; a confirmation step is asked only for details the
-profile filled in (the user has not seen them yet). A "确认" right after such a booking says it is done."""
+profile filled in (the user has not seen them yet); a "确认" right after is answered by actions/done_already.py."""
 from __future__ import annotations
 
 import re
@@ -13,8 +13,6 @@ from actions.booking.common import ANY_TIME_RE, booking_service, describe_slot
 from bot.services.phone import find_phone
 
 FORM = "workshop_booking_form"
-BOOKED_RE = re.compile(r"预约成功！预约码：([A-Za-z0-9]+)")
-_YES_AFTER_RE = re.compile(r"^(确认|确定|对|好|好的|是|是的|嗯|提交|没问题|可以|行|中)[。！!\s]*$")
 
 
 async def offer_lines(offered: List[str]) -> List[str]:
@@ -79,12 +77,3 @@ def needs_confirmation(tracker: Tracker) -> bool:
     """Ask "请确认预约信息" only when the phone came from the profile rather than from this run, or
     once it has been asked."""
     return confirmation_asked(tracker) or not typed_in_this_run(tracker, tracker.get_slot("booking_phone"))
-
-
-def done_already_text(tracker: Tracker, last_bot_text: str) -> Optional[str]:
-    """"确认" right after a booking made on the last answer: it is done already (with its code)."""
-    text = ((tracker.latest_message or {}).get("text") or "").strip()
-    booked = BOOKED_RE.search(last_bot_text or "")
-    if not booked or not _YES_AFTER_RE.match(text):
-        return None
-    return f"已经为您预约成功了，预约码：{booked.group(1)}，无需再确认。查看请说“我的预约”，取消请说“取消预约”。"

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.booking import common as booking_common
 from actions.booking.form import ActionBookingSubmit, ValidateWorkshopBookingForm
-from actions.booking.quick import done_already_text
+from actions.done_already import done_already_text
 from bot.clock import FrozenClock
 from bot.services.profiles import ProfileStore
 from tests.actions.test_booking import DOMAIN, T0, make_tracker, run

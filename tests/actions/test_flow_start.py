@@ -25,7 +25,8 @@ from tests.helpers.action_tracker import make_tracker
     ("俺前年毕业的 一直闲着 听人说有个训练营 俺想报", "action_camp_enroll_start"),  # the wish after the name
     ("最近老失眠 工作也没着落 想找个老师谈谈面试的事", "workshop_booking_form"),
     ("不想退了 还是订阅吧 有新课告诉俺", "action_subscribe"),
-    ("实训营俺想报 能报不", "action_camp_info"),  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
+    ("实训营俺想报 能报不", "action_camp_info"),
+    ("俺刚约的那个在哪能查到", "action_my_bookings"),  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     assert named_flow(text, "nlu_fallback") == start
