@@ -31,7 +31,7 @@ def major_in_text(text: str) -> Optional[str]:
 
 def cohort_in_words(text: str, catalogue: CampCatalogue, today: date) -> Optional[str]:
     """The id of the one open cohort the message names in words ("报线上那期"), else None."""
-    cohort = named_cohort(text, catalogue.open_cohorts(today, None))
+    cohort = named_cohort(text, catalogue.open_cohorts(today, None), strict=True)
     return cohort.id if cohort else None
 
 

@@ -214,6 +214,10 @@ PICK_WORDS_RE = re.compile(r"取消|退掉|退了|退|删掉|删了|不要了|�
 CONFIRM_CANCEL_RE = re.compile(r"^(?=.*(?:取消|退|不要|确定|确认|是|对|嗯|好|行|没错|要))(?:对|是的?|嗯|好的?|行|确定|确认|没错|要|那就)*[，,\s]*(?:取消|退掉|退了|不要了|确定|确认|是的?|对|嗯|好的?|行)?[吧啊呀。！!～~\s]*$")
 
 
+# the cancel says it is sure already ("帮俺取消了吧 确定", "确定不去了"): no "确定取消吗" after it
+SURE_RE = re.compile(r"(?<![不没])(确定|确认|肯定)(?![吗么嘛?？])")
+
+
 async def pick_or_confirm(
     dispatcher: CollectingDispatcher, tracker: Tracker, holdings: List[Holding], text: str
 ) -> Optional[List[EventType]]:
@@ -231,7 +235,7 @@ async def pick_or_confirm(
     named = named_by_words(shown, text)
     if len(named) != 1:
         return None
-    if len(holdings) > 1:  # the words chose it among several
+    if len(holdings) > 1 or SURE_RE.search(text):  # chosen among several, or "…取消了吧 确定" sure already
         return await cancel_holding(dispatcher, tracker, named[0].ref)
     return ask_to_confirm(dispatcher, named[0])
 

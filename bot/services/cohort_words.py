@@ -17,9 +17,16 @@ def _city_stem(city: str) -> str:
     return city[:-1] if city.endswith("市") and len(city) > 2 else city
 
 
-def named_cohort(text: str, choices: Sequence[Cohort]) -> Optional[Cohort]:
-    """The single cohort of `choices` that `text` names by mode, city or issue number."""
+_STRICT_RE = re.compile(r"期|线上|线下|网上")
+
+
+def named_cohort(text: str, choices: Sequence[Cohort], strict: bool = False) -> Optional[Cohort]:
+    """The single cohort of `choices` that `text` names by mode, city or issue number; `strict` (a
+    message that is no answer to the cohort question) wants "期"/"线上"/"线下" said, so that the city
+    one lives in ("人就在济南，想报那个实训营") picks nothing."""
     text = text or ""
+    if strict and not _STRICT_RE.search(text):
+        return None
     found = list(choices)
     if _ONLINE_RE.search(text):
         found = [c for c in found if c.online]

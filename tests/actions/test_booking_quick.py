@@ -83,3 +83,16 @@ async def test_say_it_again_after_the_soonest_was_taken_lists_the_sessions_again
     slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker("恁再说一遍 没看清", slots=state, extracted={"booking_name": "恁再说一遍 没看清"}))
     assert "1. " in texts[0] and "序号" in texts[0]
     assert slots == {"booking_name": None, "requested_slot": "booking_name"}
+
+
+async def test_a_cancel_that_says_it_is_sure_cancels_without_asking_again(env):
+    from actions.booking.manage import ActionCancelBooking
+    state: Dict[str, Any] = {}
+    await _soonest_taken(state)
+    state.update({"booking_name": "孙小北", "booking_phone": "13812340000"})
+    _, booked = await run(ActionBookingSubmit(), make_tracker("13812340000", slots=state, active=False))
+    assert "预约成功" in booked[0]
+    _, asked = await run(ActionCancelBooking(), make_tracker("简历那个俺不去了 给退了吧", "cancel_booking", active=False))
+    assert "确定取消吗" in asked[0]
+    _, done = await run(ActionCancelBooking(), make_tracker("简历那个俺不去了 帮俺取消了吧 确定", "cancel_booking", active=False))
+    assert "已取消" in done[0], done

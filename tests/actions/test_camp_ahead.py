@@ -27,3 +27,8 @@ def test_an_online_cohort_named_in_words_is_kept_for_the_cohort_question(action_
     found = camp_answers_ahead("那就给俺报线上那期吧", ["camp_name", "camp_cohort"], current_catalogue(), today())
     assert found == ({"camp_cohort": online[0].id} if len(online) == 1 else {})
     assert camp_answers_ahead("那就给俺报线上那期吧", ["camp_name"], current_catalogue(), today()) == {}
+
+
+def test_the_city_one_lives_in_names_no_cohort(action_runtime) -> None:
+    said = "行 实训营俺也想报一个 俺就是离校没就业的 人就在济南 学的会计"
+    assert "camp_cohort" not in camp_answers_ahead(said, ["camp_name", "camp_cohort"], current_catalogue(), today())

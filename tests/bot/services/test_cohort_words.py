@@ -42,3 +42,9 @@ def test_words_that_fit_several_or_none_pick_nothing(text: str) -> None:
 def test_the_only_cohort_offered_is_picked_by_that_period_words() -> None:
     assert named_cohort("报那期", [ONLINE]) == ONLINE
     assert named_cohort("嗯嗯", [ONLINE]) is None
+
+
+def test_outside_the_cohort_question_only_words_about_a_cohort_pick_one() -> None:
+    assert named_cohort("人就在济南 那个实训营俺也想报一个", CHOICES, strict=True) is None
+    assert named_cohort("那就报济南那期", CHOICES, strict=True) == JINAN
+    assert named_cohort("给俺报线上的", CHOICES, strict=True) == ONLINE
