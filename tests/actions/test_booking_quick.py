@@ -96,3 +96,10 @@ async def test_a_cancel_that_says_it_is_sure_cancels_without_asking_again(env):
     assert "确定取消吗" in asked[0]
     _, done = await run(ActionCancelBooking(), make_tracker("简历那个俺不去了 帮俺取消了吧 确定", "cancel_booking", active=False))
     assert "已取消" in done[0], done
+
+
+async def test_a_cancel_nlu_read_into_a_message_asking_for_the_camp_starts_the_camp(env):
+    from actions.booking.manage import ActionCancelBooking
+    events = await ActionCancelBooking().run(CollectingDispatcher(), make_tracker(
+        "对了 俺上个月搬到日照去了 今年22 没上大学 在家待着 想报那个实训营", "cancel_booking", active=False), DOMAIN)
+    assert {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"} in events
