@@ -164,10 +164,17 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         if value in offered:
             return {"booking_slot_id": value}
         choice = parse_choice(tracker, len(offered))
-        if choice is None:
-            dispatcher.utter_message(text=f"请回复1-{len(offered)}之间的序号选择场次，或回复“算了”退出。")
-            return {"booking_slot_id": None}
-        return {"booking_slot_id": offered[choice - 1]}
+        if choice is not None:
+            return {"booking_slot_id": offered[choice - 1]}
+        text = tracker.latest_message.get("text") or ""
+        if quick.TIME_WORDS_RE.search(text) and parse_when(text, common.CLOCK()):  # "下周三下午" at the list: the sessions of that time instead
+            return {"booking_slot_id": None, **await self.validate_booking_when(text, dispatcher, tracker, domain)}
+        later = quick.later_answer_at_list(text, tracker.latest_message.get("entities") or [])
+        if later:  # a name or phone instead of a number: the first (nearest) session, said back
+            dispatcher.utter_message(text=await quick.first_taken_text(offered))
+            return {"booking_slot_id": offered[0], **later}
+        dispatcher.utter_message(text=f"请回复1-{len(offered)}之间的序号选择场次，或回复“算了”退出。")
+        return {"booking_slot_id": None}
 
     async def validate_booking_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -12,6 +12,11 @@ from rasa_sdk import Tracker
 from actions.booking.common import ANY_TIME_RE, booking_service, describe_slot
 from bot.services.phone import find_phone
 
+_BARE_NAME_RE = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
+_NOT_A_NAME_RE = re.compile(r"[吧的了个场换要不行好这那啥吗嗯哪么呢啊呀哦噢约第再还算]|周[一二三四五六日天末]|[明后今昨]天|下午|上午|晚上")
+# a time said at the session list ("下周三下午", "礼拜五"), not a name that starts like one ("周晓梅")
+TIME_WORDS_RE = re.compile(r"周[一二三四五六日天末]|星期|礼拜|下下?周|上午|下午|晚上|中午|早上|[明后今]天|\d+\s*[号日月点]|[一二三四五六七八九十]+[号日月点]")
+
 FORM = "workshop_booking_form"
 
 
@@ -77,3 +82,22 @@ def needs_confirmation(tracker: Tracker) -> bool:
     """Ask "请确认预约信息" only when the phone came from the profile rather than from this run, or
     once it has been asked."""
     return confirmation_asked(tracker) or not typed_in_this_run(tracker, tracker.get_slot("booking_phone"))
+
+
+def later_answer_at_list(text: str, entities: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """A name or a phone number given while the sessions were listed (the user took the suggestion
+    and answered the next question): {"booking_name": …} / {"booking_phone": …}, else {}."""
+    text = (text or "").strip()
+    phone = find_phone(text)
+    if phone:
+        return {"booking_phone": phone}
+    person = next((str(e.get("value")) for e in entities or () if e.get("entity") == "person_name"), None)
+    if _BARE_NAME_RE.match(text) and not _NOT_A_NAME_RE.search(text) and (person is None or person in text):
+        return {"booking_name": text}
+    return {}
+
+
+async def first_taken_text(offered: List[str]) -> str:
+    lines = await offer_lines(offered[:1])
+    first = lines[0][3:] if lines else ""
+    return f"好的，先为您选了第1场：{first}。想换别的场次，随时回复序号。"

@@ -103,3 +103,34 @@ async def test_a_cancel_nlu_read_into_a_message_asking_for_the_camp_starts_the_c
     events = await ActionCancelBooking().run(CollectingDispatcher(), make_tracker(
         "对了 俺上个月搬到日照去了 今年22 没上大学 在家待着 想报那个实训营", "cancel_booking", active=False), DOMAIN)
     assert {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"} in events
+
+
+async def _listed(state: Dict[str, Any]) -> list:
+    state.update({"booking_topic": "简历指导", "requested_slot": "booking_when"})
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker("下周", slots=state, extracted={"booking_when": "下周"}))
+    state.update(slots)
+    state["requested_slot"] = "booking_slot_id"
+    assert slots.get("booking_slot_id") is None and slots["booking_offered"]
+    return slots["booking_offered"]
+
+
+async def test_a_name_given_at_the_session_list_takes_the_first_session(env):
+    state: Dict[str, Any] = {}
+    offered = await _listed(state)
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker("周晓梅", slots=state, extracted={"booking_slot_id": "周晓梅"}))
+    assert slots["booking_slot_id"] == offered[0] and slots["booking_name"] == "周晓梅"
+    assert "第1场" in texts[0]
+
+
+async def test_a_time_given_at_the_session_list_lists_the_sessions_of_that_time(env):
+    state: Dict[str, Any] = {}
+    await _listed(state)
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker("下下周吧", slots=state, extracted={"booking_slot_id": "下下周吧"}))
+    assert slots["booking_slot_id"] is None and slots["booking_offered"] and slots.get("booking_name") is None
+
+
+async def test_words_at_the_session_list_that_are_no_name_ask_for_the_number(env):
+    state: Dict[str, Any] = {}
+    await _listed(state)
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker("换个好点的", slots=state, extracted={"booking_slot_id": "换个好点的"}))
+    assert slots["booking_slot_id"] is None and "序号" in texts[0]
