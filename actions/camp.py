@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.camp_ahead import camp_answers_ahead, cohort_in_words
+from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words
 from actions.camp_eligibility import (
     answer_eligibility,
     asks_with_facts,
@@ -44,7 +44,6 @@ from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.profile_facts import graduation_year_answer
 from bot.services.profiles import ProfileStore
-from bot.services.schools import school_by_name
 
 # Tests replace this with a FrozenClock.
 clock: Clock = system_clock
@@ -189,17 +188,6 @@ class ActionCampEnrollStart(Action):
         if (tracker.latest_message.get("intent") or {}).get("name") != "enroll_camp":
             events.append(FollowupAction(FORM))  # started for a message NLU did not place (actions/flow_start.py)
         return events
-
-
-def city_of_school(school_name: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-    """{"camp_city": …} from the school's main campus ("临沂大学的": not asked again) when no city
-    was said; the user is told, with how to correct it. {} otherwise."""
-    school = school_by_name(str(school_name or ""))
-    city = parse_city(school.city) if school else None
-    if not city or tracker.get_slot("camp_city"):
-        return {}
-    dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，请回复“不对，我在XX”。")
-    return {"camp_city": city}
 
 
 class ValidateCampEnrollmentForm(DigressionAwareValidation):
