@@ -317,6 +317,8 @@ class ActionCancelBooking(Action):
         if not holdings:
             dispatcher.utter_message(text="您目前没有可以取消的预约或报名。")
             return [SlotSet("booking_pending", None)]
+        if len(holdings) == 1 and SURE_RE.search(text):  # "…给俺取消了 确定不去了": sure already
+            return await cancel_holding(dispatcher, tracker, holdings[0].ref)
         if len(holdings) == 1:  # "取消预约" with one booking: which one is clear, ask before cancelling
             return ask_to_confirm(dispatcher, holdings[0])
         lines = ["请回复要取消的序号（或预约码、报名编号）："]

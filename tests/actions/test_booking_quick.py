@@ -96,6 +96,10 @@ async def test_a_cancel_that_says_it_is_sure_cancels_without_asking_again(env):
     assert "确定取消吗" in asked[0]
     _, done = await run(ActionCancelBooking(), make_tracker("简历那个俺不去了 帮俺取消了吧 确定", "cancel_booking", active=False))
     assert "已取消" in done[0], done
+    state.update({"booking_slot_id": state["booking_offered"][1]})
+    _, booked = await run(ActionBookingSubmit(), make_tracker("13812340000", slots=state, active=False, message_id="m2"))
+    _, done = await run(ActionCancelBooking(), make_tracker("给俺取消了 那天有事 确定不去了", "cancel_booking", active=False))
+    assert "已取消" in done[0], done
 
 
 async def test_a_cancel_nlu_read_into_a_message_asking_for_the_camp_starts_the_camp(env):
