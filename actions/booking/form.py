@@ -206,6 +206,11 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     ) -> Dict[Text, Any]:
         if isinstance(value, bool):
             return {"booking_confirm": value}
+        offered = list(tracker.get_slot("booking_offered") or [])
+        choice = parse_choice(tracker, len(offered)) if offered else None
+        if choice:  # "3" at the confirmation (the soonest was taken for the user): that session, shown again
+            dispatcher.utter_message(text=f"好的，改为第{choice}场。")
+            return {"booking_slot_id": offered[choice - 1], "booking_confirm": None}
         text = str(value or "").strip()
         if _YES_RE.match(text):
             return {"booking_confirm": True}

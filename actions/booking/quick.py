@@ -44,7 +44,7 @@ async def soonest_taken_text(offered: List[str]) -> str:
     lines = await offer_lines(offered)
     if len(lines) <= 1:
         return "好的，为您选了最近的一场：" + (lines[0][3:] if lines else "") + "。"
-    return ("好的，为您选了最近的一场（第1个）。想换别的场次，随时回复序号：\n" + "\n".join(lines))
+    return ("好的，为您选了最近的一场（第1个）。可预约的场次：\n" + "\n".join(lines) + "\n想换别的场次，随时回复序号。")
 
 
 _SEE_AGAIN_RE = re.compile(r"再说一遍|再说一次|再发一遍|再发一次|重复一下|重复一遍|没看清|没听清|没看到|再看看场次|有哪些场次")

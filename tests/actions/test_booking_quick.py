@@ -138,3 +138,12 @@ async def test_words_at_the_session_list_that_are_no_name_ask_for_the_number(env
     await _listed(state)
     slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker("换个好点的", slots=state, extracted={"booking_slot_id": "换个好点的"}))
     assert slots["booking_slot_id"] is None and "序号" in texts[0]
+
+
+async def test_a_number_at_the_confirmation_picks_another_session_and_shows_it_again(env):
+    state: Dict[str, Any] = {}
+    offered = (await _soonest_taken(state))["booking_offered"]
+    state.update({"booking_name": "钱多多", "booking_phone": "13900001111", "requested_slot": "booking_confirm"})
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker(
+        "2", slots=state, extracted={"booking_confirm": "2"}, entities=[{"entity": "number", "value": "2"}]))
+    assert slots["booking_slot_id"] == offered[1] and slots["booking_confirm"] is None and "第2场" in texts[0]
