@@ -167,9 +167,10 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         if choice is not None:
             return {"booking_slot_id": offered[choice - 1]}
         text = tracker.latest_message.get("text") or ""
-        if quick.TIME_WORDS_RE.search(text) and parse_when(text, common.CLOCK()):  # "下周三下午" at the list: the sessions of that time instead
+        at_list = tracker.get_slot("requested_slot") == "booking_slot_id"  # the list shown, this message its answer
+        if at_list and quick.TIME_WORDS_RE.search(text) and parse_when(text, common.CLOCK()):  # "下周三下午" at the list: the sessions of that time instead
             return {"booking_slot_id": None, **await self.validate_booking_when(text, dispatcher, tracker, domain)}
-        later = quick.later_answer_at_list(text, tracker.latest_message.get("entities") or [])
+        later = quick.later_answer_at_list(text, tracker.latest_message.get("entities") or []) if at_list else {}
         if later:  # a name or phone instead of a number: the first (nearest) session, said back
             dispatcher.utter_message(text=await quick.first_taken_text(offered))
             return {"booking_slot_id": offered[0], **later}
