@@ -142,7 +142,7 @@ CONTEXTS = [
     Context("booking: which topic", ("我想预约指导",), {"算了": "退出"}),
     Context("booking: when", ("预约简历指导",), {"最近": "可预约的场次"}),
     Context("booking: which slot", ("预约简历指导", "下周二下午"), {"不要": "换个时间"}),
-    Context("booking: booked on the phone", BOOK, {"确认": "预约成功"}),
+    Context("booking: booked on the phone", BOOK, {"我的预约": "您有1个预约"}),
     Context("booking: quit asked", BOOK[:-1] + ("算了",), {"放弃": "已退出预约", "继续": "手机号"}),
     Context("booking: done", BOOKED, {"我的预约": "您有1个预约", "取消预约": "取消"}),
     Context("booking: listed", BOOKED + ("我的预约",), {"取消1": "已取消预约"}),
