@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words
 from actions.camp_eligibility import (
     answer_eligibility,
     asks_with_facts,
@@ -23,8 +24,9 @@ from actions.camp_eligibility import (
     is_eligibility_question,
     message_facts,
 )
-from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year
+from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year, school_and_major
 from actions.flow_start import asks_to_be_enrolled
+from actions.form_repair import SKIPPED
 from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
@@ -36,12 +38,12 @@ from bot.services.camp import (
     load_catalogue,
     camp_info_text,
 )
+from bot.services.cohort_words import named_cohort
 from bot.services.eligibility import check_eligibility, load_rules
 from bot.services.my_things import joined_cohort_ids
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.profile_facts import graduation_year_answer
 from bot.services.profiles import ProfileStore
-from bot.services.schools import school_by_name
 
 # Tests replace this with a FrozenClock.
 clock: Clock = system_clock
@@ -191,17 +193,6 @@ class ActionCampEnrollStart(Action):
         return events
 
 
-def city_of_school(school_name: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-    """{"camp_city": …} from the school's main campus ("临沂大学的": not asked again) when no city
-    was said; the user is told, with how to correct it. {} otherwise."""
-    school = school_by_name(str(school_name or ""))
-    city = parse_city(school.city) if school else None
-    if not city or tracker.get_slot("camp_city"):
-        return {}
-    dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，请回复“不对，我在XX”。")
-    return {"camp_city": city}
-
-
 class ValidateCampEnrollmentForm(DigressionAwareValidation):
     def name(self) -> Text:
         return "validate_camp_enrollment_form"
@@ -213,6 +204,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             return is_identity_answer(text) or plainly_an_answer(text)
         if slot == "camp_city":
             return parse_city(text) is not None and len(text) <= SHORT_ANSWER_MAX_CHARS
+        if slot == "camp_major" and cohort_in_words(text, current_catalogue(), today()):  # "报线上那期": moves on
+            return True
         if slot == "camp_grad_year" and len(text) <= SHORT_ANSWER_MAX_CHARS:  # "去年", "25届"
             return graduation_year_answer(text, today(), load_rules()) is not None
         return plainly_an_answer(text)
@@ -308,13 +301,22 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {slot: None}
 
     def validate_camp_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        result = self._free_text("camp_school", "学校", value, dispatcher)
+        said = tracker.latest_message.get("text") if tracker.get_slot("requested_slot") == "camp_school" else value
+        school, major = school_and_major(str(said or ""))  # "潍坊学院 汉语言文学": the major said with it
+        result = self._free_text("camp_school", "学校", school if major else value, dispatcher)
+        said_major = {"camp_major": major} if major and result.get("camp_school") and not tracker.get_slot("camp_major") else {}
         if tracker.get_slot("camp_identity") not in AT_SCHOOL:
-            return result
-        return {**result, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
+            return {**result, **said_major}
+        return {**result, **said_major, **city_of_school(result.get("camp_school"), tracker, dispatcher)}
 
     def validate_camp_major(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        cohort = cohort_in_words(str(value or ""), current_catalogue(), today())
+        if cohort and tracker.get_slot("requested_slot") == "camp_major":  # the optional major passed over
+            return {"camp_major": SKIPPED, "camp_cohort": cohort}
         return self._free_text("camp_major", "专业", value, dispatcher)
+
+    def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
+        return camp_answers_ahead(text, open_slots, current_catalogue(), today())
 
     def validate_camp_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         city = parse_city(value)
@@ -328,6 +330,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             candidates = catalogue.open_cohorts(today(), city)
             if candidates:
                 decision = check_eligibility(profile, candidates[0], today())
+                if all(reason.startswith("需要提供") for reason in decision.reasons):
+                    return {"camp_city": city}  # only facts not asked yet (the age): the form asks them
                 text = decision.message()
             else:
                 text = "目前没有正在报名的期次。\n您可以考虑：\n" + "\n".join(
@@ -350,6 +354,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             else:  # by name among all fitting ones: a joined cohort named gets "已报名" below
                 named = fitting_cohorts(profile, profile.get("city"), today()) if complete else []
                 cohort = next((c for c in named if c.title in text or c.id in text), None)
+                # "就报青岛那个", "报线上那期": the one offered cohort the words fit
+                cohort = cohort or named_cohort(text, choices) or named_cohort(text, named)
         if cohort is None:
             dispatcher.utter_message(text="请回复列表中的期次序号。")
             return {"camp_cohort": None}

@@ -3,12 +3,13 @@ a graduation year, a Shandong city. Plain parsing, no Rasa; `actions/camp.py` us
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from bot.language.time_parser import cn_to_int
 from bot.services.eligibility import load_rules
 from bot.services.eligibility_facts import QUESTION_WORD, identity_in_text
 from bot.services.geo import CITIES
+from bot.services.schools import find_school
 
 # The 16 cities' short names ("济南"), from the one division table, in its order.
 SHANDONG_CITIES = tuple(name[:-1] for name in CITIES)
@@ -55,3 +56,21 @@ def parse_year(text: Any, current: int) -> Optional[int]:
 def parse_city(text: Any) -> Optional[str]:
     value = str(text or "")
     return next((c for c in SHANDONG_CITIES if c in value), None)
+
+
+# what joins a school and the major said after it ("潍坊学院 汉语言文学", "济南大学，学的会计专业")
+_MAJOR_LEAD = re.compile(r"^[\s，,、。;；]*(?:学的是|读的是|专业是|的|学的|学|读的|念的|专业)?[\s:：]*")
+_NOT_A_MAJOR = re.compile(r"[没不在是了呢吗么我俺他她]|毕业|上学|读书|大[一二三四]|研[一二三]")
+_MAJOR_TAIL = re.compile(r"(?:专业)?[的吧啊呀。！!\s]*$")
+
+
+def school_and_major(text: str) -> Tuple[str, Optional[str]]:
+    """A school answer that names the major after a known school: (school words, major); else (text, None)."""
+    text = str(text or "").strip()
+    mention = find_school(text)
+    if mention is None or mention.start > 2:
+        return text, None
+    rest = _MAJOR_TAIL.sub("", _MAJOR_LEAD.sub("", text[mention.end:], count=1))
+    if not 2 <= len(rest) <= 20 or not re.fullmatch(r"[\u4e00-\u9fa5A-Za-z（）()·]+", rest) or _NOT_A_MAJOR.search(rest):
+        return text, None
+    return text[:mention.end].strip(), rest

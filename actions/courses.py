@@ -185,7 +185,7 @@ class ActionCourses(Action):
         elif kind == "recorded":
             label = f"{what}录播课"
         else:
-            label = f"{what}近期直播和录播课"
+            label = f"空中课堂{what}近期直播和录播课"
         if not courses:
             hint = "可以问“这周的课”“面试的课”，或看录播：说“有什么回放”。"
             return f"{label}暂时没有安排。{hint}"

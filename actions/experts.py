@@ -42,6 +42,10 @@ def expert_store() -> ExpertStore:
     return ExpertStore(runtime.redis(), runtime.settings(), clock=lambda: common.CLOCK())
 
 
+# a try at choosing from the expert list ("约第9个", "2号", "李专家") rather than a plain booking
+_CHOICE_OR_EXPERT_RE = re.compile(r"专家|老师|\d|第[一二三四五六七八九十]|[一二三四五六七八九十][个号位]")
+
+
 def _text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
 
@@ -114,6 +118,8 @@ class ActionBookExpert(Action):
         topic = normalise_topic(_text(tracker))
         if expert is None and topic and topic != "一对一咨询":
             return reset_form() + [SlotSet("booking_topic", topic)]  # "约个简历指导": a workshop after all
+        if expert is None and not _CHOICE_OR_EXPERT_RE.search(_text(tracker)):
+            return reset_form()  # "预约指导课" after the expert list: a booking, its topic asked
         if expert is None:
             dispatcher.utter_message(text="没找到您说的是哪位专家（可以回复列表里的序号），先为您预约职业指导师一对一咨询。")
         elif free is None:

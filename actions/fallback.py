@@ -19,7 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import enrol_after_camp_answer, start_named_flow
+from actions.done_already import done_already_text
+from actions.flow_start import enrol_after_camp_answer, last_bot_text, start_named_flow, started_this_turn
 from actions.form_pause import resume_asked
 from actions.trade_of_interest import trade_of_the_turn
 
@@ -63,6 +64,12 @@ class ActionCoreFallback(Action):
         named = await answer_named_holding(dispatcher, tracker)
         if named is not None:
             return named
+        if started_this_turn(tracker):  # the flow the message named has answered it already
+            return []
+        done = done_already_text(tracker, last_bot_text(tracker))
+        if done:  # "确认" after a booking made on the last answer, "就报青岛那个" after the enrolment
+            dispatcher.utter_message(text=done)
+            return [UserUtteranceReverted()]
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent)
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)

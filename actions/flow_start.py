@@ -27,16 +27,24 @@ FLOWS = (
                 + r"|(能|可以)(报|参加).{0,4}" + CAMP + r"(吗|不|么|[?？])"),
      "action_camp_info"),
     (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}" + CAMP
-                + r"|" + CAMP + r".{0,4}(报名|报一个|报个|报一下|报下)|(报个|报一个|报上|报名参加)" + CAMP),
+                + r"|" + CAMP + r".{0,4}(报名|报一个|报个|报一下|报下)|(报个|报一个|报上|报名参加)" + CAMP
+                # "听说有个实训营 想报": the wish after the camp's name
+                + r"|" + CAMP + r"[^?？吗]{0,4}(想|要|打算)(报|参加)(?![^?？]{0,6}(吗|不|么|[?？]))"),
      "action_camp_enroll_start"),
     (re.compile(r"(想|要|帮我|给我|我|俺).{0,4}(预约|约).{0,8}" + TOPIC_WORDS
                 + r"|(^|就是|是说|是)" + BOOKING_VERB + r".{0,8}" + TOPIC_WORDS
                 + r"|" + TOPIC_WORDS + r".{0,6}" + BOOKING_VERB + r"(一下|下|吧|个|$)"
-                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,4}(咨询|指导|辅导|看看简历|改简历)"), BOOKING_FORM),
-    (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"), "action_my_bookings"),
+                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,4}(咨询|指导|辅导|看看简历|改简历)"
+                # "想找个老师聊聊职业规划"
+                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,3}(聊聊|谈谈|说说|问问).{0,2}" + TOPIC_WORDS), BOOKING_FORM),
+    # "算了 还是订阅吧": the bot's own instruction (回复“订阅”可重新开启) in the user's words
+    (re.compile(r"(?<![退消不别])订阅(吧|一下|上|回来|$|\s)(?!.{0,3}(吗|么|[?？]))"), "action_subscribe"),
+    (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"
+                r"|(我|俺)(刚|刚刚|之前)?(报|约|预约|报名)的(东西|那个|那期|啥)?.{0,4}(在哪|哪儿|哪里|咋|怎么).{0,2}(看|查)"),
+     "action_my_bookings"),
 )
 # Intents that already are a flow or a list: never redirected.
-PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking")
+PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking", "subscribe", "unsubscribe")
 
 
 # Slips of pinyin input in the words that name a flow ("预越个简立指导", "面是辅导", "职业规化"): read
@@ -61,6 +69,15 @@ def named_flow(text: str, intent: Optional[str]) -> Optional[str]:
     return next((start for pattern, start in FLOWS if pattern.search(meant)), None)
 
 
+def started_this_turn(tracker: Tracker) -> bool:
+    """A flow start ran since the user's latest message (the knowledge answer started "订阅吧"): the
+    core fallback that the policies may predict after it has nothing to add."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    starts = {start for _, start in FLOWS}
+    return any(e.get("event") == "action" and e.get("name") in starts for e in events[last_user + 1:])
+
+
 def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventType]]:
     start = named_flow(text, intent)
     if start is None:
@@ -74,7 +91,7 @@ def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventTyp
 # question about the camp): the enrolment starts, and its start still answers "能报吗" said with facts.
 # also for someone else ("俺给俺闺女报个实训营", "帮我家孩子报名")
 _FOR_WHOM = r"(?:家|们家)?(?:闺女|女儿|儿子|孩子|娃|弟弟|妹妹|侄子|侄女|外甥|外甥女|孙子|孙女)?"
-ENROL_REQUEST = re.compile(rf"(给|帮|替)(我|俺|咱){_FOR_WHOM}\s*(报上|报名|报一个|报个|报)")
+ENROL_REQUEST = re.compile(rf"(给|帮|替)(我|俺|咱|她|他){_FOR_WHOM}\s*(报上|报名|报一个|报个|报)")  # "那给她报上吧": a parent
 
 
 def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:
@@ -127,3 +144,18 @@ def camp_follow_up(tracker: Tracker) -> Optional[List[EventType]]:
     if not any(e.get("entity") in FACT_ENTITIES for e in message.get("entities") or ()):
         return None
     return [FollowupAction("action_camp_info")] if _last_bot_action(tracker) in CAMP_ANSWERS else None
+
+
+# "那俺还能干点啥 有别的路子没" right after a reply that listed what else one can do ("您可以考虑：…"):
+# those alternatives again, not "答不上来".
+OTHER_WAYS = re.compile(r"别的(路子|办法|门路|出路|选择)|其他(路子|办法|门路|出路|选择)|还能(干|做|去|学)(点|些)?(啥|什么)|还有(啥|什么)(路子|办法|门路|出路)|那咋办|那怎么办")
+_ALTERNATIVES_AT = re.compile(r"(?:也|您)可以考虑：\n")
+
+
+def other_ways_again(tracker: Tracker) -> Optional[str]:
+    """The alternatives the last reply listed, when the user asks for other ways right after it."""
+    text = ((tracker.latest_message or {}).get("text") or "")
+    if not OTHER_WAYS.search(text):
+        return None
+    found = _ALTERNATIVES_AT.search(last_bot_text(tracker))
+    return "您可以考虑这些：\n" + last_bot_text(tracker)[found.end():].strip() if found else None

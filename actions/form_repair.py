@@ -68,6 +68,16 @@ CORRECTION_RE = re.compile(
 )
 _NAME_VALUE_RE = re.compile(r"(?:是|叫|改成|改为|应该是)\s*([\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39})[。！!]?$")
 _NAME_WORDS = re.compile(r"名字|姓名")
+# how people spell out a character after the name ("是刘晓燕 晓是拂晓的晓", "刘晓燕，拂晓的晓"): not the name
+_CHAR_SPELLED_RE = re.compile(r"[\s，,。]+(?:([\u4e00-\u9fa5])是)?[\u4e00-\u9fa5]{1,6}的([\u4e00-\u9fa5])[。！!]?$")
+
+
+def without_spelling(text: str) -> str:
+    """`text` without a trailing "晓是拂晓的晓" that spells out a character of the name before it."""
+    found = _CHAR_SPELLED_RE.search(text)
+    if not found or (found.group(1) and found.group(1) != found.group(2)):
+        return text
+    return text[:found.start()] if found.group(2) in text[:found.start()] else text
 _NEGATED = re.compile(r"(不在|不是|没在|不)$")
 # profile field of bot/services/profile_facts.py -> how the forms' slot names end
 FACT_SLOT_ENDINGS = {
@@ -177,8 +187,8 @@ def corrected_values(text: str, required: Sequence[str], pending: Optional[str],
     for field, value in facts.items():
         found.update({s: value for s in required if s.endswith(FACT_SLOT_ENDINGS.get(field, ("\0",)))})
     # "不对，我是前年毕业的" names a fact, not a name ("前年毕业的"), even when no question of this form asks it
-    if _NAME_WORDS.search(text) or (not found and not facts and _NAME_VALUE_RE.search(text)):
-        name = _NAME_VALUE_RE.search(text)
+    if _NAME_WORDS.search(text) or (not found and not facts and _NAME_VALUE_RE.search(without_spelling(text))):
+        name = _NAME_VALUE_RE.search(without_spelling(text))
         if name or _NAME_WORDS.search(text):
             found.update({s: (name.group(1) if name else None) for s in required if s.endswith("_name")})
     return {s: v for s, v in found.items() if s != pending}

@@ -21,7 +21,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.manage import answer_named_holding
-from actions.flow_start import camp_follow_up, enrol_after_camp_answer, start_named_flow
+from actions.done_already import done_already_text
+from actions.flow_start import camp_follow_up, enrol_after_camp_answer, last_bot_text, other_ways_again, start_named_flow
 from actions.form_pause import resume_asked
 from actions.handoff import hand_to_human
 from actions.profile_confirm import told_facts_text
@@ -108,6 +109,10 @@ class ActionKnowledgeAnswer(Action):
         started = started or (None if tracker.active_loop_name else camp_follow_up(tracker))
         if started is not None:  # "…想参加实训营" NLU could not place: the flow it names starts
             return started
+        ways = other_ways_again(tracker) or done_already_text(tracker, last_bot_text(tracker))
+        if ways:  # "有别的路子没" after a reply that listed them; "就报青岛那个" after the enrolment
+            dispatcher.utter_message(text=ways)
+            return [SlotSet(CHOICES_SLOT, None)]
         decision = decision_for(tracker.latest_message or {})
         kind = reply_kind(intent_name(tracker), decision)
         trade = trade_of_the_turn(tracker)

@@ -32,7 +32,7 @@ FORM_SLOTS = (
 )
 
 _STOP_RE = re.compile(r"^(算了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消)[吧啊了。！!～~\s]*$")
-_ANY_TIME_RE = re.compile(r"(都行|都可以|随便|最近|尽快|越快越好|任意|什么时候都)")
+ANY_TIME_RE = re.compile(r"(都行|都可以|随便|最近|尽快|越快越好|任意|什么时候都)")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -74,7 +74,7 @@ def choice_in_text(text: str, count: int) -> Optional[int]:
 
 def parse_when(text: str, now: datetime) -> Optional[Tuple[datetime, datetime]]:
     """A time window from a Chinese expression, in Asia/Shanghai ("最近" = next 4 weeks)."""
-    if _ANY_TIME_RE.search(text or ""):
+    if ANY_TIME_RE.search(text or ""):
         return now, now + timedelta(weeks=4)
     found = parse_time_expression(text, now)
     if not found:

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import common
+from actions.booking import common, quick
 from actions.booking.common import (
     booking_service,
     describe_slot,
@@ -61,6 +61,21 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
 
     def today(self) -> date:
         return common.CLOCK().date()
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        offered = list(tracker.get_slot("booking_offered") or [])
+        asked_name = tracker.active_loop_name == self.form_name() and tracker.get_slot("requested_slot") == "booking_name"
+        if asked_name and offered and quick.asks_to_see_again(tracker.latest_message.get("text") or ""):
+            # "再说一遍" right after the soonest was taken: the sessions again, then the name question
+            dispatcher.utter_message(text=await quick.soonest_taken_text(offered))
+            return [SlotSet("booking_name", None), SlotSet("requested_slot", "booking_name")]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        # every detail typed in this run: booked on the last answer, no confirmation step (actions/booking/quick.py)
+        return [s for s in domain_slots if s != "booking_confirm" or quick.needs_confirmation(tracker)]
 
     def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
         # "约个面试指导" names its topic even when NLU found no topic entity in it
@@ -132,6 +147,10 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
                 dispatcher.utter_message(text=f"抱歉，近期的“{topic}”都已约满。可以换一类指导：\n" + topic_menu())
                 return {"booking_when": None, "booking_topic": None}
             dispatcher.utter_message(text=f"{label}没有可预约的“{topic}”，为您找到最近的场次。")
+        elif quick.wants_soonest(text) and not expert:  # "最近的就中": the soonest, said back
+            offered = [slot.id for slot, _, _ in offers]
+            dispatcher.utter_message(text=await quick.soonest_taken_text(offered))
+            return {"booking_when": label, "booking_offered": offered, "booking_slot_id": offered[0]}
         return {"booking_when": label, "booking_offered": [slot.id for slot, _, _ in offers]}
 
     async def validate_booking_slot_id(
@@ -145,14 +164,27 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         if value in offered:
             return {"booking_slot_id": value}
         choice = parse_choice(tracker, len(offered))
-        if choice is None:
-            dispatcher.utter_message(text=f"请回复1-{len(offered)}之间的序号选择场次，或回复“算了”退出。")
-            return {"booking_slot_id": None}
-        return {"booking_slot_id": offered[choice - 1]}
+        if choice is not None:
+            return {"booking_slot_id": offered[choice - 1]}
+        text = tracker.latest_message.get("text") or ""
+        at_list = tracker.get_slot("requested_slot") == "booking_slot_id"  # the list shown, this message its answer
+        if at_list and quick.TIME_WORDS_RE.search(text) and parse_when(text, common.CLOCK()):  # "下周三下午" at the list: the sessions of that time instead
+            return {"booking_slot_id": None, **await self.validate_booking_when(text, dispatcher, tracker, domain)}
+        later = quick.later_answer_at_list(text, tracker.latest_message.get("entities") or []) if at_list else {}
+        if later:  # a name or phone instead of a number: the first (nearest) session, said back
+            dispatcher.utter_message(text=await quick.first_taken_text(offered))
+            return {"booking_slot_id": offered[0], **later}
+        dispatcher.utter_message(text=f"请回复1-{len(offered)}之间的序号选择场次，或回复“算了”退出。")
+        return {"booking_slot_id": None}
 
     async def validate_booking_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        offered = list(tracker.get_slot("booking_offered") or [])
+        choice = parse_choice(tracker, len(offered)) if offered and tracker.get_slot("requested_slot") == "booking_name" else None
+        if choice:  # "2" after the soonest was taken for the user: that session instead, then the name
+            dispatcher.utter_message(text=f"好的，改为第{choice}场。")
+            return {"booking_slot_id": offered[choice - 1], "booking_name": None}
         name = answered_name(value, tracker, "booking_name", _NAME_RE)
         if name:
             return {"booking_name": name}
@@ -175,6 +207,11 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     ) -> Dict[Text, Any]:
         if isinstance(value, bool):
             return {"booking_confirm": value}
+        offered = list(tracker.get_slot("booking_offered") or [])
+        choice = parse_choice(tracker, len(offered)) if offered else None
+        if choice:  # "3" at the confirmation (the soonest was taken for the user): that session, shown again
+            dispatcher.utter_message(text=f"好的，改为第{choice}场。")
+            return {"booking_slot_id": offered[choice - 1], "booking_confirm": None}
         text = str(value or "").strip()
         if _YES_RE.match(text):
             return {"booking_confirm": True}
@@ -192,16 +229,7 @@ class ActionAskBookingSlotId(Action):
         return "action_ask_booking_slot_id"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        service = booking_service()
-        lines = []
-        for i, slot_id in enumerate(tracker.get_slot("booking_offered") or [], 1):
-            found = await describe_slot(service, slot_id)
-            if not found or not found[1]:
-                continue
-            slot, workshop, left = found
-            place = "线上" if workshop.mode == "线上" else f"{workshop.city}·线下"
-            seats = f"余{left}席" if left else "已满可候补"
-            lines.append(f"{i}. {slot.label()}｜{workshop.title}｜{place}｜{seats}")
+        lines = await quick.offer_lines(list(tracker.get_slot("booking_offered") or []))
         dispatcher.utter_message(text="可预约的场次：\n" + "\n".join(lines) + "\n请回复序号选择，回复“不要”换个时间。")
         return []
 
@@ -234,7 +262,8 @@ class ActionBookingSubmit(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events = reset_form()
-        if tracker.get_slot("booking_confirm") is not True:
+        confirmed = tracker.get_slot("booking_confirm")
+        if confirmed is False or (confirmed is None and quick.needs_confirmation(tracker)):
             dispatcher.utter_message(text="好的，已退出预约，没有为您预约。需要时随时说“预约指导”。")
             return events
         slot_id = tracker.get_slot("booking_slot_id")

@@ -26,6 +26,7 @@ from actions.booking.common import (
     reset_form,
     success_text,
 )
+from actions.flow_start import start_named_flow
 from bot.services.camp import EnrollmentStore
 from bot.services.my_things import (
     BOOKING,
@@ -214,6 +215,11 @@ PICK_WORDS_RE = re.compile(r"取消|退掉|退了|退|删掉|删了|不要了|�
 CONFIRM_CANCEL_RE = re.compile(r"^(?=.*(?:取消|退|不要|确定|确认|是|对|嗯|好|行|没错|要))(?:对|是的?|嗯|好的?|行|确定|确认|没错|要|那就)*[，,\s]*(?:取消|退掉|退了|不要了|确定|确认|是的?|对|嗯|好的?|行)?[吧啊呀。！!～~\s]*$")
 
 
+CANCEL_WORDS_RE = re.compile(r"取消|退|不去|不要|不参加|撤|删|不报|不约|去不了|来不了|参加不了|[A-Za-z0-9]{4,}")
+# the cancel says it is sure already ("帮俺取消了吧 确定", "确定不去了"): no "确定取消吗" after it
+SURE_RE = re.compile(r"(?<![不没])(确定|确认|肯定)(?![吗么嘛?？])")
+
+
 async def pick_or_confirm(
     dispatcher: CollectingDispatcher, tracker: Tracker, holdings: List[Holding], text: str
 ) -> Optional[List[EventType]]:
@@ -231,7 +237,7 @@ async def pick_or_confirm(
     named = named_by_words(shown, text)
     if len(named) != 1:
         return None
-    if len(holdings) > 1:  # the words chose it among several
+    if len(holdings) > 1 or SURE_RE.search(text):  # chosen among several, or "…取消了吧 确定" sure already
         return await cancel_holding(dispatcher, tracker, named[0].ref)
     return ask_to_confirm(dispatcher, named[0])
 
@@ -293,6 +299,11 @@ class ActionCancelBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        # NLU read a cancel into a message with no word of cancelling that asks for another flow
+        # ("俺搬威海去了 今年23 失业在家 想报那个实训营"): that flow starts instead
+        misread = None if CANCEL_WORDS_RE.search(text) else start_named_flow(text, None)
+        if misread is not None:
+            return misread
         holdings = await my_holdings(tracker.sender_id)
         named = find_holding(holdings, text)
         if named is not None:
@@ -306,6 +317,8 @@ class ActionCancelBooking(Action):
         if not holdings:
             dispatcher.utter_message(text="您目前没有可以取消的预约或报名。")
             return [SlotSet("booking_pending", None)]
+        if len(holdings) == 1 and SURE_RE.search(text):  # "…给俺取消了 确定不去了": sure already
+            return await cancel_holding(dispatcher, tracker, holdings[0].ref)
         if len(holdings) == 1:  # "取消预约" with one booking: which one is clear, ask before cancelling
             return ask_to_confirm(dispatcher, holdings[0])
         lines = ["请回复要取消的序号（或预约码、报名编号）："]

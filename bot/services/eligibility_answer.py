@@ -177,7 +177,7 @@ def eligibility_answer(
     if verdict == NO and facts.identity and len(lines) == 1:
         lines.append(f"实训营招收{rules.target_labels()}，“{facts.identity}”不在招收范围。")
     if verdict == YES:
-        lines.append("回复“报名”即可报名。")
+        lines.append("回复“报名”即可报名实训营。")
     elif verdict == OPEN:
         accepted = [i for i in rules.identities if any(i in g.identities for g in groups)]
         words = [NEED_WORDS.get(n, n) for n in assessment.needs()]

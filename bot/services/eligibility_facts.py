@@ -20,7 +20,8 @@ NO_JOB_WORDS = r"没有?(找到|找着|找见)?(工作|上班|就业|活儿?干)
 # Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's
 # identity question and eligibility questions read identities the same way.
 IDENTITY_PATTERNS = (
-    (re.compile(r"离校未就业|未就业毕业|往届"), "离校未就业毕业生"),
+    # "离校没就业的", "离校到现在还没工作": a graduate, not a young person out of work
+    (re.compile(r"离校未就业|未就业毕业|往届|离校(?:后|以后|到现在|到今天)?还?没有?(?:就业|工作|找[到着]工作)"), "离校未就业毕业生"),
     (re.compile(r"应届"), "应届毕业生"),
     (re.compile(NO_JOB_WORDS), "失业青年"),
     (re.compile(r"在校|在读|大学生|学生|大[一二三四]|研[一二三]|毕业班"), "在校生"),

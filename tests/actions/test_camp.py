@@ -291,3 +291,14 @@ async def test_a_school_named_in_the_form_gives_the_city_of_a_student_unless_one
     t = form_tracker(CAMP, "camp_school", said, "inform", extracted={"camp_school": said}, filled={**answers, **filled})
     _, slots, _ = await validate(CAMP, t)
     assert slots["camp_school"] == said and slots.get("camp_city", filled.get("camp_city")) == city
+
+
+@pytest.mark.parametrize("text, school, major", [
+    ("临沂大学 物流管理", "临沂大学", "物流管理"),
+    ("聊城大学，学的是新闻专业", "聊城大学", "新闻"),
+    ("山东大学", "山东大学", None),
+    ("济南大学 还没毕业呢", "济南大学 还没毕业呢", None),  # a sentence, not a major: the school answer as before
+])
+def test_a_school_answer_with_the_major_after_it_gives_both(text: str, school: str, major: str) -> None:
+    from actions.camp_answers import school_and_major
+    assert school_and_major(text) == (school, major)

@@ -3,6 +3,7 @@ the fallback and from the knowledge answer; one that names none is answered as b
 from __future__ import annotations
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionCoreFallback
@@ -21,6 +22,11 @@ from tests.helpers.action_tracker import make_tracker
     ("我前年毕业的一直没找着工作，你们那个实训营我能报不", "action_camp_info"),  # may I? before enrolling
     ("我现在上着班呢，实训营让参加吗", "action_camp_info"),
     ("我这情况能报实训营吗", "action_camp_info"),
+    ("俺前年毕业的 一直闲着 听人说有个训练营 俺想报", "action_camp_enroll_start"),  # the wish after the name
+    ("最近老失眠 工作也没着落 想找个老师谈谈面试的事", "workshop_booking_form"),
+    ("不想退了 还是订阅吧 有新课告诉俺", "action_subscribe"),
+    ("实训营俺想报 能报不", "action_camp_info"),
+    ("俺刚约的那个在哪能查到", "action_my_bookings"),  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     assert named_flow(text, "nlu_fallback") == start
@@ -31,6 +37,8 @@ def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     ("失业金怎么领", "nlu_fallback"),
     ("想参加实训营", "enroll_camp"),  # NLU placed it: its own rule starts it
     ("实训营都教些啥，能学到东西不", "nlu_fallback"),  # about the camp, not whether one may join
+    ("取消订阅", "nlu_fallback"),
+    ("咋订阅啊？", "nlu_fallback"),
 ])
 def test_no_flow_is_named_by_questions_or_messages_nlu_placed(text, intent):
     assert named_flow(text, intent) is None
@@ -41,6 +49,18 @@ async def test_the_fallback_starts_the_named_flow_and_keeps_the_turn():
     tracker = make_tracker("我22了，初中毕业，没活干，想去报名实训营试试", "nlu_fallback")
     events = await ActionCoreFallback().run(dispatcher, tracker, {})
     assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
+    assert dispatcher.messages == []
+
+
+async def test_the_fallback_after_the_named_flow_ran_in_the_same_turn_adds_nothing():
+    # "俺还是订阅吧 有新的告诉俺" unplaced: the knowledge answer started 订阅, then the policies guessed the fallback
+    text = "俺还是订阅吧 有新的告诉俺"
+    latest = {"text": text, "intent": {"name": "nlu_fallback"}, "entities": []}
+    events = [{"event": "user", "text": text, "parse_data": latest},
+              {"event": "action", "name": "action_knowledge_answer"}, {"event": "action", "name": "action_subscribe"}]
+    tracker = Tracker("oTestUser0002", {}, latest, events, False, None, {}, "action_subscribe")
+    dispatcher = CollectingDispatcher()
+    assert await ActionCoreFallback().run(dispatcher, tracker, {}) == []
     assert dispatcher.messages == []
 
 
@@ -101,8 +121,18 @@ def test_a_camp_wish_with_fillers_names_the_enrolment():
     assert named_flow(text, "nlu_fallback") == "action_camp_enroll_start"
 
 
-@pytest.mark.parametrize("text", ["俺给俺闺女报个实训营，她今年21，在菏泽，没上班", "帮我家孩子报个名"])
+@pytest.mark.parametrize("text", ["俺给俺闺女报个实训营，她今年21，在菏泽，没上班", "帮我家孩子报个名", "行 那就给她报上 她叫王小雨"])
 def test_an_enrolment_asked_for_someone_else_starts_the_enrolment(text):
     from actions.flow_start import asks_to_be_enrolled
 
     assert asks_to_be_enrolled(text)
+
+
+def test_other_ways_asked_right_after_a_reply_that_listed_them_lists_them_again():
+    from actions.flow_start import other_ways_again
+    listed = "按您的情况（40岁）：暂不符合。\n如果不符合条件，也可以考虑：\n· 预约职业指导课\n· 空中课堂免费在线课程"
+    earlier = [{"event": "bot", "text": listed}]
+    asked = make_tracker("那俺还能干点啥呀", "nlu_fallback", events=earlier)
+    assert other_ways_again(asked) == "您可以考虑这些：\n· 预约职业指导课\n· 空中课堂免费在线课程"
+    assert other_ways_again(make_tracker("那俺还能干点啥呀", "nlu_fallback")) is None  # nothing listed before
+    assert other_ways_again(make_tracker("失业金咋领", "nlu_fallback", events=earlier)) is None

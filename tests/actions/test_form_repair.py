@@ -253,3 +253,13 @@ async def test_a_name_followed_by_facts_about_oneself_is_the_name_alone():
     tracker = in_form(BOOKING, "booking_name", "王 强", "inform", BOOKED_SO_FAR, extracted={"booking_name": "王 强"})
     _, slots, _ = await validate(BOOKING, tracker)
     assert slots["booking_name"] == "王 强"  # a space inside a name is no sentence
+
+
+@pytest.mark.parametrize("text, name", [
+    ("不对不对 名字打错了 是王晓燕 晓是拂晓的晓", "王晓燕"),  # the character spelled out after the name
+    ("名字输错了，应该是赵倩，倩是倩影的倩", "赵倩"),
+    ("名字打错了 是孙丽", "孙丽"),
+])
+def test_a_name_corrected_with_a_character_spelled_out_keeps_the_name(text: str, name: str) -> None:
+    fixes = corrected_values(text, ["booking_name", "booking_phone"], "booking_phone", system_clock().date())
+    assert fixes == {"booking_name": name}

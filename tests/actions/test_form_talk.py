@@ -72,6 +72,15 @@ async def test_a_city_said_with_the_phone_is_kept_for_the_city_question(action_r
     assert slots["camp_mobile"] == PHONE and slots["camp_city"] == "德州"
 
 
+async def test_the_major_said_after_the_school_is_kept_for_the_major_question(action_runtime):
+    # NLU's school entity covers only the school: the rest of the answer is the major
+    tracker = form_tracker(CAMP, "camp_school", "临沂大学 物流管理", "inform", extracted={"camp_school": "临沂大学"},
+                           filled={"camp_facts_confirm": True, "camp_name": "付强", "camp_mobile": PHONE,
+                                   "camp_identity": "离校未就业毕业生", "camp_grad_year": "2025"})
+    _, slots, _ = await validate(CAMP, tracker)
+    assert slots["camp_school"] == "临沂大学" and slots["camp_major"] == "物流管理"
+
+
 # ---------------------------------------------------------------- the request said again (a, c)
 
 @pytest.mark.parametrize("form, requested, text, intent, filled", [

@@ -87,7 +87,7 @@ async def test_why_is_explained_then_the_pending_question_is_asked_again(form, r
         assert slots == {requested: None, "requested_slot": requested}
 
 
-@pytest.mark.parametrize("text", ["再说一遍", "刚才问什么？", "继续", "啥？", "没看懂", "恁再说一遍", "好的 接着来吧", "你说啥", "咱继续"])
+@pytest.mark.parametrize("text", ["再说一遍", "刚才问什么？", "继续", "啥？", "没看懂", "恁再说一遍", "好的 接着来吧", "你说啥", "咱继续", "刚才说到哪了 你再说一遍", "填到哪儿了 重复一下"])
 async def test_repeat_asks_the_pending_question_again(text):
     messages, slots, _ = await validate(BOOKING, form_tracker(BOOKING, "booking_phone", text, "nlu_fallback"))
     assert messages == [] and slots == {"booking_phone": None, "requested_slot": "booking_phone"}

@@ -57,9 +57,7 @@ async def test_a_policy_question_inside_the_booking_form_is_answered_and_the_boo
     assert said("utter_why_booking_phone") in reply, user.transcript
     assert reply.rstrip().endswith(said("utter_ask_booking_phone")), reply
 
-    reply = await user.say("13800138000")
-    assert "请确认预约信息" in reply and "王晓明" in reply, user.transcript
-    reply = await user.say("确认")
+    reply = await user.say("13800138000")  # typed in the form: booked on this answer
     match = _CODE.search(reply)
     assert "预约成功" in reply and match, user.transcript
     booking = await user.services.booking.get(match.group(1))

@@ -122,7 +122,8 @@ def phone() -> str:
 
 
 ASSESSMENT_DONE = ("职业测评",) + ("1",) * len(load_questions())
-# ends at the confirmation question; a session days ahead, so that it may be cancelled at any hour
+# booked on the phone typed in the form (actions/booking/quick.py); a session days ahead, so that it may
+# be cancelled at any hour; "确认" after it says it is done already
 BOOK = ("预约简历指导", "下周二下午", "1", "张晓明", "<phone>")
 BOOKED = BOOK + ("确认",)
 
@@ -144,9 +145,9 @@ CONTEXTS = [
     Context("bot challenge", ("你是谁",), {"转人工": "人工"}),
     Context("booking: which topic", ("我想预约指导",), {"算了": "退出"}),
     Context("booking: when", ("预约简历指导",), {"最近": "可预约的场次"}),
-    Context("booking: which slot", ("预约简历指导", "最近"), {"不要": "换个时间"}),
-    Context("booking: confirm", BOOK, {"确认": "预约成功", "算了": "确定放弃吗"}),
-    Context("booking: quit asked", BOOK + ("算了",), {"放弃": "已退出预约", "继续": "请确认预约信息"}),
+    Context("booking: which slot", ("预约简历指导", "下周二下午"), {"不要": "换个时间"}),
+    Context("booking: booked on the phone", BOOK, {"我的预约": "您有1个预约"}),
+    Context("booking: quit asked", BOOK[:-1] + ("算了",), {"放弃": "已退出预约", "继续": "手机号"}),
     Context("booking: done", BOOKED, {"我的预约": "您有1个预约", "取消预约": "取消"}),
     Context("booking: listed", BOOKED + ("我的预约",), {"取消1": "已取消预约"}),
     Context("booking: cancel which", BOOKED + ("取消预约",), {"确定": "已取消预约", "算了": "好的"}),

@@ -88,3 +88,8 @@ def test_graduated_long_ago_is_a_presumed_young_unemployed_person_without_a_year
     facts = parse_facts(text, AUTUMN, load_rules())
     assert facts.identity == "失业青年" and facts.identity_inferred and facts.graduation_year is None
     assert parse_facts(text + "，现在在上班", AUTUMN, load_rules()).identity == "在职人员"
+
+
+@pytest.mark.parametrize("text", ["俺就是离校没就业的", "离校到现在还没工作", "俺离校后没找着工作"])
+def test_left_school_without_a_job_is_a_graduate_not_an_unemployed_youth(text: str) -> None:
+    assert identity_in_text(text) == "离校未就业毕业生"

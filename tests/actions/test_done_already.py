@@ -1,0 +1,26 @@
+"""A message right after a booking or enrolment went through that asks for it again (actions/done_already.py)."""
+from __future__ import annotations
+
+import pytest
+
+from actions.done_already import done_already_text
+from tests.helpers.action_tracker import make_tracker
+
+ENROLLED = "报名成功！报名编号：WF123456\n潍坊第5期（1月25日–1月29日，潍坊）\n地点：示例"
+BOOKED = "预约成功！预约码：AB12CD\n简历诊断与优化工作坊\n时间：示例"
+
+
+@pytest.mark.parametrize("text", ["就报潍坊那个", "报那期吧", "嗯 就这个"])
+def test_the_cohort_asked_for_again_right_after_enrolling_is_said_to_be_done(text: str) -> None:
+    said = done_already_text(make_tracker(text, "nlu_fallback"), ENROLLED)
+    assert said is not None and "WF123456" in said and "潍坊第5期" in said
+
+
+@pytest.mark.parametrize("text", ["取消报名", "那期啥时候开始？", "俺报的在哪看", "俺还想再报个别的实训营看看行不行"])
+def test_other_messages_after_enrolling_are_left_to_the_bot(text: str) -> None:
+    assert done_already_text(make_tracker(text, "nlu_fallback"), ENROLLED) is None
+
+
+def test_a_yes_after_the_booking_was_made_says_it_is_done() -> None:
+    assert "AB12CD" in done_already_text(make_tracker("确认", "affirm"), BOOKED)
+    assert done_already_text(make_tracker("确认", "affirm"), "请确认预约信息：…") is None
