@@ -58,5 +58,5 @@ def city_of_school(school_name: Any, tracker: Tracker, dispatcher: CollectingDis
     city = parse_city(school.city) if school else None
     if not city or tracker.get_slot("camp_city"):
         return {}
-    dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，请回复“不对，我在XX”。")
+    dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，直接告诉我您现在在哪个城市就行。")
     return {"camp_city": city}

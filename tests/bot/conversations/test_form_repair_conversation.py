@@ -95,16 +95,16 @@ async def test_a_corrected_identity_a_skipped_major_and_a_corrected_phone_reach_
     reply = await user.say("不对，我是应届毕业生")
     assert "已改为" in reply and said("utter_ask_camp_grad_year") in reply, user.transcript
     assert said("utter_ask_camp_school") in await user.say(str(system_clock().date().year)), user.transcript
-    assert said("utter_ask_camp_major") in await user.say("山东建筑大学"), user.transcript
+    reply = await user.say("山东建筑大学")
+    # still at school: the school's city (济南) is said back, so no city question follows
+    assert "学校所在地济南" in reply and said("utter_ask_camp_major") in reply, user.transcript
     reply = await user.say("跳过")
-    assert said("utter_ask_camp_city") in reply and "请输入" not in reply, user.transcript
+    assert "请选择期次" in reply and said("utter_ask_camp_city") not in reply and "请输入" not in reply, user.transcript
     phone = fresh_phone()
     reply = await user.say(f"手机号填错了，是{phone}")
-    # corrected, and the correction is not taken as the city: the city question again
-    assert "已改为" in reply and reply.rstrip().endswith(said("utter_ask_camp_city")), user.transcript
-    reply = await user.say("济南")
-    assert "请选择期次" in reply, user.transcript
-    first = reply.splitlines()[1]
+    # corrected, and the correction is not taken as a choice: the cohort list again
+    assert "已改为" in reply and "请选择期次" in reply, user.transcript
+    first = next(line for line in reply.splitlines() if line.startswith("1. "))
     catalogue = load_catalogue(user.services.settings.camp_cohorts_file, system_clock().date())
     cohort = next(c for c in catalogue.open_cohorts(system_clock().date()) if first.startswith(f"1. {c.label}"))
     reply = await user.say("1")
@@ -121,9 +121,11 @@ async def test_a_free_text_major_is_taken_as_the_answer(chat):
     await user.say(fresh_phone())
     await user.say("2")  # 应届毕业生
     await user.say(str(system_clock().date().year))
-    assert said("utter_ask_camp_major") in await user.say("山东大学"), user.transcript
+    reply = await user.say("山东大学")
+    assert said("utter_ask_camp_major") in reply and "学校所在地济南" in reply, user.transcript
     reply = await user.say("土木工程")
-    assert said("utter_ask_camp_city") in reply and "没太明白" not in reply, user.transcript
+    # the major taken, and the next question asked (the city is the school's: the cohorts)
+    assert "请选择期次" in reply and "没太明白" not in reply, user.transcript
 
 
 async def test_codes_typed_in_parts_or_inside_a_sentence_cancel_the_booking(chat):
@@ -157,6 +159,7 @@ async def test_a_required_question_refused_is_explained_and_an_optional_one_skip
     await user.say("在校生")
     today = system_clock().date()
     await user.say(str(today.year + (today.month >= 9)))  # this academic year's final-year class
-    await user.say("山东科技大学")
+    assert "学校所在地青岛" in await user.say("山东科技大学"), user.transcript  # a student's city is the school's
     reply = await user.say("这个俺不想说")
-    assert said("utter_ask_camp_city") in reply and "格式" not in reply, user.transcript
+    # the optional major skipped: the cohorts follow
+    assert "请选择期次" in reply and "格式" not in reply, user.transcript

@@ -51,8 +51,6 @@ WALK: Dict[str, Step] = {
     "确认": step("确认", "affirm"),
     # the only booking or enrolment said back before it is cancelled (actions/booking/manage.py)
     "确定": step("确定", "affirm"),
-    # a student's city taken from the school, and how to correct it (actions/camp.py city_of_school)
-    "不对，我在XX": step("不对，我在青岛", "inform", "deny", "find_service_point"),
     "对": step("对", "affirm"),
     "是": step("是", "affirm"),
     "否": step("否", "deny"),
