@@ -44,6 +44,9 @@ TIME_HINTS = [
     r"\d{1,2}[日号]|[一二三四五六七八九十]{1,3}[日号]|\d{4}年",
     r"\d{1,2}(点|:)(半|钟|\d{1,2}分?)?|[一二两三四五六七八九十]{1,3}点(半|钟|[一二三四五六七八九十\d]{1,3}分?)?",
 ]
+# A phone number or a code in the same message ("下周三 我叫卢思琪 电话13988171239") is no time: jionlp
+# would read a year out of its digits (1712). Mobiles and runs of 9+ digits go; 8-digit dates stay.
+_NOT_A_TIME_NUMBER = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|\d{9,}")
 _TIME_HINT = re.compile("|".join(f"(?:{pattern})" for pattern in TIME_HINTS))
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -160,7 +163,7 @@ def parse_time_expression(text: str, now: Optional[datetime] = None) -> Optional
     if not text or not text.strip():
         return None
     local_now = _to_local(now)
-    cleaned = re.sub(r"\s+", "", text)
+    cleaned = _NOT_A_TIME_NUMBER.sub("", re.sub(r"\s+", "", text))
     for old, new in _REWRITES:
         cleaned = cleaned.replace(old, new)
     if _has_impossible_parts(cleaned):

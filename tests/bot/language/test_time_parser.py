@@ -66,3 +66,10 @@ def test_time_like_text_is_recognised_even_when_impossible(text):
 @pytest.mark.parametrize("text", ["苏瑶", "你好", "周杰伦的歌", "改简历", ""])
 def test_names_and_plain_words_do_not_look_like_time(text):
     assert not looks_like_time(text)
+
+
+@pytest.mark.parametrize("phone", ["13988171239", "139 8817 1239", "15912345678"])
+def test_a_phone_number_in_the_message_is_not_read_as_a_time(phone):
+    said = parse_time_expression(f"约个面试指导 下周三 我叫卢思琪 电话{phone}", NOW)
+    assert said == parse_time_expression("下周三", NOW) == ("2026-12-02T00:00:00+08:00", "2026-12-02T23:59:59+08:00")
+    assert parse_time_expression(f"电话{phone}", NOW) is None
