@@ -215,7 +215,8 @@ PICK_WORDS_RE = re.compile(r"取消|退掉|退了|退|删掉|删了|不要了|�
 CONFIRM_CANCEL_RE = re.compile(r"^(?=.*(?:取消|退|不要|确定|确认|是|对|嗯|好|行|没错|要))(?:对|是的?|嗯|好的?|行|确定|确认|没错|要|那就)*[，,\s]*(?:取消|退掉|退了|不要了|确定|确认|是的?|对|嗯|好的?|行)?[吧啊呀。！!～~\s]*$")
 
 
-CANCEL_WORDS_RE = re.compile(r"取消|退|不去|不要|不参加|撤|删|不报|不约|去不了|来不了|参加不了|[A-Za-z0-9]{4,}")
+# A message ActionCancelBooking got that says none of these (nor a code) was no cancel: NLU misread it.
+SAYS_CANCEL_RE = re.compile(r"取消|退|不去|不要|不参加|撤|删|不报|不约|去不了|来不了|参加不了|[A-Za-z0-9]{4,}")
 # the cancel says it is sure already ("帮俺取消了吧 确定", "确定不去了"): no "确定取消吗" after it
 SURE_RE = re.compile(r"(?<![不没])(确定|确认|肯定)(?![吗么嘛?？])")
 
@@ -301,7 +302,7 @@ class ActionCancelBooking(Action):
         text = tracker.latest_message.get("text") or ""
         # NLU read a cancel into a message with no word of cancelling that asks for another flow
         # ("俺搬威海去了 今年23 失业在家 想报那个实训营"): that flow starts instead
-        misread = None if CANCEL_WORDS_RE.search(text) else start_named_flow(text, None)
+        misread = None if SAYS_CANCEL_RE.search(text) else start_named_flow(text, None)
         if misread is not None:
             return misread
         holdings = await my_holdings(tracker.sender_id)

@@ -332,3 +332,16 @@ async def test_a_bare_number_right_after_the_list_picks_that_item_and_asks_befor
     # the same "2" with no list just shown picks nothing
     _, texts = await run(ActionBookingFollowup(), make_tracker("2", "inform", active=False))
     assert texts == []
+
+
+async def test_a_code_named_without_a_cancel_is_shown_and_with_one_cancelled(env):
+    """A code in passing ("我的预约码是…") shows the booking with how to cancel it; only a cancel word
+    ("…有事去不了") cancels it."""
+    resume = (await env.open_slots("简历指导"))[0][0]
+    code = (await env.book("u1", resume.id, "张三", "13800138000", "r1")).code
+    dispatcher = CollectingDispatcher()
+    await answer_named_holding(dispatcher, make_tracker(f"我的预约码是{code}", "nlu_fallback", active=False))
+    assert f"取消 {code}" in dispatcher.messages[0]["text"] and len(await env.my_bookings("u1")) == 1
+    dispatcher = CollectingDispatcher()
+    await answer_named_holding(dispatcher, make_tracker(f"{code} 有事去不了", "nlu_fallback", active=False))
+    assert "已取消预约" in dispatcher.messages[0]["text"] and await env.my_bookings("u1") == []
