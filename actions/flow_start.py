@@ -110,11 +110,16 @@ ENROL_REPLY_MAX_CHARS = 12
 CAMP_ANSWERS = ("action_camp_info", "action_camp_enroll_start")
 
 
-def _last_bot_action(tracker: Tracker) -> str:
+# Actions Rasa runs around every turn: never the answer the user saw.
+BOOKKEEPING_ACTIONS = ("action_listen", "action_extract_slots", "action_unlikely_intent", None)
+
+
+def last_bot_action(tracker: Tracker) -> str:
+    """The action that answered the user's previous message ("" when there is none)."""
     events = list(tracker.events or [])
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
     return next((e.get("name") or "" for e in reversed(events[:last_user])
-                 if e.get("event") == "action" and e.get("name") not in ("action_listen", "action_extract_slots")), "")
+                 if e.get("event") == "action" and e.get("name") not in BOOKKEEPING_ACTIONS), "")
 
 
 def last_bot_text(tracker: Tracker) -> str:
@@ -126,7 +131,7 @@ def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
     yes = BARE_YES.match(text) and SAID_REPLY_ENROL in last_bot_text(tracker)
     if len(text) > ENROL_REPLY_MAX_CHARS or not (yes or ENROL_REPLY.search(text)) or NOT_A_YES.search(text):
         return None
-    return [FollowupAction("action_camp_enroll_start")] if _last_bot_action(tracker) in CAMP_ANSWERS else None
+    return [FollowupAction("action_camp_enroll_start")] if last_bot_action(tracker) in CAMP_ANSWERS else None
 
 
 # Right after the camp answer, a question about oneself that leaves the camp unsaid ("我都毕业3年了还行吗",
@@ -143,7 +148,7 @@ def camp_follow_up(tracker: Tracker) -> Optional[List[EventType]]:
         return None
     if not any(e.get("entity") in FACT_ENTITIES for e in message.get("entities") or ()):
         return None
-    return [FollowupAction("action_camp_info")] if _last_bot_action(tracker) in CAMP_ANSWERS else None
+    return [FollowupAction("action_camp_info")] if last_bot_action(tracker) in CAMP_ANSWERS else None
 
 
 # "那俺还能干点啥 有别的路子没" right after a reply that listed what else one can do ("您可以考虑：…"):
@@ -157,5 +162,6 @@ def other_ways_again(tracker: Tracker) -> Optional[str]:
     text = ((tracker.latest_message or {}).get("text") or "")
     if not OTHER_WAYS.search(text):
         return None
-    found = _ALTERNATIVES_AT.search(last_bot_text(tracker))
-    return "您可以考虑这些：\n" + last_bot_text(tracker)[found.end():].strip() if found else None
+    said = last_bot_text(tracker)
+    found = _ALTERNATIVES_AT.search(said)
+    return "您可以考虑这些：\n" + said[found.end():].strip() if found else None

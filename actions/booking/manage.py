@@ -26,7 +26,7 @@ from actions.booking.common import (
     reset_form,
     success_text,
 )
-from actions.flow_start import start_named_flow
+from actions.flow_start import last_bot_action, start_named_flow
 from bot.services.camp import EnrollmentStore
 from bot.services.my_things import (
     BOOKING,
@@ -245,18 +245,7 @@ async def pick_or_confirm(
 
 def list_just_shown(tracker: Tracker) -> bool:
     """The bot's last answer before this message was the "我的预约" list."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") not in _BOOKKEEPING:
-            return event.get("name") == "action_my_bookings"
-    return False
-
-
-_BOOKKEEPING = {"action_listen", "action_extract_slots", "action_unlikely_intent", None}
+    return last_bot_action(tracker) == "action_my_bookings"
 
 
 async def picked_from_list(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:

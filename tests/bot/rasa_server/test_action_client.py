@@ -26,7 +26,6 @@ from rasa_sdk import Tracker
 
 from actions import experts, fallback, flow_start, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
-from actions.booking import manage as booking_manage
 from actions.booking import quick as booking_quick
 from actions.form_repair import answered_since_start
 from actions.knowledge import consecutive_misses
@@ -96,12 +95,11 @@ CONVERSATION: List[Event] = [
 # Every reader of earlier events in actions/ (found by the guard below), run on one Tracker.
 READERS: Dict[str, Callable[[Tracker], Any]] = {
     "booking/common.py:request_id": booking_common.request_id,
-    "booking/manage.py:list_just_shown": booking_manage.list_just_shown,
     # what the quick booking reads of its run: the form's start and the user's texts since
     "booking/quick.py:run_events": lambda t: [(e.get("event"), e.get("name"), e.get("text")) for e in booking_quick.run_events(t)],
     "experts.py:_request_text": experts._request_text,
     "fallback.py:facts_of_the_turn": fallback.facts_of_the_turn,
-    "flow_start.py:_last_bot_action": flow_start._last_bot_action,
+    "flow_start.py:last_bot_action": flow_start.last_bot_action,
     "flow_start.py:last_bot_text": flow_start.last_bot_text,
     "flow_start.py:started_this_turn": flow_start.started_this_turn,
     "forms.py:resuming_after_digression": forms.resuming_after_digression,
