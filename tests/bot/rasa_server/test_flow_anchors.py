@@ -2,22 +2,15 @@
 (bot/services/knowledge/flow_anchors.py and the FlowIntentPreference graph component)."""
 from __future__ import annotations
 
-from typing import Dict, List
-
 import pytest
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.constants import INTENT
 
 from bot.rasa_server.flow_preference import FlowIntentPreference
 from bot.services.knowledge.flow_anchors import asks_the_knowledge_base, knowledge_ranking, names_the_flow, settled_ranking
-from bot.services.knowledge.retrieval import PARSE_KEY
+from tests.helpers.nlu_messages import parsed_message, ranking
 
 ANSWERED = {"decision": "answer", "options": [{"id": "graduate_services", "score": 0.9}]}
 CHOICE = {"decision": "choose", "options": [{"id": "graduate_services", "score": 0.3}]}
-
-
-def ranking(*pairs) -> List[Dict[str, object]]:
-    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
 
 
 @pytest.mark.parametrize("intent, text", [
@@ -74,14 +67,8 @@ def test_other_intents_and_a_paused_form_are_left_alone():
 
 def test_the_component_sends_the_message_to_the_question_intent():
     component = FlowIntentPreference({})
-    message = Message({TEXT: "离校没工作的毕业生有什么服务"})
-    message.set(INTENT, {"name": "find_service_point", "confidence": 0.97})
-    message.set(INTENT_RANKING_KEY, ranking(("find_service_point", 0.97), ("find_job", 0.02)))
-    message.set(PARSE_KEY, ANSWERED)
-    request = Message({TEXT: "离我最近的就业驿站在哪"})
-    request.set(INTENT, {"name": "find_service_point", "confidence": 0.97})
-    request.set(INTENT_RANKING_KEY, ranking(("find_service_point", 0.97), ("find_job", 0.02)))
-    request.set(PARSE_KEY, ANSWERED)
+    message = parsed_message("离校没工作的毕业生有什么服务", [("find_service_point", 0.97), ("find_job", 0.02)], ANSWERED)
+    request = parsed_message("离我最近的就业驿站在哪", [("find_service_point", 0.97), ("find_job", 0.02)], ANSWERED)
     component.process([message, request])
     assert message.get(INTENT)["name"] == "ask_policy"
     assert message.get(INTENT)["confidence"] == pytest.approx(0.97)
@@ -110,10 +97,7 @@ def test_a_named_place_or_a_course_subscription_names_its_flow():
 
 def test_the_component_reads_the_place_entities():
     component = FlowIntentPreference({})
-    message = Message({TEXT: "历下区有没有搞创业指导的"})
-    message.set(INTENT, {"name": "find_service_point", "confidence": 0.9})
-    message.set(INTENT_RANKING_KEY, ranking(("find_service_point", 0.9), ("ask_policy", 0.1)))
-    message.set(PARSE_KEY, ANSWERED)
+    message = parsed_message("历下区有没有搞创业指导的", [("find_service_point", 0.9), ("ask_policy", 0.1)], ANSWERED)
     message.set("entities", [{"entity": "district", "value": "历下区", "start": 0, "end": 3}])
     component.process([message])
     assert message.get(INTENT)["name"] == "find_service_point"

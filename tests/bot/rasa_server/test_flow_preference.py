@@ -5,19 +5,14 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 import pytest
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 
 from bot.rasa_server.flow_preference import FlowIntentPreference
 from bot.services.knowledge.flow_preference import asks_how_or_why, preferred_ranking
-from bot.services.knowledge.retrieval import PARSE_KEY
+from tests.helpers.nlu_messages import parsed_message, ranking
 
 ANSWERED = {"decision": "answer", "options": [{"id": "veterans_employment", "score": 0.8}]}
 CHOICE = {"decision": "choose", "options": [{"id": "career_guidance_service", "score": 0.3}]}
-
-
-def ranking(*pairs) -> List[Dict[str, object]]:
-    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
 
 
 def top(result: Optional[List[Dict[str, object]]]) -> Optional[tuple]:
@@ -67,14 +62,8 @@ def test_how_and_why_questions_are_told_from_requests(text, how):
 
 def test_the_component_rewrites_intent_and_ranking_and_leaves_other_messages_alone():
     component = FlowIntentPreference({"min_share": 0.3})
-    request = Message({TEXT: "残疾人能参加的招聘会有没有"})
-    request.set(INTENT, {"name": "ask_policy", "confidence": 0.55})
-    request.set(INTENT_RANKING_KEY, ranking(("ask_policy", 0.55), ("find_job_fair", 0.35)))
-    request.set(PARSE_KEY, CHOICE)
-    question = Message({TEXT: "退伍回来怎么找工作"})
-    question.set(INTENT, {"name": "ask_policy", "confidence": 0.55})
-    question.set(INTENT_RANKING_KEY, ranking(("ask_policy", 0.55), ("find_job", 0.35)))
-    question.set(PARSE_KEY, ANSWERED)
+    request = parsed_message("残疾人能参加的招聘会有没有", [("ask_policy", 0.55), ("find_job_fair", 0.35)], CHOICE)
+    question = parsed_message("退伍回来怎么找工作", [("ask_policy", 0.55), ("find_job", 0.35)], ANSWERED)
     component.process([request, question])
     assert request.get(INTENT)["name"] == "find_job_fair"
     assert request.get(INTENT)["confidence"] == pytest.approx(0.9)
