@@ -4,17 +4,21 @@
 what Rasa made of it (intent, actions) and evaluates the turn's checks and the checks every
 in-domain turn gets: no "没太明白"/fallback, no question for a fact the user already stated, no
 question asked twice in one reply, an answer at all, no error text. The conversation's `finally`
-checks read what the user holds through the owning services.
+checks read what the user holds through the owning services. In an agenda conversation (one with a
+`persona`) a simulated user (scripts/dialogue_simulator.py) answers the bot's questions between the
+scripted turns and after the last; its answers get the standing checks too, and a fact it gave counts
+as stated.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, Mapping, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 from bot.services.camp import load_catalogue
 from bot.services.my_things import camp_holdings
 from dialogue_corpus import ASKS, Conversation, Placeholders, Turn
+from dialogue_simulator import SIM_LIMIT, next_answer
 
 # "没太明白" (utter_default) and the knowledge answer's "cannot answer yet": both say "not understood".
 FALLBACK_TEXTS = ("没太明白", "这个问题我还答不上来")
@@ -30,6 +34,7 @@ class Failure:
     check: str
     expected: str
     got: str
+    sim: int = 0  # the n-th simulated answer after turn `turn` (agenda conversations); 0: the turn itself
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Outcome:
     conversation: Conversation
     failures: List[Failure] = field(default_factory=list)
     transcript: List[str] = field(default_factory=list)
+    simulated: int = 0  # answers the simulated user gave
+    unknown: int = 0  # of them "不知道": the bot asked for a fact the persona lacks
 
     @property
     def completed(self) -> bool:
@@ -169,30 +176,97 @@ def _short(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
-async def play(conversation: Conversation, user) -> Outcome:
-    """Every turn of `conversation` from `user` (a fresh WeChat user), every check judged."""
-    outcome = Outcome(conversation)
-    values = Placeholders(user.services.clock().date())
-    stated: List[str] = []
-    reported: set = set()
-    pushed_seen = 0
-    for number, turn in enumerate(conversation.turns, 1):
-        text = values.fill(turn.value) if isinstance(turn.value, str) else str(turn.value)
+@dataclass
+class _Player:
+    """One conversation being played: what has been stated, reported and seen so far."""
+
+    conversation: Conversation
+    user: Any
+    values: Placeholders
+    outcome: Outcome
+    stated: List[str] = field(default_factory=list)
+    reported: set = field(default_factory=set)
+    pushed_seen: int = 0
+    last_reply: str = ""
+
+    def fail(self, number: int, said: str, check: str, expected: str, got: str, sim: int = 0) -> None:
+        self.outcome.failures.append(Failure(self.conversation.id, number, said, check, expected, got, sim))
+
+    async def send(self, turn: Turn, number: int, text: str, sim: int = 0, gives: Tuple[str, ...] = ()) -> bool:
+        """Send one turn and judge the reply; False when the gateway answered with an error."""
         try:
-            seen, pushed_seen = await observe(user, turn, text, pushed_seen)
+            seen, self.pushed_seen = await observe(self.user, turn, text, self.pushed_seen)
         except Exception as exc:  # the gateway answered with an error: a failure, not a crash of ours
-            outcome.failures.append(Failure(conversation.id, number, text, "no error", "HTTP 200", repr(exc)))
-            return outcome
-        stated = list(dict.fromkeys(stated + list(turn.states)))
-        outcome.transcript += [f"用户: {text}", f"职引: {seen.reply}"]
-        for check, expected, ok in judge_turn(turn, seen, stated, values.fill_any):
+            self.fail(number, text, "no error", "HTTP 200", repr(exc), sim)
+            return False
+        self.stated = list(dict.fromkeys(self.stated + list(turn.states) + list(gives)))
+        self.outcome.transcript += [f"用户: {'(sim) ' if sim else ''}{text}", f"职引: {seen.reply}"]
+        for check, expected, ok in judge_turn(turn, seen, self.stated, self.values.fill_any):
             # A check that failed once stays failed as the script runs on: report its first turn only.
-            if not ok and (check, expected) not in reported:
-                reported.add((check, expected))
+            if not ok and (check, expected) not in self.reported:
+                self.reported.add((check, expected))
                 got = f"{_short(seen.reply)}  [intent {seen.intent or '-'}; {', '.join(seen.actions) or '-'}]"
-                outcome.failures.append(Failure(conversation.id, number, text, check, expected, got))
-        values.remember_codes(seen.reply)
+                self.fail(number, text, check, expected, got, sim)
+        self.values.remember_codes(seen.reply)
+        self.last_reply = seen.reply
+        return True
+
+    async def simulate(self, number: int, until: Optional[str] = None) -> Optional[str]:
+        """The simulated user answers the bot after turn `number`: "reached" when the bot asks for
+        `until`, "done" when it asks nothing the user can answer, "limit" after SIM_LIMIT answers in a
+        row; None when the gateway answered with an error."""
+        persona = self.conversation.persona
+        for count in range(1, SIM_LIMIT + 2):
+            answer = next_answer(self.last_reply, persona) if persona else None
+            if until and answer and answer.fact == until:
+                return "reached"
+            if answer is None:
+                return "done"
+            if count > SIM_LIMIT:
+                return "limit"
+            text = self.values.fill(answer.text)
+            self.outcome.simulated += 1
+            self.outcome.unknown += answer.kind == "unknown"
+            gives = (answer.fact,) if answer.kind == "fact" else ()
+            if not await self.send(Turn("say", text), number, text, count, gives):
+                return None
+        return "limit"
+
+
+def _text(turn: Turn, values: Placeholders) -> str:
+    return values.fill(turn.value) if isinstance(turn.value, str) else str(turn.value)
+
+
+async def _reach(player: _Player, turn: Turn, number: int) -> bool:
+    """Before an `at:` turn: the simulated user answers until the bot asks for that fact."""
+    status = await player.simulate(number - 1, until=turn.at)
+    if status is None:
+        return False
+    if status != "reached":
+        within = f" within {SIM_LIMIT} simulated answers" if status == "limit" else ""
+        player.fail(number, _text(turn, player.values), "at", f"the bot asks for {turn.at}",
+                    f"the bot never asked for {turn.at}{within}; last reply {_short(player.last_reply)}")
+        return False
+    return True
+
+
+async def play(conversation: Conversation, user) -> Outcome:
+    """Every turn of `conversation` from `user` (a fresh WeChat user), every check judged; an agenda
+    conversation's simulated user answering the bot's questions (docs/dialogues.md)."""
+    player = _Player(conversation, user, Placeholders(user.services.clock().date()), Outcome(conversation))
+    for number, turn in enumerate(conversation.turns, 1):
+        if turn.at and not await _reach(player, turn, number):
+            return player.outcome
+        if not await player.send(turn, number, _text(turn, player.values)):
+            return player.outcome
+    if conversation.persona is not None:
+        status = await player.simulate(len(conversation.turns))
+        if status is None:
+            return player.outcome
+        if status == "limit":
+            player.fail(len(conversation.turns), "", "stuck", f"the bot stops asking within {SIM_LIMIT} simulated answers",
+                        f"still asking: {_short(player.last_reply)}", SIM_LIMIT)
     for check, expected, ok, got in await judge_state(user, conversation.final):
         if not ok:
-            outcome.failures.append(Failure(conversation.id, 0, "", check, expected, got))
-    return outcome
+            player.fail(0, "", check, expected, got)
+    return player.outcome

@@ -14,6 +14,11 @@ A file is `split: dev|heldout` plus `conversations:`, each one
         in_domain: false                # a turn the bot may not understand: no fallback check
     finally: {enrolments: 1}            # checks on what the user holds afterwards (STATE_CHECKS)
 
+With `persona:` (the facts a user knows, keys of ASKS, and optionally `choose`/`confirm`) it is an
+agenda conversation: `turns:` are the user's own initiatives only, and a simulated user answers
+whatever the bot asks (scripts/dialogue_simulator.py); a turn's `at: <fact>` is sent instead of the
+answer the first time the bot asks for that fact.
+
 Placeholders in texts and checks: the years around today ({this_year}, {last_year},
 {year_before_last}, {next_year}) from the Beijing clock, {final_year_class} (when this academic
 year's final-year students graduate: this year until August, next year from September), {phone} (a
@@ -57,7 +62,10 @@ ASKS = {
     "phone": r"请输入您的手机号|请输入11位",
     "topic": r"选择想预约的指导类型",
     "time": r"想约什么时间",
+    "major": r"您的专业是",  # the camp form's optional question: a persona may know it, else "不知道"
 }
+# What a persona may hold besides facts: the answer at a numbered list, and at a yes/no confirmation.
+PERSONA_CHOICES = {"choose": "1", "confirm": "对"}
 TURN_CHECKS = ("has", "has_any", "lacks", "matches", "intent", "action", "no_action", "asks")
 STATE_CHECKS = ("bookings", "enrolments", "handoff", "opted_out")
 TURN_KINDS = ("say", "location", "event", "click")
@@ -71,6 +79,16 @@ class Turn:
     expect: Mapping[str, Any] = field(default_factory=dict)
     states: Tuple[str, ...] = ()
     in_domain: bool = True
+    at: Optional[str] = None  # agenda conversations: sent when the bot first asks for this fact
+
+
+@dataclass(frozen=True)
+class Persona:
+    """What the simulated user of an agenda conversation knows, given only when the bot asks."""
+
+    facts: Mapping[str, str] = field(default_factory=dict)  # fact (a key of ASKS) -> what they type
+    choose: str = PERSONA_CHOICES["choose"]
+    confirm: str = PERSONA_CHOICES["confirm"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,7 @@ class Conversation:
     task: str
     turns: Tuple[Turn, ...]
     final: Mapping[str, Any] = field(default_factory=dict)
+    persona: Optional[Persona] = None  # an agenda conversation when given
 
 
 class CorpusError(ValueError):
@@ -105,9 +124,28 @@ def _turn(raw: Mapping[str, Any], where: str) -> Turn:
         unknown.add(f"asks:{expect['asks']}")
     if unknown:
         raise CorpusError(f"{where}: unknown check(s) {sorted(unknown)}")
+    at = raw.get("at")
+    if at is not None and str(at) not in ASKS:
+        raise CorpusError(f"{where}: `at: {at}` is not a fact; one of {', '.join(ASKS)}")
     value = raw[kinds[0]]
     return Turn(kinds[0], value if kinds[0] == "location" else str(value), expect, states,
-                bool(raw.get("in_domain", True)))
+                bool(raw.get("in_domain", True)), None if at is None else str(at))
+
+
+def _persona(raw: Any, where: str) -> Persona:
+    if not isinstance(raw, Mapping):
+        raise CorpusError(f"{where}: `persona` must map facts to what the user types, e.g. {{age: 20}}")
+    unknown = sorted(str(k) for k in raw if k not in ASKS and k not in PERSONA_CHOICES)
+    if unknown:
+        raise CorpusError(f"{where}: unknown persona key(s) {unknown}; facts are {', '.join(ASKS)}, "
+                          f"besides {' and '.join(PERSONA_CHOICES)}")
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not str(value).strip():
+            raise CorpusError(f"{where}: persona `{key}` must be what the user types (a text or a number), "
+                              f"not {value!r}")
+    values = {str(k): str(v).strip() for k, v in raw.items()}
+    facts = {k: v for k, v in values.items() if k in ASKS}
+    return Persona(facts, **{k: values.get(k, default) for k, default in PERSONA_CHOICES.items()})
 
 
 def _conversation(raw: Mapping[str, Any], split: str, where: str) -> Conversation:
@@ -121,7 +159,13 @@ def _conversation(raw: Mapping[str, Any], split: str, where: str) -> Conversatio
     if set(final) - set(STATE_CHECKS):
         raise CorpusError(f"{where}: unknown final check(s) {sorted(set(final) - set(STATE_CHECKS))}")
     turns = tuple(_turn(t, f"{where} turn {i + 1}") for i, t in enumerate(raw["turns"]))
-    return Conversation(str(raw["id"]), split, str(raw["category"]), str(raw["task"]), turns, final)
+    persona = _persona(raw["persona"], where) if "persona" in raw else None
+    timed = [i + 1 for i, t in enumerate(turns) if t.at]
+    if timed and persona is None:
+        raise CorpusError(f"{where} turn {timed[0]}: `at` needs a `persona` (an agenda conversation)")
+    if timed and timed[0] == 1:
+        raise CorpusError(f"{where} turn 1: the opening cannot wait for a question (`at`)")
+    return Conversation(str(raw["id"]), split, str(raw["category"]), str(raw["task"]), turns, final, persona)
 
 
 def load_file(path: Path) -> List[Conversation]:

@@ -47,9 +47,11 @@ def completion_rate(outcomes: Sequence[Outcome]) -> float:
 
 
 def _failure_line(split: str, f: Failure, held_out: bool) -> str:
+    where = (f"turn {f.turn}" + (f" sim {f.sim}" if f.sim else "")) if f.turn else "at the end"
     if held_out:
-        return f"[{split}] {f.conversation} {f'turn {f.turn}' if f.turn else 'at the end'}: {f.check}"
-    where = f"turn {f.turn} “{f.said}”" if f.turn else "at the end"
+        return f"[{split}] {f.conversation} {where}: {f.check}"
+    if f.turn:
+        where += f" “{f.said}”" if f.said else ""
     return f"[{split}] {f.conversation} {where}: {f.check}: expected {f.expected}; got {f.got}"
 
 
@@ -69,6 +71,10 @@ def report_lines(outcomes: Sequence[Outcome], transcripts: bool = False) -> List
     counts: Dict[str, int] = defaultdict(int)
     for failure in failures:
         counts[failure.check] += 1
+    agenda = [o for o in outcomes if o.conversation.persona is not None]
+    if agenda:
+        lines.append(f"== simulated user: {sum(o.simulated for o in agenda)} answers in {len(agenda)} agenda "
+                     f"conversations, {sum(o.unknown for o in agenda)} of them “不知道” (a fact the persona lacks)")
     lines.append("== failed checks by kind: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none"))
     lines.append(f"== failures ({len(failures)}; held-out ones by id, turn and check only)")
     for outcome in outcomes:

@@ -2,6 +2,7 @@
 its replies quote ("回复“订阅”", "说“转人工”", "试试：“A”“B”") in domain.yml and the reply code."""
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -27,6 +28,28 @@ def domain() -> Dict:
 def response_text(name: str) -> str:
     """The (first) text of a domain response."""
     return domain()["responses"][name][0]["text"]
+
+
+def said_in(source: str, marker: str) -> str:
+    """The one string literal of a reply source (e.g. "actions/camp.py") that contains `marker`, as the
+    code writes it: implicit concatenation joined, an f-string's placeholders left as "{…}"."""
+    tree = ast.parse((PROJECT_ROOT / source).read_text(encoding="utf-8"))
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in docstrings:
+            continue
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{…}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if marker in text:
+            found.append(text)
+    found = [t for t in found if not any(t != other and t in other for other in found)]  # an f-string's parts
+    assert len(found) == 1, f"{source}: {len(found)} texts with {marker!r}: {found}"
+    return found[0]
 
 
 def instructions_in(text: str) -> List[str]:

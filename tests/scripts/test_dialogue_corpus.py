@@ -82,6 +82,62 @@ def test_a_corpus_file_with_an_unknown_check_is_refused_with_its_name(tmp_path: 
         corpus.load_corpus([path])
 
 
+AGENDA = """split: dev
+conversations:
+  - id: x
+    category: profile
+    task: t
+    persona: {persona}
+    turns:
+      - say: 俺想报实训营
+      - say: 要手机号干啥
+        at: {at}
+"""
+
+
+def _agenda_file(tmp_path: Path, persona: str = "{age: 20, phone: '{phone}'}", at: str = "phone") -> Path:
+    path = tmp_path / "agenda.yml"
+    path.write_text(AGENDA.replace("{persona}", persona).replace("{at}", at), encoding="utf-8")
+    return path
+
+
+def test_an_agenda_conversation_reads_its_persona_and_the_turn_that_waits_for_a_question(tmp_path: Path):
+    [conversation] = corpus.load_corpus([_agenda_file(tmp_path, "{age: 20, phone: '{phone}', choose: 2}")])
+    assert conversation.persona == corpus.Persona({"age": "20", "phone": "{phone}"}, choose="2", confirm="对")
+    assert [t.at for t in conversation.turns] == [None, "phone"]
+    scripted = [c for c in corpus.load_corpus() if c.persona is None]
+    assert scripted and all(t.at is None for c in scripted for t in c.turns)
+
+
+@pytest.mark.parametrize("persona, at, error", [
+    ("{age: 20, hobby: 钓鱼}", "phone", r"#1 \(x\): unknown persona key\(s\) \['hobby'\]"),
+    ("{age: 20}", "mobile", r"turn 2: `at: mobile` is not a fact"),
+    ("{age: [20, 21]}", "phone", r"persona `age` must be what the user types"),
+    ("{age: ''}", "phone", r"persona `age` must be what the user types"),
+    ("[age, phone]", "phone", r"`persona` must map facts"),
+])
+def test_a_persona_or_at_the_simulated_user_cannot_use_is_refused_with_where(tmp_path: Path, persona, at, error):
+    with pytest.raises(corpus.CorpusError, match=error):
+        corpus.load_corpus([_agenda_file(tmp_path, persona, at)])
+
+
+def test_at_needs_a_persona_and_a_turn_before_it(tmp_path: Path):
+    path = _agenda_file(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("    persona: {age: 20, phone: '{phone}'}\n", ""), encoding="utf-8")
+    with pytest.raises(corpus.CorpusError, match=r"turn 2: `at` needs a `persona`"):
+        corpus.load_corpus([path])
+    path = _agenda_file(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("      - say: 俺想报实训营\n", ""), encoding="utf-8")
+    with pytest.raises(corpus.CorpusError, match=r"turn 1: the opening cannot wait"):
+        corpus.load_corpus([path])
+
+
+def test_the_dev_agenda_conversations_are_read_with_their_personas():
+    agenda = [c for c in corpus.load_corpus() if c.persona is not None and c.split == "dev"]
+    assert len(agenda) >= 5
+    assert all(set(c.persona.facts) <= set(corpus.ASKS) and c.final for c in agenda)
+
+
 def _judged(reply: str, expect: dict, stated=(), intent: str = "ask_policy", in_domain: bool = True) -> dict:
     turn = corpus.Turn("say", "…", expect, tuple(stated), in_domain)
     seen = checks.Observed(reply, intent, ["action_knowledge_answer"])
@@ -138,3 +194,20 @@ def test_held_out_failures_are_reported_without_the_users_words_or_the_replies()
     report = "\n".join(eval_dialogues.report_lines([checks.Outcome(held_out, [failure])], transcripts=True))
     assert f"[heldout] {held_out.id} turn 2: has" in report
     assert "某句用户原话" not in report and "某句机器回复" not in report
+
+
+def test_simulated_answers_are_reported_by_turn_and_answer_and_held_out_ones_without_words(tmp_path: Path):
+    [agenda] = corpus.load_corpus([_agenda_file(tmp_path)])
+    outcome = checks.Outcome(agenda, [
+        checks.Failure(agenda.id, 1, "13900001111", "not asked again", "no question for phone", "请输入您的手机号", sim=2),
+        checks.Failure(agenda.id, 2, "要手机号干啥", "at", "the bot asks for phone", "the bot never asked for phone"),
+    ], simulated=3, unknown=1)
+    report = eval_dialogues.report_lines([outcome])
+    assert f"[dev] {agenda.id} turn 1 sim 2 “13900001111”: not asked again: expected no question for phone; got 请输入您的手机号" in report
+    assert f"[dev] {agenda.id} turn 2 “要手机号干啥”: at: expected the bot asks for phone; got the bot never asked for phone" in report
+    assert "== simulated user: 3 answers in 1 agenda conversations, 1 of them “不知道” (a fact the persona lacks)" in report
+    held_out = checks.Outcome(corpus.Conversation(agenda.id, corpus.HELD_OUT, agenda.category, agenda.task, agenda.turns,
+                                                  persona=agenda.persona), outcome.failures, ["用户: (sim) 13900001111"])
+    report = "\n".join(eval_dialogues.report_lines([held_out], transcripts=True))
+    assert f"[heldout] {agenda.id} turn 1 sim 2: not asked again" in report and f"[heldout] {agenda.id} turn 2: at" in report
+    assert "13900001111" not in report and "要手机号干啥" not in report
