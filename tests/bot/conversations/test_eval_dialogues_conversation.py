@@ -51,3 +51,41 @@ async def test_the_runner_completes_good_conversations_and_reports_a_broken_chec
     assert "dev          66.7% (2/3)" in report, report
     assert f"broken-check turn 2 “谢谢你啊”: has: expected {NEVER_SAID}; got " in report, report
     assert eval_dialogues.completion_rate(outcomes) == pytest.approx(2 / 3)
+
+
+# An agenda conversation of the corpus (a simulated user answers the bot's questions) that the bot
+# completes, and one whose `at:` waits for a question the booking never asks (the school).
+AGENDA = "sim-camp-why-phone-heze"
+NEVER_ASKED = """split: dev
+conversations:
+  - id: never-asked-school
+    category: profile
+    task: 约简历指导，等着被问学校；预约从来不问学校，这一条必须报 at 失败
+    persona: {topic: 简历指导, time: 最近的, name: 孟凡星, phone: "{phone}"}
+    turns:
+      - say: 想约个老师帮忙改改简历
+      - say: 学校也得填吗
+        at: school
+"""
+
+
+async def test_the_runner_plays_an_agenda_conversation_and_reports_an_at_the_bot_never_asks_for(chat, tmp_path):
+    never_file = tmp_path / "never.yml"
+    never_file.write_text(NEVER_ASKED, encoding="utf-8")
+    chosen = [c for c in corpus.load_corpus() if c.id == AGENDA] + corpus.load_corpus([never_file])
+    assert [c.id for c in chosen] == [AGENDA, "never-asked-school"]
+
+    agenda, never = await eval_dialogues.play_all(chosen, chat)
+
+    assert agenda.completed, agenda.failures
+    assert agenda.simulated >= 4 and any(line.startswith("用户: (sim) ") for line in agenda.transcript)
+    # the side question was sent when the bot asked for the phone, and the number after it
+    said = [line for line in agenda.transcript if line.startswith("用户: ")]
+    asked_why = said.index("用户: 要手机号干啥啊 可别给俺打推销电话")
+    assert said[asked_why + 1].startswith("用户: (sim) 1") and len(said[asked_why + 1]) == len("用户: (sim) ") + 11
+
+    assert [(f.turn, f.check) for f in never.failures] == [(2, "at")], never.failures
+    assert never.simulated >= 2 and "用户: 学校也得填吗" not in never.transcript
+    report = "\n".join(eval_dialogues.report_lines([agenda, never]))
+    assert ("never-asked-school turn 2 “学校也得填吗”: at: expected the bot asks for school; "
+            "got the bot never asked for school") in report, report
