@@ -18,13 +18,14 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words
 from actions.camp_eligibility import (
+    answer_before_form,
     answer_eligibility,
-    asks_with_facts,
     fact_slots,
     is_eligibility_question,
     message_facts,
 )
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year, school_and_major
+from actions.booking.common import choice_in_text
 from actions.flow_start import asks_to_be_enrolled
 from actions.form_repair import SKIPPED
 from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
@@ -152,15 +153,13 @@ class ActionCampEnrollStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         facts = message_facts(tracker, today())
-        if asks_with_facts(tracker.latest_message.get("text") or "", facts):
-            # "我35了还能报吗" is a question: answer it and start no form (no name, no phone)
-            city = await user_city(tracker)
-            answered = await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city)
-            return answered + [FollowupAction("action_listen")]
+        answered = await answer_before_form(dispatcher, tracker, facts, current_catalogue(), today(), await user_city(tracker))
+        if answered and answered[-1] == FollowupAction("action_listen"):
+            return answered
         redis, settings = runtime.redis(), runtime.settings()
         openid = tracker.sender_id
         profile = await ProfileStore(redis, settings).get(openid)
-        events: List[EventType] = [SlotSet("camp_refusal", None)]
+        events: List[EventType] = answered + [SlotSet("camp_refusal", None)]
         known = []
         said = fact_slots(facts)  # "我是失业青年，24岁，报名": not asked again
         prefilled: Dict[str, str] = {}
@@ -173,7 +172,7 @@ class ActionCampEnrollStart(Action):
                 prefilled[field] = str(value)
                 if slot in ("camp_name", "camp_mobile"):
                     known.append(mask_phone(str(value)) if slot == "camp_mobile" else str(value))
-        if tracker.get_slot(CONFIRM.confirm_slot) is True:  # already shown back in this conversation ("按您的情况…")
+        if tracker.get_slot(CONFIRM.confirm_slot) is True or answered:  # already shown back ("按您的情况…")
             events.append(SlotSet(CONFIRM.confirm_slot, True))
         else:
             events += CONFIRM.start_events({k: v for k, v in prefilled.items() if k in FACT_FIELDS})
@@ -348,8 +347,9 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         cohort = catalogue.get(text)
         if cohort is None:
             choices = await offered_cohorts(tracker.sender_id, profile) if complete else []
-            number = int(text) if re.fullmatch(r"\d{1,2}", text) else None
-            if number is not None and 1 <= number <= len(choices):
+            # "第3期" names 烟台第3期 when one is offered; else, like "第二个吧", the place in the list
+            number = None if "期" in text and named_cohort(text, choices) else choice_in_text(text, len(choices))
+            if number is not None:
                 cohort = choices[number - 1]
             else:  # by name among all fitting ones: a joined cohort named gets "已报名" below
                 named = fitting_cohorts(profile, profile.get("city"), today()) if complete else []

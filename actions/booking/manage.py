@@ -26,6 +26,7 @@ from actions.booking.common import (
     reset_form,
     success_text,
 )
+from actions.done_already import correct_phone_just_given
 from actions.flow_start import last_bot_action, start_named_flow
 from bot.services.camp import EnrollmentStore
 from bot.services.my_things import (
@@ -40,6 +41,7 @@ from bot.services.my_things import (
     plain,
     workshop_holdings,
 )
+from bot.services.request_words import CANCEL_WORDS_RE, CODE_LIKE_RE
 
 NOTHING = "您目前没有预约或实训营报名。说“预约指导”可预约简历、面试、职业规划等指导，说“报名实训营”可报名青年求职能力实训营。"
 
@@ -167,10 +169,6 @@ def _about_camp(text: str) -> Optional[bool]:
     return False if "指导" in text else None
 
 
-# A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.
-# Six letters or digits, maybe split by a space or dash: the shortest code (bookings: 6, camp: 8+).
-CODE_LIKE_RE = re.compile(r"[0-9A-Za-z](?:[\s\-]?[0-9A-Za-z]){5,}")
-CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
 
 
 # "取消第2个", "把面试那个退了": a plain request to cancel, not a question about cancelling.
@@ -185,6 +183,9 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     by its number in the list or its kind with a plain cancel ("取消第2个", "把实训营那个退了");
     None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
+    corrected = await correct_phone_just_given(dispatcher, tracker)  # "手机号输错了 是…" right after booking
+    if corrected is not None:
+        return corrected
     if tracker.get_slot("booking_pending") == "cancel_pick" and CONFIRM_CANCEL_RE.match(text.strip()):
         offered = _single_offer(tracker, await my_holdings(tracker.sender_id))  # "确定" to "确定取消吗"
         if offered is not None:
