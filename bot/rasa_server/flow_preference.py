@@ -27,17 +27,18 @@ from bot.services.request_words import asks_to_enrol, cancels_a_code, corrected_
 
 PLACE_ENTITIES = ("city", "district")  # PlaceNormalizer's; a named place asks the point search
 # intents a plain request in words does not override: they are about something held, or a stop
-KEEPS = ("cancel_booking", "my_bookings", "unsubscribe", "stop", "deny", "request_human")
+HELD = ("cancel_booking", "my_bookings", "unsubscribe", "request_human")
+KEEPS = HELD + ("stop", "deny")
 
 
 def requested_in_words(text: str, intent: str) -> Optional[str]:
     """The intent the words plainly say when the classifiers chose another, else None."""
+    if corrected_phone(text) and intent not in HELD:  # an answer correcting a number ("不对 …", "…预约的号")
+        return "inform"
     if intent in KEEPS:
         return None
     if cancels_a_code(text):
         return "cancel_booking"
-    if corrected_phone(text):  # an answer correcting a number, whatever words surround it ("预约")
-        return "inform"
     return "enroll_camp" if asks_to_enrol(text) else None  # also when the classifiers were unsure of it
 
 
