@@ -317,6 +317,11 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
     def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
         return camp_answers_ahead(text, open_slots, current_catalogue(), today())
 
+    def facts_stated(self, requested: str, tracker: Tracker) -> Dict[str, Any]:
+        stated: Dict[str, Any] = dict(fact_slots(message_facts(tracker, today())))
+        city = parse_city(next(tracker.get_latest_entity_values("city"), "") or "")
+        return {**stated, "camp_city": city} if city and stated else stated
+
     def validate_camp_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         city = parse_city(value)
         if city is None:

@@ -119,8 +119,8 @@ async def answer_before_form(
     if not facts.stated():
         return []
     out = await rules_out(tracker, facts, catalogue, day, city)
-    if enrols_if_allowed(text) and not out:
+    if not out and not asks_with_facts(text, facts):
+        return []  # a wish with facts: the form takes them
+    if not out and enrols_if_allowed(text):
         return await answer_eligibility(dispatcher, tracker, facts, catalogue, day, city, enrolling=True)
-    if out or asks_with_facts(text, facts):
-        return await answer_eligibility(dispatcher, tracker, facts, catalogue, day, city) + [FollowupAction("action_listen")]
-    return []
+    return await answer_eligibility(dispatcher, tracker, facts, catalogue, day, city) + [FollowupAction("action_listen")]

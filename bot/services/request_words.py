@@ -18,9 +18,11 @@ from bot.services.phone import find_phone
 
 # What people call the camp: its name, "训练营", "求职营", "那个青年求职的培训".
 CAMP = r"(?:实训营|训练营|求职营|实训班|(?:青年)?求职(?:能力)?的?(?:培训|训练)(?:班|营)?)"
-# someone the user enrols besides themselves ("给俺儿子", "帮俺弟", "替她")
-FOR_WHOM = (r"(?:我|俺|咱|她|他)(?:家|们家|家的)?"
-            r"(?:闺女|女儿|儿子|孩子|孩儿|小孩|娃|弟弟|妹妹|哥哥|姐姐|弟|妹|侄子|侄女|外甥女?|孙子|孙女)?")
+# someone the user enrols besides themselves ("给俺儿子", "帮俺弟", "替她"); the forms read the name said
+# for them ("俺闺女叫孟楠", "他叫魏子豪") and the eligibility facts their age ("他19", "俺闺女24了") by it too
+RELATIVE = r"(?:闺女|女儿|儿子|孩子|孩儿|小孩|娃|弟弟|妹妹|哥哥|姐姐|弟|妹|侄子|侄女|外甥女?|孙子|孙女)"
+SOMEONE_ELSE = rf"(?:(?:我|俺|咱)?(?:家|们家|家的)?{RELATIVE}|他|她)"
+FOR_WHOM = rf"(?:(?:我|俺|咱|她|他)(?:家|们家|家的)?{RELATIVE}?|{RELATIVE})"
 # signing up, in the words people use ("报个名", "报上", "整一个", "参加")
 SIGN_UP = r"(?:报名|报个名|报一个名|报上|报一个|报个|报一下|报下|报|参加|参与|加入|整一个|整个|弄一个|弄个)"
 # a request to the bot to sign someone up: a request even when it ends like a question ("给他报个实训营中不")
@@ -51,8 +53,10 @@ def asks_to_enrol(text: str) -> bool:
 
 
 def enrols_if_allowed(text: str) -> bool:
-    """"俺22了还能报不 能的话给俺报上": whether one may join, and the enrolment if so."""
-    return bool(IF_ALLOWED.search(text or "")) and not NOT_A_SIGN_UP.search(text or "")
+    """"俺22了还能报不 能的话给俺报上", "给他报个实训营中不": whether one may join, and the enrolment if so
+    (a request to the bot shaped as a question is one too)."""
+    text = text or ""
+    return bool(IF_ALLOWED.search(text) or ASKED_TO_SIGN_UP.search(text)) and not NOT_A_SIGN_UP.search(text)
 
 
 # A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.
