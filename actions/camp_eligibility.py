@@ -24,7 +24,7 @@ from bot.services.eligibility import load_rules
 from bot.services.eligibility_answer import eligibility_answer, ruled_out
 from bot.services.eligibility_facts import QUESTION_FORM, Facts, parse_facts
 from bot.services.profiles import ProfileStore
-from bot.services.request_words import enrols_if_allowed
+from bot.services.request_words import asks_bot_to_sign_up, enrols_if_allowed
 
 # form slot -> profile field, for the facts an eligibility answer uses
 FACT_SLOTS = {"camp_identity": "identity", "camp_grad_year": "graduation_year", "camp_age": "age"}
@@ -119,8 +119,8 @@ async def answer_before_form(
     if not facts.stated():
         return []
     out = await rules_out(tracker, facts, catalogue, day, city)
-    if not out and not asks_with_facts(text, facts):
+    if not out and not (asks_with_facts(text, facts) or enrols_if_allowed(text)):
         return []  # a wish with facts: the form takes them
-    if not out and enrols_if_allowed(text):
+    if not out and (enrols_if_allowed(text) or asks_bot_to_sign_up(text)):
         return await answer_eligibility(dispatcher, tracker, facts, catalogue, day, city, enrolling=True)
     return await answer_eligibility(dispatcher, tracker, facts, catalogue, day, city) + [FollowupAction("action_listen")]

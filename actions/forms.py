@@ -201,7 +201,8 @@ class DigressionAwareValidation(FormValidationAction):
         stated = {} if answers else self.facts_stated(requested, tracker)
         if stated:  # "先说下俺情况 俺失业了 22岁 在青岛" at the name question: kept, then the question again
             dispatcher.utter_message(text=f"好的，记下了（{'、'.join(str(v) for v in stated.values())}）。")
-            tracker.add_slots([SlotSet(slot, value) for slot, value in stated.items()] + [SlotSet(requested, None)])
+            drop_candidate(tracker, requested)  # what a text mapping took from it is no answer
+            tracker.add_slots([SlotSet(slot, value) for slot, value in stated.items()])
             return await super().run(dispatcher, tracker, domain)
         if not is_answer and await self.restates_request(requested, text, intent, tracker, domain):
             # the request said again ("就是约个简历指导", "我要报名实训营") is no answer: the question again
@@ -402,6 +403,15 @@ class DigressionAwareValidation(FormValidationAction):
     def takes_text(slot: str, domain: DomainDict) -> bool:
         mappings = ((domain.get("slots") or {}).get(slot) or {}).get("mappings") or []
         return any(m.get("type") == "from_text" for m in mappings)
+
+
+def drop_candidate(tracker: Tracker, slot: str) -> None:
+    """Forget the value a slot mapping gave `slot` from the latest message, so that it is not validated."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    tracker.events = [e for i, e in enumerate(events)
+                      if i <= last_user or not (e.get("event") == "slot" and e.get("name") == slot)]
+    tracker.slots[slot] = None
 
 
 # "她叫…", "俺闺女叫…" when enrolling someone else (a parent for a daughter)

@@ -53,10 +53,13 @@ def asks_to_enrol(text: str) -> bool:
 
 
 def enrols_if_allowed(text: str) -> bool:
-    """"俺22了还能报不 能的话给俺报上", "给他报个实训营中不": whether one may join, and the enrolment if so
-    (a request to the bot shaped as a question is one too)."""
-    text = text or ""
-    return bool(IF_ALLOWED.search(text) or ASKED_TO_SIGN_UP.search(text)) and not NOT_A_SIGN_UP.search(text)
+    """"俺22了还能报不 能的话给俺报上": whether one may join, and the enrolment if so."""
+    return bool(IF_ALLOWED.search(text or "")) and not NOT_A_SIGN_UP.search(text or "")
+
+
+def asks_bot_to_sign_up(text: str) -> bool:
+    """"给他报个实训营中不": a request to the bot, also when shaped as a question."""
+    return bool(ASKED_TO_SIGN_UP.search(text or "")) and not NOT_A_SIGN_UP.search(text or "")
 
 
 # A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.

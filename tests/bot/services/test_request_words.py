@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.request_words import asks_to_enrol, cancels_a_code, corrected_phone, enrols_if_allowed
+from bot.services.request_words import (
+    asks_bot_to_sign_up,
+    asks_to_enrol,
+    cancels_a_code,
+    corrected_phone,
+    enrols_if_allowed,
+)
 
 
 @pytest.mark.parametrize("text", [
@@ -34,6 +40,7 @@ def test_whether_one_may_join_and_the_enrolment_if_so_are_told_apart() -> None:
     assert enrols_if_allowed("俺22了还能报不 能的话给俺报上")
     assert enrols_if_allowed("我大四 实训营我能去不 能去的话直接帮我报上")
     assert not enrols_if_allowed("俺22了还能报实训营不")
+    assert asks_bot_to_sign_up("俺儿子去年大专毕业的 给他报个实训营中不") and not asks_bot_to_sign_up("俺能报不")
 
 
 @pytest.mark.parametrize("text, cancels", [

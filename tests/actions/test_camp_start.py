@@ -1,0 +1,82 @@
+"""The camp enrolment as people start and steer it: a wish whose facts rule the user out gets the plain
+no, "能的话给俺报上" the answer and then the form, facts said at a form question are kept, a cohort is
+chosen in everyday words (actions/camp.py, actions/camp_eligibility.py, actions/forms.py)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict
+
+import pytest
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.camp as camp_actions
+from actions.camp import CONSENT, ActionCampEnrollStart, ValidateCampEnrollmentForm
+from bot.clock import SHANGHAI, FrozenClock
+from bot.services.eligibility_answer import THEN_ENROL
+from tests.actions.test_camp import DOMAIN, slot_events, texts, tracker, validate
+
+# the cohorts of data/camp_cohorts.yml as of this day: 济南第12期 starts 12-14, 线上第4期 12-15
+DAY = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
+UNEMPLOYED_IN_JINAN: Dict[str, Any] = {"camp_name": "侯振宇", "camp_mobile": "13912340000", "camp_identity": "失业青年",
+                                       "camp_age": "21", "camp_city": "济南"}
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch, action_runtime):
+    monkeypatch.setattr(camp_actions, "clock", FrozenClock(DAY))
+    yield
+
+
+async def start(text: str, sender: str):
+    dispatcher = CollectingDispatcher()
+    events = await ActionCampEnrollStart().run(dispatcher, tracker(sender, text=text, intent="enroll_camp", active=False), DOMAIN)
+    return events, texts(dispatcher)
+
+
+async def test_a_wish_whose_facts_rule_the_user_out_gets_the_plain_no_and_no_form():
+    events, said = await start("俺38了 在家待着没活干 想报恁们的实训营", "o-38")
+    assert "暂不能报名" in said and "预约" in said  # the no, and what else there is
+    assert CONSENT not in said and "姓名" not in said
+    assert events[-1] == FollowupAction("action_listen")
+
+
+async def test_may_i_and_if_so_sign_me_up_is_answered_then_the_form_starts():
+    events, said = await start("实训营 俺22了还能报不 能的话给俺报上", "o-22")
+    assert said.index("按您的情况（22岁") < said.index(THEN_ENROL) < said.index(CONSENT)
+    assert FollowupAction("action_listen") not in events
+    assert slot_events(events)["camp_age"] == "22"
+
+
+async def test_a_wish_with_facts_that_fit_starts_the_form_without_an_answer_first():
+    events, said = await start("俺想报实训营 俺是失业青年 21岁 在青岛黄岛这边", "o-21")
+    assert said.startswith(CONSENT) and "按您的情况" not in said
+    assert slot_events(events)["camp_identity"] == "失业青年" and slot_events(events)["camp_age"] == "21"
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "inform"])  # inform: the name's text mapping took it all
+async def test_facts_said_at_the_name_question_are_kept_and_the_name_asked_again(intent: str):
+    text = "先说下俺情况 俺失业了 22岁 在青岛"
+    t = tracker(f"o-facts-{intent}", {"requested_slot": "camp_name"}, text=text, intent=intent,
+                entities=[{"entity": "city", "value": "青岛市"}], candidates={"camp_name": text} if intent == "inform" else None)
+    dispatcher = CollectingDispatcher()
+    result = slot_events(await ValidateCampEnrollmentForm().run(dispatcher, t, DOMAIN))
+    assert result["camp_identity"] == "失业青年" and result["camp_age"] == "22" and result["camp_city"] == "青岛"
+    assert result.get("camp_name") is None and result["requested_slot"] == "camp_name"
+    assert "记下了" in texts(dispatcher)
+
+
+async def test_a_name_said_with_an_age_stays_the_answer_to_the_name_question():
+    result, said = await validate({}, "camp_name", "俺叫张伟 今年22", sender="o-name")
+    assert result["camp_name"] == "张伟" and "记下了" not in said
+
+
+@pytest.mark.parametrize("text, cohort", [
+    ("第二个吧", "online-2026-12"),
+    ("2就行", "online-2026-12"),
+    ("最早开班的那期就行", "jn-2026-12"),
+    ("俺跑不了 报网上的那个吧", "online-2026-12"),
+])
+async def test_a_cohort_is_chosen_in_everyday_words(text: str, cohort: str):
+    result, _ = await validate(UNEMPLOYED_IN_JINAN, "camp_cohort", text, sender=f"o-{cohort}-{len(text)}")
+    assert result["camp_cohort"] == cohort
