@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words
+from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words, names_open_cohort
 from actions.camp_eligibility import (
     answer_before_form,
     answer_eligibility,
@@ -27,6 +27,7 @@ from actions.camp_eligibility import (
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
 from actions.flow_start import asks_to_be_enrolled
+from actions.form_pause import ANSWERS_IN_WORDS
 from actions.form_repair import SKIPPED
 from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
@@ -38,6 +39,7 @@ from bot.services.camp import (
     last_pushed_cohort,
     load_catalogue,
     camp_info_text,
+    enrolment_reply,
 )
 from bot.services.cohort_words import named_cohort
 from bot.services.eligibility import check_eligibility, load_rules
@@ -50,6 +52,7 @@ from bot.services.profiles import ProfileStore
 clock: Clock = system_clock
 
 FORM = "camp_enrollment_form"
+ENROL_START = "action_camp_enroll_start"
 # form slot -> profile field (the profile is what later conversations prefill from)
 PROFILE_FIELDS = {
     "camp_name": "name",
@@ -119,6 +122,10 @@ async def offered_cohorts(openid: str, profile: Dict[str, Any]) -> List[Cohort]:
 
 # a camp applicant's name as the enrolment list needs it
 CAMP_NAME = re.compile(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}")
+
+# "俺跑不了 报网上的那个吧" at the cohort list, read as cancelling: still the answer (actions/form_pause.py)
+ANSWERS_IN_WORDS[FORM] = lambda requested, text: names_open_cohort(requested, text, current_catalogue(), today())
+
 
 class ActionCampInfo(Action):
     def name(self) -> Text:
@@ -442,23 +449,6 @@ class ActionCampEnrollSubmit(Action):
             dispatcher.utter_message(text=decision.message())
             return reset
         result = await EnrollmentStore(redis, settings, clock).enroll(openid, cohort, profile)
-        if result.status == "enrolled":
-            text = (
-                f"报名成功！报名编号：{result.code}\n{cohort.label}\n"
-                f"地点：{'线上（开营前短信通知会议号）' if cohort.online else cohort.venue}\n"
-                f"时间：{cohort.schedule}\n咨询：{cohort.contact}\n请保存报名编号，开营前我们会提醒您。"
-            )
-        elif result.status == "waitlisted":
-            text = (
-                f"本期名额已满，您已进入候补，候补第{result.position}位，编号：{result.code}。"
-                "有人取消时将按顺序递补并通知您。"
-            )
-        elif result.status == "duplicate_openid":
-            text = f"您已报名{cohort.label}（编号{result.code}），无需重复报名。"
-        elif result.status == "duplicate_phone":
-            text = f"手机号{mask_phone(profile['phone'])}已报名{cohort.label}，同一手机号每期只能报名一次。"
-        else:
-            text = f"{cohort.label}报名已截止。"
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=enrolment_reply(result, cohort, mask_phone(profile.get("phone") or "")))
         return reset
 

@@ -31,7 +31,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.form_early_answers import answers_ahead, bare_name, name_in_parts
-from actions.form_pause import names_task, own_intent, paused_record, points_back, resume_events, switches_for
+from actions.form_pause import (
+    answers_in_words,
+    names_task,
+    own_intent,
+    paused_record,
+    points_back,
+    resume_events,
+    switches_for,
+)
 from actions.form_repair import (
     OPTIONAL_SLOTS,
     QUIT_SLOT,
@@ -187,7 +195,8 @@ class DigressionAwareValidation(FormValidationAction):
             if quits_for_more(text) and intent in DIGRESSIONS:  # "算了，先看看招聘会": answered, now the quit
                 return await self.leave(requested, dispatcher, tracker, domain)
             return await super().run(dispatcher, tracker, domain)
-        if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not self.wants_to_quit(text, intent, requested):
+        answer_in_words = plainly_an_answer(text) or answers_in_words(self.form_name(), requested, text)
+        if intent in switches_for(self.form_name()) and not answer_in_words and not self.wants_to_quit(text, intent, requested):
             return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
         if repaired is not None:

@@ -152,6 +152,27 @@ async def _cancel_enrolment(dispatcher: CollectingDispatcher, tracker: Tracker, 
     return _done()
 
 
+# "换一期", "换成线上的", "改报济南那期": the enrolment held is given up for another cohort of the camp
+CHANGE_COHORT_RE = re.compile(r"换[一个]?期|换[成到]|改[成报到]|换个别的|换别的")
+
+
+async def change_cohort(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """The user's only enrolment (or the one named) cancelled, then the enrolment again: the profile
+    fills what it knows, a cohort named in the message is taken (actions/camp_ahead.py). None: no such change."""
+    text = tracker.latest_message.get("text") or ""
+    if not CHANGE_COHORT_RE.search(text):
+        return None
+    enrolments = [h for h in await my_holdings(tracker.sender_id) if h.kind == CAMP]
+    held = [h for h in enrolments if h.named_in(text)] or enrolments
+    if len(held) != 1 or held[0].cohort is None:
+        return None
+    result = await cancel_enrolment(_enrolments(), tracker.sender_id, held[0].cohort, camp.today())
+    if result.status != "cancelled":
+        return None
+    dispatcher.utter_message(text=f"好的，已取消{held[0].cohort.label}的报名（编号{held[0].code}），下面为您改报其他期次。")
+    return [SlotSet("booking_pending", None), SlotSet("camp_cohort", None), FollowupAction(camp.ENROL_START)]
+
+
 async def cancel_holding(dispatcher: CollectingDispatcher, tracker: Tracker, ref: str) -> List[EventType]:
     """Cancel what `ref` (a `Holding.ref`) names, with the reply its kind needs."""
     kind, scope, code = ref.split(":", 2)
@@ -184,8 +205,9 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
     corrected = await correct_phone_just_given(dispatcher, tracker)  # "手机号输错了 是…" right after booking
-    if corrected is not None:
-        return corrected
+    changed = corrected or await change_cohort(dispatcher, tracker)  # "换一期"
+    if changed is not None:
+        return changed
     if tracker.get_slot("booking_pending") == "cancel_pick" and CONFIRM_CANCEL_RE.match(text.strip()):
         offered = _single_offer(tracker, await my_holdings(tracker.sender_id))  # "确定" to "确定取消吗"
         if offered is not None:
@@ -293,6 +315,7 @@ class ActionCancelBooking(Action):
         # NLU read a cancel into a message with no word of cancelling that asks for another flow
         # ("俺搬威海去了 今年23 失业在家 想报那个实训营"): that flow starts instead
         misread = None if SAYS_CANCEL_RE.search(text) else start_named_flow(text, None)
+        misread = misread or await change_cohort(dispatcher, tracker)  # "换一期" read as a cancel
         if misread is not None:
             return misread
         holdings = await my_holdings(tracker.sender_id)

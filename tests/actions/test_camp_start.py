@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.camp as camp_actions
 from actions.camp import CONSENT, ActionCampEnrollStart, ValidateCampEnrollmentForm
+from actions.form_pause import ActionPauseForm
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.eligibility_answer import THEN_ENROL
 from tests.actions.test_camp import DOMAIN, slot_events, texts, tracker, validate
@@ -80,3 +81,14 @@ async def test_a_name_said_with_an_age_stays_the_answer_to_the_name_question():
 async def test_a_cohort_is_chosen_in_everyday_words(text: str, cohort: str):
     result, _ = await validate(UNEMPLOYED_IN_JINAN, "camp_cohort", text, sender=f"o-{cohort}-{len(text)}")
     assert result["camp_cohort"] == cohort
+
+
+async def test_a_cohort_in_words_read_as_cancelling_stays_the_answer_to_the_cohort_question():
+    state = {**UNEMPLOYED_IN_JINAN, "requested_slot": "camp_cohort"}
+    t = tracker("o-run", state, text="俺跑不了 报网上的那个吧", intent="cancel_booking")
+    assert await ActionPauseForm().run(CollectingDispatcher(), t, DOMAIN) == [FollowupAction(camp_actions.FORM)]
+    result = slot_events(await ValidateCampEnrollmentForm().run(CollectingDispatcher(), t, DOMAIN))
+    assert result["camp_cohort"] == "online-2026-12"
+    refused = tracker("o-run2", state, text="济南那期不去了", intent="cancel_booking")
+    paused = await ActionPauseForm().run(CollectingDispatcher(), refused, DOMAIN)
+    assert FollowupAction(camp_actions.FORM) not in paused  # no choice: the form is paused for the cancel
