@@ -11,9 +11,12 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.camp as camp_actions
+from actions import runtime
 from actions.camp import CONSENT, ActionCampEnrollStart, ValidateCampEnrollmentForm
+from actions.fallback import ActionCoreFallback
 from actions.form_pause import ActionPauseForm
 from bot.clock import SHANGHAI, FrozenClock
+from bot.services.camp import EnrollmentStore
 from bot.services.eligibility_answer import THEN_ENROL
 from tests.actions.test_camp import DOMAIN, slot_events, texts, tracker, validate
 
@@ -92,3 +95,20 @@ async def test_a_cohort_in_words_read_as_cancelling_stays_the_answer_to_the_coho
     refused = tracker("o-run2", state, text="济南那期不去了", intent="cancel_booking")
     paused = await ActionPauseForm().run(CollectingDispatcher(), refused, DOMAIN)
     assert FollowupAction(camp_actions.FORM) not in paused  # no choice: the form is paused for the cancel
+
+
+@pytest.mark.parametrize("text", ["哎 换一期吧 换成线上的", "这期时间不合适 给俺换一期"])
+async def test_a_change_of_cohort_gives_up_the_enrolment_held_and_enrols_again(text: str):
+    store = EnrollmentStore(runtime.redis(), runtime.settings(), camp_actions.clock)
+    profile = {"name": "许文博", "phone": "13912345001", "identity": "失业青年", "age": "21", "city": "济南"}
+    held = await store.enroll("o-change", camp_actions.current_catalogue().get("jn-2026-12"), profile)
+    dispatcher = CollectingDispatcher()
+    events = await ActionCoreFallback().run(dispatcher, tracker("o-change", text=text, intent="nlu_fallback", active=False), DOMAIN)
+    assert events[-1] == FollowupAction("action_camp_enroll_start")
+    assert held.code in texts(dispatcher) and await store.find("o-change", "jn-2026-12") is None
+
+
+async def test_a_change_of_cohort_without_an_enrolment_changes_nothing():
+    dispatcher = CollectingDispatcher()
+    events = await ActionCoreFallback().run(dispatcher, tracker("o-none", text="换一期吧", intent="nlu_fallback", active=False), DOMAIN)
+    assert FollowupAction("action_camp_enroll_start") not in events
