@@ -112,3 +112,13 @@ async def test_a_change_of_cohort_without_an_enrolment_changes_nothing():
     dispatcher = CollectingDispatcher()
     events = await ActionCoreFallback().run(dispatcher, tracker("o-none", text="换一期吧", intent="nlu_fallback", active=False), DOMAIN)
     assert FollowupAction("action_camp_enroll_start") not in events
+
+
+@pytest.mark.parametrize("text, name, phone", [
+    ("俺闺女叫孟楠 手机号13942635331", "孟楠", "13942635331"),
+    ("他叫魏子豪", "魏子豪", None),
+    ("俺叫刘佳琪 电话13900000000", "刘佳琪", "13900000000"),
+])
+async def test_a_name_said_for_someone_else_with_the_phone_answers_both(text: str, name: str, phone):
+    result, _ = await validate({}, "camp_name", text, sender=f"o-{name}")
+    assert result["camp_name"] == name and result.get("camp_mobile") == phone
