@@ -16,16 +16,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words
+from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words, names_open_cohort
 from actions.camp_eligibility import (
+    answer_before_form,
     answer_eligibility,
-    asks_with_facts,
     fact_slots,
     is_eligibility_question,
     message_facts,
 )
 from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year, school_and_major
+from actions.booking.common import choice_in_text
 from actions.flow_start import asks_to_be_enrolled
+from actions.form_pause import ANSWERS_IN_WORDS
 from actions.form_repair import SKIPPED
 from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
@@ -37,6 +39,7 @@ from bot.services.camp import (
     last_pushed_cohort,
     load_catalogue,
     camp_info_text,
+    enrolment_reply,
 )
 from bot.services.cohort_words import named_cohort
 from bot.services.eligibility import check_eligibility, load_rules
@@ -49,6 +52,7 @@ from bot.services.profiles import ProfileStore
 clock: Clock = system_clock
 
 FORM = "camp_enrollment_form"
+ENROL_START = "action_camp_enroll_start"
 # form slot -> profile field (the profile is what later conversations prefill from)
 PROFILE_FIELDS = {
     "camp_name": "name",
@@ -119,6 +123,10 @@ async def offered_cohorts(openid: str, profile: Dict[str, Any]) -> List[Cohort]:
 # a camp applicant's name as the enrolment list needs it
 CAMP_NAME = re.compile(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}")
 
+# "俺跑不了 报网上的那个吧" at the cohort list, read as cancelling: still the answer (actions/form_pause.py)
+ANSWERS_IN_WORDS[FORM] = lambda requested, text: names_open_cohort(requested, text, current_catalogue(), today())
+
+
 class ActionCampInfo(Action):
     def name(self) -> Text:
         return "action_camp_info"
@@ -152,15 +160,13 @@ class ActionCampEnrollStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         facts = message_facts(tracker, today())
-        if asks_with_facts(tracker.latest_message.get("text") or "", facts):
-            # "我35了还能报吗" is a question: answer it and start no form (no name, no phone)
-            city = await user_city(tracker)
-            answered = await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city)
-            return answered + [FollowupAction("action_listen")]
+        answered = await answer_before_form(dispatcher, tracker, facts, current_catalogue(), today(), await user_city(tracker))
+        if answered and answered[-1] == FollowupAction("action_listen"):
+            return answered
         redis, settings = runtime.redis(), runtime.settings()
         openid = tracker.sender_id
         profile = await ProfileStore(redis, settings).get(openid)
-        events: List[EventType] = [SlotSet("camp_refusal", None)]
+        events: List[EventType] = answered + [SlotSet("camp_refusal", None)]
         known = []
         said = fact_slots(facts)  # "我是失业青年，24岁，报名": not asked again
         prefilled: Dict[str, str] = {}
@@ -173,7 +179,7 @@ class ActionCampEnrollStart(Action):
                 prefilled[field] = str(value)
                 if slot in ("camp_name", "camp_mobile"):
                     known.append(mask_phone(str(value)) if slot == "camp_mobile" else str(value))
-        if tracker.get_slot(CONFIRM.confirm_slot) is True:  # already shown back in this conversation ("按您的情况…")
+        if tracker.get_slot(CONFIRM.confirm_slot) is True or answered:  # already shown back ("按您的情况…")
             events.append(SlotSet(CONFIRM.confirm_slot, True))
         else:
             events += CONFIRM.start_events({k: v for k, v in prefilled.items() if k in FACT_FIELDS})
@@ -318,6 +324,11 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
     def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
         return camp_answers_ahead(text, open_slots, current_catalogue(), today())
 
+    def facts_stated(self, requested: str, tracker: Tracker) -> Dict[str, Any]:
+        stated: Dict[str, Any] = dict(fact_slots(message_facts(tracker, today())))
+        city = parse_city(next(tracker.get_latest_entity_values("city"), "") or "")
+        return {**stated, "camp_city": city} if city and stated else stated
+
     def validate_camp_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         city = parse_city(value)
         if city is None:
@@ -348,8 +359,9 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         cohort = catalogue.get(text)
         if cohort is None:
             choices = await offered_cohorts(tracker.sender_id, profile) if complete else []
-            number = int(text) if re.fullmatch(r"\d{1,2}", text) else None
-            if number is not None and 1 <= number <= len(choices):
+            # "第3期" names 烟台第3期 when one is offered; else, like "第二个吧", the place in the list
+            number = None if "期" in text and named_cohort(text, choices) else choice_in_text(text, len(choices))
+            if number is not None:
                 cohort = choices[number - 1]
             else:  # by name among all fitting ones: a joined cohort named gets "已报名" below
                 named = fitting_cohorts(profile, profile.get("city"), today()) if complete else []
@@ -437,23 +449,6 @@ class ActionCampEnrollSubmit(Action):
             dispatcher.utter_message(text=decision.message())
             return reset
         result = await EnrollmentStore(redis, settings, clock).enroll(openid, cohort, profile)
-        if result.status == "enrolled":
-            text = (
-                f"报名成功！报名编号：{result.code}\n{cohort.label}\n"
-                f"地点：{'线上（开营前短信通知会议号）' if cohort.online else cohort.venue}\n"
-                f"时间：{cohort.schedule}\n咨询：{cohort.contact}\n请保存报名编号，开营前我们会提醒您。"
-            )
-        elif result.status == "waitlisted":
-            text = (
-                f"本期名额已满，您已进入候补，候补第{result.position}位，编号：{result.code}。"
-                "有人取消时将按顺序递补并通知您。"
-            )
-        elif result.status == "duplicate_openid":
-            text = f"您已报名{cohort.label}（编号{result.code}），无需重复报名。"
-        elif result.status == "duplicate_phone":
-            text = f"手机号{mask_phone(profile['phone'])}已报名{cohort.label}，同一手机号每期只能报名一次。"
-        else:
-            text = f"{cohort.label}报名已截止。"
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=enrolment_reply(result, cohort, mask_phone(profile.get("phone") or "")))
         return reset
 

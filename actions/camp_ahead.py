@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.services.camp import CampCatalogue
 from bot.services.cohort_words import named_cohort
+from bot.services.request_words import NOT_A_SIGN_UP
 from actions.camp_answers import parse_city
 from bot.services.schools import find_school, school_by_name
 
@@ -38,6 +39,14 @@ def cohort_in_words(text: str, catalogue: CampCatalogue, today: date) -> Optiona
     """The id of the one open cohort the message names in words ("报线上那期"), else None."""
     cohort = named_cohort(text, catalogue.open_cohorts(today, None), strict=True)
     return cohort.id if cohort else None
+
+
+def names_open_cohort(requested: str, text: str, catalogue: CampCatalogue, today: date) -> bool:
+    """At the cohort question, words that name an open cohort ("俺跑不了 报网上的那个吧"), whatever intent
+    NLU read in them; not when they turn one down ("济南那期不去了")."""
+    if requested != "camp_cohort" or NOT_A_SIGN_UP.search(text):
+        return False
+    return named_cohort(text, catalogue.open_cohorts(today, None)) is not None
 
 
 def camp_answers_ahead(text: str, open_slots: List[str], catalogue: CampCatalogue, today: date) -> Dict[str, Any]:

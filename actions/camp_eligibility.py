@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
@@ -21,9 +21,10 @@ from actions.camp_answers import first_number
 from actions.flow_start import last_bot_text
 from bot.services.camp import CampCatalogue
 from bot.services.eligibility import load_rules
-from bot.services.eligibility_answer import eligibility_answer
+from bot.services.eligibility_answer import eligibility_answer, ruled_out
 from bot.services.eligibility_facts import QUESTION_FORM, Facts, parse_facts
 from bot.services.profiles import ProfileStore
+from bot.services.request_words import asks_bot_to_sign_up, enrols_if_allowed
 
 # form slot -> profile field, for the facts an eligibility answer uses
 FACT_SLOTS = {"camp_identity": "identity", "camp_grad_year": "graduation_year", "camp_age": "age"}
@@ -79,6 +80,11 @@ def fact_slots(facts: Facts) -> Dict[str, str]:
     return {slot: str(value) for slot, value in values.items() if value is not None}
 
 
+async def rules_out(tracker: Tracker, facts: Facts, catalogue: CampCatalogue, day: date, city: Optional[str]) -> bool:
+    """What the user said, with what is known of them, closes every open cohort: the answer is no."""
+    return ruled_out(facts.over(await _known(tracker)), catalogue.open_cohorts(day, city), day, load_rules())
+
+
 async def answer_eligibility(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -86,14 +92,35 @@ async def answer_eligibility(
     catalogue: CampCatalogue,
     day: date,
     city: Optional[str],
+    enrolling: bool = False,
 ) -> List[EventType]:
-    """Say whether the user may join (and which cohorts, why, what else); remember the facts."""
+    """Say whether the user may join (and which cohorts, why, what else; or that the enrolment
+    follows: `enrolling`); remember the facts."""
     rules = load_rules()
     merged = facts.over(await _known(tracker))
     said = (tracker.latest_message or {}).get("text") or ""
-    text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules, said)
+    text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules, said, enrolling)
     dispatcher.utter_message(text=text)
     shown_back = fact_slots(facts)
     # the answer said the facts back ("按您的情况（23岁、失业青年）"): an enrolment that follows does not ask to confirm them again
     confirmed = [SlotSet("camp_facts_confirm", True)] if shown_back else []
     return [SlotSet(slot, value) for slot, value in shown_back.items()] + confirmed
+
+
+async def answer_before_form(
+    dispatcher: CollectingDispatcher, tracker: Tracker, facts: Facts, catalogue: CampCatalogue, day: date, city: Optional[str]
+) -> List[EventType]:
+    """What the enrolment start answers before any form: "我35了还能报吗" is a question, answered,
+    and no form starts (no name, no phone); so is a wish whose facts rule the user out ("俺38了 想报
+    实训营": the plain no and what else there is). "能的话给俺报上": answered, and the enrolment follows
+    when the answer is not no. Ends with action_listen when no form is to follow; [] when nothing
+    is to be answered first."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    if not facts.stated():
+        return []
+    out = await rules_out(tracker, facts, catalogue, day, city)
+    if not out and not (asks_with_facts(text, facts) or enrols_if_allowed(text)):
+        return []  # a wish with facts: the form takes them
+    if not out and (enrols_if_allowed(text) or asks_bot_to_sign_up(text)):
+        return await answer_eligibility(dispatcher, tracker, facts, catalogue, day, city, enrolling=True)
+    return await answer_eligibility(dispatcher, tracker, facts, catalogue, day, city) + [FollowupAction("action_listen")]

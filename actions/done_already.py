@@ -1,12 +1,21 @@
 """A message right after a booking or an enrolment was made that asks for it again ("确认" after the
 booking was made on the phone number, "就报青岛那个" after the enrolment went through): it is done
-already, said with its code, instead of "没太明白" or a second booking."""
+already, said with its code, instead of "没太明白" or a second booking. A number corrected right after
+("不对 手机号输错了 是139…": the booking is made on the phone answer, so the correction comes after it)
+changes the booking's phone; nothing starts over."""
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import List, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking.common import booking_service, profiles
+from actions.flow_start import last_bot_text
+from bot.services.phone import mask_phone
+from bot.services.request_words import corrected_phone
 
 BOOKED_RE = re.compile(r"预约成功！预约码：([A-Za-z0-9]+)")
 ENROLLED_RE = re.compile(r"报名成功！报名编号：([A-Za-z0-9]+)\n([^（\n]+)")
@@ -26,3 +35,22 @@ def done_already_text(tracker: Tracker, last_bot_text: str) -> Optional[str]:
         return (f"已经为您报好了：{enrolled.group(2)}，报名编号：{enrolled.group(1)}，无需重复报名。"
                 "查看请说“我的报名”，取消请说“取消报名”。")
     return None
+
+
+async def correct_phone_just_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """The phone of the booking (or enrolment) the last reply made, corrected; None: no such correction."""
+    phone = corrected_phone((tracker.latest_message or {}).get("text") or "")
+    said = last_bot_text(tracker)
+    booked, enrolled = BOOKED_RE.search(said), ENROLLED_RE.search(said)
+    if phone is None or not (booked or enrolled):
+        return None
+    if enrolled:  # an enrolment's number is its place in the list (one per number and cohort): not changed here
+        dispatcher.utter_message(text=(f"您已报名{enrolled.group(2)}（报名编号{enrolled.group(1)}）。报名的手机号需要更改的话，"
+                                       "请说“转人工”，职业指导师会帮您改。"))
+        return [UserUtteranceReverted()]
+    code = booked.group(1)
+    if not await booking_service().change_phone(tracker.sender_id, code, phone):
+        return None
+    await profiles().update(tracker.sender_id, {"phone": phone})
+    dispatcher.utter_message(text=f"好的，已把预约（预约码：{code}）登记的手机号改为{mask_phone(phone)}，预约本身不变。")
+    return [UserUtteranceReverted()]

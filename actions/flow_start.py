@@ -11,6 +11,7 @@ from typing import List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 
+from bot.services.request_words import ASKED_TO_SIGN_UP, asks_to_enrol
 from bot.services.workshops import normalise_topic
 
 BOOKING_FORM, BOOKING_TOPIC = "workshop_booking_form", "booking_topic"
@@ -26,11 +27,6 @@ FLOWS = (
                 + r"|" + CAMP + r".{0,10}(能不能|可不可以|让不让|够不够|符不符合|收不收|还收|收人|收我|收俺)"
                 + r"|(能|可以)(报|参加).{0,4}" + CAMP + r"(吗|不|么|[?？])"),
      "action_camp_info"),
-    (re.compile(r"(想|要|准备|打算|帮我|给我|能否|我).{0,6}(报名|报|参加|参与|加入|去).{0,4}" + CAMP
-                + r"|" + CAMP + r".{0,4}(报名|报一个|报个|报一下|报下)|(报个|报一个|报上|报名参加)" + CAMP
-                # "听说有个实训营 想报": the wish after the camp's name
-                + r"|" + CAMP + r"[^?？吗]{0,4}(想|要|打算)(报|参加)(?![^?？]{0,6}(吗|不|么|[?？]))"),
-     "action_camp_enroll_start"),
     (re.compile(r"(想|要|帮我|给我|我|俺).{0,4}(预约|约).{0,8}" + TOPIC_WORDS
                 + r"|(^|就是|是说|是)" + BOOKING_VERB + r".{0,8}" + TOPIC_WORDS
                 + r"|" + TOPIC_WORDS + r".{0,6}" + BOOKING_VERB + r"(一下|下|吧|个|$)"
@@ -61,11 +57,17 @@ def as_meant(text: str) -> str:
     return _TYPO_RE.sub(lambda m: TYPOS[m.group()], text or "")
 
 
+ENROL_START = "action_camp_enroll_start"
+
+
 def named_flow(text: str, intent: Optional[str]) -> Optional[str]:
-    """The first action of the flow the message asks for, when NLU did not place it there."""
+    """The first action of the flow the message asks for, when NLU did not place it there: the
+    enrolment when the words ask for it (bot/services/request_words.py), else the first of FLOWS."""
     if intent in PLACED:
         return None
     meant = as_meant(text)
+    if asks_to_enrol(meant):
+        return ENROL_START
     return next((start for pattern, start in FLOWS if pattern.search(meant)), None)
 
 
@@ -74,7 +76,7 @@ def started_this_turn(tracker: Tracker) -> bool:
     core fallback that the policies may predict after it has nothing to add."""
     events = list(tracker.events or [])
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
-    starts = {start for _, start in FLOWS}
+    starts = {start for _, start in FLOWS} | {ENROL_START}
     return any(e.get("event") == "action" and e.get("name") in starts for e in events[last_user + 1:])
 
 
@@ -87,15 +89,13 @@ def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventTyp
     return ([SlotSet(BOOKING_TOPIC, topic)] if topic else []) + [FollowupAction(start)]
 
 
-# "能给俺报上不", "帮我报一个呗": a request to the bot to sign the user up, however NLU read it (often as a
-# question about the camp): the enrolment starts, and its start still answers "能报吗" said with facts.
-# also for someone else ("俺给俺闺女报个实训营", "帮我家孩子报名")
-_FOR_WHOM = r"(?:家|们家)?(?:闺女|女儿|儿子|孩子|娃|弟弟|妹妹|侄子|侄女|外甥|外甥女|孙子|孙女)?"
-ENROL_REQUEST = re.compile(rf"(给|帮|替)(我|俺|咱|她|他){_FOR_WHOM}\s*(报上|报名|报一个|报个|报)")  # "那给她报上吧": a parent
-
-
+# "能给俺报上不", "帮我报一个呗", "那给她报上吧": a request to the bot to sign the user (or someone else) up,
+# however NLU read it (often as a question about the camp): the enrolment starts, and its start still
+# answers "能报吗" said with facts.
 def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:
-    return [FollowupAction("action_camp_enroll_start")] if ENROL_REQUEST.search(as_meant(text)) else None
+    meant = as_meant(text)
+    asked = ASKED_TO_SIGN_UP.search(meant) or asks_to_enrol(meant)
+    return [FollowupAction(ENROL_START)] if asked else None
 
 
 # After the camp answer said 回复“报名”, a short yes to enrol in the user's own words ("行，那给我报上",
@@ -131,7 +131,7 @@ def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
     yes = BARE_YES.match(text) and SAID_REPLY_ENROL in last_bot_text(tracker)
     if len(text) > ENROL_REPLY_MAX_CHARS or not (yes or ENROL_REPLY.search(text)) or NOT_A_YES.search(text):
         return None
-    return [FollowupAction("action_camp_enroll_start")] if last_bot_action(tracker) in CAMP_ANSWERS else None
+    return [FollowupAction(ENROL_START)] if last_bot_action(tracker) in CAMP_ANSWERS else None
 
 
 # Right after the camp answer, a question about oneself that leaves the camp unsaid ("我都毕业3年了还行吗",

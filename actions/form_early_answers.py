@@ -8,7 +8,7 @@ pending — a mobile number, a name, a city — is read here from the message an
 still empty questions, by how each slot's name ends, so that the form's own `validate_<slot>`
 checks it and never asks for it.
 
-Also here: the name part of a message that says more than a name ("于洋，电话…", "栾晓光，我人在烟台").
+Also here: the name part of a message that says more than a name ("于洋，电话…", "栾晓光，我人在烟台"), also said for someone else ("俺闺女叫孟楠 手机号…").
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence
 
 from actions.camp_answers import parse_city
 from bot.services.phone import find_phone
+from bot.services.request_words import SOMEONE_ELSE
 
 PHONE_ENDINGS = ("phone", "mobile")
 NAME_ENDING = "_name"
@@ -24,11 +25,11 @@ CITY_ENDING = "_city"
 # "我叫吕佳琪", "叫我于洋", "名字是王强": a name said in a sentence ("我是…" is an identity or a school
 # as often as a name, so it does not count here)
 NAME_SAID = re.compile(
-    r"(?:我叫|俺叫|叫我|名字是|名字叫|姓名是|姓名[:：])\s*([\u4e00-\u9fa5·]{2,4}?)"
+    rf"(?:我叫|俺叫|叫我|名字是|名字叫|姓名是|姓名[:：]|{SOMEONE_ELSE}叫)\s*([\u4e00-\u9fa5·]{{2,4}}?)"
     r"(?=$|[，,。.!！?？\s、;；]|就|吧|呀|啊|在|今年|手机|电话|想|要|，)"
 )
 _SEGMENTS = re.compile(r"[，,。.!！?？\s、;；]+")
-_NAME_LEAD = re.compile(r"^(我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?|名字是|叫)")
+_NAME_LEAD = re.compile(rf"^(我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?|名字是|{SOMEONE_ELSE}?叫)")  # "他叫…" for someone else
 _NAME_TAIL = re.compile(r"(就行|就可以|就好|就成|吧|呀|啊|哈)$")
 _NOT_A_NAME = re.compile(r"^(我|俺|咱|在|今年|手机|电话|号码)|\d")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Text
 
 import yaml
 from rasa_sdk import Action, Tracker
@@ -49,6 +49,17 @@ SWITCHES: Dict[str, Sequence[str]] = {
     "career_assessment": ("action: action_career_assessment",),
     "cancel_booking": ("action: action_cancel_booking",),
 }
+# form -> whether a message answers its pending question in words ("报网上的那个吧" at the cohort list),
+# whatever other flow NLU read in it ("跑不了" read as cancelling): such a message stays with the form.
+# Each form registers its own reader (actions/camp.py).
+ANSWERS_IN_WORDS: Dict[str, Callable[[str, str], bool]] = {}
+
+
+def answers_in_words(form: str, requested: Optional[str], text: str) -> bool:
+    reader = ANSWERS_IN_WORDS.get(form)
+    return bool(reader and requested and reader(requested, text or ""))
+
+
 # What the user calls each form's task, for "刚才的预约还没完成".
 FORM_LABELS = {"workshop_booking_form": "预约", "camp_enrollment_form": "实训营报名"}
 # The words that name each form's task in the user's mouth: "取消预约" inside the booking quits it,
@@ -193,6 +204,8 @@ class ActionPauseForm(Action):
         form = tracker.active_loop_name
         if not form:
             return [ActiveLoop(None)]
+        if answers_in_words(form, tracker.get_slot(REQUESTED_SLOT), (tracker.latest_message or {}).get("text") or ""):
+            return [FollowupAction(form)]  # an answer after all: the form takes it, nothing is paused
         names = form_slots(form, domain)
         slots = {name: tracker.get_slot(name) for name in names if tracker.get_slot(name) is not None}
         requested = tracker.get_slot(REQUESTED_SLOT)

@@ -31,7 +31,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.form_early_answers import answers_ahead, bare_name, name_in_parts
-from actions.form_pause import names_task, own_intent, paused_record, points_back, resume_events, switches_for
+from actions.form_pause import (
+    answers_in_words,
+    names_task,
+    own_intent,
+    paused_record,
+    points_back,
+    resume_events,
+    switches_for,
+)
 from actions.form_repair import (
     OPTIONAL_SLOTS,
     QUIT_SLOT,
@@ -50,6 +58,7 @@ from actions.knowledge_decision import decision_for
 from bot.clock import system_clock
 from bot.services.knowledge.retrieval import ANSWER, CHOOSE
 from bot.services.phone import find_phone
+from bot.services.request_words import SOMEONE_ELSE
 
 # intent -> the action (or response) that answers it inside any form; the form resumes afterwards.
 DIGRESSIONS: Dict[str, str] = {
@@ -186,7 +195,8 @@ class DigressionAwareValidation(FormValidationAction):
             if quits_for_more(text) and intent in DIGRESSIONS:  # "算了，先看看招聘会": answered, now the quit
                 return await self.leave(requested, dispatcher, tracker, domain)
             return await super().run(dispatcher, tracker, domain)
-        if intent in switches_for(self.form_name()) and not plainly_an_answer(text) and not self.wants_to_quit(text, intent, requested):
+        answer_in_words = plainly_an_answer(text) or answers_in_words(self.form_name(), requested, text)
+        if intent in switches_for(self.form_name()) and not answer_in_words and not self.wants_to_quit(text, intent, requested):
             return []  # another flow: the form rejects the turn, the rules pause it (actions/form_pause.py)
         repaired = await self.repair(requested, text, intent, dispatcher, tracker, domain)
         if repaired is not None:
@@ -195,6 +205,14 @@ class DigressionAwareValidation(FormValidationAction):
         if handled is not None:
             return handled
         is_answer = self.answers_pending_question(requested, text, tracker)
+        # (not when it also answers the question: "俺叫张伟 今年22")
+        answers = is_answer or QUESTION_RE.search(text) or answers_ahead(text, (tracker.latest_message or {}).get("entities") or [], [requested])
+        stated = {} if answers else self.facts_stated(requested, tracker)
+        if stated:  # "先说下俺情况 俺失业了 22岁 在青岛" at the name question: kept, then the question again
+            dispatcher.utter_message(text=f"好的，记下了（{'、'.join(str(v) for v in stated.values())}）。")
+            drop_candidate(tracker, requested)  # what a text mapping took from it is no answer
+            tracker.add_slots([SlotSet(slot, value) for slot, value in stated.items()])
+            return await super().run(dispatcher, tracker, domain)
         if not is_answer and await self.restates_request(requested, text, intent, tracker, domain):
             # the request said again ("就是约个简历指导", "我要报名实训营") is no answer: the question again
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
@@ -242,6 +260,12 @@ class DigressionAwareValidation(FormValidationAction):
         found = answers_ahead(latest_text(tracker), message.get("entities") or [], open_slots)
         found.update(self.form_answers_ahead(latest_text(tracker), [s for s in open_slots if s not in found]))
         return [SlotSet(slot, value) for slot, value in found.items()]
+
+    def facts_stated(self, requested: str, tracker: Tracker) -> Dict[str, Any]:
+        """Facts about the person a message that answers no question states, as this form's slots
+        (the form validates them); the form's mappings skip them when NLU took the message for a
+        side question."""
+        return {}
 
     def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
         """What only this form knows to read from any message for its empty questions (the booking:
@@ -390,8 +414,17 @@ class DigressionAwareValidation(FormValidationAction):
         return any(m.get("type") == "from_text" for m in mappings)
 
 
-# "她叫…" when enrolling someone else (a parent for a daughter)
-NAME_PREFIX = re.compile(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫|(?:她|他|俺闺女|我闺女|俺家孩子|孩子|我女儿|我儿子)(?:叫|名字叫|名字是|的名字是))")
+def drop_candidate(tracker: Tracker, slot: str) -> None:
+    """Forget the value a slot mapping gave `slot` from the latest message, so that it is not validated."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    tracker.events = [e for i, e in enumerate(events)
+                      if i <= last_user or not (e.get("event") == "slot" and e.get("name") == slot)]
+    tracker.slots[slot] = None
+
+
+# "她叫…", "俺闺女叫…" when enrolling someone else (a parent for a daughter)
+NAME_PREFIX = re.compile(rf"^(我叫|我是|姓名[:：]?|名字[:：]?|叫|{SOMEONE_ELSE}(?:叫|名字叫|名字是|的名字是))")
 # a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)
 _SAYS_MORE = re.compile(r"[\s，,。、]+\S*(我|俺|是|的|在|毕业|岁|大学|学院|学校|今年)")
 

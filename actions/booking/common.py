@@ -33,6 +33,8 @@ FORM_SLOTS = (
 
 _STOP_RE = re.compile(r"^(算了|不约了|不预约了|不想约了|不用约了|不用了|退出|不要了|取消)[吧啊了。！!～~\s]*$")
 ANY_TIME_RE = re.compile(r"(都行|都可以|随便|最近|尽快|越快越好|任意|什么时候都)")
+# what people put after a choice ("第二个吧", "3号就行")
+_AFTER_CHOICE = re.compile(r"(?:的|那个|那期|那场)?(?:吧|呗|啊|呀|就行|就中|就好|就可以|可以)+$")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -63,11 +65,12 @@ def parse_choice(tracker: Tracker, count: int) -> Optional[int]:
 def choice_in_text(text: str, count: int) -> Optional[int]:
     """A 1-based choice the whole of `text` is ("2", "第二个", "取消第2个"), or None."""
     candidate = re.sub(r"[\s。，,.！!？?“”\"'‘’「」]", "", text)  # "“取消1”" copied with its quotes
-    match = re.fullmatch(r"\D{0,3}?(\d{1,2})(?:个|场|项|号|位)?", candidate)
+    candidate = _AFTER_CHOICE.sub("", candidate)  # "第二个吧", "2就行"
+    match = re.fullmatch(r"\D{0,3}?(\d{1,2})(?:个|场|项|号|位|期)?", candidate)
     if match:
         value: Optional[int] = int(match.group(1))
     else:
-        cn = re.fullmatch(r"(?:选|要|第)?第?([一二两三四五六七八九十])(?:个|场|项|号|位)?", candidate)
+        cn = re.fullmatch(r"(?:选|要|报|第)?第?([一二两三四五六七八九十])(?:个|场|项|号|位|期)?", candidate)
         value = _CN_DIGITS[cn.group(1)] if cn else None
     return value if value is not None and 1 <= value <= count else None
 

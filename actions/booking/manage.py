@@ -26,6 +26,7 @@ from actions.booking.common import (
     reset_form,
     success_text,
 )
+from actions.done_already import correct_phone_just_given
 from actions.flow_start import last_bot_action, start_named_flow
 from bot.services.camp import EnrollmentStore
 from bot.services.my_things import (
@@ -40,6 +41,7 @@ from bot.services.my_things import (
     plain,
     workshop_holdings,
 )
+from bot.services.request_words import CANCEL_WORDS_RE, CODE_LIKE_RE
 
 NOTHING = "您目前没有预约或实训营报名。说“预约指导”可预约简历、面试、职业规划等指导，说“报名实训营”可报名青年求职能力实训营。"
 
@@ -150,6 +152,27 @@ async def _cancel_enrolment(dispatcher: CollectingDispatcher, tracker: Tracker, 
     return _done()
 
 
+# "换一期", "换成线上的", "改报济南那期": the enrolment held is given up for another cohort of the camp
+CHANGE_COHORT_RE = re.compile(r"换[一个]?期|换[成到]|改[成报到]|换个别的|换别的")
+
+
+async def change_cohort(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """The user's only enrolment (or the one named) cancelled, then the enrolment again: the profile
+    fills what it knows, a cohort named in the message is taken (actions/camp_ahead.py). None: no such change."""
+    text = tracker.latest_message.get("text") or ""
+    if not CHANGE_COHORT_RE.search(text):
+        return None
+    enrolments = [h for h in await my_holdings(tracker.sender_id) if h.kind == CAMP]
+    held = [h for h in enrolments if h.named_in(text)] or enrolments
+    if len(held) != 1 or held[0].cohort is None:
+        return None
+    result = await cancel_enrolment(_enrolments(), tracker.sender_id, held[0].cohort, camp.today())
+    if result.status != "cancelled":
+        return None
+    dispatcher.utter_message(text=f"好的，已取消{held[0].cohort.label}的报名（编号{held[0].code}），下面为您改报其他期次。")
+    return [SlotSet("booking_pending", None), SlotSet("camp_cohort", None), FollowupAction(camp.ENROL_START)]
+
+
 async def cancel_holding(dispatcher: CollectingDispatcher, tracker: Tracker, ref: str) -> List[EventType]:
     """Cancel what `ref` (a `Holding.ref`) names, with the reply its kind needs."""
     kind, scope, code = ref.split(":", 2)
@@ -167,10 +190,6 @@ def _about_camp(text: str) -> Optional[bool]:
     return False if "指导" in text else None
 
 
-# A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.
-# Six letters or digits, maybe split by a space or dash: the shortest code (bookings: 6, camp: 8+).
-CODE_LIKE_RE = re.compile(r"[0-9A-Za-z](?:[\s\-]?[0-9A-Za-z]){5,}")
-CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
 
 
 # "取消第2个", "把面试那个退了": a plain request to cancel, not a question about cancelling.
@@ -185,6 +204,10 @@ async def answer_named_holding(dispatcher: CollectingDispatcher, tracker: Tracke
     by its number in the list or its kind with a plain cancel ("取消第2个", "把实训营那个退了");
     None: nothing of the user's named."""
     text = tracker.latest_message.get("text") or ""
+    corrected = await correct_phone_just_given(dispatcher, tracker)  # "手机号输错了 是…" right after booking
+    changed = corrected or await change_cohort(dispatcher, tracker)  # "换一期"
+    if changed is not None:
+        return changed
     if tracker.get_slot("booking_pending") == "cancel_pick" and CONFIRM_CANCEL_RE.match(text.strip()):
         offered = _single_offer(tracker, await my_holdings(tracker.sender_id))  # "确定" to "确定取消吗"
         if offered is not None:
@@ -292,6 +315,7 @@ class ActionCancelBooking(Action):
         # NLU read a cancel into a message with no word of cancelling that asks for another flow
         # ("俺搬威海去了 今年23 失业在家 想报那个实训营"): that flow starts instead
         misread = None if SAYS_CANCEL_RE.search(text) else start_named_flow(text, None)
+        misread = misread or await change_cohort(dispatcher, tracker)  # "换一期" read as a cancel
         if misread is not None:
             return misread
         holdings = await my_holdings(tracker.sender_id)

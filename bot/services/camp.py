@@ -391,3 +391,21 @@ async def remember_pushed_cohort(redis: aioredis.Redis, settings: Settings, open
 
 async def last_pushed_cohort(redis: aioredis.Redis, settings: Settings, openid: str) -> Optional[str]:
     return await redis.get(settings.key(LAST_PUSH_FAMILY, openid))
+
+
+def enrolment_reply(result: EnrollResult, cohort: Cohort, masked_phone: str) -> str:
+    """What the applicant is told of their enrolment (the code first: they keep it to cancel)."""
+    if result.status == "enrolled":
+        return (
+            f"报名成功！报名编号：{result.code}\n{cohort.label}\n"
+            f"地点：{'线上（开营前短信通知会议号）' if cohort.online else cohort.venue}\n"
+            f"时间：{cohort.schedule}\n咨询：{cohort.contact}\n请保存报名编号，开营前我们会提醒您。"
+        )
+    if result.status == "waitlisted":
+        return (f"本期名额已满，您已进入候补，候补第{result.position}位，编号：{result.code}。"
+                "有人取消时将按顺序递补并通知您。")
+    if result.status == "duplicate_openid":
+        return f"您已报名{cohort.label}（编号{result.code}），无需重复报名。"
+    if result.status == "duplicate_phone":
+        return f"手机号{masked_phone}已报名{cohort.label}，同一手机号每期只能报名一次。"
+    return f"{cohort.label}报名已截止。"

@@ -154,20 +154,35 @@ def _needs_no_job(assessment: Assessment, facts: Facts) -> bool:
     return facts.employed is None and bool(takers) and all(g.must_be_unemployed for g in takers)
 
 
-def eligibility_answer(
-    facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules, text: str = ""
-) -> str:
-    """The reply to an eligibility question (`text`), ≤ 2,048 bytes: verdict, per-group reasons,
-    what the rules do not decide, next step."""
-    notes = [note for pattern, note in ((RESIDENCE, RESIDENCE_NOTE), (SPECIAL_IDENTITY, SPECIAL_NOTE))
-             if pattern.search(text or "")]
-    if not cohorts:
-        return "\n".join(["目前没有正在报名的实训营期次，开班后我们会通知您。", *notes, "您可以考虑：\n" + _alternatives(rules)])
+def settled_assessment(facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules) -> Tuple[Facts, Assessment]:
+    """The assessment an answer gives, with the facts it went by."""
     assessment = assess(facts, cohorts, today, rules)
     if assessment.verdict == NO and facts.identity_inferred:
         # a presumed identity must not shut other doors: "2021年毕业" may still be a 失业青年
         facts = replace(facts, identity=None, identity_inferred=False)
         assessment = assess(facts, cohorts, today, rules)
+    return facts, assessment
+
+
+def ruled_out(facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules) -> bool:
+    """The facts said already close every open cohort (or none is open): the answer is a plain no."""
+    return not cohorts or settled_assessment(facts, cohorts, today, rules)[1].verdict == NO
+
+
+# "能的话给俺报上": the answer is followed by the enrolment itself, not by how to start it
+THEN_ENROL = "下面直接为您报名。"
+
+
+def eligibility_answer(
+    facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules, text: str = "", enrolling: bool = False
+) -> str:
+    """The reply to an eligibility question (`text`), ≤ 2,048 bytes: verdict, per-group reasons,
+    what the rules do not decide, next step (the enrolment, when it follows: `enrolling`)."""
+    notes = [note for pattern, note in ((RESIDENCE, RESIDENCE_NOTE), (SPECIAL_IDENTITY, SPECIAL_NOTE))
+             if pattern.search(text or "")]
+    if not cohorts:
+        return "\n".join(["目前没有正在报名的实训营期次，开班后我们会通知您。", *notes, "您可以考虑：\n" + _alternatives(rules)])
+    facts, assessment = settled_assessment(facts, cohorts, today, rules)
     lines = [_headline(assessment, facts, today)]
     groups = _shown_groups(assessment, facts, rules)
     lines += [line for group in groups if (line := _group_line(group, assessment, facts, today))]
@@ -176,7 +191,9 @@ def eligibility_answer(
     verdict = assessment.verdict
     if verdict == NO and facts.identity and len(lines) == 1:
         lines.append(f"实训营招收{rules.target_labels()}，“{facts.identity}”不在招收范围。")
-    if verdict == YES:
+    if verdict != NO and enrolling:
+        lines.append(THEN_ENROL)
+    elif verdict == YES:
         lines.append("回复“报名”即可报名实训营。")
     elif verdict == OPEN:
         accepted = [i for i in rules.identities if any(i in g.identities for g in groups)]

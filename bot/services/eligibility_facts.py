@@ -14,9 +14,12 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Sequence
 
 from bot.language.time_parser import cn_to_int
 from bot.services.eligibility import EligibilityRules, employment, graduation_season
+from bot.services.request_words import SOMEONE_ELSE
 
 # Having no job, as people say it ("没找着工作", "找不着活", "没活干了"); "活" is colloquial for work.
-NO_JOB_WORDS = r"没有?(找到|找着|找见)?(工作|上班|就业|活儿?干)|没(找到|找着|找见)活|找不[到着](工作|活)|失业|待业|无业"
+# "木有"/"没得" are 没有 in dialect ("木有工作")
+NO_JOB_WORDS = (r"(?:没有?|木有|没得)(找到|找着|找见)?(工作|上班|就业|活儿?干)|没(找到|找着|找见)活|找不[到着](工作|活)"
+                r"|失业|待业|无业")
 # Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's
 # identity question and eligibility questions read identities the same way.
 IDENTITY_PATTERNS = (
@@ -26,10 +29,10 @@ IDENTITY_PATTERNS = (
     (re.compile(NO_JOB_WORDS), "失业青年"),
     (re.compile(r"在校|在读|大学生|学生|大[一二三四]|研[一二三]|毕业班"), "在校生"),
     (re.compile(r"未就业"), "离校未就业毕业生"),
-    (re.compile(r"在职|上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职|^\s*工作\s*$"), "在职人员"),
+    (re.compile(r"在职|上班|上着班|已经?(就业|工作)|工作了|(?<![没木])有工作|有份工作|在工作|参加工作了|(刚|已经?)入职|^\s*工作\s*$"), "在职人员"),
 )
 NO_JOB = re.compile(NO_JOB_WORDS + "|未就业")
-HAS_JOB = re.compile(r"在职|上班了|在上班|上着班|已经?(就业|工作)|工作了|有工作|有份工作|在工作|参加工作了|(刚|已经?)入职")
+HAS_JOB = re.compile(r"在职|上班了|在上班|上着班|已经?(就业|工作)|工作了|(?<![没木])有工作|有份工作|在工作|参加工作了|(刚|已经?)入职")
 # The two ways the camp reads a question, kept apart on purpose: a short answer with any question
 # word in it is no answer ("失业怎么办" names no identity); a sentence is a question to answer
 # rather than a request to act on by its shape ("我35了还能报吗" vs "我35了，怎么报名": the latter
@@ -48,9 +51,10 @@ EDUCATION_PATTERNS = (
 )
 _NUM = r"(\d{1,2}|[一二两三四五六七八九十]{1,3})"
 AGE_WITH_UNIT = re.compile(rf"(?:虚岁)?{_NUM}\s*周?岁")
-# "俺35了", "今年24", "都三十了": a bare number after a word that introduces one's age
+# "俺35了", "今年24", "都三十了", for someone else "他19", "俺闺女24了": a bare number after a word that
+# introduces one's age
 AGE_BARE = re.compile(
-    rf"(?:我|俺|咱|本人|今年|现在|都|已经|才|刚满|满|年龄|虚岁)\s*(?:已经|都|才|也)?\s*{_NUM}\s*(?:了|啦|咯)?"
+    rf"(?:{SOMEONE_ELSE}|我|俺|咱|本人|今年|现在|都|已经|才|刚满|满|年龄|虚岁)\s*(?:今年|已经|都|才|也)?\s*{_NUM}\s*(?:了|啦|咯)?"
     r"(?![\d年届月号日期点个人分万元块kK级])"
 )
 # "2026年毕业", "25届", also with when in the year: "2026年夏天毕业", "2026年6月毕业"
@@ -63,7 +67,8 @@ YEAR_GRADUATED = re.compile(
 )
 # when in the year ("今年6月份", "去年夏天") and the school left ("去年从青科大毕业的")
 _WHEN_IN_YEAR = r"(?:(?:夏天|夏季|春天|春季|秋天|秋季|冬天|年底|年初|上半年|下半年|[\d一二三四五六七八九十]{1,3}\s*月份?)\s*)?"
-_FROM_SCHOOL = r"(?:从[^\s，,。！？!?]{2,16}?)?"
+# "从青科大", also without 从 when a school is named ("去年潍坊学院毕业的")
+_FROM_SCHOOL = r"(?:从[^\s，,。！？!?]{2,16}?|[^\s，,。！？!?]{1,12}?(?:大学|学院|学校|职院|技校|中专|大专|科大|师大|农大|医大|理工))?"
 RELATIVE_YEAR = re.compile(
     r"(大前|前|去|今|明|后)年\s*(?:的)?\s*" + _WHEN_IN_YEAR + r"(?:就|刚刚?|才|已经|要|会)?\s*" + _FROM_SCHOOL
     + _LEVEL + r"毕(?:的)?业"

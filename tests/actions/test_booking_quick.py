@@ -6,15 +6,18 @@ from __future__ import annotations
 from typing import Any, Dict
 
 import pytest
+from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions.booking import common as booking_common
 from actions.booking.form import ActionBookingSubmit, ValidateWorkshopBookingForm
-from actions.done_already import done_already_text
+from actions.done_already import BOOKED_RE, done_already_text
+from actions.fallback import ActionCoreFallback
 from bot.clock import FrozenClock
 from bot.services.profiles import ProfileStore
 from tests.actions.test_booking import DOMAIN, T0, make_tracker, run
+from tests.helpers.action_tracker import make_tracker as helper_tracker
 
 
 @pytest.fixture
@@ -147,3 +150,22 @@ async def test_a_number_at_the_confirmation_picks_another_session_and_shows_it_a
     slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker(
         "2", slots=state, extracted={"booking_confirm": "2"}, entities=[{"entity": "number", "value": "2"}]))
     assert slots["booking_slot_id"] == offered[1] and slots["booking_confirm"] is None and "第2场" in texts[0]
+
+
+async def test_a_phone_corrected_right_after_the_booking_changes_the_booking_not_the_flow(env):
+    state: Dict[str, Any] = {}
+    await _soonest_taken(state)
+    state.update({"booking_name": "韦晓光", "booking_phone": "13953358812"})
+    _, texts = await run(ActionBookingSubmit(), make_tracker("13953358812", slots=state, active=False))
+    code = BOOKED_RE.search(texts[0]).group(1)
+    dispatcher = CollectingDispatcher()
+    corrected = helper_tracker("不对 手机号输错了 是13900001234", "inform", events=[{"event": "bot", "text": texts[0]}], sender="u1")
+    events = await ActionCoreFallback().run(dispatcher, corrected, DOMAIN)
+    said = dispatcher.messages[0]["text"]
+    assert code in said and "1234" in said and events == [UserUtteranceReverted()]
+    assert (await env.get(code)).phone == "13900001234"
+    assert (await ProfileStore(runtime.redis(), runtime.settings()).get("u1"))["phone"] == "13900001234"
+    # the same words with no booking just made: not a correction of anything held
+    later = helper_tracker("不对 手机号输错了 是13700001234", "inform", events=[{"event": "bot", "text": said}], sender="u1")
+    await ActionCoreFallback().run(CollectingDispatcher(), later, DOMAIN)
+    assert (await env.get(code)).phone == "13900001234"

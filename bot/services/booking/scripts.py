@@ -257,3 +257,13 @@ end
 redis.call('HSET', rec_key, 'status', ARGV[14], 'marked_at', NOW_ISO, 'marked_by', ARGV[15])
 return cjson.encode({status = 'ok', previous = status, slot_id = redis.call('HGET', rec_key, 'slot_id')})
 """
+
+# The owner corrects the phone of a booking that has not started ("手机号输错了 是…" right after it was made).
+PHONE_SCRIPT = _COMMON + r"""
+local rec_key = P .. 'rec:' .. ARGV[14]
+local rec = redis.call('HMGET', rec_key, 'openid', 'status', 'phone')
+if not rec[1] or rec[1] ~= ARGV[13] then return cjson.encode({status = 'not_found'}) end
+if rec[2] ~= 'confirmed' then return cjson.encode({status = 'not_active'}) end
+redis.call('HSET', rec_key, 'phone', ARGV[15], 'phone_changed_at', NOW_ISO, 'phone_before', rec[3] or '')
+return cjson.encode({status = 'ok'})
+"""

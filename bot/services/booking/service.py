@@ -32,6 +32,7 @@ from bot.services.booking.scripts import (
     JOIN_WAIT_SCRIPT,
     LEAVE_WAIT_SCRIPT,
     MARK_SCRIPT,
+    PHONE_SCRIPT,
     PROMOTED_KIND,
     REMINDER_KIND,
 )
@@ -86,6 +87,7 @@ class BookingService:
         self._leave = redis.register_script(LEAVE_WAIT_SCRIPT)
         self._mark = redis.register_script(MARK_SCRIPT)
         self._forget = redis.register_script(FORGET_SCRIPT)
+        self._phone = redis.register_script(PHONE_SCRIPT)
         self.monthly = MonthlyStats(redis, settings, clock)
 
     # ---- keys ----------------------------------------------------------------------------
@@ -162,6 +164,12 @@ class BookingService:
             self._cancel, openid, code.upper(), int(self.cancel_cutoff.total_seconds()), by
         )
         return await self._after_change(data)
+
+    async def change_phone(self, openid: str, code: str, phone: str) -> bool:
+        """The owner's own correction of the phone on a confirmed booking; False when the code is
+        not theirs or the booking is no longer confirmed."""
+        data = await self._run(self._phone, openid, code.upper(), phone)
+        return data["status"] == "ok"
 
     async def _after_change(self, data: Dict[str, Any], slot_id: str = "") -> CancelResult:
         promoted = tuple((p[0], p[1]) for p in data.get("promoted") or [])

@@ -3,6 +3,8 @@ events, its size stops growing with the parse, the compact body says the same, a
 session sends the same request over one connection."""
 from __future__ import annotations
 
+from copy import deepcopy
+
 import ast
 import json
 from typing import Any, Callable, Dict, List
@@ -93,6 +95,13 @@ CONVERSATION: List[Event] = [
 ]
 
 # Every reader of earlier events in actions/ (found by the guard below), run on one Tracker.
+def _after_dropping(tracker: Tracker, slot: str) -> List[Any]:
+    copy = deepcopy(tracker)
+    forms.drop_candidate(copy, slot)
+    last_user = max((i for i, e in enumerate(copy.events) if e.get("event") == "user"), default=-1)
+    return [(e.get("event"), e.get("name"), e.get("value")) for e in copy.events[last_user + 1:]] + [copy.slots.get(slot)]
+
+
 READERS: Dict[str, Callable[[Tracker], Any]] = {
     "booking/common.py:request_id": booking_common.request_id,
     # what the quick booking reads of its run: the form's start and the user's texts since
@@ -103,6 +112,8 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "flow_start.py:last_bot_text": flow_start.last_bot_text,
     "flow_start.py:started_this_turn": flow_start.started_this_turn,
     "forms.py:resuming_after_digression": forms.resuming_after_digression,
+    # what stays of the latest turn once a mapping's candidate for the name is dropped
+    "forms.py:drop_candidate": lambda t: _after_dropping(t, "camp_name"),
     "forms.py:leave": lambda t: answered_since_start(t.events, "camp_enroll_form", ["camp_name", "city"], t.slots),
     "handoff.py:_conversation_so_far": lambda t: turns_from_events(t.events, drop_latest_user=True),
     "jobs.py:_remembered_trade": jobs._remembered_trade,

@@ -73,3 +73,34 @@ def test_the_component_rewrites_intent_and_ranking_and_leaves_other_messages_alo
 
 def test_a_message_pointing_back_to_a_paused_form_is_left_to_the_form():
     assert preferred_ranking("继续报名", ranking(("ask_policy", 0.5), ("enroll_camp", 0.4)), CHOICE) is None
+
+
+@pytest.mark.parametrize("text, pairs, intent", [
+    # the eligibility question, the job search, the greeting: the words ask for the enrolment
+    ("俺想报实训营 俺是失业青年 21岁 在青岛黄岛这边", [("ask_camp_info", 0.7), ("enroll_camp", 0.2)], "enroll_camp"),
+    ("给俺整一个训练营 俺21 木有工作", [("find_job", 0.5), ("ask_policy", 0.3)], "enroll_camp"),
+    ("报名参加实训营", [("enroll_camp", 0.4), ("ask_camp_info", 0.35)], "enroll_camp"),  # sure now: no fallback
+    ("你好 编号online-123456那个 家里有事去不了了", [("greet", 0.8), ("cancel_booking", 0.1)], "cancel_booking"),
+    ("不对 手机号输错了 是13900001234", [("book_workshop", 0.5), ("deny", 0.3)], "inform"),
+])
+def test_what_the_words_plainly_ask_decides_the_intent(text, pairs, intent):
+    message = parsed_message(text, pairs, CHOICE)
+    FlowIntentPreference({"min_share": 0.3}).process([message])
+    assert message.get(INTENT) == {"name": intent, "confidence": 1.0}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)][0] == intent
+    assert all(r["confidence"] == 0.0 for r in message.get(INTENT_RANKING_KEY)[1:])
+
+
+def test_a_corrected_number_becomes_the_phone_entity_the_rules_read():
+    message = parsed_message("号码打错了 应该是13900001234", [("deny", 0.6)], CHOICE)
+    FlowIntentPreference({"min_share": 0.3}).process([message])
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("phone", "13900001234")]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("取消实训营报名", "cancel_booking"), ("俺报的实训营在哪看", "my_bookings"), ("恁们那个实训营俺能参加不", "ask_camp_info"),
+])
+def test_cancelling_listing_and_asking_stay_what_they_are(text, intent):
+    message = parsed_message(text, [(intent, 0.9), ("enroll_camp", 0.05)], CHOICE)
+    FlowIntentPreference({"min_share": 0.3}).process([message])
+    assert message.get(INTENT)["name"] == intent

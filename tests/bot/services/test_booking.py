@@ -303,3 +303,15 @@ async def test_bookings_per_day_counts_the_records_of_each_day(service):
         assert (await service.book(openid, "s0", "张三", "13800138000", f"r-{openid}")).status == "confirmed"
     days = [(T0 - timedelta(days=1)).strftime("%Y-%m-%d"), T0.strftime("%Y-%m-%d")]
     assert await service.bookings_per_day(days) == {"per_day": [0, 2], "per_city": {"未知": 2}}
+
+
+async def test_the_owner_corrects_the_phone_of_a_confirmed_booking_only(service):
+    await add_slot(service.catalogue, "p0", T0 + timedelta(days=2), 5)
+    booked = await service.book("u1", "p0", "张三", "13953358812", "mp1")
+    assert await service.change_phone("u1", booked.code.lower(), "13900001234") is True
+    assert (await service.get(booked.code)).phone == "13900001234"
+    assert await service.change_phone("u2", booked.code, "13700000000") is False  # not theirs
+    assert await service.change_phone("u1", "NOPE99", "13700000000") is False
+    await service.cancel("u1", booked.code)
+    assert await service.change_phone("u1", booked.code, "13700000000") is False  # cancelled: not changed
+    assert (await service.get(booked.code)).phone == "13900001234"

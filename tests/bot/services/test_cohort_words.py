@@ -48,3 +48,11 @@ def test_outside_the_cohort_question_only_words_about_a_cohort_pick_one() -> Non
     assert named_cohort("人就在济南 那个实训营俺也想报一个", CHOICES, strict=True) is None
     assert named_cohort("那就报济南那期", CHOICES, strict=True) == JINAN
     assert named_cohort("给俺报线上的", CHOICES, strict=True) == ONLINE
+
+
+def test_the_soonest_is_named_by_when_it_starts() -> None:
+    later = _cohort("jn-13", "济南市", "济南第13期")
+    later = Cohort(**{**later.__dict__, "start": later.start + timedelta(days=14)})
+    assert named_cohort("最早开班的那期就行", [later, JINAN]) == JINAN
+    assert named_cohort("济南最近那期", [later, QINGDAO, JINAN]) == JINAN
+    assert named_cohort("线上最早的", CHOICES) == ONLINE

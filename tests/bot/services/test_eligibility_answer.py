@@ -11,7 +11,7 @@ import pytest
 
 from bot.services.camp import load_catalogue
 from bot.services.eligibility import check_eligibility, load_rules, parse_rules
-from bot.services.eligibility_answer import NO, OPEN, YES, assess, eligibility_answer
+from bot.services.eligibility_answer import NO, OPEN, THEN_ENROL, YES, assess, eligibility_answer, ruled_out
 from bot.services.eligibility_facts import Facts, parse_facts
 from bot.services.reply_size import byte_len
 from bot.settings import DEFAULT_CAMP_COHORTS_FILE
@@ -174,3 +174,15 @@ def test_what_the_rules_do_not_decide_is_said_as_such_not_guessed():
     reply = eligibility_answer(parse_facts(veteran, TODAY, RULES), [A, B], TODAY, RULES, veteran)
     assert "可以报名" in reply and "退役军人" in reply and "户籍" not in reply
     assert "12333" not in answer(age=20, identity="失业青年")  # nothing to refer: no note
+
+
+def test_an_answer_followed_by_the_enrolment_says_so_and_a_plain_no_is_ruled_out():
+    rules, day = load_rules(), date(2026, 11, 28)
+    cohorts = load_catalogue(DEFAULT_CAMP_COHORTS_FILE, day).open_cohorts(day)
+    young = Facts(identity="失业青年", age=22)
+    assert THEN_ENROL in eligibility_answer(young, cohorts, day, rules, enrolling=True)
+    assert "回复“报名”" not in eligibility_answer(young, cohorts, day, rules, enrolling=True)
+    assert not ruled_out(young, cohorts, day, rules)
+    assert ruled_out(Facts(identity="失业青年", age=38), cohorts, day, rules)
+    assert ruled_out(Facts(identity="在职人员"), cohorts, day, rules)
+    assert ruled_out(young, [], day, rules)  # nothing open

@@ -13,6 +13,11 @@ SPRING = date(2027, 3, 10)  # final-year students graduate this summer (2027)
 
 CASES = [
     # text, today, expected fields (anything not listed must stay None/False)
+    # someone else's age, dialect for having no job, a school named without 从
+    ("帮俺弟报个名 他19 在临沂", AUTUMN, {"age": 19}),
+    ("俺闺女24了", AUTUMN, {"age": 24}),
+    ("俺21 木有工作", AUTUMN, {"age": 21, "identity": "失业青年", "employed": False}),
+    ("俺去年潍坊学院毕业的", AUTUMN, {"graduation_year": 2025, "identity": "离校未就业毕业生", "identity_inferred": True}),
     ("俺35了还能报实训营不", AUTUMN, {"age": 35}),
     ("我三十五岁能报吗", AUTUMN, {"age": 35}),
     ("今年24", AUTUMN, {"age": 24}),
