@@ -17,7 +17,7 @@ from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 from bot.services.camp import load_catalogue
 from bot.services.my_things import camp_holdings
-from dialogue_corpus import ASKS, Conversation, Placeholders, Turn
+from dialogue_corpus import ASKS, AT_DONE, Conversation, Placeholders, Turn
 from dialogue_simulator import SIM_LIMIT, next_answer
 
 # "没太明白" (utter_default) and the knowledge answer's "cannot answer yet": both say "not understood".
@@ -238,14 +238,18 @@ def _text(turn: Turn, values: Placeholders) -> str:
 
 
 async def _reach(player: _Player, turn: Turn, number: int) -> bool:
-    """Before an `at:` turn: the simulated user answers until the bot asks for that fact."""
-    status = await player.simulate(number - 1, until=turn.at)
+    """Before an `at:` turn: the simulated user answers until the bot asks for that fact (`at: done`:
+    until it asks nothing the user can answer)."""
+    until_done = turn.at == AT_DONE
+    status = await player.simulate(number - 1, until=None if until_done else turn.at)
     if status is None:
         return False
-    if status != "reached":
+    if status != ("done" if until_done else "reached"):
         within = f" within {SIM_LIMIT} simulated answers" if status == "limit" else ""
-        player.fail(number, _text(turn, player.values), "at", f"the bot asks for {turn.at}",
-                    f"the bot never asked for {turn.at}{within}; last reply {_short(player.last_reply)}")
+        wanted = "stops asking" if until_done else f"asks for {turn.at}"
+        got = "the bot kept asking" if until_done else f"the bot never asked for {turn.at}"
+        player.fail(number, _text(turn, player.values), "at", f"the bot {wanted}",
+                    f"{got}{within}; last reply {_short(player.last_reply)}")
         return False
     return True
 

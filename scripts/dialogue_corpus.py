@@ -66,6 +66,8 @@ ASKS = {
 }
 # What a persona may hold besides facts: the answer at a numbered list, and at a yes/no confirmation.
 PERSONA_CHOICES = {"choose": "1", "confirm": "对"}
+# `at: done`: the turn waits until the bot asks nothing the simulated user can answer (a form finished)
+AT_DONE = "done"
 TURN_CHECKS = ("has", "has_any", "lacks", "matches", "intent", "action", "no_action", "asks")
 STATE_CHECKS = ("bookings", "enrolments", "handoff", "opted_out")
 TURN_KINDS = ("say", "location", "event", "click")
@@ -125,8 +127,8 @@ def _turn(raw: Mapping[str, Any], where: str) -> Turn:
     if unknown:
         raise CorpusError(f"{where}: unknown check(s) {sorted(unknown)}")
     at = raw.get("at")
-    if at is not None and str(at) not in ASKS:
-        raise CorpusError(f"{where}: `at: {at}` is not a fact; one of {', '.join(ASKS)}")
+    if at is not None and str(at) not in ASKS and str(at) != AT_DONE:
+        raise CorpusError(f"{where}: `at: {at}` is not a fact; one of {', '.join(ASKS)}, or {AT_DONE}")
     value = raw[kinds[0]]
     return Turn(kinds[0], value if kinds[0] == "location" else str(value), expect, states,
                 bool(raw.get("in_domain", True)), None if at is None else str(at))

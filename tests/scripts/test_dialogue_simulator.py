@@ -97,7 +97,7 @@ def test_a_numbered_list_to_pick_from_gets_the_personas_choice(source: str, mark
     said_in("actions/booking/quick.py", "先为您选了第1场"),  # the soonest taken; "随时回复序号" to change it
     said_in("actions/booking/manage.py", "按序号"),  # the bookings listed: cancelling is the user's call
     said_in("actions/booking/common.py", "预约成功！"),
-    said_in("actions/camp.py", "报名成功！"),
+    said_in("bot/services/camp.py", "报名成功！"),
     response_text("utter_greet"),  # a numbered list of what the bot can do, nothing to pick
     response_text("utter_why_camp_identity"),  # "按身份确定招收对象": 确定 not in a question
     response_text("utter_points_ask_city"),  # a question, but not for a fact of ASKS
@@ -151,7 +151,7 @@ PARENT = """  - id: sim-parent
         states: [age]
 """
 COHORTS = said_in("actions/camp.py", "请选择期次") + "1. 示例期次，截止3月9日"
-ENROLLED = said_in("actions/camp.py", "报名成功！").replace("{…}", "ABC123", 1)
+ENROLLED = said_in("bot/services/camp.py", "报名成功！").replace("{…}", "ABC123", 1)
 
 
 def test_the_simulated_user_answers_whatever_the_bot_asks_in_its_order_then_stops(tmp_path: Path):
@@ -188,6 +188,22 @@ def test_an_at_fact_the_bot_never_asks_for_fails_with_at_and_the_turn_is_not_sen
     outcome = played(agenda(tmp_path, body), bot)
     assert [(f.turn, f.check) for f in outcome.failures] == [(2, "at")]
     assert "never asked for school" in outcome.failures[0].got and "学校填啥都行吗" not in bot.said
+
+
+def test_an_at_done_turn_waits_until_the_bot_asks_nothing_more(tmp_path: Path):
+    body = PARENT + "      - say: 俺儿子报上了没 查一下\n        at: done\n"
+    bot = ScriptedBot([response_text("utter_ask_camp_name"), response_text("utter_ask_camp_mobile"), ENROLLED,
+                       "您报名的期次：…"])
+    outcome = played(agenda(tmp_path, body), bot)
+    assert outcome.completed, outcome.failures
+    assert bot.said[1] == "刘子涵" and bot.said[3] == "俺儿子报上了没 查一下" and len(bot.said) == 4
+
+
+def test_an_at_done_turn_fails_with_at_when_the_bot_keeps_asking(tmp_path: Path):
+    body = PARENT + "      - say: 俺儿子报上了没 查一下\n        at: done\n"
+    outcome = played(agenda(tmp_path, body), ScriptedBot(itertools.repeat(COHORTS)))
+    assert [(f.turn, f.check) for f in outcome.failures] == [(2, "at")]
+    assert "kept asking" in outcome.failures[0].got
 
 
 def test_a_bot_that_keeps_asking_is_stuck_after_eight_simulated_answers(tmp_path: Path):
