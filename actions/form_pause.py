@@ -183,6 +183,17 @@ def continue_interrupted(tracker: Tracker) -> Optional[List[EventType]]:
     return [FollowupAction(flow)] if flow and not tracker.active_loop_name else None
 
 
+def kept_on_leaving(tracker: Tracker, form: str, domain: DomainDict) -> List[EventType]:
+    """A form the user left ("算了不约了") keeps its answers as a pause does, so that "继续" or "还是约吧"
+    right after brings them back instead of starting over (its confirmation is asked again)."""
+    names = [name for name in form_slots(form, domain) if not name.endswith("_confirm")]
+    slots = {name: tracker.get_slot(name) for name in names if tracker.get_slot(name) is not None}
+    if not slots:
+        return []
+    record = {"form": form, "slots": slots, "requested": None, "at": system_clock().timestamp()}
+    return [SlotSet(PAUSE_SLOT, record), SlotSet(PAUSED_FLAG, True)]
+
+
 class ActionPauseForm(Action):
     """Leaves the active form for another flow, keeping its answers (see the module doc)."""
 
