@@ -109,6 +109,14 @@ async def test_leaving_the_booking_keeps_its_answers_for_jixu(env):
     assert slots["booking_topic"] is None  # the form itself starts clean
 
 
+async def test_leaving_after_saying_so_to_the_quit_question_keeps_nothing(env):
+    tracker = make_tracker("放弃", slots={"booking_topic": "简历指导", "booking_confirm": False}, active=False)
+    tracker.events[:0] = [{"event": "active_loop", "name": FORM},
+                          {"event": "slot", "name": "requested_slot", "value": "form_quit_confirm"}]
+    events = await ActionBookingSubmit().run(CollectingDispatcher(), tracker, DOMAIN)
+    assert PAUSE_SLOT not in {e["name"] for e in events if e.get("event") == "slot"}
+
+
 async def test_leaving_before_any_answer_keeps_nothing(env):
     events = await ActionBookingSubmit().run(*_dispatcher_tracker("算了", {"booking_confirm": False}))
     assert PAUSE_SLOT not in {e["name"] for e in events if e.get("event") == "slot"}

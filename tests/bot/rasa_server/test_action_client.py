@@ -24,7 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
-from actions import experts, fallback, flow_start, forms, jobs, profile_confirm, service_points
+from actions import experts, fallback, flow_start, form_pause, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
 from actions.booking import quick as booking_quick
 from actions.booking import revise as booking_revise
@@ -101,6 +101,8 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     # a changed topic offers the sessions of the time the user said earlier in the run (its opener too)
     "booking/form.py:revise": lambda t: booking_revise.user_texts_of_run(t.events, booking_quick.FORM),
     "experts.py:_request_text": experts._request_text,
+    # a form left at once keeps its answers for "继续", one left after "确定放弃吗" does not
+    "form_pause.py:kept_on_leaving": lambda t: form_pause.asked_to_confirm(t.events, booking_quick.FORM),
     "fallback.py:facts_of_the_turn": fallback.facts_of_the_turn,
     "flow_start.py:last_bot_action": flow_start.last_bot_action,
     "flow_start.py:last_bot_text": flow_start.last_bot_text,
