@@ -26,6 +26,7 @@ from actions.booking.common import (
     window_label,
 )
 from actions.flow_start import as_meant
+from actions.form_early_answers import said_name
 from actions.form_pause import kept_on_leaving
 from actions.form_repair import is_quit
 from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, answered_name, plainly_an_answer
@@ -88,13 +89,15 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     ) -> Optional[List[EventType]]:
         """"换成面试的吧" / "时间换成周五下午吧" at a question after the topic and the time: that
         answer replaced, the sessions offered again (actions/booking/revise.py); None: no change."""
-        if requested not in revise.LATER_SLOTS:
+        if requested not in revise.AFTER_TOPIC:
             return None
         now = common.CLOCK()
         # the pending question's answer is not in this message: whatever a text mapping took goes
         events: List[EventType] = [SlotSet(requested, None), SlotSet("booking_slot_id", None), SlotSet("booking_offered", None)]
-        topic = revise.new_topic(text, tracker.get_slot("booking_topic"))
-        when = None if topic or requested == "booking_slot_id" else revise.new_time(text, now)
+        # the topic before this message: NLU's entity may already have put the new one in the slot
+        topic = revise.new_topic(text, revise.topic_before(tracker.events) or tracker.get_slot("booking_topic"))
+        # a time at the time question is its answer, at the session list its own validation reads it
+        when = None if topic or requested in ("booking_when", "booking_slot_id") else revise.new_time(text, now)
         if topic:
             changed = await self.validate_booking_topic(topic, dispatcher, tracker, domain)
             if not changed.get("booking_topic"):  # none of it soon: said, and the topic question again
@@ -230,8 +233,8 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         offered = list(tracker.get_slot("booking_offered") or [])
         choice = parse_choice(tracker, len(offered)) if offered and tracker.get_slot("requested_slot") == "booking_name" else None
         if choice:  # "2" after the soonest was taken for the user: that session instead, then the name
-            dispatcher.utter_message(text=f"好的，改为第{choice}场。")
-            return {"booking_slot_id": offered[choice - 1], "booking_name": None}
+            dispatcher.utter_message(text=f"好的，改为第{choice}场。")  # unless the message says it ("第二个 俺叫…")
+            return {"booking_slot_id": offered[choice - 1], "booking_name": said_name(tracker.latest_message.get("text") or "")}
         name = answered_name(value, tracker, "booking_name", _NAME_RE)
         if name:
             return {"booking_name": name}

@@ -19,6 +19,8 @@ from bot.services.workshops import normalise_topic
 
 # Questions after the topic and the time: an answer to them that names a topic or a time changes it.
 LATER_SLOTS = ("booking_slot_id", "booking_name", "booking_phone", "booking_confirm")
+# Questions after the topic: a new topic named there changes it ("换成面试辅导吧" at the time question).
+AFTER_TOPIC = ("booking_when",) + LATER_SLOTS
 # Words that say an earlier answer changes ("换成", "改到", "不是…是…", "说错了", "还是…吧").
 CHANGE_RE = re.compile(r"换成|换到|换个|改成|改到|改为|改下|改一下|改在|不是|说错|打错|弄错|搞错|错了|还是")
 # The new value follows the last of these ("不是周二 是周四" -> "周四").
@@ -78,3 +80,11 @@ def user_texts_of_run(events: Sequence[Mapping], form: str) -> List[str]:
     opener = max((i for i, e in enumerate(events[:start]) if e.get("event") == "user"), default=start)
     texts = [str(e.get("text") or "") for e in events[opener:] if e.get("event") == "user"]
     return texts[:-1]
+
+
+def topic_before(events: Sequence[Mapping]) -> Optional[str]:
+    """The booking topic as it stood before the user's latest message (None: none was set)."""
+    events = list(events or [])
+    latest = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return next((e.get("value") for e in reversed(events[:latest])
+                 if e.get("event") == "slot" and e.get("name") == "booking_topic"), None)

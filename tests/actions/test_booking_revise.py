@@ -80,6 +80,33 @@ async def test_a_new_time_at_the_name_question_offers_that_times_sessions(env):
     assert slots["booking_slot_id"] is None and slots["requested_slot"] == "booking_slot_id"
 
 
+async def test_a_new_topic_at_the_time_question_is_no_quit_and_asks_the_time(env):
+    state = {"booking_topic": "简历指导", "requested_slot": "booking_when"}
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker("简历先不弄了 换成面试辅导吧", "stop", slots=state))
+    assert slots["booking_topic"] == "面试技巧" and "面试技巧" in texts[0]
+    assert slots["booking_when"] is None and slots["requested_slot"] == "booking_when"
+
+
+async def test_the_topic_nlu_already_put_in_the_slot_is_still_a_change(env):
+    state = {"booking_topic": "简历指导", "requested_slot": "booking_when"}
+    tracker = make_tracker("简历先不弄了 换成面试辅导吧", "stop", slots=state, extracted={"booking_topic": "面试技巧"})
+    tracker.events[:0] = [{"event": "slot", "name": "booking_topic", "value": "简历指导"}]
+    slots, texts = await run(ValidateWorkshopBookingForm(), tracker)
+    assert slots["booking_topic"] == "面试技巧" and "面试技巧" in texts[0]
+    assert revise.topic_before(tracker.events) == "简历指导"
+
+
+async def test_a_session_number_with_the_name_takes_both(env):
+    state: Dict[str, Any] = {"booking_topic": "简历指导", "requested_slot": "booking_when"}
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker("最近的就中", slots=state, extracted={"booking_when": "最近的就中"}))
+    state.update(slots)
+    state["requested_slot"] = "booking_name"
+    text = "第二个吧 俺叫门立强"
+    slots, texts = await run(ValidateWorkshopBookingForm(), make_tracker(
+        text, slots=state, extracted={"booking_name": text}, entities=[{"entity": "number", "value": "2"}]))
+    assert slots["booking_slot_id"] == state["booking_offered"][1] and slots["booking_name"] == "门立强"
+
+
 async def test_a_bare_name_at_the_name_question_stays_the_name(env):
     state = {"booking_topic": "简历指导", "booking_when": "近期", "booking_slot_id": "x", "requested_slot": "booking_name"}
     slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker("周一鸣", slots=state, extracted={"booking_name": "周一鸣"}))

@@ -28,7 +28,9 @@ from tests.helpers.action_tracker import make_tracker
     ("实训营俺想报 能报不", "action_camp_info"),
     ("俺刚约的那个在哪能查到", "action_my_bookings"),
     ("有没有求职辅导啊 找个老师给俺看看 俺老是找不着活", "workshop_booking_form"),  # a teacher asked to look
-    ("能不能找老师帮我瞅瞅 写的行不行", "workshop_booking_form"),  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
+    ("能不能找老师帮我瞅瞅 写的行不行", "workshop_booking_form"),
+    ("俺想找老师瞅瞅简历中不中", "workshop_booking_form"),
+    ("恁这能约职业规化不 俺不知道学了这个专业以后干啥", "workshop_booking_form"),  # with a pinyin slip  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     assert named_flow(text, "nlu_fallback") == start

@@ -99,7 +99,8 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     # what the quick booking reads of its run: the form's start and the user's texts since
     "booking/quick.py:run_events": lambda t: [(e.get("event"), e.get("name"), e.get("text")) for e in booking_quick.run_events(t)],
     # a changed topic offers the sessions of the time the user said earlier in the run (its opener too)
-    "booking/form.py:revise": lambda t: booking_revise.user_texts_of_run(t.events, booking_quick.FORM),
+    "booking/form.py:revise": lambda t: (booking_revise.user_texts_of_run(t.events, booking_quick.FORM),
+                                         booking_revise.topic_before(t.events)),
     "experts.py:_request_text": experts._request_text,
     # a form left at once keeps its answers for "继续", one left after "确定放弃吗" does not
     "form_pause.py:kept_on_leaving": lambda t: form_pause.asked_to_confirm(t.events, booking_quick.FORM),
