@@ -31,6 +31,7 @@ _BARE_WORDS_RE = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
 _FILLERS_RE = re.compile(r"[吧呗啊呀哈的了。！!～~，,\s]+$")
 # A topic named without a change word is a change only in a message this short ("面试技巧", "面试的吧").
 TOPIC_ALONE_MAX_CHARS = 8
+TIME_ALONE_MAX_CHARS = 8
 
 
 def _after_last_cue(text: str) -> str:
@@ -55,8 +56,11 @@ def new_time(text: str, now: datetime) -> Optional[str]:
     text = (text or "").strip()
     if not text or find_phone(text) or not (TIME_WORDS_RE.search(text) or ANY_TIME_RE.search(text)):
         return None
-    if not CHANGE_RE.search(text) and _BARE_WORDS_RE.match(text) and not _CLEAR_TIME_RE.search(text):
-        return None
+    if not CHANGE_RE.search(text):
+        # without a change word only a message that is a time ("周五下午吧"), not a sentence with one
+        # ("下午3点以后再打吧" at the phone question) or a name that starts like one ("周一鸣")
+        if len(text) > TIME_ALONE_MAX_CHARS or (_BARE_WORDS_RE.match(text) and not _CLEAR_TIME_RE.search(text)):
+            return None
     tail = _FILLERS_RE.sub("", _after_last_cue(text)).strip()
     for said in (tail, text):
         if said and parse_when(said, now):

@@ -39,7 +39,7 @@ def test_a_new_time_is_read_from_the_words_after_the_change(text, said):
     assert revise.new_time(text, NOW) == said
 
 
-@pytest.mark.parametrize("text", ["周一鸣", "李文博", "13912345678", "对", "不对 名字写错了 应该是李文博"])
+@pytest.mark.parametrize("text", ["周一鸣", "李文博", "13912345678", "对", "不对 名字写错了 应该是李文博", "下午3点以后再打电话吧"])
 def test_names_numbers_and_yes_name_no_new_time(text):
     assert revise.new_time(text, NOW) is None
 
