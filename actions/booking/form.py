@@ -103,12 +103,12 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
             if not changed.get("booking_topic"):  # none of it soon: said, and the topic question again
                 return events + [SlotSet("booking_when", None), *[SlotSet(k, v) for k, v in changed.items()],
                                  SlotSet(REQUESTED_SLOT, "booking_topic")]
-            dispatcher.utter_message(text=f"好的，改为预约“{topic}”。")
+            dispatcher.utter_message(text=f"已改为预约“{topic}”。")
             events += [SlotSet(k, v) for k, v in changed.items()] + [SlotSet("booking_when", None)]
             tracker.add_slots(events)
             when = revise.time_said_before(revise.user_texts_of_run(tracker.events, self.form_name()), now)
         elif when:
-            dispatcher.utter_message(text=f"好的，时间改为：{when}。")
+            dispatcher.utter_message(text=f"时间已改为：{when}。")
             tracker.add_slots(events)
         else:
             return None
