@@ -30,7 +30,11 @@ FLOWS = (
     (re.compile(r"(想|要|帮我|给我|我|俺).{0,4}(预约|约).{0,8}" + TOPIC_WORDS
                 + r"|(^|就是|是说|是)" + BOOKING_VERB + r".{0,8}" + TOPIC_WORDS
                 + r"|" + TOPIC_WORDS + r".{0,6}" + BOOKING_VERB + r"(一下|下|吧|个|$)"
-                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,4}(咨询|指导|辅导|看看简历|改简历)"
+                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,4}(咨询|指导|辅导|(看看|瞅瞅|瞧瞧|看一下|改改|改)(我|俺)?(的|这)?.{0,2}简历)"
+                # "恁这能约职业规划不", "咋预约面试辅导": asking how to book is asking to book
+                + r"|(能|可以|咋|怎么|怎样|如何)(预约|约).{0,8}" + TOPIC_WORDS
+                # "找个老师给俺看看", "找个老师帮我瞅瞅": a teacher asked to look at the user's things
+                + r"|找.{0,2}老师.{0,2}(给|帮)(我|俺|咱).{0,2}(看看|瞅瞅|看一下|瞧瞧|把把关|指导|辅导)"
                 # "想找个老师聊聊职业规划"
                 + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,3}(聊聊|谈谈|说说|问问).{0,2}" + TOPIC_WORDS), BOOKING_FORM),
     # "算了 还是订阅吧": the bot's own instruction (回复“订阅”可重新开启) in the user's words
@@ -47,7 +51,7 @@ PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cance
 # as meant here only, where the message is matched against the flows (elsewhere "对面是人" is no typo).
 TYPOS = {
     "预越": "预约", "遇约": "预约", "预月": "预约", "简立": "简历", "简力": "简历", "简厉": "简历",
-    "面是": "面试", "面式": "面试", "资询": "咨询", "咨讯": "咨询", "规化": "规划", "指到": "指导",
+    "面是": "面试", "面式": "面试", "面适": "面试", "面视": "面试", "资询": "咨询", "咨讯": "咨询", "规化": "规划", "指到": "指导",
     "知导": "指导", "实训赢": "实训营", "训练赢": "训练营",
 }
 _TYPO_RE = re.compile("|".join(TYPOS))

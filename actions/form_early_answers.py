@@ -28,6 +28,11 @@ NAME_SAID = re.compile(
     rf"(?:我叫|俺叫|叫我|名字是|名字叫|姓名是|姓名[:：]|{SOMEONE_ELSE}叫)\s*([\u4e00-\u9fa5·]{{2,4}}?)"
     r"(?=$|[，,。.!！?？\s、;；]|就|吧|呀|啊|在|今年|手机|电话|想|要|，)"
 )
+# "韩雪 139…, 想约个面试指导": a bare name written right before the phone number at the message's start,
+# apart from it ("换成137…" is no name)
+NAME_BY_PHONE = re.compile(r"^\s*([\u4e00-\u9fa5·]{2,4})(?:[\s，,：:]+(?:电话|手机号?|号码)?|电话|手机号?|号码)[\s，,：:]*(?=1[3-9]\d{9}(?!\d))")
+# words of a request, not of a name ("报名 139…", "预约 139…")
+_REQUEST_CHARS = re.compile(r"[约报想要帮请的了吗呢吧啊呀是在号码话机你您谢转换改]")
 _SEGMENTS = re.compile(r"[，,。.!！?？\s、;；]+")
 _NAME_LEAD = re.compile(rf"^(我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?|名字是|{SOMEONE_ELSE}?叫)")  # "他叫…" for someone else
 _NAME_TAIL = re.compile(r"(就行|就可以|就好|就成|吧|呀|啊|哈)$")
@@ -51,6 +56,16 @@ def bare_name(text: str) -> Optional[str]:
     return name if name and not _NOT_A_NAME.search(name) else None
 
 
+def said_name(text: str) -> Optional[str]:
+    """A name the message says in passing: "我叫吕佳琪…", or a bare name before the phone number."""
+    said = NAME_SAID.search(text or "")
+    if said:
+        return said.group(1)
+    by_phone = NAME_BY_PHONE.match(text or "")
+    name = by_phone.group(1) if by_phone else None
+    return name if name and bare_name(name) == name and not _REQUEST_CHARS.search(name) else None
+
+
 def _cities(entities: Sequence[Mapping[str, Any]]) -> List[str]:
     """The cities the message names (none when it names a school: its city is where the school is,
     not necessarily where the user lives)."""
@@ -65,13 +80,13 @@ def answers_ahead(text: str, entities: Sequence[Mapping[str, Any]], open_slots: 
     `text` answers in passing; the form validates them."""
     found: Dict[str, str] = {}
     phone = find_phone(text or "")
-    said_name = NAME_SAID.search(text or "")
+    name = said_name(text)
     cities = _cities(entities)
     for slot in open_slots:
         if slot.endswith(PHONE_ENDINGS) and phone:
             found[slot] = phone
-        elif slot.endswith(NAME_ENDING) and said_name:
-            found[slot] = said_name.group(1)
+        elif slot.endswith(NAME_ENDING) and name:
+            found[slot] = name
         elif slot.endswith(CITY_ENDING) and len(set(cities)) == 1:
             found[slot] = cities[0]
     return found

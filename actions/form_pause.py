@@ -194,6 +194,28 @@ def continue_interrupted(tracker: Tracker) -> Optional[List[EventType]]:
     return [FollowupAction(flow)] if flow and not tracker.active_loop_name else None
 
 
+def asked_to_confirm(events: Sequence[Mapping[str, Any]], form: str) -> bool:
+    """This run of `form` asked a yes/no question: "确定放弃吗" or its own confirmation step."""
+    events = list(events or [])
+    start = max((i for i, e in enumerate(events) if e.get("event") == "active_loop" and e.get("name") == form), default=-1)
+    return any(e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT and str(e.get("value") or "").endswith("_confirm")
+               for e in events[start + 1:])
+
+
+def kept_on_leaving(tracker: Tracker, form: str, domain: DomainDict) -> List[EventType]:
+    """A form the user left at once ("算了不约了", nothing asked) keeps its answers as a pause does, so
+    that "继续" right after brings them back instead of starting over. Left after saying so to "确定放弃吗"
+    (or "no" to the confirmation), nothing is kept: the user was asked."""
+    if asked_to_confirm(tracker.events, form):
+        return []
+    names = [name for name in form_slots(form, domain) if not name.endswith("_confirm")]
+    slots = {name: tracker.get_slot(name) for name in names if tracker.get_slot(name) is not None}
+    if not slots:
+        return []
+    record = {"form": form, "slots": slots, "requested": None, "at": system_clock().timestamp()}
+    return [SlotSet(PAUSE_SLOT, record), SlotSet(PAUSED_FLAG, True)]
+
+
 class ActionPauseForm(Action):
     """Leaves the active form for another flow, keeping its answers (see the module doc)."""
 

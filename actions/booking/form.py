@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import common, quick
+from actions.booking import common, quick, revise
 from actions.booking.common import (
     booking_service,
     describe_slot,
@@ -25,8 +25,11 @@ from actions.booking.common import (
     user_city,
     window_label,
 )
+from actions.flow_start import as_meant
+from actions.form_early_answers import said_name
+from actions.form_pause import kept_on_leaving
 from actions.form_repair import is_quit
-from actions.forms import DigressionAwareValidation, answered_name, plainly_an_answer
+from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, answered_name, plainly_an_answer
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.workshops import TOPICS, normalise_topic
 
@@ -43,7 +46,7 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
 
     def answers_pending_question(self, slot: str, text: str, tracker: Tracker) -> bool:
         if slot == "booking_topic":
-            return normalise_topic(text) is not None
+            return normalise_topic(as_meant(text)) is not None
         if slot == "booking_when":
             return parse_when(text, common.CLOCK()) is not None
         if slot == "booking_confirm":
@@ -71,6 +74,48 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
             return [SlotSet("booking_name", None), SlotSet("requested_slot", "booking_name")]
         return await super().run(dispatcher, tracker, domain)
 
+    async def repair(
+        self, requested: str, text: str, intent: Optional[str],
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+    ) -> Optional[List[EventType]]:
+        # a new topic or time at a later question, before the generic corrections read "是周四" as a name
+        revised = await self.revise(requested, text, dispatcher, tracker, domain)
+        if revised is not None:
+            return revised
+        return await super().repair(requested, text, intent, dispatcher, tracker, domain)
+
+    async def revise(
+        self, requested: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[List[EventType]]:
+        """"换成面试的吧" / "时间换成周五下午吧" at a question after the topic and the time: that
+        answer replaced, the sessions offered again (actions/booking/revise.py); None: no change."""
+        if requested not in revise.AFTER_TOPIC:
+            return None
+        now = common.CLOCK()
+        # the pending question's answer is not in this message: whatever a text mapping took goes
+        events: List[EventType] = [SlotSet(requested, None), SlotSet("booking_slot_id", None), SlotSet("booking_offered", None)]
+        # the topic before this message: NLU's entity may already have put the new one in the slot
+        topic = revise.new_topic(text, revise.topic_before(tracker.events) or tracker.get_slot("booking_topic"))
+        # a time at the time question is its answer, at the session list its own validation reads it
+        when = None if topic or requested in ("booking_when", "booking_slot_id") else revise.new_time(text, now)
+        if topic:
+            changed = await self.validate_booking_topic(topic, dispatcher, tracker, domain)
+            if not changed.get("booking_topic"):  # none of it soon: said, and the topic question again
+                return events + [SlotSet("booking_when", None), *[SlotSet(k, v) for k, v in changed.items()],
+                                 SlotSet(REQUESTED_SLOT, "booking_topic")]
+            dispatcher.utter_message(text=f"已改为预约“{topic}”。")
+            events += [SlotSet(k, v) for k, v in changed.items()] + [SlotSet("booking_when", None)]
+            tracker.add_slots(events)
+            when = revise.time_said_before(revise.user_texts_of_run(tracker.events, self.form_name()), now)
+        elif when:
+            dispatcher.utter_message(text=f"时间已改为：{when}。")
+            tracker.add_slots(events)
+        else:
+            return None
+        if when:
+            events += [SlotSet(k, v) for k, v in (await self.sessions_for(when, when, dispatcher, tracker)).items()]
+        return await self.go_on(events, dispatcher, tracker, domain)
+
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
@@ -78,8 +123,8 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         return [s for s in domain_slots if s != "booking_confirm" or quick.needs_confirmation(tracker)]
 
     def form_answers_ahead(self, text: str, open_slots: List[str]) -> Dict[str, Any]:
-        # "约个面试指导" names its topic even when NLU found no topic entity in it
-        topic = normalise_topic(text) if "booking_topic" in open_slots else None
+        # "约个面试指导" names its topic even when NLU found no topic entity in it (or typed "面适")
+        topic = normalise_topic(as_meant(text)) if "booking_topic" in open_slots else None
         found: Dict[str, Any] = {"booking_topic": topic} if topic else {}
         # "约简历指导 下周一": the time too, once the topic is known (the sessions offered depend on it)
         topic_known = "booking_topic" not in open_slots or topic
@@ -90,7 +135,7 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     async def validate_booking_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        topic = normalise_topic(value) or normalise_topic(tracker.latest_message.get("text"))
+        topic = normalise_topic(value) or normalise_topic(as_meant(tracker.latest_message.get("text") or ""))
         if topic is None and tracker.get_slot("requested_slot") == "booking_topic":
             choice = parse_choice(tracker, len(TOPICS))
             topic = TOPICS[choice - 1] if choice else None
@@ -115,10 +160,15 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
     async def validate_booking_when(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        return await self.sessions_for(value, tracker.latest_message.get("text") or "", dispatcher, tracker)
+
+    async def sessions_for(
+        self, value: Any, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """The sessions of the topic chosen in the time `value` (or `text`, the words it was said in) names."""
         now = common.CLOCK()
         if not tracker.get_slot("booking_topic"):  # a time said ahead of an unclear topic: asked again later
             return {"booking_when": None}
-        text = tracker.latest_message.get("text") or ""
         window = parse_when(str(value), now) if value else None
         window = window or parse_when(text, now)
         if window is None:
@@ -183,8 +233,8 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         offered = list(tracker.get_slot("booking_offered") or [])
         choice = parse_choice(tracker, len(offered)) if offered and tracker.get_slot("requested_slot") == "booking_name" else None
         if choice:  # "2" after the soonest was taken for the user: that session instead, then the name
-            dispatcher.utter_message(text=f"好的，改为第{choice}场。")
-            return {"booking_slot_id": offered[choice - 1], "booking_name": None}
+            dispatcher.utter_message(text=f"好的，改为第{choice}场。")  # unless the message says it ("第二个 俺叫…")
+            return {"booking_slot_id": offered[choice - 1], "booking_name": said_name(tracker.latest_message.get("text") or "")}
         name = answered_name(value, tracker, "booking_name", _NAME_RE)
         if name:
             return {"booking_name": name}
@@ -265,7 +315,7 @@ class ActionBookingSubmit(Action):
         confirmed = tracker.get_slot("booking_confirm")
         if confirmed is False or (confirmed is None and quick.needs_confirmation(tracker)):
             dispatcher.utter_message(text="好的，已退出预约，没有为您预约。需要时随时说“预约指导”。")
-            return events
+            return events + kept_on_leaving(tracker, quick.FORM, domain)
         slot_id = tracker.get_slot("booking_slot_id")
         name, phone = tracker.get_slot("booking_name"), tracker.get_slot("booking_phone")
         await profiles().update(tracker.sender_id, {"name": name, "phone": phone})

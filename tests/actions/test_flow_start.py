@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionCoreFallback
-from actions.flow_start import named_flow
+from actions.flow_start import as_meant, named_flow
 from actions.service_points import ActionFindServicePoint
 from tests.helpers.action_tracker import make_tracker
 
@@ -26,7 +26,11 @@ from tests.helpers.action_tracker import make_tracker
     ("最近老失眠 工作也没着落 想找个老师谈谈面试的事", "workshop_booking_form"),
     ("不想退了 还是订阅吧 有新课告诉俺", "action_subscribe"),
     ("实训营俺想报 能报不", "action_camp_info"),
-    ("俺刚约的那个在哪能查到", "action_my_bookings"),  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
+    ("俺刚约的那个在哪能查到", "action_my_bookings"),
+    ("有没有求职辅导啊 找个老师给俺看看 俺老是找不着活", "workshop_booking_form"),  # a teacher asked to look
+    ("能不能找老师帮我瞅瞅 写的行不行", "workshop_booking_form"),
+    ("俺想找老师瞅瞅简历中不中", "workshop_booking_form"),
+    ("恁这能约职业规化不 俺不知道学了这个专业以后干啥", "workshop_booking_form"),  # with a pinyin slip  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     assert named_flow(text, "nlu_fallback") == start
@@ -39,6 +43,7 @@ def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     ("实训营都教些啥，能学到东西不", "nlu_fallback"),  # about the camp, not whether one may join
     ("取消订阅", "nlu_fallback"),
     ("咋订阅啊？", "nlu_fallback"),
+    ("老师给我看看成绩单咋弄", "nlu_fallback"),  # nobody is asked to look at the user's things
 ])
 def test_no_flow_is_named_by_questions_or_messages_nlu_placed(text, intent):
     assert named_flow(text, intent) is None
@@ -136,3 +141,8 @@ def test_other_ways_asked_right_after_a_reply_that_listed_them_lists_them_again(
     assert other_ways_again(asked) == "您可以考虑这些：\n· 预约职业指导课\n· 空中课堂免费在线课程"
     assert other_ways_again(make_tracker("那俺还能干点啥呀", "nlu_fallback")) is None  # nothing listed before
     assert other_ways_again(make_tracker("失业金咋领", "nlu_fallback", events=earlier)) is None
+
+
+@pytest.mark.parametrize("typed, meant", [("俺下礼拜有个面适", "俺下礼拜有个面试"), ("帮俺瞅瞅简厉", "帮俺瞅瞅简历")])
+def test_pinyin_slips_in_a_flow_word_are_read_as_meant(typed, meant):
+    assert as_meant(typed) == meant

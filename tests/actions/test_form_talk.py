@@ -56,6 +56,16 @@ def test_a_phone_a_name_and_a_city_said_in_passing_go_to_their_empty_questions()
     assert answers_ahead("我是青岛大学的", [], ["camp_name"]) == {}  # "我是…" names no name here
 
 
+def test_a_bare_name_written_before_the_phone_number_is_the_name():
+    slots = ["booking_name", "booking_phone"]
+    assert answers_ahead(f"韩雪 {PHONE} 想约个面试指导", [], slots) == {"booking_name": "韩雪", "booking_phone": PHONE}
+    assert answers_ahead(f"王强，电话：{PHONE}", [], slots) == {"booking_name": "王强", "booking_phone": PHONE}
+    for request in ("报名", "预约一下", "你好", "转人工", "换成", "改成"):  # words of a request before the number are no name
+        assert answers_ahead(f"{request} {PHONE}", [], slots) == {"booking_phone": PHONE}
+    assert answers_ahead(f"{PHONE} 王强", [], slots) == {"booking_phone": PHONE}  # only a name that comes first
+    assert answers_ahead(f"张三{PHONE}", [], slots) == {"booking_phone": PHONE}  # written apart from the number
+
+
 async def test_the_phone_said_with_the_name_is_kept_and_not_asked(action_runtime):
     tracker = form_tracker(CAMP, "camp_name", f"叫我于洋就行，电话{PHONE}", "inform",
                            extracted={"camp_name": f"叫我于洋就行，电话{PHONE}"}, filled={"camp_facts_confirm": True})

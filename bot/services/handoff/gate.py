@@ -17,7 +17,9 @@ from bot.services.handoff.model import (
     left_message_text,
     who_answers,
 )
-from bot.services.handoff.phone_step import CORRECT, SKIP, SKIP_TEXT, WHY, WHY_TEXT, WITHDRAW, WITHDRAW_TEXT, phone_step_kind
+from bot.services.handoff.phone_step import (
+    CORRECT, SKIP, SKIP_TEXT, WHEN, WHY, WHY_TEXT, WITHDRAW, WITHDRAW_TEXT, phone_step_kind,
+)
 from bot.services.handoff.routing import find_user_place
 from bot.services.handoff.service import HandoffService
 from bot.services.phone import find_phone, mask_phone
@@ -172,6 +174,10 @@ class HandoffInterceptor:
             return None
         if kind == WHY:
             return WHY_TEXT
+        if kind == WHEN:  # the offer stands: when the call would come, and how to ask for it
+            item = await service.get(offer.get("item_id", "")) if offer.get("item_id") else None
+            return (f"{self._call_time((item or {}).get('city', ''))}给您回电。需要回电请直接回复手机号；"
+                    "不留也可以，指导师会通过公众号消息联系您。")
         await service.memory.take_offer(openid)
         item = await service.open_callback(offer.get("item_id", ""))
         if kind == CORRECT and item is not None:
@@ -208,14 +214,16 @@ class HandoffInterceptor:
         await service.memory.make_offer(openid, **{**_offer_fields(offer), "item_id": item.get("id", ""), "phone": phone})
         return self._number_noted(phone, item.get("city", ""))
 
-    def _number_noted(self, phone: str, city: str = "") -> str:
+    def _call_time(self, city: str = "") -> str:
+        """"济南市的职业指导师会在周一 8:30后（周一至周五 08:30–17:30）": who calls back, and from when."""
         opening = self.service.next_opening_text(city)
         desk = self.service.config.for_city(city)
+        return f"{who_answers(city)}会在{opening + '后' if opening else '工作时间'}（{desk.describe_hours()}）"
+
+    def _number_noted(self, phone: str, city: str = "") -> str:
+        desk = self.service.config.for_city(city)
         promise = f"，{desk.callback_promise}" if desk.callback_promise else ""
-        return (
-            f"已登记您的回电号码 {mask_phone(phone)}，{who_answers(city)}会在{opening + '后' if opening else '工作时间'}"
-            f"（{desk.describe_hours()}）给您回电{promise}。"
-        )
+        return f"已登记您的回电号码 {mask_phone(phone)}，{self._call_time(city)}给您回电{promise}。"
 
     async def _held(self, item: Dict[str, str], turn: Any, text: str) -> List[str]:
         service = self.service

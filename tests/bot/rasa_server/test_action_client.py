@@ -26,9 +26,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
-from actions import experts, fallback, flow_start, forms, jobs, profile_confirm, service_points
+from actions import experts, fallback, flow_start, form_pause, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
 from actions.booking import quick as booking_quick
+from actions.booking import revise as booking_revise
 from actions.form_repair import answered_since_start
 from actions.knowledge import consecutive_misses
 from actions.trade_of_interest import stated_trade
@@ -106,7 +107,12 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "booking/common.py:request_id": booking_common.request_id,
     # what the quick booking reads of its run: the form's start and the user's texts since
     "booking/quick.py:run_events": lambda t: [(e.get("event"), e.get("name"), e.get("text")) for e in booking_quick.run_events(t)],
+    # a changed topic offers the sessions of the time the user said earlier in the run (its opener too)
+    "booking/form.py:revise": lambda t: (booking_revise.user_texts_of_run(t.events, booking_quick.FORM),
+                                         booking_revise.topic_before(t.events)),
     "experts.py:_request_text": experts._request_text,
+    # a form left at once keeps its answers for "继续", one left after "确定放弃吗" does not
+    "form_pause.py:kept_on_leaving": lambda t: form_pause.asked_to_confirm(t.events, booking_quick.FORM),
     "fallback.py:facts_of_the_turn": fallback.facts_of_the_turn,
     "flow_start.py:last_bot_action": flow_start.last_bot_action,
     "flow_start.py:last_bot_text": flow_start.last_bot_text,

@@ -108,6 +108,15 @@ async def test_the_phone_step_answers_why_then_takes_the_number_and_a_corrected_
     assert item["phone"] == "13905318826"
 
 
+async def test_the_phone_step_says_when_the_call_would_come_and_the_offer_stands(service, clock):
+    gate = HandoffInterceptor(service, history_of=lambda openid: _earlier())
+    await gate.intercept(UserTurn("u-when", "转人工"))
+    [when] = await gate.intercept(UserTurn("u-when", "大概啥时候能给俺回电话"))
+    assert "周一 8:30后" in when and "回复手机号" in when  # Friday evening: Monday morning
+    [noted] = await gate.intercept(UserTurn("u-when", "13812345678"))
+    assert "138****5678" in noted
+
+
 async def test_the_phone_step_withdrawn_or_skipped(service, clock):
     gate = HandoffInterceptor(service, history_of=lambda openid: _earlier())
     await gate.intercept(UserTurn("u-off", "转人工"))
