@@ -49,7 +49,8 @@ JOB_SEARCH = "find_job"
 CALLS_OFF = re.compile(
     r"取消|撤销|撤回|撤了|撤掉|退掉|退了|退课|不去了|去不了|去不成|来不了|参加不了|不参加了|不能参加|不想去了|删掉|删了"
 )
-BOOKED = re.compile(r"(?<!违)约|报名|报的|报嘞|报了|工作坊|辅导|模拟面试|那场")
+# something already booked ("约的", "报了", "那场"); "周二去不了 约周三的吧" inside a booking form books anew
+BOOKED = re.compile(r"约的|约了|约嘞|约好|约过|报的|报了|报嘞|报上|报过|预约的|订的|那场|那个|上次|之前")
 SUBSCRIPTION = re.compile(r"订阅|通知|推送|提醒")
 CANCEL_TAKERS = frozenset({"book_workshop", "my_bookings", "enroll_camp", "ask_camp_info", QUESTION_INTENT, "nlu_fallback"})
 NAMES_THE_ASSESSMENT = re.compile(r"测评|测试|测验|测一测|测测|测一下|倾向|霍兰德|mbti|性格测|做题|答题|问卷", re.IGNORECASE)

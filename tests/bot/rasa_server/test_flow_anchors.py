@@ -153,3 +153,7 @@ def test_the_component_cancels_a_booking_the_question_intent_took():
     component.process([message])
     assert message.get(INTENT)["name"] == "cancel_booking"
     assert message.get(INTENT)["confidence"] == pytest.approx(0.9)
+
+
+def test_a_new_booking_that_names_a_day_it_cannot_make_is_left_to_the_booking():
+    assert settled_ranking("周二去不了 约周三的吧", ranking(("book_workshop", 0.9),), None, 0.2) is None
