@@ -55,6 +55,8 @@ SUBSCRIPTION = re.compile(r"订阅|通知|推送|提醒")
 CANCEL_TAKERS = frozenset({"book_workshop", "my_bookings", "enroll_camp", "ask_camp_info", QUESTION_INTENT, "nlu_fallback"})
 NAMES_THE_ASSESSMENT = re.compile(r"测评|测试|测验|测一测|测测|测一下|倾向|霍兰德|mbti|性格测|做题|答题|问卷", re.IGNORECASE)
 ASSESSMENT_TAKERS = frozenset({QUESTION_INTENT, "nlu_fallback", JOB_SEARCH})
+# trades and tasks with 测 in their name: "软件测试的活" asks for work, not for the assessment
+A_TRADE_NOT_A_TEST = re.compile(r"软件测试|测试工程|测试岗|测试员|检测|测绘|测量")
 ASSESSMENT_NEIGHBOURS = frozenset({"career_guidance_service", "career_change_guidance"})  # guidance, not a test
 
 Ranking = List[Dict[str, Any]]
@@ -102,7 +104,10 @@ def named_request(text: str, intent: str, knowledge: Any) -> Optional[str]:
         return "cancel_booking"
     options = knowledge.get("options") if isinstance(knowledge, dict) else None
     answered = str((options or [{}])[0].get("id")) if knowledge_answers(knowledge) else None
-    if intent in ASSESSMENT_TAKERS and NAMES_THE_ASSESSMENT.search(text) and answered in (None, *ASSESSMENT_NEIGHBOURS):
+    if (
+        intent in ASSESSMENT_TAKERS and NAMES_THE_ASSESSMENT.search(text) and not A_TRADE_NOT_A_TEST.search(text)
+        and answered in (None, *ASSESSMENT_NEIGHBOURS)
+    ):
         return "career_assessment"
     return None
 

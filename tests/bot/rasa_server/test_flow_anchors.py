@@ -145,6 +145,7 @@ def test_a_message_naming_the_assessment_starts_it(intent, text, knowledge):
 def test_an_answer_about_another_subject_keeps_the_assessment_words():
     assert settled_ranking("面试时候的性格测试咋准备", ranking(("ask_policy", 0.95),), INTERVIEW, 0.2) is None
     assert settled_ranking("能帮我测测适合啥工作不", ranking(("career_assessment", 0.95),), None, 0.2) is None
+    assert settled_ranking("济南有招软件测试的活不", ranking(("find_job", 0.95),), None, 0.2) is None  # a trade
 
 
 def test_the_component_cancels_a_booking_the_question_intent_took():
