@@ -30,6 +30,9 @@ class KnowledgeItem:
     review_note: str = ""
     topic: str = ""
     audience: Tuple[str, ...] = ()
+    # Words that name this item's subject and no other item's (简历, 三支一扶, 见习): between close items,
+    # the one a message names is the answer (retrieval.answers_the_named_subject).
+    key_terms: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def _item(entry: Dict[str, Any], file_name: str, defaults: Dict[str, Any]) -> Kn
         review_note=str(entry.get("review_note") or defaults.get("review_note") or ""),
         topic=str(entry.get("topic") or ""),
         audience=tuple(str(a) for a in entry.get("audience") or ()),
+        key_terms=tuple(str(t) for t in entry.get("key_terms") or ()),
     )
 
 

@@ -41,6 +41,23 @@ FLOW_ANCHORS: Dict[str, Pattern[str]] = {
 # A message the job search took that asks about an office or a service, not for work.
 ABOUT_AN_OFFICE = re.compile(r"残联|人社|公家|政府|国家给|部门|事务局|服务站|什么服务|啥服务|收钱|收费|免费吗|政策|照顾")
 JOB_SEARCH = "find_job"
+# Two requests are named outright, whatever intent took the message (a booking, a camp question, the
+# question intent): calling off something booked ("约的那个面试辅导去不成了" shares 约 and 面试辅导 with
+# the booking and the interview item) and the assessment ("给我来套职业倾向的题" reads like a question
+# about guidance). A subscription's notices are `unsubscribe`'s, and a confident answer about another
+# subject ("面试有性格测试咋准备") keeps the assessment words for that answer.
+CALLS_OFF = re.compile(
+    r"取消|撤销|撤回|撤了|撤掉|退掉|退了|退课|不去了|去不了|去不成|来不了|参加不了|不参加了|不能参加|不想去了|删掉|删了"
+)
+# something already booked ("约的", "报了", "那场"); "周二去不了 约周三的吧" inside a booking form books anew
+BOOKED = re.compile(r"约的|约了|约嘞|约好|约过|报的|报了|报嘞|报上|报过|预约的|订的|那场|那个|上次|之前")
+SUBSCRIPTION = re.compile(r"订阅|通知|推送|提醒")
+CANCEL_TAKERS = frozenset({"book_workshop", "my_bookings", "enroll_camp", "ask_camp_info", QUESTION_INTENT, "nlu_fallback"})
+NAMES_THE_ASSESSMENT = re.compile(r"测评|测试|测验|测一测|测测|测一下|倾向|霍兰德|mbti|性格测|做题|答题|问卷", re.IGNORECASE)
+ASSESSMENT_TAKERS = frozenset({QUESTION_INTENT, "nlu_fallback", JOB_SEARCH})
+# trades and tasks with 测 in their name: "软件测试的活" asks for work, not for the assessment
+A_TRADE_NOT_A_TEST = re.compile(r"软件测试|测试工程|测试岗|测试员|检测|测绘|测量")
+ASSESSMENT_NEIGHBOURS = frozenset({"career_guidance_service", "career_change_guidance"})  # guidance, not a test
 
 Ranking = List[Dict[str, Any]]
 
@@ -80,15 +97,45 @@ def knowledge_ranking(
     return [merged] + [{"name": name, "confidence": 0.0}] + rest
 
 
+def named_request(text: str, intent: str, knowledge: Any) -> Optional[str]:
+    """The flow a message taken by `intent` names outright (see CALLS_OFF above), or None."""
+    text = text or ""
+    if intent in CANCEL_TAKERS and CALLS_OFF.search(text) and BOOKED.search(text) and not SUBSCRIPTION.search(text):
+        return "cancel_booking"
+    options = knowledge.get("options") if isinstance(knowledge, dict) else None
+    answered = str((options or [{}])[0].get("id")) if knowledge_answers(knowledge) else None
+    if (
+        intent in ASSESSMENT_TAKERS and NAMES_THE_ASSESSMENT.search(text) and not A_TRADE_NOT_A_TEST.search(text)
+        and answered in (None, *ASSESSMENT_NEIGHBOURS)
+    ):
+        return "career_assessment"
+    return None
+
+
+def requested_ranking(text: str, ranking: Sequence[Dict[str, Any]], knowledge: Any) -> Optional[Ranking]:
+    """The ranking with the flow the message names first (its confidence plus the winner's), or None."""
+    if not ranking:
+        return None
+    winner = ranking[0]
+    flow = named_request(text, str(winner.get("name") or ""), knowledge)
+    if flow is None or POINTS_BACK.search(text or ""):
+        return None
+    named = next((float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == flow), 0.0)
+    rest = [dict(r) for r in ranking[1:] if r.get("name") != flow]
+    # the winner keeps no confidence: FallbackClassifier would read two equal leaders as ambiguous
+    merged = {"name": flow, "confidence": float(winner.get("confidence") or 0.0) + named}
+    return [merged, {"name": winner.get("name"), "confidence": 0.0}] + rest
+
+
 def settled_ranking(
     text: str, ranking: Sequence[Dict[str, Any]], knowledge: Any, min_share: float, names_a_place: bool = False
 ) -> Optional[Ranking]:
-    """Both rules on a parse: the flow preference (flow_preference.py), unless the flow it would
-    pick is not named in a message the knowledge base answers; then `knowledge_ranking`. None: the
-    ranking stays as it is."""
+    """The rules on a parse: the flow preference (flow_preference.py), unless the flow it would pick
+    is not named in a message the knowledge base answers; then `knowledge_ranking`; last, a flow the
+    message names outright (`requested_ranking`). None: the ranking stays as it is."""
     preferred = preferred_ranking(text, ranking, knowledge, min_share)
-    if preferred is not None and not (
+    if preferred is None or (
         knowledge_answers(knowledge) and asks_the_knowledge_base(str(preferred[0].get("name")), text, names_a_place)
     ):
-        return preferred
-    return knowledge_ranking(text, ranking, knowledge, names_a_place)  # None when the question intent is first
+        preferred = knowledge_ranking(text, ranking, knowledge, names_a_place)  # None when the question intent is first
+    return requested_ranking(text, preferred or ranking, knowledge) or preferred

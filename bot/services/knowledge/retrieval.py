@@ -104,6 +104,25 @@ def asks_for_money_if_needed(decision: Decision, question: str, ranked: Sequence
     return Decision(CHOOSE, close or (ranked[0],))
 
 
+def names_subject(item: KnowledgeItem, question: str, synonyms: Sequence[Tuple[str, str]] = ()) -> bool:
+    """The question carries one of the item's `key_terms` (both read as the matcher reads them)."""
+    text = normalise(question, synonyms)
+    return any(term and term in text for term in (normalise(t, synonyms) for t in item.key_terms))
+
+
+def answers_the_named_subject(decision: Decision, question: str, synonyms: Sequence[Tuple[str, str]] = ()) -> Decision:
+    """A choice becomes the answer when the question names the subject of the best item offered and
+    of no other offered ("简历写一页还是两页" between the résumé and the interview item; "群面被刷了" with
+    the interview item alone just under the threshold): that item then clearly covers the question.
+    Naming two subjects, or only a lower item's, keeps the choice."""
+    if decision.kind != CHOOSE or not decision.options:
+        return decision
+    named = [option for option in decision.options if names_subject(option.item, question, synonyms)]
+    if len(named) == 1 and named[0] is decision.options[0]:
+        return Decision(ANSWER, (named[0],))
+    return decision
+
+
 def decide(ranked: Sequence[Ranked], settings: MatcherSettings) -> Decision:
     """ANSWER, CHOOSE between the close items, or NONE — which still carries the nearest items, so
     that a message NLU knows is a question can be offered them rather than nothing."""
@@ -224,7 +243,10 @@ class Retriever:
 
     def decide_many(self, questions: Sequence[str]) -> List[Decision]:
         return [
-            asks_for_money_if_needed(decide(ranked, self.settings), question, ranked, self.settings)
+            asks_for_money_if_needed(
+                answers_the_named_subject(decide(ranked, self.settings), question, self.kb.synonyms),
+                question, ranked, self.settings,
+            )
             for question, ranked in zip(questions, self.rank_many(questions))
         ]
 

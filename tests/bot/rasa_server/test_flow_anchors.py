@@ -101,3 +101,60 @@ def test_the_component_reads_the_place_entities():
     message.set("entities", [{"entity": "district", "value": "历下区", "start": 0, "end": 3}])
     component.process([message])
     assert message.get(INTENT)["name"] == "find_service_point"
+
+
+GUIDANCE = {"decision": "answer", "options": [{"id": "career_guidance_service", "score": 0.4}]}
+INTERVIEW = {"decision": "answer", "options": [{"id": "interview_preparation", "score": 0.6}]}
+
+
+@pytest.mark.parametrize("intent, text, knowledge", [
+    ("book_workshop", "约的那个面试辅导后天去不成了", INTERVIEW),
+    ("ask_policy", "俺报的简历工作坊不想去了 给撤了吧", ANSWERED),
+    ("my_bookings", "我约的老师明天来不了了 帮我取消", None),
+    ("enroll_camp", "实训营报了名 现在想退掉", CHOICE),
+])
+def test_calling_off_a_booking_is_a_cancellation_whatever_took_it(intent, text, knowledge):
+    result = settled_ranking(text, ranking((intent, 0.9), ("cancel_booking", 0.05), ("greet", 0.05)), knowledge, 0.2)
+    assert [r["name"] for r in result] == ["cancel_booking", intent, "greet"]
+    assert result[0]["confidence"] == pytest.approx(0.95)
+    assert result[1]["confidence"] == 0.0  # no second leader for FallbackClassifier to find ambiguous
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("ask_policy", "三方协议签了不想去了 违约金咋算"),  # 违约 is no booking
+    ("ask_policy", "取消订阅实训营的通知"),  # the notices: unsubscribe
+    ("book_workshop", "退伍军人能约面试辅导吗"),  # 退 of 退伍 calls nothing off
+    ("find_job", "那个厂子去不了了 还有别的活没"),  # not an intent a cancellation is taken by
+    ("cancel_booking", "继续刚才那个 我约的不去了"),
+])
+def test_other_messages_with_a_cancel_word_are_left_alone(intent, text):
+    assert settled_ranking(text, ranking((intent, 0.9), ("cancel_booking", 0.05)), ANSWERED, 0.2) is None
+
+
+@pytest.mark.parametrize("intent, text, knowledge", [
+    ("ask_policy", "给俺来套测职业倾向的题", GUIDANCE),
+    ("ask_policy", "霍兰德那个测验恁这能做不", CHOICE),
+    ("find_job", "不知道干啥活好 先测测性格测试行不", None),
+])
+def test_a_message_naming_the_assessment_starts_it(intent, text, knowledge):
+    result = settled_ranking(text, ranking((intent, 0.95), ("career_assessment", 0.01)), knowledge, 0.2)
+    assert result[0]["name"] == "career_assessment"
+    assert result[0]["confidence"] == pytest.approx(0.96)
+
+
+def test_an_answer_about_another_subject_keeps_the_assessment_words():
+    assert settled_ranking("面试时候的性格测试咋准备", ranking(("ask_policy", 0.95),), INTERVIEW, 0.2) is None
+    assert settled_ranking("能帮我测测适合啥工作不", ranking(("career_assessment", 0.95),), None, 0.2) is None
+    assert settled_ranking("济南有招软件测试的活不", ranking(("find_job", 0.95),), None, 0.2) is None  # a trade
+
+
+def test_the_component_cancels_a_booking_the_question_intent_took():
+    component = FlowIntentPreference({})
+    message = parsed_message("周三约的模拟面试去不了了", [("ask_policy", 0.7), ("cancel_booking", 0.2)], INTERVIEW)
+    component.process([message])
+    assert message.get(INTENT)["name"] == "cancel_booking"
+    assert message.get(INTENT)["confidence"] == pytest.approx(0.9)
+
+
+def test_a_new_booking_that_names_a_day_it_cannot_make_is_left_to_the_booking():
+    assert settled_ranking("周二去不了 约周三的吧", ranking(("book_workshop", 0.9),), None, 0.2) is None

@@ -17,6 +17,7 @@ from bot.services.knowledge.retrieval import (
     Decision,
     Ranked,
     Retriever,
+    answers_the_named_subject,
     asks_for_money_if_needed,
     calibration,
     decide,
@@ -184,3 +185,26 @@ def test_a_subsidy_answer_needs_a_question_about_money():
     assert asked_how.kind == CHOOSE and [r.item.id for r in asked_how.options] == [subsidy.id, paying.id]
     other = [Ranked(paying, 0.7), Ranked(subsidy, 0.1)]
     assert asks_for_money_if_needed(decide(other, settings), "社保断了咋续", other, settings).kind == ANSWER
+
+
+def test_a_choice_becomes_the_answer_when_the_question_names_the_best_items_subject_alone():
+    resume, interview, exams = KB.item("resume_writing"), KB.item("interview_preparation"), KB.item("public_sector_exams")
+    assert "简历" in resume.key_terms and "面试" in interview.key_terms
+    close = Decision(CHOOSE, (Ranked(resume, 0.3), Ranked(interview, 0.28)))
+    named = answers_the_named_subject(close, "俺那个简历是一页好还是两页好", KB.synonyms)
+    assert named.kind == ANSWER and named.item is resume
+    both = "面试要带几份简历"
+    assert answers_the_named_subject(close, both, KB.synonyms) is close  # two subjects named: still a choice
+    assert answers_the_named_subject(close, "hr老问我有啥缺点", KB.synonyms) is close  # none named
+    lower = Decision(CHOOSE, (Ranked(exams, 0.3), Ranked(interview, 0.28)))
+    assert answers_the_named_subject(lower, "面试咋准备", KB.synonyms) is lower  # only a lower item named
+    alone = Decision(CHOOSE, (Ranked(interview, 0.2),))
+    assert answers_the_named_subject(alone, "群面老被刷", KB.synonyms).kind == ANSWER
+    sure = Decision(ANSWER, (Ranked(resume, 0.8),))
+    assert answers_the_named_subject(sure, "面试咋准备", KB.synonyms) is sure  # only choices are reconsidered
+
+
+def test_key_terms_are_read_like_the_question():
+    benefit = KB.item("unemployment_insurance_benefit")
+    choice = Decision(CHOOSE, (Ranked(benefit, 0.2), Ranked(KB.item("unemployment_registration"), 0.18)))
+    assert answers_the_named_subject(choice, "失叶金能领几个月", KB.synonyms).kind == ANSWER  # a synonym of 失业金
