@@ -65,7 +65,13 @@ def asks_bot_to_sign_up(text: str) -> bool:
 # A code named in a sentence with one of these ("我的预约码是…，临时有事去不了") asks to cancel it.
 # Six letters or digits, maybe split by a space or dash: the shortest code (bookings: 6, camp: 8+).
 CODE_LIKE_RE = re.compile(r"[0-9A-Za-z](?:[\s\-]?[0-9A-Za-z]){5,}")
-CANCEL_WORDS_RE = re.compile(r"取消|退掉|退了|不去了|去不了|来不了|参加不了|不参加|不能参加|有事")
+# Calling something off, in the words people use: the one list (the NLU rules of
+# bot/services/knowledge/flow_anchors.py read it too, with words for what is called off).
+CALLS_OFF = re.compile(
+    r"取消|撤销|撤回|撤了|撤掉|退掉|退了|退课|不去了|去不了|去不成|来不了|参加不了|不参加了|不能参加|不想去了|删掉|删了"
+)
+# with a code named, "有事" and a plain "不参加" call it off too ("编号…那个 家里有事去不了了")
+CANCEL_WORDS_RE = re.compile(rf"{CALLS_OFF.pattern}|不参加|有事")
 
 
 def cancels_a_code(text: str) -> bool:

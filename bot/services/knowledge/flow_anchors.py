@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Pattern, Sequence
 from bot.services.knowledge.flow_preference import POINTS_BACK, asks_how_or_why, knowledge_answers, preferred_ranking
 from bot.services.knowledge.retrieval import ANSWER, QUESTION_INTENT
 from bot.services.points.model import parse_point_types
+from bot.services.request_words import CALLS_OFF
 
 _CAMP = r"营|实训|训练"
 _BOOKING = r"约|工作坊|一对一|当面"
@@ -46,9 +47,6 @@ JOB_SEARCH = "find_job"
 # the booking and the interview item) and the assessment ("给我来套职业倾向的题" reads like a question
 # about guidance). A subscription's notices are `unsubscribe`'s, and a confident answer about another
 # subject ("面试有性格测试咋准备") keeps the assessment words for that answer.
-CALLS_OFF = re.compile(
-    r"取消|撤销|撤回|撤了|撤掉|退掉|退了|退课|不去了|去不了|去不成|来不了|参加不了|不参加了|不能参加|不想去了|删掉|删了"
-)
 # something already booked ("约的", "报了", "那场"); "周二去不了 约周三的吧" inside a booking form books anew
 BOOKED = re.compile(r"约的|约了|约嘞|约好|约过|报的|报了|报嘞|报上|报过|预约的|订的|那场|那个|上次|之前")
 SUBSCRIPTION = re.compile(r"订阅|通知|推送|提醒")
@@ -98,7 +96,7 @@ def knowledge_ranking(
 
 
 def named_request(text: str, intent: str, knowledge: Any) -> Optional[str]:
-    """The flow a message taken by `intent` names outright (see CALLS_OFF above), or None."""
+    """The flow a message taken by `intent` names outright (see CALLS_OFF, bot/services/request_words.py), or None."""
     text = text or ""
     if intent in CANCEL_TAKERS and CALLS_OFF.search(text) and BOOKED.search(text) and not SUBSCRIPTION.search(text):
         return "cancel_booking"
