@@ -89,7 +89,7 @@ WHY_RE = re.compile(
 WHY_ALONE_MAX_CHARS = 6
 # "再说一遍", "啥？", "没看懂", "继续" — with the fillers people put around them ("恁再说一遍", "好的 接着来吧")
 REPEAT_RE = re.compile(
-    r"^(?:好的?|嗯|行|那|哎|啊|恁|你|您|请|麻烦)*[，,\s]*"
+    r"^(?:好的?|嗯|行|中|那|哎|啊|恁|你|您|请|麻烦)*[，,\s]*"
     r"(?:(?:刚才|刚刚|那)?(?:问到|说到|填到|到)哪(?:了|儿了|啦|儿)?[，,\s]*(?:你|您|恁)?)?"  # "刚才问到哪了 再说一遍"
     r"(再说一遍|再说一次|再问一遍|重复一下|重复一遍|没听清|没看清楚?|没看懂|没看明白|没明白|不明白|不太明白|没太懂|看不懂|"
     r"看不明白|听不懂|不懂|啥意思|什么意思|啥玩意|说啥|你说啥|啥|什么|刚才问的?什么|你问的?什么|问什么|问的啥|问啥|"
@@ -349,17 +349,20 @@ class DigressionAwareValidation(FormValidationAction):
     async def answer_to_next_question(
         self, text: str, settled: Dict[str, Any], tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        """`text` as the answer to the question that follows once `settled` holds, validated
-        quietly by the form's own `validate_<slot>`: {} when it is not a valid answer there."""
+        """`text` as the answer to one of the questions still open once `settled` holds — the first,
+        in the form's order, whose own `validate_<slot>` accepts it quietly ("他叫孙浩然", then the
+        phone, at a confirmation): {} when it answers none. A slot a mapping filled from this very
+        message is still open (the person_name entity "长江" of "俺叫杜长江")."""
         tracker.add_slots([SlotSet(slot, value) for slot, value in settled.items()])
         quiet = CollectingDispatcher()
         required = await self.required_slots(self.domain_slots(domain), quiet, tracker, domain)
-        following = next((slot for slot in required if tracker.slots.get(slot) is None), None)
-        validate = getattr(self, f"validate_{following}", None) if following else None
-        if validate is None:
-            return {}
-        result = await utils.call_potential_coroutine(validate(text, quiet, tracker, domain))
-        return result if result.get(following) is not None else {}
+        fresh = set_since_last_message(tracker)
+        for slot in (s for s in required if s not in settled and (tracker.slots.get(s) is None or s in fresh)):
+            validate = getattr(self, f"validate_{slot}", None)
+            result = await utils.call_potential_coroutine(validate(text, quiet, tracker, domain)) if validate else {}
+            if result.get(slot) is not None:
+                return result
+        return {}
 
     async def correct(
         self, fixes: Dict[str, Any], requested: str,
@@ -412,6 +415,13 @@ class DigressionAwareValidation(FormValidationAction):
     def takes_text(slot: str, domain: DomainDict) -> bool:
         mappings = ((domain.get("slots") or {}).get(slot) or {}).get("mappings") or []
         return any(m.get("type") == "from_text" for m in mappings)
+
+
+def set_since_last_message(tracker: Tracker) -> set:
+    """The slots a mapping filled from the latest user message."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return {e.get("name") for e in events[last_user + 1:] if e.get("event") == "slot"}
 
 
 def drop_candidate(tracker: Tracker, slot: str) -> None:

@@ -18,7 +18,9 @@ from bot.services.request_words import SOMEONE_ELSE
 
 # Having no job, as people say it ("没找着工作", "找不着活", "没活干了"); "活" is colloquial for work.
 # "木有"/"没得" are 没有 in dialect ("木有工作")
-NO_JOB_WORDS = (r"(?:没有?|木有|没得)(找到|找着|找见)?(工作|上班|就业|活儿?干)|没(找到|找着|找见)活|找不[到着](工作|活)"
+# "还木有找着活", "一直没找到合适的工作", "一直木有稳定工作": the kind of job may stand between
+NO_JOB_WORDS = (r"(?:没有?|木有|没得)(找到|找着|找见)?(合适的?|稳定的?|正式的?|一份|份)?(工作|上班|就业|活儿?干)"
+                r"|(?:没有?|木有|没得)(找到|找着|找见)活|找不[到着](工作|活)"
                 r"|失业|待业|无业")
 # Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's
 # identity question and eligibility questions read identities the same way.
@@ -246,7 +248,11 @@ def parse_facts(
         # "毕业两年了还没工作" is a graduate without a job, "大四没工作" a student: the year tells
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules))
     if facts.identity is None and graduation_year and employed is not True:
-        facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules), identity_inferred=True)
+        inferred = _identity_from_year(graduation_year, today, rules)
+        # graduated and said to have no job ("去年毕业的 到现在还木有找着活") is that group's very
+        # definition, not a guess from the year: the form does not ask it again
+        said = employed is False and inferred == "离校未就业毕业生"
+        facts = replace(facts, identity=inferred, identity_inferred=not said)
     if facts.identity is None and graduation_year is None and employed is not True and LONG_AGO.search(text):
         # "毕业好多年了": neither a student nor a recent graduate; without a job, a 失业青年 (presumed:
         # the form still asks, and a "no" on this presumption is not the answer, eligibility_answer.py)

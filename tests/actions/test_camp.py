@@ -167,7 +167,9 @@ async def test_walkthrough_student_numbered_cohort_then_duplicates_refused():
     # same OpenID again: the joined cohort is no longer offered, and refused when named
     dispatcher = CollectingDispatcher()
     await ActionAskCampCohort().run(dispatcher, tracker("o-stu", s), DOMAIN)
-    assert "1. 线上第4期" in texts(dispatcher) and "济南" not in texts(dispatcher)
+    said, menu = texts(dispatcher).split("\n", 1)
+    assert "1. 线上第4期" in menu and "济南" not in menu
+    assert "您已报名济南第12期" in said  # "还想再报一期": what is held is said, not offered again
     result, said = await validate(s, "camp_cohort", "济南第12期", sender="o-stu")
     assert result["camp_cohort"] is None and "已报名" in said
     # same phone from another OpenID: refused at submit (atomic check)

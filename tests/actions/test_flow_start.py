@@ -136,3 +136,11 @@ def test_other_ways_asked_right_after_a_reply_that_listed_them_lists_them_again(
     assert other_ways_again(asked) == "您可以考虑这些：\n· 预约职业指导课\n· 空中课堂免费在线课程"
     assert other_ways_again(make_tracker("那俺还能干点啥呀", "nlu_fallback")) is None  # nothing listed before
     assert other_ways_again(make_tracker("失业金咋领", "nlu_fallback", events=earlier)) is None
+
+
+@pytest.mark.parametrize("text", [
+    "我是山东大学威海校区大四的 明年夏天毕业 想参加求职能力实训营 有线上的吗",  # a wish asked as a question
+    "俺是青岛理工大三的 能参加恁们那个求职能力实训营不",  # the camp's full name between
+])
+def test_a_camp_question_the_knowledge_base_cannot_place_gets_the_camp_answer(text):
+    assert named_flow(text, "inform") == "action_camp_info"
