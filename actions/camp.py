@@ -233,6 +233,10 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         profile = {field: slots.get(slot) for slot, field in PROFILE_FIELDS.items()}
         fitting = fitting_cohorts(profile, profile.get("city"), today())
         offered = await offered_cohorts(tracker.sender_id, profile)
+        if fitting and not offered:  # all held already: nothing to choose, the form ends saying so
+            held = "、".join(c.title for c in fitting)
+            return [SlotSet("camp_refusal", f"适合您的期次您都已报名或在候补中（{held}），无需重复报名。说“我的报名”查看。"),
+                    SlotSet("requested_slot", None)]
         if len(fitting) != 1 or len(offered) != 1:
             return []
         dispatcher.utter_message(text=f"适合您的期次只有{offered[0].label}，就为您报这一期。")
@@ -475,5 +479,6 @@ class ActionCampEnrollSubmit(Action):
             return reset
         result = await EnrollmentStore(redis, settings, clock).enroll(openid, cohort, profile)
         dispatcher.utter_message(text=enrolment_reply(result, cohort, mask_phone(profile.get("phone") or "")))
-        return reset
+        # a pick from an earlier list ("要取消的是：1. …") is stale now: a "1" must not cancel the new enrolment
+        return reset + [SlotSet("booking_pending", None)]
 

@@ -118,6 +118,10 @@ _ASKED_ABOUT = (
 # A short message with no question in it, NLU unsure of it, answers a free-text question ("土木工程").
 QUESTION_RE = re.compile(r"[?？]|吗|么|呢|哪|几|多少|怎|咋|啥|能不能|可不可以|是不是|有没有")
 FREE_TEXT_ANSWER_MAX_CHARS = 12
+# Intents NLU gives to trade and subject words ("会计", "计算机应用", "护理"), which also name majors
+# and schools: at a free-text question such a word is the answer unless it asks for something.
+SUBJECT_INTENTS = ("find_job", "ask_courses", "find_expert", "find_job_fair")
+REQUEST_RE = re.compile(r"找|查|看|想|要|约|报|附近|帮|推荐|招聘|有没有|谁|哪|工作|活")
 _NUMBER_ANSWER_RE = re.compile(r"^(第|选)?\s*(\d{1,4}|[一二两三四五六七八九十])\s*(个|号|项|场|期|届|年|岁)?[。.!！]?$")
 
 
@@ -226,10 +230,13 @@ class DigressionAwareValidation(FormValidationAction):
 
     def is_digression(self, text: str, intent: Optional[str], requested: str, tracker: Tracker, domain: DomainDict) -> bool:
         """A side question the digression rules answer: an intent of `DIGRESSIONS`, a message NLU could
-        not place only when the knowledge base can answer it and it does not read as a free-text answer."""
+        not place only when the knowledge base can answer it and it does not read as a free-text answer;
+        a bare trade or subject word at a free-text question ("会计" at the major) is its answer."""
         if intent not in DIGRESSIONS:
             return False
         free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
+        if free_text and intent in SUBJECT_INTENTS and not REQUEST_RE.search(text):
+            return False
         return intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text)
 
     async def restates_request(

@@ -248,11 +248,7 @@ def parse_facts(
         # "毕业两年了还没工作" is a graduate without a job, "大四没工作" a student: the year tells
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules))
     if facts.identity is None and graduation_year and employed is not True:
-        inferred = _identity_from_year(graduation_year, today, rules)
-        # graduated and said to have no job ("去年毕业的 到现在还木有找着活") is that group's very
-        # definition, not a guess from the year: the form does not ask it again
-        said = employed is False and inferred == "离校未就业毕业生"
-        facts = replace(facts, identity=inferred, identity_inferred=not said)
+        facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules), identity_inferred=True)
     if facts.identity is None and graduation_year is None and employed is not True and LONG_AGO.search(text):
         # "毕业好多年了": neither a student nor a recent graduate; without a job, a 失业青年 (presumed:
         # the form still asks, and a "no" on this presumption is not the answer, eligibility_answer.py)
