@@ -26,7 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
-from actions import experts, fallback, flow_start, forms, jobs, profile_confirm, service_points
+from actions import done_already, experts, fallback, flow_start, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
 from actions.booking import quick as booking_quick
 from actions.form_repair import answered_since_start
@@ -106,6 +106,7 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "booking/common.py:request_id": booking_common.request_id,
     # what the quick booking reads of its run: the form's start and the user's texts since
     "booking/quick.py:run_events": lambda t: [(e.get("event"), e.get("name"), e.get("text")) for e in booking_quick.run_events(t)],
+    "done_already.py:recent_enrolment_text": done_already.recent_enrolment_text,
     "experts.py:_request_text": experts._request_text,
     "fallback.py:facts_of_the_turn": fallback.facts_of_the_turn,
     "flow_start.py:last_bot_action": flow_start.last_bot_action,
@@ -114,6 +115,7 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "forms.py:resuming_after_digression": forms.resuming_after_digression,
     # what stays of the latest turn once a mapping's candidate for the name is dropped
     "forms.py:drop_candidate": lambda t: _after_dropping(t, "camp_name"),
+    "forms.py:set_since_last_message": lambda t: sorted(forms.set_since_last_message(t)),
     "forms.py:leave": lambda t: answered_since_start(t.events, "camp_enroll_form", ["camp_name", "city"], t.slots),
     "handoff.py:_conversation_so_far": lambda t: turns_from_events(t.events, drop_latest_user=True),
     "jobs.py:_remembered_trade": jobs._remembered_trade,
