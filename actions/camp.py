@@ -217,19 +217,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return plainly_an_answer(text)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        said_city = self.city_said_meanwhile(tracker)
-        tracker.add_slots(said_city)  # validated with the rest, like an answer given ahead
         events = await super().run(dispatcher, tracker, domain)
-        return said_city + events + await self.sole_cohort(events, dispatcher, tracker)
-
-    @staticmethod
-    def city_said_meanwhile(tracker: Tracker) -> List[EventType]:
-        """The city named in a side question inside the form ("泰安泰山区这边有没有就业服务站"), for the
-        city question not yet answered: the form's start takes the conversation's city the same way."""
-        if tracker.active_loop_name != FORM or tracker.get_slot("camp_city") or tracker.get_slot("camp_refusal"):
-            return []
-        city = parse_city(tracker.get_slot("city") or "")
-        return [SlotSet("camp_city", city)] if city else []
+        return events + await self.sole_cohort(events, dispatcher, tracker)
 
     async def sole_cohort(self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """When the form is about to ask the cohort and exactly one cohort fits a user who holds none of

@@ -319,9 +319,3 @@ async def test_the_one_cohort_that_fits_is_taken_without_a_one_line_list():
     assert result["camp_cohort"] is None and "序号" in said
 
 
-
-async def test_a_city_named_in_a_side_question_inside_the_form_is_not_asked_again():
-    base = {"camp_name": "李晓雪", "camp_mobile": "13700004444", "camp_identity": "离校未就业毕业生", "camp_grad_year": "2025",
-            "camp_school": "泰山学院", "city": "泰安市"}  # "泰安泰山区这边有没有就业服务站啊" answered meanwhile
-    result, _ = await validate(base, "camp_major", "学的小学教育", sender="o-city")
-    assert result["camp_city"] == "泰安" and result["requested_slot"] != "camp_city"
