@@ -216,6 +216,32 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             return graduation_year_answer(text, today(), load_rules()) is not None
         return plainly_an_answer(text)
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        return events + await self.sole_cohort(events, dispatcher, tracker)
+
+    async def sole_cohort(self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """When the form is about to ask the cohort and exactly one cohort fits a user who holds none of
+        them, it is taken: a one-line list answered "1" is a question people do not see as one (the
+        reply names the cohort and "取消报名" undoes it). Someone who holds a fitting cohort still chooses."""
+        asked = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "requested_slot"]
+        if not asked or asked[-1] != "camp_cohort" or tracker.get_slot("requested_slot") == "camp_cohort":
+            return []
+        slots = {**tracker.slots, **{e["name"]: e.get("value") for e in events if e.get("event") == "slot"}}
+        if slots.get("camp_cohort") or slots.get("camp_refusal"):
+            return []
+        profile = {field: slots.get(slot) for slot, field in PROFILE_FIELDS.items()}
+        fitting = fitting_cohorts(profile, profile.get("city"), today())
+        offered = await offered_cohorts(tracker.sender_id, profile)
+        if fitting and not offered:  # all held already: nothing to choose, the form ends saying so
+            held = "、".join(c.title for c in fitting)
+            return [SlotSet("camp_refusal", f"适合您的期次您都已报名或在候补中（{held}），无需重复报名。说“我的报名”查看。"),
+                    SlotSet("requested_slot", None)]
+        if len(fitting) != 1 or len(offered) != 1:
+            return []
+        dispatcher.utter_message(text=f"适合您的期次只有{offered[0].label}，就为您报这一期。")
+        return [SlotSet("camp_cohort", offered[0].id), SlotSet("requested_slot", None)]
+
     def quit_events(self) -> List[EventType]:
         # Ends the form (requested_slot None); the submit action sees the marker and says so.
         return [SlotSet("camp_refusal", STOPPED), SlotSet("requested_slot", None)]
@@ -412,7 +438,10 @@ class ActionAskCampCohort(Action):
             dispatcher.utter_message(text="目前没有适合您的期次。说“取消”退出，或说“转人工”咨询职业指导师。")
             return []
         lines = [f"{i}. {c.label}，截止{c.enroll_deadline.month}月{c.enroll_deadline.day}日" for i, c in enumerate(choices, 1)]
-        dispatcher.utter_message(text="请选择期次，回复序号：\n" + "\n".join(lines))
+        held = [c.title for c in fitting_cohorts(profile, profile.get("city"), today()) if c not in choices]
+        # "还想再报一期": the cohorts already held are said, so the list is not read as all there is
+        intro = f"您已报名{'、'.join(held)}（说“我的报名”查看）。还可以报的期次，回复序号：\n" if held else "请选择期次，回复序号：\n"
+        dispatcher.utter_message(text=intro + "\n".join(lines))
         return []
 
 
@@ -450,5 +479,6 @@ class ActionCampEnrollSubmit(Action):
             return reset
         result = await EnrollmentStore(redis, settings, clock).enroll(openid, cohort, profile)
         dispatcher.utter_message(text=enrolment_reply(result, cohort, mask_phone(profile.get("phone") or "")))
-        return reset
+        # a pick from an earlier list ("要取消的是：1. …") is stale now: a "1" must not cancel the new enrolment
+        return reset + [SlotSet("booking_pending", None)]
 

@@ -20,18 +20,32 @@ from bot.services.request_words import corrected_phone
 BOOKED_RE = re.compile(r"预约成功！预约码：([A-Za-z0-9]+)")
 ENROLLED_RE = re.compile(r"报名成功！报名编号：([A-Za-z0-9]+)\n([^（\n]+)")
 _YES_RE = re.compile(r"^(确认|确定|对|好|好的|是|是的|嗯|提交|没问题|可以|行|中)[。！!\s]*$")
+# "1": the number of the one cohort, which the form took without listing it
 _AGAIN_RE = re.compile(r"报|确认|就这个|就它|那期|那个")
 _NOT_AGAIN_RE = re.compile(r"取消|不去|退|不报|别报|[?？]|吗|么|在哪|怎么|咋")
 AGAIN_MAX_CHARS = 15
 
 
+# "1" a turn or two after the enrolment the form made with the one cohort that fit (actions/camp.py)
+_CHOICE_NUMBER_RE = re.compile(r"^(第|选)?\s*[1１一]\s*(个|期|号)?[。.!！\s]*$")
+RECENT_BOT_TEXTS = 3
+
+
+def recent_enrolment_text(tracker: Tracker) -> str:
+    """The enrolment reply among the bot's last few messages, "" when there is none."""
+    texts = [e.get("text") or "" for e in reversed(list(tracker.events or [])) if e.get("event") == "bot"]
+    return next((t for t in texts[:RECENT_BOT_TEXTS] if ENROLLED_RE.search(t)), "")
+
+
 def done_already_text(tracker: Tracker, last_bot_text: str) -> Optional[str]:
     text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if _CHOICE_NUMBER_RE.match(text) and not ENROLLED_RE.search(last_bot_text or ""):
+        last_bot_text = recent_enrolment_text(tracker) or last_bot_text
     booked = BOOKED_RE.search(last_bot_text or "")
     if booked and _YES_RE.match(text):
         return f"已经为您预约成功了，预约码：{booked.group(1)}，无需再确认。查看请说“我的预约”，取消请说“取消预约”。"
     enrolled = ENROLLED_RE.search(last_bot_text or "")
-    if enrolled and len(text) <= AGAIN_MAX_CHARS and _AGAIN_RE.search(text) and not _NOT_AGAIN_RE.search(text):
+    if enrolled and len(text) <= AGAIN_MAX_CHARS and (_AGAIN_RE.search(text) or _CHOICE_NUMBER_RE.match(text)) and not _NOT_AGAIN_RE.search(text):
         return (f"已经为您报好了：{enrolled.group(2)}，报名编号：{enrolled.group(1)}，无需重复报名。"
                 "查看请说“我的报名”，取消请说“取消报名”。")
     return None

@@ -42,6 +42,10 @@ FLOWS = (
     (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"
                 r"|(我|俺)(刚|刚刚|之前)?(报|约|预约|报名)的(东西|那个|那期|啥)?.{0,4}(在哪|哪儿|哪里|咋|怎么).{0,2}(看|查)"),
      "action_my_bookings"),
+    # a wish to join said as a question ("想参加求职能力实训营 有线上的吗"), whether one may join with the
+    # camp's full name between ("能参加你们那个求职能力实训营吗"): the camp answer, which reads the facts said
+    (re.compile(r"(想|要|打算)(报|参加|去).{0,8}" + CAMP + r".*([?？]|吗|么|[不没]$)"
+                + r"|(能|可以)(报|参加).{0,10}" + CAMP + r"(吗|不|么|[?？])"), "action_camp_info"),
 )
 # Intents that already are a flow or a list: never redirected.
 PLACED = ("enroll_camp", "book_workshop", "ask_camp_info", "my_bookings", "cancel_booking", "subscribe", "unsubscribe")

@@ -89,7 +89,7 @@ WHY_RE = re.compile(
 WHY_ALONE_MAX_CHARS = 6
 # "再说一遍", "啥？", "没看懂", "继续" — with the fillers people put around them ("恁再说一遍", "好的 接着来吧")
 REPEAT_RE = re.compile(
-    r"^(?:好的?|嗯|行|那|哎|啊|恁|你|您|请|麻烦)*[，,\s]*"
+    r"^(?:好的?|嗯|行|中|那|哎|啊|恁|你|您|请|麻烦)*[，,\s]*"
     r"(?:(?:刚才|刚刚|那)?(?:问到|说到|填到|到)哪(?:了|儿了|啦|儿)?[，,\s]*(?:你|您|恁)?)?"  # "刚才问到哪了 再说一遍"
     r"(再说一遍|再说一次|再问一遍|重复一下|重复一遍|没听清|没看清楚?|没看懂|没看明白|没明白|不明白|不太明白|没太懂|看不懂|"
     r"看不明白|听不懂|不懂|啥意思|什么意思|啥玩意|说啥|你说啥|啥|什么|刚才问的?什么|你问的?什么|问什么|问的啥|问啥|"
@@ -118,6 +118,10 @@ _ASKED_ABOUT = (
 # A short message with no question in it, NLU unsure of it, answers a free-text question ("土木工程").
 QUESTION_RE = re.compile(r"[?？]|吗|么|呢|哪|几|多少|怎|咋|啥|能不能|可不可以|是不是|有没有")
 FREE_TEXT_ANSWER_MAX_CHARS = 12
+# Intents NLU gives to trade and subject words ("会计", "计算机应用", "护理"), which also name majors
+# and schools: at a free-text question such a word is the answer unless it asks for something.
+SUBJECT_INTENTS = ("find_job", "ask_courses", "find_expert", "find_job_fair")
+REQUEST_RE = re.compile(r"找|查|看|想|要|约|报|附近|帮|推荐|招聘|有没有|谁|哪|工作|活")
 _NUMBER_ANSWER_RE = re.compile(r"^(第|选)?\s*(\d{1,4}|[一二两三四五六七八九十])\s*(个|号|项|场|期|届|年|岁)?[。.!！]?$")
 
 
@@ -226,10 +230,13 @@ class DigressionAwareValidation(FormValidationAction):
 
     def is_digression(self, text: str, intent: Optional[str], requested: str, tracker: Tracker, domain: DomainDict) -> bool:
         """A side question the digression rules answer: an intent of `DIGRESSIONS`, a message NLU could
-        not place only when the knowledge base can answer it and it does not read as a free-text answer."""
+        not place only when the knowledge base can answer it and it does not read as a free-text answer;
+        a bare trade or subject word at a free-text question ("会计" at the major) is its answer."""
         if intent not in DIGRESSIONS:
             return False
         free_text = self.takes_text(requested, domain) and looks_like_free_text_answer(text)
+        if free_text and intent in SUBJECT_INTENTS and not REQUEST_RE.search(text):
+            return False
         return intent != FALLBACK_INTENT or (knowledge_can_answer(tracker) and not free_text)
 
     async def restates_request(
@@ -349,17 +356,20 @@ class DigressionAwareValidation(FormValidationAction):
     async def answer_to_next_question(
         self, text: str, settled: Dict[str, Any], tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        """`text` as the answer to the question that follows once `settled` holds, validated
-        quietly by the form's own `validate_<slot>`: {} when it is not a valid answer there."""
+        """`text` as the answer to one of the questions still open once `settled` holds — the first,
+        in the form's order, whose own `validate_<slot>` accepts it quietly ("他叫孙浩然", then the
+        phone, at a confirmation): {} when it answers none. A slot a mapping filled from this very
+        message is still open (the person_name entity "长江" of "俺叫杜长江")."""
         tracker.add_slots([SlotSet(slot, value) for slot, value in settled.items()])
         quiet = CollectingDispatcher()
         required = await self.required_slots(self.domain_slots(domain), quiet, tracker, domain)
-        following = next((slot for slot in required if tracker.slots.get(slot) is None), None)
-        validate = getattr(self, f"validate_{following}", None) if following else None
-        if validate is None:
-            return {}
-        result = await utils.call_potential_coroutine(validate(text, quiet, tracker, domain))
-        return result if result.get(following) is not None else {}
+        fresh = set_since_last_message(tracker)
+        for slot in (s for s in required if s not in settled and (tracker.slots.get(s) is None or s in fresh)):
+            validate = getattr(self, f"validate_{slot}", None)
+            result = await utils.call_potential_coroutine(validate(text, quiet, tracker, domain)) if validate else {}
+            if result.get(slot) is not None:
+                return result
+        return {}
 
     async def correct(
         self, fixes: Dict[str, Any], requested: str,
@@ -412,6 +422,13 @@ class DigressionAwareValidation(FormValidationAction):
     def takes_text(slot: str, domain: DomainDict) -> bool:
         mappings = ((domain.get("slots") or {}).get(slot) or {}).get("mappings") or []
         return any(m.get("type") == "from_text" for m in mappings)
+
+
+def set_since_last_message(tracker: Tracker) -> set:
+    """The slots a mapping filled from the latest user message."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return {e.get("name") for e in events[last_user + 1:] if e.get("event") == "slot"}
 
 
 def drop_candidate(tracker: Tracker, slot: str) -> None:

@@ -121,10 +121,12 @@ class ActionKnowledgeAnswer(Action):
         if kind == ANSWER:
             dispatcher.utter_message(text=answer_text(decision.item, kb.hotline))
             return [SlotSet(CHOICES_SLOT, None)]
-        if kind == CHOOSE:
+        # "俺去年大专毕业的 聊城职业技术学院 还木有找着活": facts about oneself with no question are kept
+        # and said back, rather than guessed at with topics the knowledge base is unsure of
+        told = told_facts_text(tracker.latest_message or {})
+        if kind == CHOOSE and not told:
             dispatcher.utter_message(text=choice_text(decision.options))
             return [SlotSet(CHOICES_SLOT, [o.item.id for o in decision.options])]
-        told = told_facts_text(tracker.latest_message or {})
         if told:  # "我山师的，今年刚毕业": a profile that listens, not "答不上来"
             dispatcher.utter_message(text=told)
             return [SlotSet(CHOICES_SLOT, None)]

@@ -28,6 +28,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.form_pause import continue_interrupted
+from actions.flow_start import other_ways_again
 from actions.timed import TimedSearchAction, within_timeout
 from bot.clock import SHANGHAI, system_clock
 from bot.services.geo import match_place
@@ -278,6 +279,10 @@ class ActionMoreServicePoints(Action):
             back = continue_interrupted(tracker)  # "继续" meant the assessment, not a list
             if back is not None:
                 return back
+            ways = other_ways_again(tracker)  # "那还有啥别的办法" after a reply that listed them
+            if ways:
+                dispatcher.utter_message(text=ways)
+                return [SlotSet(PAGE_SLOT, None)]
             dispatcher.utter_message(response="utter_points_no_more")
             return [SlotSet(PAGE_SLOT, None)]
         try:

@@ -43,7 +43,9 @@ def named_cohort(text: str, choices: Sequence[Cohort], strict: bool = False) -> 
     if found and _SOONEST_RE.search(text):
         found = [min(found, key=lambda c: (c.start, c.online, c.id))]
     narrowed = len(found) < len(choices) or len(choices) == 1
-    return found[0] if len(found) == 1 and narrowed and _names_some_cohort(text) else None
+    # at the cohort question a choice's city chosen is a name for it ("就报临沂的吧"; not "俺叫王青岛")
+    chosen = any(re.search(rf"(报|选|去|要){_city_stem(c.city)}|{_city_stem(c.city)}的", text) for c in cities)
+    return found[0] if len(found) == 1 and narrowed and (_names_some_cohort(text) or chosen) else None
 
 
 def _names_some_cohort(text: str) -> bool:

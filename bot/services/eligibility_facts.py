@@ -18,7 +18,9 @@ from bot.services.request_words import SOMEONE_ELSE
 
 # Having no job, as people say it ("没找着工作", "找不着活", "没活干了"); "活" is colloquial for work.
 # "木有"/"没得" are 没有 in dialect ("木有工作")
-NO_JOB_WORDS = (r"(?:没有?|木有|没得)(找到|找着|找见)?(工作|上班|就业|活儿?干)|没(找到|找着|找见)活|找不[到着](工作|活)"
+# "还木有找着活", "一直没找到合适的工作", "一直木有稳定工作": the kind of job may stand between
+NO_JOB_WORDS = (r"(?:没有?|木有|没得)(找到|找着|找见)?(合适的?|稳定的?|正式的?|一份|份)?(工作|上班|就业|活儿?干)"
+                r"|(?:没有?|木有|没得)(找到|找着|找见)活|找不[到着](工作|活)"
                 r"|失业|待业|无业")
 # Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's
 # identity question and eligibility questions read identities the same way.

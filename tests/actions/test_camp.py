@@ -167,7 +167,9 @@ async def test_walkthrough_student_numbered_cohort_then_duplicates_refused():
     # same OpenID again: the joined cohort is no longer offered, and refused when named
     dispatcher = CollectingDispatcher()
     await ActionAskCampCohort().run(dispatcher, tracker("o-stu", s), DOMAIN)
-    assert "1. 线上第4期" in texts(dispatcher) and "济南" not in texts(dispatcher)
+    said, menu = texts(dispatcher).split("\n", 1)
+    assert "1. 线上第4期" in menu and "济南" not in menu
+    assert "您已报名济南第12期" in said  # "还想再报一期": what is held is said, not offered again
     result, said = await validate(s, "camp_cohort", "济南第12期", sender="o-stu")
     assert result["camp_cohort"] is None and "已报名" in said
     # same phone from another OpenID: refused at submit (atomic check)
@@ -302,3 +304,18 @@ async def test_a_school_named_in_the_form_gives_the_city_of_a_student_unless_one
 def test_a_school_answer_with_the_major_after_it_gives_both(text: str, school: str, major: str) -> None:
     from actions.camp_answers import school_and_major
     assert school_and_major(text) == (school, major)
+
+
+async def test_the_one_cohort_that_fits_is_taken_without_a_one_line_list():
+    base = {"camp_name": "许诺", "camp_mobile": "13700003333", "camp_identity": "失业青年", "camp_age": "22"}
+    result, said = await validate(base, "camp_city", "淄博", sender="o-sole")  # only the online cohort fits
+    assert result["camp_cohort"] == "online-2026-12" and result["requested_slot"] is None
+    assert "只有线上第4期" in said
+    # two fit (Qingdao and online): the user chooses
+    result, _ = await validate(base, "camp_city", "青岛", sender="o-two")
+    assert result["requested_slot"] == "camp_cohort" and not result.get("camp_cohort")
+    # a wrong answer to the cohort question is asked again, not answered for the user
+    result, said = await validate({**base, "camp_city": "淄博"}, "camp_cohort", "随便", sender="o-sole")
+    assert result["camp_cohort"] is None and "序号" in said
+
+

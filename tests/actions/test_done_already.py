@@ -24,3 +24,11 @@ def test_other_messages_after_enrolling_are_left_to_the_bot(text: str) -> None:
 def test_a_yes_after_the_booking_was_made_says_it_is_done() -> None:
     assert "AB12CD" in done_already_text(make_tracker("确认", "affirm"), BOOKED)
     assert done_already_text(make_tracker("确认", "affirm"), "请确认预约信息：…") is None
+
+
+def test_the_list_number_a_turn_after_the_one_cohort_was_taken_is_said_to_be_done() -> None:
+    # the form took the only cohort that fit without listing it; the user still answers "1" later
+    events = [{"event": "bot", "text": ENROLLED}, {"event": "user", "text": "失业青年"}, {"event": "bot", "text": "好的，记下了：…"}]
+    said = done_already_text(make_tracker("1", "inform", events=events), "好的，记下了：…")
+    assert said is not None and "WF123456" in said
+    assert done_already_text(make_tracker("1", "inform", events=[{"event": "bot", "text": "好的，记下了：…"}]), "好的，记下了：…") is None

@@ -146,3 +146,11 @@ def test_other_ways_asked_right_after_a_reply_that_listed_them_lists_them_again(
 @pytest.mark.parametrize("typed, meant", [("俺下礼拜有个面适", "俺下礼拜有个面试"), ("帮俺瞅瞅简厉", "帮俺瞅瞅简历")])
 def test_pinyin_slips_in_a_flow_word_are_read_as_meant(typed, meant):
     assert as_meant(typed) == meant
+
+
+@pytest.mark.parametrize("text", [
+    "我是山东大学威海校区大四的 明年夏天毕业 想参加求职能力实训营 有线上的吗",  # a wish asked as a question
+    "俺是青岛理工大三的 能参加恁们那个求职能力实训营不",  # the camp's full name between
+])
+def test_a_camp_question_the_knowledge_base_cannot_place_gets_the_camp_answer(text):
+    assert named_flow(text, "inform") == "action_camp_info"

@@ -87,7 +87,7 @@ async def test_why_is_explained_then_the_pending_question_is_asked_again(form, r
         assert slots == {requested: None, "requested_slot": requested}
 
 
-@pytest.mark.parametrize("text", ["再说一遍", "刚才问什么？", "继续", "啥？", "没看懂", "恁再说一遍", "好的 接着来吧", "你说啥", "咱继续", "刚才说到哪了 你再说一遍", "填到哪儿了 重复一下"])
+@pytest.mark.parametrize("text", ["再说一遍", "刚才问什么？", "继续", "啥？", "没看懂", "恁再说一遍", "中 接着报吧", "好的 接着来吧", "你说啥", "咱继续", "刚才说到哪了 你再说一遍", "填到哪儿了 重复一下"])
 async def test_repeat_asks_the_pending_question_again(text):
     messages, slots, _ = await validate(BOOKING, form_tracker(BOOKING, "booking_phone", text, "nlu_fallback"))
     assert messages == [] and slots == {"booking_phone": None, "requested_slot": "booking_phone"}
@@ -137,3 +137,25 @@ def test_a_name_given_for_someone_else_is_the_name(said):
     from actions.forms import NAME_PREFIX
 
     assert NAME_PREFIX.sub("", said) == "郭佳怡"
+
+
+@pytest.mark.parametrize(
+    "form, requested, text, intent",
+    [
+        (CAMP, "camp_major", "会计", "find_job"),  # a trade word that is the major asked for
+        (CAMP, "camp_major", "计算机应用", "ask_courses"),
+        (CAMP, "camp_school", "烟台职业学院", "find_job_fair"),
+        (BOOKING, "booking_name", "钱会计", "find_job"),
+    ],
+)
+async def test_a_bare_trade_or_subject_word_at_a_free_text_question_is_its_answer(form, requested, text, intent):
+    graduate = {"camp_identity": "离校未就业毕业生", "camp_grad_year": "2025"} if form == CAMP else {}  # asked school and major
+    messages, slots, _ = await validate(form, form_tracker(form, requested, text, intent, filled=graduate))
+    assert slots[requested] == text
+
+
+@pytest.mark.parametrize("text, intent", [("找会计的活", "find_job"), ("有会计的课吗", "ask_courses"), ("附近招聘会", "find_job_fair")])
+async def test_a_request_with_a_trade_word_at_a_free_text_question_is_still_a_side_question(text, intent):
+    graduate = {"camp_identity": "离校未就业毕业生", "camp_grad_year": "2025", "camp_school": "烟台大学"}
+    messages, slots, events = await validate(CAMP, form_tracker(CAMP, "camp_major", text, intent, filled=graduate))
+    assert events == [] and messages == []

@@ -156,3 +156,14 @@ async def test_a_message_that_only_tells_about_the_user_is_said_back_and_is_no_m
     question = "我山师的，今年刚毕业，失业金咋领"  # a question: the knowledge answer's, not a receipt
     text, _ = await run(parse(question, "ask_policy", payload("none"), entities=_facts_of(question)))
     assert "记下了" not in text
+
+
+async def test_facts_about_oneself_are_said_back_rather_than_unsure_topics_offered():
+    unsure = payload("choose", "unemployment_registration", "employment_registration")
+    said = "恁好 俺去年大专毕业的 到现在还木有找着活"
+    text, _ = await run(parse(said, "inform", unsure, entities=_facts_of(said)))
+    assert "记下了" in text and "2025" in text and "回复序号" not in text
+    # a question with the same facts still gets the topics to choose from
+    asked = "俺去年大专毕业的 失业登记咋办"
+    text, _ = await run(parse(asked, "ask_policy", unsure, entities=_facts_of(asked)))
+    assert "记下了" not in text and "回复序号" in text

@@ -178,3 +178,20 @@ async def test_insisting_on_enrolling_lets_the_facts_stand():
 async def test_facts_an_eligibility_answer_said_back_are_not_confirmed_again():
     started = await start("o-shown", "行，报名", {"camp_age": "23", "camp_identity": "失业青年", "camp_facts_confirm": True})
     assert slot_events(started)["camp_facts_confirm"] is True
+
+
+@pytest.mark.parametrize("text, slot, value", [
+    ("他叫孙浩然", "camp_name", "孙浩然"),
+    ("俺叫杜长江", "camp_name", "杜长江"),
+    ("手机号是13938703675", "camp_mobile", "13938703675"),  # the name is not asked yet: still taken
+])
+async def test_an_answer_to_any_open_question_lets_the_facts_stand(text, slot, value):
+    started = await start("o-any", "报名", {"camp_identity": "失业青年", "camp_age": "23", "city": "临沂市"})
+    slots = {**slot_events(started), "requested_slot": "camp_facts_confirm"}
+    # NLU's person_name entity may hold part of the name ("长江"): a slot set from this very message
+    candidates = {**({"camp_name": value[1:]} if slot == "camp_name" else {}), "camp_facts_confirm": text}
+    dispatcher = CollectingDispatcher()
+    t = tracker("o-any", {**slots, **candidates}, text, "inform", started, candidates=candidates)
+    result = slot_events(await ValidateCampEnrollmentForm().run(dispatcher, t, DOMAIN))
+    assert result["camp_facts_confirm"] is True and result[slot] == value
+    assert "请回复“对”确认" not in said(dispatcher)

@@ -289,3 +289,13 @@ async def test_a_city_list_starts_with_the_points_nearest_the_urban_centre(seede
     shown = names_in(text)
     assert shown and shown == [p.name for p in jinan[: len(shown)]], text
     assert "离市中心由近到远" in text and "距济南市中心" in text
+
+
+async def test_more_after_a_reply_that_listed_other_ways_gives_them_again(seeded):
+    camp_no = "按您的情况（37岁）：……\n如果不符合条件，也可以考虑：\n· 空中课堂免费在线课程，说“看课程”即可\n· 一对一职业指导师咨询，说“转人工”即可"
+    events = [{"event": "action", "name": "action_camp_info"}, {"event": "bot", "text": camp_no}]
+    msgs, _ = await run(sp.ActionMoreServicePoints(), tracker("那还有啥别的办法", intent="more", events=events))
+    assert "空中课堂" in msgs[0]["text"] and "转人工" in msgs[0]["text"]
+    # a plain "更多" there still says there is nothing more
+    msgs, _ = await run(sp.ActionMoreServicePoints(), tracker("更多", intent="more", events=events))
+    assert msgs[0]["response"] == "utter_points_no_more"

@@ -26,7 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
-from actions import experts, fallback, flow_start, form_pause, forms, jobs, profile_confirm, service_points
+from actions import done_already, experts, fallback, flow_start, form_pause, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
 from actions.booking import quick as booking_quick
 from actions.booking import revise as booking_revise
@@ -110,6 +110,7 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     # a changed topic offers the sessions of the time the user said earlier in the run (its opener too)
     "booking/form.py:revise": lambda t: (booking_revise.user_texts_of_run(t.events, booking_quick.FORM),
                                          booking_revise.topic_before(t.events)),
+    "done_already.py:recent_enrolment_text": done_already.recent_enrolment_text,
     "experts.py:_request_text": experts._request_text,
     # a form left at once keeps its answers for "继续", one left after "确定放弃吗" does not
     "form_pause.py:kept_on_leaving": lambda t: form_pause.asked_to_confirm(t.events, booking_quick.FORM),
@@ -120,6 +121,7 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "forms.py:resuming_after_digression": forms.resuming_after_digression,
     # what stays of the latest turn once a mapping's candidate for the name is dropped
     "forms.py:drop_candidate": lambda t: _after_dropping(t, "camp_name"),
+    "forms.py:set_since_last_message": lambda t: sorted(forms.set_since_last_message(t)),
     "forms.py:leave": lambda t: answered_since_start(t.events, "camp_enroll_form", ["camp_name", "city"], t.slots),
     "handoff.py:_conversation_so_far": lambda t: turns_from_events(t.events, drop_latest_user=True),
     "jobs.py:_remembered_trade": jobs._remembered_trade,

@@ -29,6 +29,7 @@ CHOICES = [QINGDAO, JINAN, ONLINE]
     ("俺要青岛线下那期", QINGDAO),
     ("济南那期中不", JINAN),
     ("第12期", JINAN),
+    ("就报济南的吧", JINAN),  # the city chosen, no "那期"
 ])
 def test_words_that_fit_one_offered_cohort_pick_it(text: str, cohort: Cohort) -> None:
     assert named_cohort(text, CHOICES) == cohort

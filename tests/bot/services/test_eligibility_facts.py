@@ -98,3 +98,14 @@ def test_graduated_long_ago_is_a_presumed_young_unemployed_person_without_a_year
 @pytest.mark.parametrize("text", ["俺就是离校没就业的", "离校到现在还没工作", "俺离校后没找着工作"])
 def test_left_school_without_a_job_is_a_graduate_not_an_unemployed_youth(text: str) -> None:
     assert identity_in_text(text) == "离校未就业毕业生"
+
+
+
+@pytest.mark.parametrize("text", [
+    "俺去年大专毕业的 到现在还木有找着活",
+    "前年本科毕业 一直没找到合适的工作",
+    "25年毕业的 一直木有稳定工作",
+])
+def test_no_job_is_read_with_the_kind_of_job_between(text: str) -> None:
+    facts = parse_facts(text, AUTUMN, load_rules())
+    assert facts.employed is False and facts.identity == "离校未就业毕业生"
