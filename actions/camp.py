@@ -24,7 +24,7 @@ from actions.camp_eligibility import (
     is_eligibility_question,
     message_facts,
 )
-from actions.camp_answers import is_identity_answer, parse_age, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
+from actions.camp_answers import is_identity_answer, parse_age, only_a_place, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
 from actions.flow_start import asks_to_be_enrolled
 from actions.form_pause import ANSWERS_IN_WORDS
@@ -71,7 +71,6 @@ STUDENT_LIKE = ("在校生", "应届毕业生", "离校未就业毕业生")
 AT_SCHOOL = ("在校生", "应届毕业生")
 STOPPED = "__stopped__"
 SHORT_ANSWER_MAX_CHARS = 6  # "济南", "我在济南市", "去年": longer messages naming one are about something else
-CITY_ANSWER_MAX_CHARS = 10  # "俺在淄博张店", "青岛黄岛区这边": a city with its district
 CONSENT = "提示：您填写的报名信息将保存到职引档案，仅用于实训营报名和就业服务，下次无需重复填写；说“退订”可停止推送。"
 
 
@@ -210,7 +209,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         if slot == "camp_identity":
             return is_identity_answer(text) or plainly_an_answer(text)
         if slot == "camp_city":  # "俺在淄博张店", "青岛黄岛区这边": a district with the city is longer
-            return parse_city_answer(text) is not None and len(text) <= CITY_ANSWER_MAX_CHARS
+            short = len(text) <= SHORT_ANSWER_MAX_CHARS and parse_city_answer(text) is not None
+            return short or only_a_place(text)
         if slot == "camp_major" and cohort_in_words(text, current_catalogue(), today()):  # "报线上那期": moves on
             return True
         if slot == "camp_grad_year" and len(text) <= SHORT_ANSWER_MAX_CHARS:  # "去年", "25届"

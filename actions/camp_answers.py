@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any, Optional, Tuple
 
 from bot.language.time_parser import cn_to_int
 from bot.services.eligibility import load_rules
 from bot.services.eligibility_facts import IDLE, QUESTION_WORD, birth_year_match, identity_in_text, parse_facts
-from bot.language.places import normalize_place
+from bot.language.places import all_place_surface_forms, normalize_place
 from bot.services.geo import CITIES
 from bot.services.schools import find_school
 
@@ -92,6 +93,23 @@ def parse_city_answer(text: Any) -> Optional[str]:
         found, _ = normalize_place(str(text or ""))
         city = parse_city(found)
     return city
+
+
+# The words around a place in an answer to "哪个城市" ("俺在…这边", "…的"); anything else makes the
+# message more than a place ("济南附近有服务点吗")
+_PLACE_FILLER = re.compile(r"[俺我咱在住家是的这那边儿里呢啊吧哈呀,，。.!！\s]")
+
+
+@lru_cache(maxsize=1)
+def _place_forms() -> "re.Pattern[str]":
+    forms = [f for kind in all_place_surface_forms().values() for f in kind]
+    return re.compile("|".join(re.escape(f) for f in sorted(set(forms), key=len, reverse=True)))
+
+
+def only_a_place(text: str) -> bool:
+    """The message says where the user is and nothing else ("俺在淄博张店", "青岛黄岛区这边")."""
+    rest = _place_forms().sub("", str(text or ""))
+    return parse_city_answer(text) is not None and not _PLACE_FILLER.sub("", rest)
 
 
 # what joins a school and the major said after it ("潍坊学院 汉语言文学", "济南大学，学的会计专业")

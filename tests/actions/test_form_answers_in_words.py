@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from actions.camp_answers import parse_age, parse_city_answer
+from actions.camp_answers import only_a_place, parse_age, parse_city_answer
 from tests.helpers.form_validation import CAMP, form_tracker, validate
 
 AUTUMN = date(2026, 11, 28)
@@ -49,6 +49,14 @@ def test_no_shandong_city(said):
     assert parse_city_answer(said) is None
 
 
+@pytest.mark.parametrize("said,place", [
+    ("俺在淄博张店", True), ("青岛黄岛区这边", True), ("济南历下区这边儿", True), ("俺家是莱芜的", True),
+    ("济南附近有服务点吗", False), ("济南附近的服务点", False), ("济南的招聘会", False), ("俺在家", False),
+])
+def test_a_longer_city_answer_says_a_place_and_nothing_else(said, place):
+    assert only_a_place(said) is place
+
+
 @pytest.mark.parametrize("requested,text,intent,slot,value", [
     ("camp_identity", "在家闲着 木干啥", "ask_policy", "camp_identity", "失业青年"),
     ("camp_identity", "刚辞职", "nlu_fallback", "camp_identity", "失业青年"),
@@ -59,6 +67,7 @@ def test_no_shandong_city(said):
     ("camp_age", "俺今年二十三了", "inform", "camp_age", "23"),
     ("camp_city", "青岛黄岛区这边", "inform", "camp_city", "青岛"),
     ("camp_city", "俺在章丘", "inform", "camp_city", "济南"),
+    ("camp_city", "俺在淄博张店", "find_service_point", "camp_city", "淄博"),
     ("camp_name", "免贵姓王 王磊", "inform", "camp_name", "王磊"),
     ("camp_name", "我姓徐，叫徐明", "inform", "camp_name", "徐明"),
     ("camp_name", "名字叫石磊", "inform", "camp_name", "石磊"),
