@@ -46,7 +46,7 @@ def parse_identity(text: Any, today: Optional[date] = None) -> Optional[str]:
         index = int(value) - 1
         return choices[index] if 0 <= index < len(choices) else None
     named = identity_in_text(value, choices)
-    if today is None or named in value:  # an identity named as such stays as said
+    if today is None or (named is not None and named in value):  # an identity named as such stays as said
         return named
     return parse_facts(value, today, rules).identity or named
 

@@ -128,6 +128,12 @@ def test_a_question_with_identity_words_is_no_identity_answer(text):
     assert not camp_actions.is_identity_answer(text)
 
 
+@pytest.mark.parametrize("text", ["13970353847", "对", "王磊", "", "不知道"])
+def test_no_identity_in_an_answer_to_another_question(text):
+    # the identity reader also tries answers given to the question before it (actions/forms.py)
+    assert camp_actions.parse_identity(text, camp_actions.today()) is None
+
+
 @pytest.mark.parametrize("text", ["实训营能给俺报上不", "那个实训营帮我报一个呗"])
 async def test_a_request_to_be_signed_up_read_as_a_camp_question_starts_the_enrolment(text):
     dispatcher = CollectingDispatcher()
