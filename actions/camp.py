@@ -24,7 +24,7 @@ from actions.camp_eligibility import (
     is_eligibility_question,
     message_facts,
 )
-from actions.camp_answers import first_number, is_identity_answer, parse_city, parse_identity, parse_year, school_and_major
+from actions.camp_answers import is_identity_answer, parse_age, only_a_place, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
 from actions.flow_start import asks_to_be_enrolled
 from actions.form_pause import ANSWERS_IN_WORDS
@@ -83,8 +83,8 @@ def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
 
 
 def _age(value: Any) -> Optional[str]:
-    age = first_number(value)
-    return str(age) if age is not None and 10 <= age <= 70 else None
+    age = parse_age(value, today())
+    return str(age) if age is not None else None
 
 
 # the facts the form shows back instead of asking ("您是2025届离校未就业毕业生，今年24岁…，对吗？")
@@ -208,8 +208,9 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             return CONFIRM.answers(text, today()) or plainly_an_answer(text) or looks_like_free_text_answer(text)
         if slot == "camp_identity":
             return is_identity_answer(text) or plainly_an_answer(text)
-        if slot == "camp_city":
-            return parse_city(text) is not None and len(text) <= SHORT_ANSWER_MAX_CHARS
+        if slot == "camp_city":  # "俺在淄博张店", "青岛黄岛区这边": a district with the city is longer
+            short = len(text) <= SHORT_ANSWER_MAX_CHARS and parse_city_answer(text) is not None
+            return short or only_a_place(text)
         if slot == "camp_major" and cohort_in_words(text, current_catalogue(), today()):  # "报线上那期": moves on
             return True
         if slot == "camp_grad_year" and len(text) <= SHORT_ANSWER_MAX_CHARS:  # "去年", "25届"
@@ -296,7 +297,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_mobile": None}
 
     def validate_camp_identity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        identity = parse_identity(value)
+        identity = parse_identity(value, today())
         if identity is None:
             dispatcher.utter_message(text="没有识别出您的身份，请回复序号（1–%d）。" % len(load_rules().identities))
             return {"camp_identity": None}
@@ -319,8 +320,8 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_grad_year": str(year)}
 
     def validate_camp_age(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        age = first_number(value)
-        if age is None or not 10 <= age <= 70:
+        age = parse_age(value, today())
+        if age is None:
             dispatcher.utter_message(text="请用数字告诉我您的周岁年龄，例如 22。")
             return {"camp_age": None}
         return {"camp_age": str(age)}
@@ -356,7 +357,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {**stated, "camp_city": city} if city and stated else stated
 
     def validate_camp_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        city = parse_city(value)
+        city = parse_city_answer(value)
         if city is None:
             dispatcher.utter_message(text="请告诉我您所在的山东省城市，例如：济南、青岛、临沂。")
             return {"camp_city": None}

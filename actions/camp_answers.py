@@ -3,11 +3,14 @@ a graduation year, a Shandong city. Plain parsing, no Rasa; `actions/camp.py` us
 from __future__ import annotations
 
 import re
+from datetime import date
+from functools import lru_cache
 from typing import Any, Optional, Tuple
 
 from bot.language.time_parser import cn_to_int
 from bot.services.eligibility import load_rules
-from bot.services.eligibility_facts import QUESTION_WORD, identity_in_text
+from bot.services.eligibility_facts import IDLE, QUESTION_WORD, birth_year_match, identity_in_text, parse_facts
+from bot.language.places import all_place_surface_forms, normalize_place
 from bot.services.geo import CITIES
 from bot.services.schools import find_school
 
@@ -21,23 +24,46 @@ def first_number(text: Any) -> Optional[int]:
     return cn_to_int(match.group()) if match else None
 
 
-def parse_identity(text: Any) -> Optional[str]:
-    """The identity answered: a number from the list, a name on it, or words ("没工作")."""
+AGES = (10, 70)  # what the age question takes; anything else is no age
+
+
+def parse_age(text: Any, today: date) -> Optional[int]:
+    """The age answered: "22", "二十二", "22岁了", "俺今年22", or a birth year ("00年的", "2003年出生")."""
+    value = str(text or "")
+    age = parse_facts(value, today, load_rules()).age
+    if age is None and birth_year_match(value, today) is None:
+        age = first_number(value)
+    return age if age is not None and AGES[0] <= age <= AGES[1] else None
+
+
+def parse_identity(text: Any, today: Optional[date] = None) -> Optional[str]:
+    """The identity answered: a number from the list, a name on it, or words ("没工作"). Given the
+    day, words of no job said with a graduation are a graduate's ("去年毕业的 木找着工作")."""
     value = str(text or "").strip()
-    choices = list(load_rules().identities)
+    rules = load_rules()
+    choices = list(rules.identities)
     if re.fullmatch(r"\d{1,2}", value):
         index = int(value) - 1
         return choices[index] if 0 <= index < len(choices) else None
-    return identity_in_text(value, choices)
+    named = identity_in_text(value, choices)
+    if today is None or (named is not None and named in value):  # an identity named as such stays as said
+        return named
+    return parse_facts(value, today, rules).identity or named
+
+
+# An identity described rather than named is longer ("去年毕业的 木找着工作", "在家闲着 木干啥"); a
+# longer message is about something else
+IDENTITY_ANSWER_MAX_CHARS = 14
 
 
 def is_identity_answer(text: str) -> bool:
-    """The whole message names an identity ("应届毕业生", "我是在校生"), not just contains a word
-    of one ("失业金怎么领" mentions 失业 and is a question)."""
+    """The whole message names or describes an identity ("应届毕业生", "我是在校生", "刚辞职",
+    "在家闲着 木干啥"), not just contains a word of one ("失业金怎么领" mentions 失业 and is a question)."""
     value = re.sub(r"^(我是|我现在是|现在是|是)", "", text.strip()).rstrip("。.!！")
     if value in load_rules().identities:
         return True
-    return len(value) <= 6 and not QUESTION_WORD.search(value) and identity_in_text(value) is not None
+    asks = QUESTION_WORD.search(IDLE.sub("", value))  # "木干啥" says idle, it asks nothing
+    return len(value) <= IDENTITY_ANSWER_MAX_CHARS and not asks and identity_in_text(value) is not None
 
 
 def parse_year(text: Any, current: int) -> Optional[int]:
@@ -56,6 +82,34 @@ def parse_year(text: Any, current: int) -> Optional[int]:
 def parse_city(text: Any) -> Optional[str]:
     value = str(text or "")
     return next((c for c in SHANDONG_CITIES if c in value), None)
+
+
+def parse_city_answer(text: Any) -> Optional[str]:
+    """The city answered to "哪个城市": a city named ("俺在淄博张店"), else the city of a district or
+    county said alone ("黄岛区这边", "俺在章丘", "寿光"). Only for that answer: elsewhere a district's
+    short name may be part of a person's name ("王东平")."""
+    city = parse_city(text)
+    if city is None:
+        found, _ = normalize_place(str(text or ""))
+        city = parse_city(found)
+    return city
+
+
+# The words around a place in an answer to "哪个城市" ("俺在…这边", "…的"); anything else makes the
+# message more than a place ("济南附近有服务点吗")
+_PLACE_FILLER = re.compile(r"[俺我咱在住家是的这那边儿里呢啊吧哈呀,，。.!！\s]")
+
+
+@lru_cache(maxsize=1)
+def _place_forms() -> "re.Pattern[str]":
+    forms = [f for kind in all_place_surface_forms().values() for f in kind]
+    return re.compile("|".join(re.escape(f) for f in sorted(set(forms), key=len, reverse=True)))
+
+
+def only_a_place(text: str) -> bool:
+    """The message says where the user is and nothing else ("俺在淄博张店", "青岛黄岛区这边")."""
+    rest = _place_forms().sub("", str(text or ""))
+    return parse_city_answer(text) is not None and not _PLACE_FILLER.sub("", rest)
 
 
 # what joins a school and the major said after it ("潍坊学院 汉语言文学", "济南大学，学的会计专业")

@@ -34,7 +34,11 @@ NAME_BY_PHONE = re.compile(r"^\s*([\u4e00-\u9fa5·]{2,4})(?:[\s，,：:]+(?:电�
 # words of a request, not of a name ("报名 139…", "预约 139…")
 _REQUEST_CHARS = re.compile(r"[约报想要帮请的了吗呢吧啊呀是在号码话机你您谢转换改]")
 _SEGMENTS = re.compile(r"[，,。.!！?？\s、;；]+")
-_NAME_LEAD = re.compile(rf"^(我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?|名字是|{SOMEONE_ELSE}?叫)")  # "他叫…" for someone else
+# longer leads first ("名字叫石磊" is not "名字" + "叫石磊"); "他叫…" for someone else
+_NAME_LEAD = re.compile(
+    rf"^就?(名字叫|名字是|姓名是|我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?|{SOMEONE_ELSE}?叫)")
+# the surname announced before the name ("免贵姓王 王磊", "我姓徐，叫徐明"): that part is no name
+_SURNAME_ONLY = re.compile(r"^(?:免贵)?(?:我|俺)?姓[\u4e00-\u9fa5]{1,2}$")
 _NAME_TAIL = re.compile(r"(就行|就可以|就好|就成|吧|呀|啊|哈)$")
 _NOT_A_NAME = re.compile(r"^(我|俺|咱|在|今年|手机|电话|号码)|\d")
 
@@ -52,7 +56,10 @@ def name_in_parts(text: str, valid: Pattern) -> Optional[str]:
 
 def bare_name(text: str) -> Optional[str]:
     """`text` without the words around a name ("叫我…就行"); None when it cannot be one ("我在烟台")."""
-    name = _NAME_TAIL.sub("", _NAME_LEAD.sub("", (text or "").strip())).strip()
+    text = (text or "").strip()
+    if _SURNAME_ONLY.match(text):
+        return None
+    name = _NAME_TAIL.sub("", _NAME_LEAD.sub("", text)).strip()
     return name if name and not _NOT_A_NAME.search(name) else None
 
 

@@ -441,7 +441,7 @@ def drop_candidate(tracker: Tracker, slot: str) -> None:
 
 
 # "她叫…", "俺闺女叫…" when enrolling someone else (a parent for a daughter)
-NAME_PREFIX = re.compile(rf"^(我叫|我是|姓名[:：]?|名字[:：]?|叫|{SOMEONE_ELSE}(?:叫|名字叫|名字是|的名字是))")
+NAME_PREFIX = re.compile(rf"^(姓名是|名字是|名字叫|我叫|我是|姓名[:：]?|名字[:：]?|叫|{SOMEONE_ELSE}(?:叫|名字叫|名字是|的名字是))")
 # a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)
 _SAYS_MORE = re.compile(r"[\s，,。、]+\S*(我|俺|是|的|在|毕业|岁|大学|学院|学校|今年)")
 

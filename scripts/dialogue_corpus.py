@@ -22,8 +22,9 @@ answer the first time the bot asks for that fact.
 Placeholders in texts and checks: the years around today ({this_year}, {last_year},
 {year_before_last}, {next_year}) from the Beijing clock, {final_year_class} (when this academic
 year's final-year students graduate: this year until August, next year from September), {phone} (a
-mobile number of this conversation's own) and {phone_tail} (its last four digits, what a masked
-number shows), and the last booking or enrolment code a reply showed ({code}, {code_spaced}
+mobile number of this conversation's own), {phone_spaced} (the same typed 3-4-4 with spaces) and
+{phone_tail} (its last four digits, what a masked number shows), {last_year_short} and
+{this_year_short} (two digits, "25年"), and the last booking or enrolment code a reply showed ({code}, {code_spaced}
 as a user types it with a space, {code_lower}, {code_dashed} lower case split by a dash,
 {code_fullwidth} as a Chinese keyboard in full-width mode types it).
 """
@@ -210,7 +211,9 @@ class Placeholders:
         return {
             "this_year": str(year), "last_year": str(year - 1), "year_before_last": str(year - 2),
             "next_year": str(year + 1), "final_year_class": str(year + (self.today.month >= 9)),
+            "last_year_short": str(year - 1)[-2:], "this_year_short": str(year)[-2:],
             "phone": self.phone, "phone_tail": self.phone[-4:], "code": self.code,
+            "phone_spaced": f"{self.phone[:3]} {self.phone[3:7]} {self.phone[7:]}",
             "code_spaced": f"{self.code[:half]} {self.code[half:]}", "code_lower": self.code.lower(),
             "code_dashed": f"{self.code[:half]}-{self.code[half:]}".lower(),
             # a Chinese keyboard left in full-width mode types "ＡＢ１２"

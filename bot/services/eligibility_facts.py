@@ -17,16 +17,23 @@ from bot.services.eligibility import EligibilityRules, employment, graduation_se
 from bot.services.request_words import SOMEONE_ELSE
 
 # Having no job, as people say it ("没找着工作", "找不着活", "没活干了"); "活" is colloquial for work.
-# "木有"/"没得" are 没有 in dialect ("木有工作")
-# "还木有找着活", "一直没找到合适的工作", "一直木有稳定工作": the kind of job may stand between
-NO_JOB_WORDS = (r"(?:没有?|木有|没得)(找到|找着|找见)?(合适的?|稳定的?|正式的?|一份|份)?(工作|上班|就业|活儿?干)"
-                r"|(?:没有?|木有|没得)(找到|找着|找见)活|找不[到着](工作|活)"
-                r"|失业|待业|无业")
+# "木"/"木有"/"没得" are 没/没有 in dialect ("木有工作", "还木就业", "木找着活"); the kind of job may stand
+# between ("一直没找到合适的工作", "一直木有稳定工作")
+_NO = r"(?:没有?|木有?|没得)"
+# Idle at home, said instead of "no job" ("在家闲着", "在家待着呢", "木干啥"): "干啥" here asks nothing
+IDLE_WORDS = r"闲着|闲在家|在家里?(?:待|呆|蹲|歇)着|(?:没|木)(?:事|啥)(?:干|做)|(?:没|木)(?:干|做)啥"
+# A job left ("刚辞职", "被裁了", "厂子黄了"), not one the writer only thinks of leaving ("想辞职")
+LEFT_JOB_WORDS = (r"(?<!想)(?<!要)(?<!准备)(?<!打算)(?<!考虑)(?:辞职|离职|辞工|被辞|被裁|裁员|下岗)"
+                  r"|(?:厂子?|公司|单位)(?:黄了|倒闭|倒了|关门)")
+NO_JOB_WORDS = (_NO + r"(找到|找着|找见)?(合适的?|稳定的?|正式的?|一份|份)?(工作|上班|就业|活儿?干)|" + _NO + r"(找到|找着|找见)活|找不[到着](工作|活)"
+                r"|失业|待业|无业|" + IDLE_WORDS + "|" + LEFT_JOB_WORDS)
+IDLE = re.compile(IDLE_WORDS)
 # Identity words, first match wins (so "没工作" is read before "工作"). The enrolment form's
 # identity question and eligibility questions read identities the same way.
 IDENTITY_PATTERNS = (
     # "离校没就业的", "离校到现在还没工作": a graduate, not a young person out of work
-    (re.compile(r"离校未就业|未就业毕业|往届|离校(?:后|以后|到现在|到今天)?还?没有?(?:就业|工作|找[到着]工作)"), "离校未就业毕业生"),
+    (re.compile(r"离校未就业|未就业毕业|往届|离校(?:了|后|以后|到现在|到今天)?\s*(?:还|也)?" + _NO + r"(?:就业|工作|找[到着见](?:工作|活))"),
+     "离校未就业毕业生"),
     (re.compile(r"应届"), "应届毕业生"),
     (re.compile(NO_JOB_WORDS), "失业青年"),
     (re.compile(r"在校|在读|大学生|学生|大[一二三四]|研[一二三]|毕业班"), "在校生"),
@@ -244,6 +251,9 @@ def parse_facts(
     employed = False if NO_JOB.search(text) else (True if HAS_JOB.search(text) else None)
     identity = identity_in_text(text, rules.identities) or _entity_identity(entities, rules)
     facts = Facts(identity, _age(text, entities, today), graduation_year, education, employed)
+    if identity == "失业青年" and graduation_year is None and _graduate_without_year(text, education):
+        # "毕业了还木就业", "毕业后一直没找着活": a graduate whose year the form asks next
+        facts = replace(facts, identity="离校未就业毕业生")
     if identity == "失业青年" and graduation_year and "失业青年" not in text:
         # "毕业两年了还没工作" is a graduate without a job, "大四没工作" a student: the year tells
         facts = replace(facts, identity=_identity_from_year(graduation_year, today, rules))
@@ -254,6 +264,19 @@ def parse_facts(
         # the form still asks, and a "no" on this presumption is not the answer, eligibility_answer.py)
         facts = replace(facts, identity=LONG_AGO_IDENTITY, identity_inferred=True)
     return facts
+
+
+# "毕业了", "毕业后", "毕业生": graduated, not about to ("快毕业", "没毕业", "要毕业了")
+_GRADUATED = re.compile(r"(?<![没未不快要将])毕业(?!班)")
+# 学历 below 高校: "高中毕业后没活干" is a young person out of work, not a 高校 graduate
+_BELOW_COLLEGE = ("中专", "高中", "初中")
+
+
+def _graduate_without_year(text: str, education: Optional[str]) -> bool:
+    """Graduated from a 高校 without saying when, and no job: "毕业了还没就业", not "高中毕业 木活干"
+    nor "毕业好多年了" (no recent graduate)."""
+    return (bool(_GRADUATED.search(text)) and education not in _BELOW_COLLEGE
+            and not LONG_AGO.search(text) and "失业青年" not in text)
 
 
 def _season(today: date, rules: EligibilityRules) -> int:

@@ -110,6 +110,30 @@ def test_the_form_reads_identity_words_the_same_way(answer, identity):
     assert camp_actions.parse_identity(answer) == identity
 
 
+@pytest.mark.parametrize("answer,identity", [
+    ("在家闲着 木干啥", "失业青年"), ("刚辞职", "失业青年"), ("辞职了 现在没工作", "失业青年"),
+    ("在家待着呢 没活干", "失业青年"), ("失业 找不着活", "失业青年"), ("待业在家", "失业青年"),
+    ("毕业了还木就业", "离校未就业毕业生"), ("去年毕业的 木找着工作", "离校未就业毕业生"),
+    ("离校了没找到工作", "离校未就业毕业生"), ("大四了", "在校生"), ("我是应届毕业生", "应届毕业生"),
+])
+def test_an_identity_described_in_everyday_words_answers_the_question(answer, identity):
+    today = camp_actions.today()
+    assert camp_actions.is_identity_answer(answer), answer
+    assert camp_actions.parse_identity(answer, today) == identity
+
+
+@pytest.mark.parametrize("text", ["失业金怎么领", "我想辞职 能报吗", "辞职了失业金咋领", "干啥的都行",
+                                  "俺在家闲着 想问问哪有招聘会 恁知道不"])
+def test_a_question_with_identity_words_is_no_identity_answer(text):
+    assert not camp_actions.is_identity_answer(text)
+
+
+@pytest.mark.parametrize("text", ["13970353847", "对", "王磊", "", "不知道"])
+def test_no_identity_in_an_answer_to_another_question(text):
+    # the identity reader also tries answers given to the question before it (actions/forms.py)
+    assert camp_actions.parse_identity(text, camp_actions.today()) is None
+
+
 @pytest.mark.parametrize("text", ["实训营能给俺报上不", "那个实训营帮我报一个呗"])
 async def test_a_request_to_be_signed_up_read_as_a_camp_question_starts_the_enrolment(text):
     dispatcher = CollectingDispatcher()

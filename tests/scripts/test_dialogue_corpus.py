@@ -63,6 +63,7 @@ def test_placeholders_follow_the_date_and_the_codes_seen():
     assert values.fill("取消 {code_spaced} / {code_lower} / {phone}") == "取消 AB1 2CD / ab12cd / 13900001111"
     assert values.fill("{code_dashed} {code_fullwidth}") == "ab1-2cd ＡＢ１２ＣＤ"
     assert values.fill("{unknown} {phone_tail}") == "{unknown} 1111"
+    assert values.fill("{phone_spaced} {last_year_short}年 {this_year_short}届") == "139 0000 1111 30年 31届"
     assert corpus.Placeholders(date(2031, 8, 31)).fill("{final_year_class}") == "2031"
     assert corpus.Placeholders(date(2031, 9, 1)).fill("{final_year_class}") == "2032"
 

@@ -54,6 +54,22 @@ CASES = [
     ("毕业了都三四年了", AUTUMN, {"graduation_year": 2023, "identity": "离校未就业毕业生", "identity_inferred": True}),
     ("毕业都4年多了，现在27，还没工作", AUTUMN, {"graduation_year": 2022, "age": 27, "identity": "失业青年", "employed": False}),
     ("我2019年大专毕业 一直没找到工作", AUTUMN, {"graduation_year": 2019, "education": "大专", "identity": "失业青年", "employed": False}),
+    # no job said in everyday words: idle at home, a job left, 木 for 没 in dialect
+    ("在家闲着 木干啥", AUTUMN, {"identity": "失业青年", "employed": False}),
+    ("俺在家待着呢", AUTUMN, {"identity": "失业青年", "employed": False}),
+    ("刚辞职", AUTUMN, {"identity": "失业青年", "employed": False}),
+    ("上个月被裁了", AUTUMN, {"identity": "失业青年", "employed": False}),
+    ("厂子黄了 俺22", AUTUMN, {"identity": "失业青年", "age": 22, "employed": False}),
+    ("俺还木找着活", AUTUMN, {"identity": "失业青年", "employed": False}),
+    ("我想辞职 能报吗", AUTUMN, {}),  # a job not left yet
+    # a graduate without a year, a 高校 one unless a lower 学历 is said
+    ("毕业了还木就业", AUTUMN, {"identity": "离校未就业毕业生", "employed": False}),
+    ("本科毕业后一直没找着工作", AUTUMN, {"identity": "离校未就业毕业生", "education": "本科", "employed": False}),
+    ("离校了没找到工作", AUTUMN, {"identity": "离校未就业毕业生", "employed": False}),
+    ("高中毕业 木活干了", AUTUMN, {"identity": "失业青年", "education": "高中", "employed": False}),
+    ("快毕业了 还没找到工作", AUTUMN, {"identity": "失业青年", "employed": False}),
+    ("毕业好多年了 没工作", AUTUMN, {"identity": "失业青年", "employed": False}),
+    ("去年毕业的 木找着工作", AUTUMN, {"graduation_year": 2025, "identity": "离校未就业毕业生", "employed": False}),
 ]
 
 

@@ -48,6 +48,11 @@ def test_topic_normalisation():
     assert normalise_topic("模拟面试") == "面试技巧"
     assert normalise_topic("创业") == "创业指导"
     assert normalise_topic("今天天气") is None
+    # a topic said loosely, as people answer the topic question
+    for said, topic in [("面试的事", "面试技巧"), ("想规划规划", "职业规划"), ("帮俺看看简历", "简历指导"),
+                        ("想找老师单独聊聊", "一对一咨询"), ("当面跟老师说说", "一对一咨询"),
+                        ("想自己干点啥 创业方面的", "创业指导")]:
+        assert normalise_topic(said) == topic, said
 
 
 async def test_sync_search_and_staff_edit(redis, settings):
