@@ -77,9 +77,9 @@ def test_a_longer_city_answer_says_a_place_and_nothing_else(said, place):
     ("camp_mobile", "13800138000 这个", "inform", "camp_mobile", "13800138000"),
     ("camp_mobile", "手机号13800138000", "inform", "camp_mobile", "13800138000"),
 ])
-async def test_the_form_takes_the_answer_in_everyday_words(requested, text, intent, slot, value):
+async def test_the_form_takes_the_answer_in_everyday_words(requested, text, intent, slot, value, action_runtime):
     # the text mapping hands the form the whole message, whatever the intent; the questions before
-    # this one are answered
+    # this one are answered (on the test Redis: with the city known, the form looks up the cohorts held)
     order = ["camp_name", "camp_mobile", "camp_identity", "camp_age"]
     before = order[:order.index(requested)] if requested in order else order
     filled = {k: v for k, v in EARLIER.items() if k in before}
