@@ -78,7 +78,7 @@ def today() -> date:
     return clock().date()
 
 
-def _profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
+def profile_from_slots(tracker: Tracker) -> Dict[str, Any]:
     return {field: tracker.get_slot(slot) for slot, field in PROFILE_FIELDS.items()}
 
 
@@ -361,7 +361,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         if city is None:
             dispatcher.utter_message(text="请告诉我您所在的山东省城市，例如：济南、青岛、临沂。")
             return {"camp_city": None}
-        profile = _profile_from_slots(tracker)
+        profile = profile_from_slots(tracker)
         profile["city"] = city
         if profile.get("identity") and not fitting_cohorts(profile, city, today()):
             catalogue = current_catalogue()
@@ -381,7 +381,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
     async def validate_camp_cohort(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         catalogue = current_catalogue()
         text = str(value or "").strip()
-        profile = _profile_from_slots(tracker)
+        profile = profile_from_slots(tracker)
         complete = bool(profile.get("identity")) and bool(profile.get("city"))
         cohort = catalogue.get(text)
         if cohort is None:
@@ -414,38 +414,6 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_cohort": cohort.id}
 
 
-class ActionAskCampFactsConfirm(Action):
-    def name(self) -> Text:
-        return "action_ask_camp_facts_confirm"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        CONFIRM.ask(dispatcher, tracker)
-        return []
-
-
-class ActionAskCampCohort(Action):
-    def name(self) -> Text:
-        return "action_ask_camp_cohort"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        profile = _profile_from_slots(tracker)
-        choices = await offered_cohorts(tracker.sender_id, profile)
-        if not choices and fitting_cohorts(profile, profile.get("city"), today()):
-            dispatcher.utter_message(
-                text="适合您的期次您都已报名或在候补中。说“我的报名”查看，说“取消”退出本次报名。"
-            )
-            return []
-        if not choices:
-            dispatcher.utter_message(text="目前没有适合您的期次。说“取消”退出，或说“转人工”咨询职业指导师。")
-            return []
-        lines = [f"{i}. {c.label}，截止{c.enroll_deadline.month}月{c.enroll_deadline.day}日" for i, c in enumerate(choices, 1)]
-        held = [c.title for c in fitting_cohorts(profile, profile.get("city"), today()) if c not in choices]
-        # "还想再报一期": the cohorts already held are said, so the list is not read as all there is
-        intro = f"您已报名{'、'.join(held)}（说“我的报名”查看）。还可以报的期次，回复序号：\n" if held else "请选择期次，回复序号：\n"
-        dispatcher.utter_message(text=intro + "\n".join(lines))
-        return []
-
-
 class ActionCampEnrollSubmit(Action):
     def name(self) -> Text:
         return "action_camp_enroll_submit"
@@ -458,7 +426,7 @@ class ActionCampEnrollSubmit(Action):
         if refusal == STOPPED:
             dispatcher.utter_message(text="已退出实训营报名。想报名时说“报名实训营”即可。")
             return reset
-        profile = _profile_from_slots(tracker)
+        profile = profile_from_slots(tracker)
         # save what the user told us (the consent notice was shown when the form started)
         saved = {**profile, "education": tracker.get_slot("education")}
         await ProfileStore(redis, settings).update(

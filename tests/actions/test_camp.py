@@ -16,12 +16,12 @@ from actions.booking.manage import ActionBookingFollowup, ActionCancelBooking, A
 from actions.fallback import ActionCoreFallback
 from actions.camp import (
     STOPPED,
-    ActionAskCampCohort,
     ActionCampEnrollStart,
     ActionCampEnrollSubmit,
     ActionCampInfo,
     ValidateCampEnrollmentForm,
 )
+from actions.camp_questions import ActionAskCampCohort
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.camp import EnrollmentStore, remember_pushed_cohort
 from bot.services.profiles import ProfileStore

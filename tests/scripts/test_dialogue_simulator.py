@@ -76,7 +76,7 @@ def test_a_confirmation_gets_the_personas_yes(source: str, marker: str):
 
 
 @pytest.mark.parametrize("source, marker", [
-    ("actions/camp.py", "请选择期次"),
+    ("actions/camp_questions.py", "请选择期次"),
     ("actions/camp.py", "请回复列表中的期次序号"),
     ("actions/booking/form.py", "请回复序号选择"),
     ("actions/booking/form.py", "之间的序号选择场次"),
@@ -150,7 +150,7 @@ PARENT = """  - id: sim-parent
       - say: 俺儿子20了 想给他报个实训营
         states: [age]
 """
-COHORTS = said_in("actions/camp.py", "请选择期次") + "1. 示例期次，截止3月9日"
+COHORTS = said_in("actions/camp_questions.py", "请选择期次") + "1. 示例期次，截止3月9日"
 ENROLLED = said_in("bot/services/camp.py", "报名成功！").replace("{…}", "ABC123", 1)
 
 
