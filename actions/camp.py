@@ -27,9 +27,10 @@ from actions.camp_eligibility import (
 from actions.camp_answers import is_identity_answer, parse_age, only_a_place, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
 from actions.flow_start import asks_to_be_enrolled
+from actions.form_early_answers import answered_name
 from actions.form_pause import ANSWERS_IN_WORDS
 from actions.form_repair import SKIPPED
-from actions.forms import DigressionAwareValidation, answered_name, looks_like_free_text_answer, plainly_an_answer
+from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
 from bot.services.camp import (

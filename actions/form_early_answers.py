@@ -13,7 +13,9 @@ Also here: the name part of a message that says more than a name ("于洋，电�
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence, Text
+
+from rasa_sdk import Tracker
 
 from actions.camp_answers import parse_city
 from bot.services.phone import find_phone
@@ -34,9 +36,11 @@ NAME_BY_PHONE = re.compile(r"^\s*([\u4e00-\u9fa5·]{2,4})(?:[\s，,：:]+(?:电�
 # words of a request, not of a name ("报名 139…", "预约 139…")
 _REQUEST_CHARS = re.compile(r"[约报想要帮请的了吗呢吧啊呀是在号码话机你您谢转换改]")
 _SEGMENTS = re.compile(r"[，,。.!！?？\s、;；]+")
-# longer leads first ("名字叫石磊" is not "名字" + "叫石磊"); "他叫…" for someone else
-_NAME_LEAD = re.compile(
-    rf"^就?(名字叫|名字是|姓名是|我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?|{SOMEONE_ELSE}?叫)")
+# the words before a name, longer leads first ("名字叫石磊" is not "名字" + "叫石磊"); "她叫…", "俺闺女叫…",
+# "他的名字是…" for someone else (a parent enrolling a daughter)
+NAME_LEAD = re.compile(
+    rf"^就?(名字叫|名字是|姓名是|我叫|俺叫|叫我|我是|姓名[:：]?|名字[:：]?"
+    rf"|{SOMEONE_ELSE}(?:名字叫|名字是|的名字是)|{SOMEONE_ELSE}?叫)")
 # the surname announced before the name ("免贵姓王 王磊", "我姓徐，叫徐明"): that part is no name
 _SURNAME_ONLY = re.compile(r"^(?:免贵)?(?:我|俺)?姓[\u4e00-\u9fa5]{1,2}$")
 _NAME_TAIL = re.compile(r"(就行|就可以|就好|就成|吧|呀|啊|哈)$")
@@ -59,7 +63,7 @@ def bare_name(text: str) -> Optional[str]:
     text = (text or "").strip()
     if _SURNAME_ONLY.match(text):
         return None
-    name = _NAME_TAIL.sub("", _NAME_LEAD.sub("", text)).strip()
+    name = _NAME_TAIL.sub("", NAME_LEAD.sub("", text)).strip()
     return name if name and not _NOT_A_NAME.search(name) else None
 
 
@@ -97,3 +101,26 @@ def answers_ahead(text: str, entities: Sequence[Mapping[str, Any]], open_slots: 
         elif slot.endswith(CITY_ENDING) and len(set(cities)) == 1:
             found[slot] = cities[0]
     return found
+
+
+# a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)
+_SAYS_MORE = re.compile(r"[\s，,。、]+\S*(我|俺|是|的|在|毕业|岁|大学|学院|学校|今年)")
+
+
+def answered_name(value: Any, tracker: Tracker, slot: Text, valid: Pattern) -> Optional[Text]:
+    """The name a form asked for: the whole answer when it is a name, since the person_name entity
+    may cover only part of one ("一鸣" of "黄一鸣", "钱" of "钱多多"); else the value the slot got
+    (the entity in a longer sentence, or the profile's name when the question was not asked)."""
+    asked = tracker.get_slot("requested_slot") == slot
+    text = (tracker.latest_message or {}).get("text") if asked else None
+    if text and _SAYS_MORE.search(str(text)):  # "苗雨涵 我是青岛大学的 去年毕业": the name is its first part
+        parted = name_in_parts(str(text), valid)  # (the person_name entity may hold only "雨涵")
+        if parted:
+            return parted
+    for raw in (text, value):
+        name = NAME_LEAD.sub("", str(raw or "").strip()).strip()
+        # not "我于洋就行" of "叫我于洋就行", nor a name followed by facts (above)
+        if valid.fullmatch(name) and bare_name(name) == name and not _SAYS_MORE.search(name):
+            return name
+    # a name with more in the message ("叫我于洋就行，电话138…": the phone is kept for its own question)
+    return name_in_parts(str(text or value or ""), valid)

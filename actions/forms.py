@@ -23,14 +23,14 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from datetime import date
-from typing import Any, Dict, List, Optional, Pattern, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker, utils
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_early_answers import answers_ahead, bare_name, name_in_parts
+from actions.form_early_answers import answers_ahead
 from actions.form_pause import (
     answers_in_words,
     names_task,
@@ -58,7 +58,6 @@ from actions.knowledge_decision import decision_for
 from bot.clock import system_clock
 from bot.services.knowledge.retrieval import ANSWER, CHOOSE
 from bot.services.phone import find_phone
-from bot.services.request_words import SOMEONE_ELSE
 
 # intent -> the action (or response) that answers it inside any form; the form resumes afterwards.
 DIGRESSIONS: Dict[str, str] = {
@@ -438,28 +437,3 @@ def drop_candidate(tracker: Tracker, slot: str) -> None:
     tracker.events = [e for i, e in enumerate(events)
                       if i <= last_user or not (e.get("event") == "slot" and e.get("name") == slot)]
     tracker.slots[slot] = None
-
-
-# "她叫…", "俺闺女叫…" when enrolling someone else (a parent for a daughter)
-NAME_PREFIX = re.compile(rf"^(姓名是|名字是|名字叫|我叫|我是|姓名[:：]?|名字[:：]?|叫|{SOMEONE_ELSE}(?:叫|名字叫|名字是|的名字是))")
-# a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)
-_SAYS_MORE = re.compile(r"[\s，,。、]+\S*(我|俺|是|的|在|毕业|岁|大学|学院|学校|今年)")
-
-
-def answered_name(value: Any, tracker: Tracker, slot: Text, valid: Pattern) -> Optional[Text]:
-    """The name a form asked for: the whole answer when it is a name, since the person_name entity
-    may cover only part of one ("一鸣" of "黄一鸣", "钱" of "钱多多"); else the value the slot got
-    (the entity in a longer sentence, or the profile's name when the question was not asked)."""
-    asked = tracker.get_slot("requested_slot") == slot
-    text = (tracker.latest_message or {}).get("text") if asked else None
-    if text and _SAYS_MORE.search(str(text)):  # "苗雨涵 我是青岛大学的 去年毕业": the name is its first part
-        parted = name_in_parts(str(text), valid)  # (the person_name entity may hold only "雨涵")
-        if parted:
-            return parted
-    for raw in (text, value):
-        name = NAME_PREFIX.sub("", str(raw or "").strip()).strip()
-        # not "我于洋就行" of "叫我于洋就行", nor a name followed by facts (above)
-        if valid.fullmatch(name) and bare_name(name) == name and not _SAYS_MORE.search(name):
-            return name
-    # a name with more in the message ("叫我于洋就行，电话138…": the phone is kept for its own question)
-    return name_in_parts(str(text or value or ""), valid)

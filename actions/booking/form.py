@@ -26,10 +26,10 @@ from actions.booking.common import (
     window_label,
 )
 from actions.flow_start import as_meant
-from actions.form_early_answers import said_name
+from actions.form_early_answers import answered_name, said_name
 from actions.form_pause import kept_on_leaving
 from actions.form_repair import is_quit
-from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, answered_name, plainly_an_answer
+from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, plainly_an_answer
 from bot.services.phone import find_phone, mask_phone, normalise_phone
 from bot.services.workshops import TOPICS, normalise_topic
 

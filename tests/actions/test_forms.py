@@ -134,9 +134,9 @@ def test_the_action_server_registers_the_forms_validations_but_not_their_base():
 
 @pytest.mark.parametrize("said", ["她叫郭佳怡", "俺闺女叫郭佳怡"])
 def test_a_name_given_for_someone_else_is_the_name(said):
-    from actions.forms import NAME_PREFIX
+    from actions.form_early_answers import NAME_LEAD
 
-    assert NAME_PREFIX.sub("", said) == "郭佳怡"
+    assert NAME_LEAD.sub("", said) == "郭佳怡"
 
 
 @pytest.mark.parametrize(
