@@ -10,7 +10,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.booking import common as booking_common
 from actions.booking.common import parse_when
 from actions.booking.form import ActionAskBookingSlotId, ActionBookingSubmit, ValidateWorkshopBookingForm
 from actions.booking.manage import (
@@ -20,7 +19,7 @@ from actions.booking.manage import (
     ActionMyBookings,
     answer_named_holding,
 )
-from bot.clock import SHANGHAI, FrozenClock
+from bot.clock import SHANGHAI
 from bot.services.profiles import ProfileStore
 from bot.settings import PROJECT_ROOT
 
@@ -29,14 +28,6 @@ DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"
 FORM = "workshop_booking_form"
 
 
-@pytest.fixture
-async def env(action_runtime, monkeypatch):
-    clock = FrozenClock(T0)
-    monkeypatch.setattr(booking_common, "CLOCK", clock)
-    service = booking_common.booking_service()
-    await service.catalogue.sync_from_file()
-    yield service
-    await runtime.redis().close()
 
 
 def make_tracker(

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-import pytest
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.booking import common as booking_common
 from actions.booking.form import ActionBookingSubmit, ValidateWorkshopBookingForm
 from actions.done_already import BOOKED_RE, done_already_text
 from actions.fallback import ActionCoreFallback
-from bot.clock import FrozenClock
 from bot.services.profiles import ProfileStore
-from tests.actions.test_booking import DOMAIN, T0, make_tracker, run
+from tests.actions.test_booking import DOMAIN, make_tracker, run
 from tests.helpers.action_tracker import make_tracker as helper_tracker
 
 
-@pytest.fixture
-async def env(action_runtime, monkeypatch):
-    monkeypatch.setattr(booking_common, "CLOCK", FrozenClock(T0))
-    service = booking_common.booking_service()
-    await service.catalogue.sync_from_file()
-    yield service
-    await runtime.redis().close()
 
 
 async def _soonest_taken(state: Dict[str, Any]) -> Dict[str, Any]:

@@ -9,24 +9,15 @@ from typing import Any, Dict
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
-from actions.booking import common as booking_common
 from actions.booking import revise
 from actions.booking.form import ActionBookingSubmit, ValidateWorkshopBookingForm
 from actions.form_pause import PAUSE_SLOT, PAUSED_FLAG
-from bot.clock import SHANGHAI, FrozenClock
-from tests.actions.test_booking import DOMAIN, FORM, T0, make_tracker, run
+from bot.clock import SHANGHAI
+from tests.actions.test_booking import DOMAIN, FORM, make_tracker, run
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=SHANGHAI)  # for the readers only; the form runs on T0's FrozenClock
 
 
-@pytest.fixture
-async def env(action_runtime, monkeypatch):
-    monkeypatch.setattr(booking_common, "CLOCK", FrozenClock(T0))
-    service = booking_common.booking_service()
-    await service.catalogue.sync_from_file()
-    yield service
-    await runtime.redis().close()
 
 
 @pytest.mark.parametrize("text, said", [
