@@ -97,8 +97,11 @@ async def test_full_enrolment_then_duplicate_refused(chat):
     assert "已为您带入" in reply and "张晓明" in reply, user.transcript
     # the facts were given in this conversation's first enrolment: neither asked nor shown back again
     assert "姓名" not in reply and "身份" not in reply and "对吗" not in reply, user.transcript
-    assert "请选择期次" in reply, user.transcript
-    assert current_catalogue(user.services.settings).get(COHORT_ID).label not in reply, reply
+    # the list says what is held, then offers only the others
+    joined = current_catalogue(user.services.settings).get(COHORT_ID)
+    held, _, offered = reply.partition("回复序号")
+    assert offered and f"您已报名{joined.title}" in held, user.transcript
+    assert joined.label not in offered, reply
     assert "已退出" in await user.say("取消"), user.transcript
     assert await store.find(user.openid, COHORT_ID) == record
 
