@@ -290,8 +290,10 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         return {"camp_name": None}
 
     def validate_camp_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        # the number in a message that says more ("138…，我24岁，在德州"): the rest is kept for later questions
-        phone = normalise_phone(str(value or "")) or find_phone(str(value or ""))
+        # the number in a message that says more ("138…，我24岁，在德州"): the rest is kept for later questions;
+        # the message itself when the phone entity took only part of a spaced number ("139 2559 1477")
+        phone = (normalise_phone(str(value or "")) or find_phone(str(value or ""))
+                 or find_phone(tracker.latest_message.get("text") or ""))
         if phone:
             return {"camp_mobile": phone}
         dispatcher.utter_message(text="手机号需为11位、以1开头的中国大陆号码，请重新输入。")

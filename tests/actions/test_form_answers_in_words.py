@@ -86,3 +86,11 @@ async def test_the_form_takes_the_answer_in_everyday_words(requested, text, inte
     tracker = form_tracker(CAMP, requested, text, intent, extracted={requested: text}, filled=filled)
     messages, slots, _ = await validate(CAMP, tracker)
     assert slots.get(slot) == value, (text, messages)
+
+
+async def test_a_spaced_number_is_taken_whole_when_the_phone_entity_took_only_part_of_it(action_runtime):
+    # the entity extractor may tag "2559 1477" of "139 2559 1477": the message holds the whole number
+    filled = {"camp_name": "王磊"}
+    tracker = form_tracker(CAMP, "camp_mobile", "139 2559 1477", "inform", extracted={"camp_mobile": "2559 1477"}, filled=filled)
+    _, slots, _ = await validate(CAMP, tracker)
+    assert slots.get("camp_mobile") == "13925591477"
