@@ -26,7 +26,7 @@ from actions.camp_eligibility import (
 )
 from actions.camp_answers import is_identity_answer, parse_age, only_a_place, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
-from actions.flow_start import asks_to_be_enrolled
+from actions.flow_start import ENROL_START, asks_to_be_enrolled
 from actions.form_early_answers import answered_name
 from actions.form_pause import ANSWERS_IN_WORDS
 from actions.form_repair import SKIPPED
@@ -53,7 +53,6 @@ from bot.services.profiles import ProfileStore
 clock: Clock = system_clock
 
 FORM = "camp_enrollment_form"
-ENROL_START = "action_camp_enroll_start"
 # form slot -> profile field (the profile is what later conversations prefill from)
 PROFILE_FIELDS = {
     "camp_name": "name",
@@ -157,7 +156,7 @@ class ActionCampEnrollStart(Action):
     """Runs before the form: prefill from the profile and from the cohort last pushed."""
 
     def name(self) -> Text:
-        return "action_camp_enroll_start"
+        return ENROL_START
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         facts = message_facts(tracker, today())

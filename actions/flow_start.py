@@ -115,7 +115,7 @@ SAID_REPLY_ENROL = "回复“报名”"
 NOT_A_YES = re.compile(r"[?？]|吗|么|不报|别报|不参加|怎么|咋")
 ENROL_REPLY_MAX_CHARS = 12
 # the actions that answer "能报吗" (the enrolment start answers it when it was read as a wish to enrol)
-CAMP_ANSWERS = ("action_camp_info", "action_camp_enroll_start")
+CAMP_ANSWERS = ("action_camp_info", ENROL_START)
 
 
 # Actions Rasa runs around every turn: never the answer the user saw.

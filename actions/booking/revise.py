@@ -34,6 +34,10 @@ TOPIC_ALONE_MAX_CHARS = 8
 TIME_ALONE_MAX_CHARS = 8
 
 
+def _names_a_time(text: str) -> bool:
+    return bool(TIME_WORDS_RE.search(text) or ANY_TIME_RE.search(text))
+
+
 def _after_last_cue(text: str) -> str:
     match = _LAST_CUE_RE.match(text)
     return text[match.end():] if match else text
@@ -54,7 +58,7 @@ def new_time(text: str, now: datetime) -> Optional[str]:
     """The part of a message that names a new time ("周五下午"), or None when it names no time, or is
     as short as a name and says nothing a name could not ("周一鸣")."""
     text = (text or "").strip()
-    if not text or find_phone(text) or not (TIME_WORDS_RE.search(text) or ANY_TIME_RE.search(text)):
+    if not text or find_phone(text) or not _names_a_time(text):
         return None
     if not CHANGE_RE.search(text):
         # without a change word only a message that is a time ("周五下午吧"), not a sentence with one
@@ -72,7 +76,7 @@ def time_said_before(texts: Sequence[str], now: datetime) -> Optional[str]:
     """The latest of the user's earlier messages that named a time (to offer a new topic's sessions
     for the same time)."""
     for text in reversed(list(texts)):
-        if (TIME_WORDS_RE.search(text) or ANY_TIME_RE.search(text)) and not find_phone(text) and parse_when(text, now):
+        if _names_a_time(text) and not find_phone(text) and parse_when(text, now):
             return text
     return None
 

@@ -104,9 +104,9 @@ def asks_for_money_if_needed(decision: Decision, question: str, ranked: Sequence
     return Decision(CHOOSE, close or (ranked[0],))
 
 
-def names_subject(item: KnowledgeItem, question: str, synonyms: Sequence[Tuple[str, str]] = ()) -> bool:
-    """The question carries one of the item's `key_terms` (both read as the matcher reads them)."""
-    text = normalise(question, synonyms)
+def names_subject(item: KnowledgeItem, text: str, synonyms: Sequence[Tuple[str, str]] = ()) -> bool:
+    """The question, already normalised (`text`), carries one of the item's `key_terms` (read as the
+    matcher reads them)."""
     return any(term and term in text for term in (normalise(t, synonyms) for t in item.key_terms))
 
 
@@ -117,7 +117,8 @@ def answers_the_named_subject(decision: Decision, question: str, synonyms: Seque
     Naming two subjects, or only a lower item's, keeps the choice."""
     if decision.kind != CHOOSE or not decision.options:
         return decision
-    named = [option for option in decision.options if names_subject(option.item, question, synonyms)]
+    text = normalise(question, synonyms)
+    named = [option for option in decision.options if names_subject(option.item, text, synonyms)]
     if len(named) == 1 and named[0] is decision.options[0]:
         return Decision(ANSWER, (named[0],))
     return decision
