@@ -11,7 +11,7 @@ from typing import List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 
-from bot.services.request_words import ASKED_TO_SIGN_UP, asks_to_enrol
+from bot.services.request_words import ASKED_TO_SIGN_UP, asks_bot_to_sign_up, asks_how_to_join, asks_to_enrol
 from bot.services.workshops import normalise_topic
 
 BOOKING_FORM, BOOKING_TOPIC = "workshop_booking_form", "booking_topic"
@@ -76,7 +76,8 @@ def named_flow(text: str, intent: Optional[str]) -> Optional[str]:
     meant = as_meant(text)
     if asks_to_enrol(meant):
         return ENROL_START
-    return next((start for pattern, start in FLOWS if pattern.search(meant)), None)
+    named = next((start for pattern, start in FLOWS if pattern.search(meant)), None)
+    return named or (ENROL_START if asks_how_to_join(meant) else None)
 
 
 def started_this_turn(tracker: Tracker) -> bool:
@@ -102,7 +103,7 @@ def start_named_flow(text: str, intent: Optional[str]) -> Optional[List[EventTyp
 # answers "能报吗" said with facts.
 def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:
     meant = as_meant(text)
-    asked = ASKED_TO_SIGN_UP.search(meant) or asks_to_enrol(meant)
+    asked = ASKED_TO_SIGN_UP.search(meant) or asks_to_enrol(meant) or asks_how_to_join(meant)
     return [FollowupAction(ENROL_START)] if asked else None
 
 
@@ -134,8 +135,23 @@ def last_bot_text(tracker: Tracker) -> str:
     return next((e.get("text") or "" for e in reversed(list(tracker.events or [])) if e.get("event") == "bot"), "")
 
 
+# "中 那俺给她报上 她叫刘欣怡 俺们在青岛": a request to the bot to sign up, with facts for the form after it
+SIGN_UP_REPLY_MAX_CHARS = 30
+
+
+def signs_up_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
+    """"给我报上" right after the camp answer, whatever NLU made of it (often "我的报名"): the enrolment."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if len(text) > SIGN_UP_REPLY_MAX_CHARS or not asks_bot_to_sign_up(as_meant(text)):
+        return None
+    return [FollowupAction(ENROL_START)] if last_bot_action(tracker) in CAMP_ANSWERS else None
+
+
 def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
     text = ((tracker.latest_message or {}).get("text") or "").strip()
+    signed_up = signs_up_after_camp_answer(tracker)
+    if signed_up is not None:
+        return signed_up
     yes = BARE_YES.match(text) and SAID_REPLY_ENROL in last_bot_text(tracker)
     if len(text) > ENROL_REPLY_MAX_CHARS or not (yes or ENROL_REPLY.search(text)) or NOT_A_YES.search(text):
         return None
@@ -161,7 +177,7 @@ def camp_follow_up(tracker: Tracker) -> Optional[List[EventType]]:
 
 # "那俺还能干点啥 有别的路子没" right after a reply that listed what else one can do ("您可以考虑：…"):
 # those alternatives again, not "答不上来".
-OTHER_WAYS = re.compile(r"别的(路子|办法|门路|出路|选择)|其他(路子|办法|门路|出路|选择)|还能(干|做|去|学)(点|些)?(啥|什么)|还有(啥|什么)(路子|办法|门路|出路)|那咋办|那怎么办")
+OTHER_WAYS = re.compile(r"别的(路子|办法|门路|出路|选择)|其他(路子|办法|门路|出路|选择)|能(先|再)?(干|做|去|学)(点|些)?(啥|什么)|还有(啥|什么)(路子|办法|门路|出路)|那咋办|那怎么办")
 _ALTERNATIVES_AT = re.compile(r"(?:也|您)可以考虑：\n")
 
 

@@ -27,7 +27,7 @@ from actions.booking.common import (
     success_text,
 )
 from actions.done_already import correct_phone_just_given
-from actions.flow_start import last_bot_action, start_named_flow
+from actions.flow_start import last_bot_action, signs_up_after_camp_answer, start_named_flow
 from bot.services.camp import EnrollmentStore
 from bot.services.my_things import (
     BOOKING,
@@ -71,6 +71,9 @@ class ActionMyBookings(Action):
         named = await answer_named_holding(dispatcher, tracker)  # "我的预约码是…，去不了": that one
         if named is not None:
             return named
+        signed_up = None if tracker.active_loop_name else signs_up_after_camp_answer(tracker)
+        if signed_up is not None:  # "给我报上" after the camp answer, read as "我的报名": the enrolment
+            return signed_up
         holdings = await my_holdings(tracker.sender_id)
         if not holdings:
             dispatcher.utter_message(text=NOTHING)

@@ -52,6 +52,19 @@ def asks_to_enrol(text: str) -> bool:
                 or (WISH.search(text) and not QUESTION.search(text)))
 
 
+# "实训营咋报名啊", "俺想上实训营 咋弄": asking how to join is asking to join (as "咋预约…" asks to book);
+# not "能报不" (whether one may: answered first), nor what it costs
+HOW_TO_JOIN = re.compile(r"(?:咋|怎么|怎样|如何)(?:样)?(?:报名|报|弄|整|办|参加|加入)(?!.{0,2}(?:钱|费))")
+MAY_I = re.compile(r"能报|能不能|能参加|能去|可以报|可以参加|符合|条件|资格|要求|收不收|还收|行不|行吗|中不")
+
+
+def asks_how_to_join(text: str) -> bool:
+    """The message asks how to join the camp (the enrolment answers it), not whether one may."""
+    text = text or ""
+    return (bool(re.search(CAMP, text)) and bool(HOW_TO_JOIN.search(text))
+            and not NOT_A_SIGN_UP.search(text) and not MAY_I.search(text))
+
+
 def enrols_if_allowed(text: str) -> bool:
     """"俺22了还能报不 能的话给俺报上": whether one may join, and the enrolment if so."""
     return bool(IF_ALLOWED.search(text or "")) and not NOT_A_SIGN_UP.search(text or "")

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.fallback import ActionCoreFallback
 from actions.flow_start import as_meant, named_flow
 from actions.service_points import ActionFindServicePoint
-from tests.helpers.action_tracker import make_tracker
+from tests.helpers.action_tracker import bot_said, make_tracker
 
 
 @pytest.mark.parametrize("text, start", [
@@ -154,3 +154,40 @@ def test_pinyin_slips_in_a_flow_word_are_read_as_meant(typed, meant):
 ])
 def test_a_camp_question_the_knowledge_base_cannot_place_gets_the_camp_answer(text):
     assert named_flow(text, "inform") == "action_camp_info"
+
+
+@pytest.mark.parametrize("text", ["实训营这个咋报名啊 俺瞅瞅", "俺想上实训营 咋弄"])
+def test_asking_how_to_join_the_camp_starts_the_enrolment(text):
+    from actions.flow_start import asks_to_be_enrolled
+
+    assert named_flow(text, "nlu_fallback") == "action_camp_enroll_start"
+    assert asks_to_be_enrolled(text)
+
+
+def test_what_one_can_learn_now_right_after_the_alternatives_lists_them_again():
+    from actions.flow_start import other_ways_again
+    listed = "按您的情况：很抱歉，暂不能报名。\n您可以考虑：\n· 空中课堂免费在线课程"
+    asked = make_tracker("那俺现在能先学点啥", "ask_policy", events=[{"event": "bot", "text": listed}])
+    assert other_ways_again(asked) == "您可以考虑这些：\n· 空中课堂免费在线课程"
+
+
+@pytest.mark.parametrize("text, after, starts", [
+    ("中 那俺给她报上 她叫刘欣怡 俺们在青岛", "action_camp_info", True),  # a sign-up with facts for the form
+    ("中 那俺给她报上 她叫刘欣怡 俺们在青岛", "action_find_job", False),
+    ("给我报上", "action_camp_enroll_start", True),
+])
+async def test_a_request_to_sign_up_after_the_camp_answer_starts_the_enrolment(text, after, starts):
+    events = await ActionCoreFallback().run(CollectingDispatcher(), make_tracker(text, "nlu_fallback", events=bot_said(after)), {})
+    followup = {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}
+    assert (followup in events) == starts
+
+
+async def test_a_sign_up_read_as_my_bookings_after_the_camp_answer_starts_the_enrolment(action_runtime):
+    from actions.booking.manage import ActionMyBookings
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionMyBookings().run(dispatcher, make_tracker("给我报上", "my_bookings", events=bot_said("action_camp_info")), {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"}]
+    assert dispatcher.messages == []
+    listed = await ActionMyBookings().run(CollectingDispatcher(), make_tracker("我的报名", "my_bookings", events=bot_said("action_camp_info")), {})
+    assert {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"} not in listed

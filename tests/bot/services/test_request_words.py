@@ -65,3 +65,19 @@ def test_a_code_named_with_a_cancel_word_is_a_cancellation(text: str, cancels: b
 ])
 def test_a_phone_correction_gives_the_new_number(text: str, phone) -> None:
     assert corrected_phone(text) == phone
+
+
+@pytest.mark.parametrize("text, how", [
+    ("实训营这个咋报名啊 俺瞅瞅", True),
+    ("俺想上实训营 咋弄", True),
+    ("在青岛工地干了两年 回日照老家了 俺24 听说有个啥求职实训营 咋报", True),
+    ("实训营 我这情况能报不", False),  # whether one may: answered first
+    ("实训营咋报名 要交钱不", True),
+    ("实训营报名费怎么交", False),
+    ("实训营怎么取消报名", False),
+    ("失业登记咋弄", False),  # no camp named
+])
+def test_asking_how_to_join_the_camp_is_told_from_whether_one_may(text: str, how: bool) -> None:
+    from bot.services.request_words import asks_how_to_join
+
+    assert asks_how_to_join(text) == how
