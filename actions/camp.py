@@ -1,5 +1,5 @@
-"""Camp actions: information and the enrolment form (prefill, validation, submit); 退订/订阅 are in
-`actions/pushes.py`.
+"""Camp actions: the enrolment form (prefill, validation, submit); the camp's information is in
+`actions/camp_info.py`, 退订/订阅 in `actions/pushes.py`.
 
 Thin by design: parsing of the user's words and the dialogue glue live here, every rule and
 every write lives in `bot.services.camp` / `bot.services.eligibility` / `bot.services.push`.
@@ -16,17 +16,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words, names_open_cohort
-from actions.camp_eligibility import (
-    answer_before_form,
-    answer_eligibility,
-    fact_slots,
-    is_eligibility_question,
-    message_facts,
-)
+from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words, names_open_cohort, studies_in_passing
+from actions.camp_eligibility import answer_before_form, fact_slots, message_facts
 from actions.camp_answers import is_identity_answer, parse_age, only_a_place, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
-from actions.flow_start import ENROL_START, asks_to_be_enrolled
+from actions.flow_start import ENROL_START
 from actions.form_early_answers import answered_name
 from actions.form_pause import ANSWERS_IN_WORDS
 from actions.form_repair import SKIPPED
@@ -39,7 +33,6 @@ from bot.services.camp import (
     EnrollmentStore,
     last_pushed_cohort,
     load_catalogue,
-    camp_info_text,
     enrolment_reply,
 )
 from bot.services.cohort_words import named_cohort
@@ -125,22 +118,6 @@ CAMP_NAME = re.compile(r"[\u4e00-\u9fa5·]{2,15}|[A-Za-z][A-Za-z .'-]{1,39}")
 
 # "俺跑不了 报网上的那个吧" at the cohort list, read as cancelling: still the answer (actions/form_pause.py)
 ANSWERS_IN_WORDS[FORM] = lambda requested, text: names_open_cohort(requested, text, current_catalogue(), today())
-
-
-class ActionCampInfo(Action):
-    def name(self) -> Text:
-        return "action_camp_info"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        request = None if tracker.active_loop_name else asks_to_be_enrolled(tracker.latest_message.get("text") or "")
-        if request is not None:  # "实训营能给俺报上不": no description, the enrolment
-            return request
-        city = await user_city(tracker)
-        facts = message_facts(tracker, today())
-        if is_eligibility_question(tracker.latest_message.get("text") or "", facts):
-            return await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city)
-        dispatcher.utter_message(text=camp_info_text(current_catalogue(), today(), city))
-        return []
 
 
 async def user_city(tracker: Tracker) -> Optional[str]:
@@ -355,8 +332,13 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     def facts_stated(self, requested: str, tracker: Tracker) -> Dict[str, Any]:
         stated: Dict[str, Any] = dict(fact_slots(message_facts(tracker, today())))
+        if not stated:
+            return stated
         city = parse_city(next(tracker.get_latest_entity_values("city"), "") or "")
-        return {**stated, "camp_city": city} if city and stated else stated
+        # "俺去年鲁东大学毕业的 学数学的 人在烟台": the school and the major said with the facts are kept too
+        studies = {s: v for s, v in studies_in_passing(tracker.latest_message.get("text") or "").items()
+                   if not tracker.get_slot(s)}
+        return {**stated, **studies, **({"camp_city": city} if city else {})}
 
     def validate_camp_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         city = parse_city_answer(value)

@@ -20,7 +20,8 @@ from bot.services.schools import find_school, school_by_name
 _MAJOR_AFTER_STUDY = re.compile(
     r"(?<![想要去上再没大中小])(?:学的是|学的|读的是|读的|念的|学)([\u4e00-\u9fa5]{2,8}?)(?:专业)?的?(?=[\s，,。！!；;]|$)")
 _MAJOR_BEFORE_WORD = re.compile(r"([\u4e00-\u9fa5]{2,10})专业")
-_NOT_A_MAJOR = re.compile(r"^[点些会过着习校生历]|[没不在是了呢吗么我俺他她想要找]|毕业|东西|工作|大[一二三四]")
+# ("学会了" is no major, "学的会计" is)
+_NOT_A_MAJOR = re.compile(r"^(?:[点些过着习校生历]|会(?!计))|[没不在是了呢吗么我俺他她想要找]|毕业|东西|工作|大[一二三四]")
 
 
 def major_in_text(text: str) -> Optional[str]:
@@ -33,6 +34,19 @@ def major_in_text(text: str) -> Optional[str]:
             if not _NOT_A_MAJOR.search(found.group(1)):
                 return found.group(1)
     return None
+
+
+def studies_in_passing(text: str) -> Dict[str, str]:
+    """The school and the major a message about oneself names ("俺去年鲁东大学毕业的 学数学的"), as the
+    camp form's slots: kept when the message answers another question or none, not asked again."""
+    found: Dict[str, str] = {}
+    school = find_school(text or "")
+    if school:
+        found["camp_school"] = school.school.name
+    major = major_in_text(text)
+    if major:
+        found["camp_major"] = major
+    return found
 
 
 def cohort_in_words(text: str, catalogue: CampCatalogue, today: date) -> Optional[str]:

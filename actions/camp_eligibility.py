@@ -17,6 +17,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.camp_ahead import studies_in_passing
 from actions.camp_answers import first_number
 from actions.flow_start import last_bot_text
 from bot.services.camp import CampCatalogue
@@ -104,7 +105,9 @@ async def answer_eligibility(
     shown_back = fact_slots(facts)
     # the answer said the facts back ("按您的情况（23岁、失业青年）"): an enrolment that follows does not ask to confirm them again
     confirmed = [SlotSet("camp_facts_confirm", True)] if shown_back else []
-    return [SlotSet(slot, value) for slot, value in shown_back.items()] + confirmed
+    # "25届的 学的会计 还收不": the major (and a school) said with the question are not asked again either
+    passing = {slot: value for slot, value in studies_in_passing(said).items() if not tracker.get_slot(slot)}
+    return [SlotSet(slot, value) for slot, value in {**shown_back, **passing}.items()] + confirmed
 
 
 async def answer_before_form(

@@ -21,6 +21,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.manage import answer_named_holding
+from actions.camp_info import camp_question_in_form
 from actions.done_already import done_already_text
 from actions.flow_start import camp_follow_up, enrol_after_camp_answer, last_bot_text, other_ways_again, start_named_flow
 from actions.form_pause import resume_asked
@@ -102,6 +103,10 @@ class ActionKnowledgeAnswer(Action):
         picked = self._picked_item(tracker)
         if picked is not None:
             dispatcher.utter_message(text=answer_text(picked, kb.hotline))
+            return [SlotSet(CHOICES_SLOT, None)]
+        about_camp = await camp_question_in_form(tracker)  # "收费不" inside the enrolment: the camp's fee
+        if about_camp:
+            dispatcher.utter_message(text=about_camp)
             return [SlotSet(CHOICES_SLOT, None)]
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent_name(tracker))
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)

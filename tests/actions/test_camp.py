@@ -18,9 +18,9 @@ from actions.camp import (
     STOPPED,
     ActionCampEnrollStart,
     ActionCampEnrollSubmit,
-    ActionCampInfo,
     ValidateCampEnrollmentForm,
 )
+from actions.camp_info import ActionCampInfo
 from actions.camp_questions import ActionAskCampCohort
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.camp import EnrollmentStore, remember_pushed_cohort

@@ -9,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.camp as camp_actions
 from actions import runtime
-from actions.camp import CONSENT, ActionCampEnrollStart, ActionCampInfo
+from actions.camp import CONSENT, ActionCampEnrollStart
+from actions.camp_info import ActionCampInfo
 from bot.clock import FrozenClock
 from bot.services.eligibility import check_eligibility, load_rules
 from bot.services.profiles import ProfileStore
@@ -155,3 +156,24 @@ async def test_a_bare_number_after_the_answer_asked_for_the_age_is_the_age():
     assert said(messages).startswith("按您的情况（21岁") and slots.get("camp_age") == "21"
     messages, slots = await run_action(ActionCampInfo(), make_tracker("2", "inform", [], {}, earlier))
     assert "camp_age" not in slots  # a list number, not an age
+
+
+async def test_may_i_said_as_xing_bu_with_facts_and_a_wish_is_answered_first():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("我这情况行不 前年大专毕业的 一直木个正经工作 想参加那个求职实训营", "enroll_camp")
+    events = await ActionCampEnrollStart().run(dispatcher, tracker, {})
+    text = said(dispatcher.messages)
+    assert text.startswith("按您的情况") and CONSENT not in text and "姓名" not in text
+    assert [e["name"] for e in events if e.get("event") == "followup"] == ["action_listen"]
+
+
+async def test_the_major_said_with_an_eligibility_question_is_kept_for_the_form():
+    messages, slots = await run_action(ActionCampInfo(), make_tracker("俺是25届的 学的会计 还木上班 实训营还收不", "ask_camp_info"))
+    assert said(messages).startswith("按您的情况")
+    assert slots["camp_major"] == "会计"
+
+
+@pytest.mark.parametrize("text, needle", [("要是人满了咋整 能候补不", "候补"), ("去的时候要带啥东西不 身份证要不要", "通知")])
+async def test_a_camp_question_about_a_full_cohort_or_what_to_bring_gets_its_own_answer(text, needle):
+    messages, slots = await run_action(ActionCampInfo(), make_tracker(text, "ask_camp_info"))
+    assert needle in said(messages) and "招收对象" not in said(messages) and slots == {}

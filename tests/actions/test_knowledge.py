@@ -167,3 +167,19 @@ async def test_facts_about_oneself_are_said_back_rather_than_unsure_topics_offer
     asked = "俺去年大专毕业的 失业登记咋办"
     text, _ = await run(parse(asked, "ask_policy", unsure, entities=_facts_of(asked)))
     assert "记下了" not in text and "回复序号" in text
+
+
+async def run_in_form(message: Dict[str, Any], form: str) -> str:
+    tracker = Tracker("oKnowForm", {"requested_slot": "camp_identity"}, message, [user(message)], False, None,
+                      {"name": form}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    await ActionKnowledgeAnswer().run(dispatcher, tracker, {})
+    return dispatcher.messages[0]["text"]
+
+
+async def test_the_fee_asked_inside_the_camp_enrolment_is_the_camp_fee(action_runtime):
+    offered = payload("choose", "public_employment_service_list", "job_scam_prevention")
+    text = await run_in_form(parse("收费不 要钱的话俺就不去了", "ask_policy", offered), "camp_enrollment_form")
+    assert "免费" in text and "回复序号" not in text
+    elsewhere = await run_in_form(parse("收费不 要钱的话俺就不去了", "ask_policy", offered), "workshop_booking_form")
+    assert "免费" not in elsewhere
