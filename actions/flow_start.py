@@ -109,7 +109,8 @@ def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:
 
 # After the camp answer said 回复“报名”, a short yes to enrol in the user's own words ("行，那给我报上",
 # "那就报一个吧", "中，就它了") that NLU could not place.
-ENROL_REPLY = re.compile(r"报(名|上|一个|个|了|吧)|参加|报$")
+# ("报线上的", "就报青岛那期": a cohort chosen is a yes too; the form then reads the cohort from it)
+ENROL_REPLY = re.compile(r"报(名|上|一个|个|了|吧)|参加|报$|报.{0,2}(线上|线下|网上|那期|这期)")
 # a bare yes enrols only when the answer just said 回复“报名” (its verdict was yes or open)
 BARE_YES = re.compile(r"^(好|好的|行|中|可以|嗯|嗯嗯|那就这样|就它了)[吧啊呀。！!～~\s]*$")
 SAID_REPLY_ENROL = "回复“报名”"

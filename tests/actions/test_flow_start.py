@@ -79,6 +79,8 @@ async def test_a_search_nlu_guessed_for_a_message_that_names_another_flow_starts
 @pytest.mark.parametrize("text, after, starts", [
     ("行，那给我报上", "action_camp_info", True),
     ("那就报一个吧", "action_camp_info", True),
+    ("报线上的", "action_camp_info", True),  # a cohort chosen in words
+    ("报线上的", "action_find_job", False),
     ("行，那给我报上", "action_find_job", False),  # no camp answer just before: nothing to say yes to
     ("报名要交钱吗", "action_camp_info", False),  # a question, not a yes
     ("不报了", "action_camp_info", False),
