@@ -26,7 +26,7 @@ from actions.camp_eligibility import (
 )
 from actions.camp_answers import is_identity_answer, parse_age, only_a_place, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
-from actions.flow_start import ENROL_START, asks_to_be_enrolled
+from actions.flow_start import ENROL_START, asks_to_be_enrolled, subscribe_said
 from actions.form_early_answers import answered_name
 from actions.form_pause import ANSWERS_IN_WORDS
 from actions.form_repair import SKIPPED
@@ -132,7 +132,8 @@ class ActionCampInfo(Action):
         return "action_camp_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        request = None if tracker.active_loop_name else asks_to_be_enrolled(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        request = None if tracker.active_loop_name else asks_to_be_enrolled(text) or subscribe_said(text)
         if request is not None:  # "实训营能给俺报上不": no description, the enrolment
             return request
         city = await user_city(tracker)

@@ -52,6 +52,17 @@ def asks_to_enrol(text: str) -> bool:
                 or (WISH.search(text) and not QUESTION.search(text)))
 
 
+# "恁那个实训营咋报", "训练营怎么报名啊": how to join is answered by joining (the enrolment asks what it
+# needs); whether one may ("咋报 俺35了能报不") or on what terms stays a question about the camp
+HOW_TO_SIGN_UP = re.compile(rf"{CAMP}.{{0,8}}(?:咋|怎么|怎样|如何)(?:报名|报|参加)")
+NOT_HOW = re.compile(r"(?:能|可以|让)(?:报|参加|去)|符合|够格|条件|要求|资格|材料|收费|多少钱|截止|什么时候|啥时候")
+
+
+def asks_how_to_enrol(text: str) -> bool:
+    text = text or ""
+    return bool(HOW_TO_SIGN_UP.search(text)) and not NOT_HOW.search(text) and not NOT_A_SIGN_UP.search(text)
+
+
 def enrols_if_allowed(text: str) -> bool:
     """"俺22了还能报不 能的话给俺报上": whether one may join, and the enrolment if so."""
     return bool(IF_ALLOWED.search(text or "")) and not NOT_A_SIGN_UP.search(text or "")
