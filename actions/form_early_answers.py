@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence, Text
 from rasa_sdk import Tracker
 
 from actions.camp_answers import parse_city
+from actions.form_pause import PAUSE_SLOT
 from bot.services.phone import find_phone
 from bot.services.request_words import SOMEONE_ELSE
 
@@ -100,6 +101,41 @@ def answers_ahead(text: str, entities: Sequence[Mapping[str, Any]], open_slots: 
             found[slot] = name
         elif slot.endswith(CITY_ENDING) and len(set(cities)) == 1:
             found[slot] = cities[0]
+    return found
+
+
+def _earlier_user_texts(events: Sequence[Mapping[str, Any]]) -> List[str]:
+    """What the user wrote in this session before the latest message, the newest first."""
+    texts: List[str] = []
+    for event in list(events or [])[::-1]:
+        if event.get("event") in ("session_started", "restart"):
+            break
+        if event.get("event") == "user":
+            texts.append(str(event.get("text") or ""))
+    return texts[1:]
+
+
+def _held_by_paused_form(tracker: Tracker, endings: Sequence[str]) -> Optional[str]:
+    """A value the form left for another flow holds for a slot of this kind (its name and phone)."""
+    held = (tracker.get_slot(PAUSE_SLOT) or {}).get("slots") or {}
+    return next((str(v) for k, v in held.items() if k.endswith(tuple(endings)) and v), None)
+
+
+def said_before(tracker: Tracker, open_slots: Sequence[str]) -> Dict[str, str]:
+    """Name and phone the user gave earlier in this conversation — in a side question ("俺叫刘志强
+    …有啥政策"), a handoff request ("转人工 俺电话139…") or a form now paused — for a form that starts
+    now: never asked again (the booking shows them at its confirmation)."""
+    earlier = _earlier_user_texts(tracker.events)
+    found: Dict[str, str] = {}
+    for slot in open_slots:
+        if slot.endswith(PHONE_ENDINGS):
+            value = _held_by_paused_form(tracker, PHONE_ENDINGS) or next(filter(None, map(find_phone, earlier)), None)
+        elif slot.endswith(NAME_ENDING):
+            value = _held_by_paused_form(tracker, (NAME_ENDING,)) or next(filter(None, map(said_name, earlier)), None)
+        else:
+            continue
+        if value:
+            found[slot] = value
     return found
 
 

@@ -30,7 +30,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_early_answers import answers_ahead
+from actions.form_early_answers import answers_ahead, said_before
 from actions.form_pause import (
     answers_in_words,
     names_task,
@@ -265,6 +265,8 @@ class DigressionAwareValidation(FormValidationAction):
         message = tracker.latest_message or {}
         found = answers_ahead(latest_text(tracker), message.get("entities") or [], open_slots)
         found.update(self.form_answers_ahead(latest_text(tracker), [s for s in open_slots if s not in found]))
+        if requested is None:  # the form starts: the name and phone said before it are not asked again
+            found.update(said_before(tracker, [s for s in open_slots if s not in found]))
         return [SlotSet(slot, value) for slot, value in found.items()]
 
     def facts_stated(self, requested: str, tracker: Tracker) -> Dict[str, Any]:

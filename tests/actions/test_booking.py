@@ -336,3 +336,12 @@ async def test_a_code_named_without_a_cancel_is_shown_and_with_one_cancelled(env
     dispatcher = CollectingDispatcher()
     await answer_named_holding(dispatcher, make_tracker(f"{code} 有事去不了", "nlu_fallback", active=False))
     assert "已取消预约" in dispatcher.messages[0]["text"] and await env.my_bookings("u1") == []
+
+
+async def test_a_name_said_before_the_booking_is_not_asked_again(env):
+    earlier = [{"event": "user", "text": "俺叫孙德胜 想问问农民工返乡创业有啥扶持"}, {"event": "action", "name": "action_knowledge_answer"}]
+    tracker = make_tracker("那帮俺约个一对一咨询", "book_workshop", extracted={"booking_topic": "一对一咨询"}, sender="u-said")
+    tracker.events[:0] = earlier
+    slots, _ = await run(ValidateWorkshopBookingForm(), tracker)
+    assert slots["booking_topic"] == "一对一咨询" and slots["booking_name"] == "孙德胜"
+    assert slots.get("booking_phone") is None  # never said: asked
