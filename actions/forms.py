@@ -30,7 +30,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_early_answers import answers_ahead, said_before
+from actions.form_early_answers import PHONE_ENDINGS, answers_ahead, said_before
 from actions.form_pause import (
     answers_in_words,
     names_task,
@@ -54,6 +54,7 @@ from actions.form_repair import (
     quits_for_more,
     shown,
 )
+from actions.handoff import callback_phone
 from actions.knowledge_decision import decision_for
 from bot.clock import system_clock
 from bot.services.knowledge.retrieval import ANSWER, CHOOSE
@@ -267,6 +268,9 @@ class DigressionAwareValidation(FormValidationAction):
         found.update(self.form_answers_ahead(latest_text(tracker), [s for s in open_slots if s not in found]))
         if requested is None:  # the form starts: the name and phone said before it are not asked again
             found.update(said_before(tracker, [s for s in open_slots if s not in found]))
+            phone_slot = next((s for s in open_slots if s.endswith(PHONE_ENDINGS) and s not in found), None)
+            callback = await callback_phone(tracker.sender_id) if phone_slot else None
+            found.update({phone_slot: callback} if callback else {})  # left with a handoff request
         return [SlotSet(slot, value) for slot, value in found.items()]
 
     def facts_stated(self, requested: str, tracker: Tracker) -> Dict[str, Any]:

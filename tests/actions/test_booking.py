@@ -345,3 +345,15 @@ async def test_a_name_said_before_the_booking_is_not_asked_again(env):
     slots, _ = await run(ValidateWorkshopBookingForm(), tracker)
     assert slots["booking_topic"] == "一对一咨询" and slots["booking_name"] == "孙德胜"
     assert slots.get("booking_phone") is None  # never said: asked
+
+
+async def test_the_number_left_for_a_callback_is_not_asked_again_by_the_booking(env):
+    from actions.handoff import _service
+
+    await _service().request("u-callback", kind="callback", phone="13906351234", first_message="转人工 俺电话13906351234")
+    tracker = make_tracker("帮俺闺女约个职业规划", "book_workshop", extracted={"booking_topic": "职业规划"}, sender="u-callback")
+    slots, _ = await run(ValidateWorkshopBookingForm(), tracker)
+    assert slots["booking_phone"] == "13906351234"
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker(
+        "帮俺约个职业规划", "book_workshop", extracted={"booking_topic": "职业规划"}, sender="u-nocallback"))
+    assert slots.get("booking_phone") is None
