@@ -19,6 +19,7 @@ from rasa_sdk import Tracker
 
 from actions.camp_answers import parse_city
 from actions.form_pause import PAUSE_SLOT
+from actions.handoff import callback_phone
 from bot.services.phone import find_phone
 from bot.services.request_words import SOMEONE_ELSE
 
@@ -137,6 +138,15 @@ def said_before(tracker: Tracker, open_slots: Sequence[str]) -> Dict[str, str]:
         if value:
             found[slot] = value
     return found
+
+
+async def known_before(tracker: Tracker, open_slots: Sequence[str]) -> Dict[str, str]:
+    """`said_before`, and the number left with a handoff request ("转人工 俺电话139…": kept by the
+    gateway, which Rasa never sees)."""
+    found = said_before(tracker, open_slots)
+    phone_slot = next((s for s in open_slots if s.endswith(PHONE_ENDINGS) and s not in found), None)
+    callback = await callback_phone(tracker.sender_id) if phone_slot else None
+    return {**found, **({phone_slot: callback} if callback else {})}
 
 
 # a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)
