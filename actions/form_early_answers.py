@@ -47,6 +47,8 @@ NAME_LEAD = re.compile(
 _SURNAME_ONLY = re.compile(r"^(?:免贵)?(?:我|俺)?姓[\u4e00-\u9fa5]{1,2}$")
 _NAME_TAIL = re.compile(r"(就行|就可以|就好|就成|吧|呀|啊|哈)$")
 _NOT_A_NAME = re.compile(r"^(我|俺|咱|在|今年|手机|电话|号码)|\d")
+# a yes or a no typed at the name question (a confirmation expected there) is no name: "姓名：确认"
+_YES_OR_NO = re.compile(r"^(确认|确定|对|对的|好的?|是的?|可以|行|中|嗯+|没问题|不对|不是|不用)$")
 
 
 def name_in_parts(text: str, valid: Pattern) -> Optional[str]:
@@ -66,7 +68,7 @@ def bare_name(text: str) -> Optional[str]:
     if _SURNAME_ONLY.match(text):
         return None
     name = _NAME_TAIL.sub("", NAME_LEAD.sub("", text)).strip()
-    return name if name and not _NOT_A_NAME.search(name) else None
+    return name if name and not _NOT_A_NAME.search(name) and not _YES_OR_NO.match(name) else None
 
 
 def said_name(text: str) -> Optional[str]:

@@ -2,7 +2,11 @@
 for another — are given to the new form, never asked again (actions/form_early_answers.py `said_before`)."""
 from __future__ import annotations
 
-from actions.form_early_answers import said_before
+import re
+
+import pytest
+
+from actions.form_early_answers import answered_name, said_before
 from tests.helpers.action_tracker import bot_said, make_tracker
 
 BOOKING_OPEN = ["booking_name", "booking_phone"]
@@ -34,3 +38,11 @@ def test_nothing_said_before_or_before_the_session_began_is_given():
     # only the name and phone: a city or an age said before is for the forms' own readers
     earlier = bot_said("action_knowledge_answer", "俺在潍坊 今年23")
     assert said_before(make_tracker("报实训营", "enroll_camp", events=earlier), ["camp_city", "camp_age"]) == {}
+
+
+@pytest.mark.parametrize("typed", ["确认", "对的", "好的", "可以"])
+def test_a_yes_typed_at_the_name_question_is_no_name(typed):
+    tracker = make_tracker(typed, "affirm", slots={"requested_slot": "booking_name"})
+    assert answered_name(typed, tracker, "booking_name", re.compile(r"^[\u4e00-\u9fa5A-Za-z·•\s]{2,20}$")) is None
+    said = make_tracker("宋雨桐", "inform", slots={"requested_slot": "booking_name"})
+    assert answered_name("宋雨桐", said, "booking_name", re.compile(r"^[\u4e00-\u9fa5]{2,20}$")) == "宋雨桐"
