@@ -22,7 +22,7 @@ from actions.camp_answers import is_identity_answer, parse_age, only_a_place, pa
 from actions.booking.common import choice_in_text
 from actions.flow_start import ENROL_START
 from actions.form_early_answers import answered_name
-from actions.form_pause import ANSWERS_IN_WORDS
+from actions.form_pause import ANSWERS_IN_WORDS, resume_asked
 from actions.form_repair import SKIPPED
 from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer
 from actions.profile_confirm import ConfirmFacts, pending
@@ -136,6 +136,9 @@ class ActionCampEnrollStart(Action):
         return ENROL_START
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        resumed = resume_asked(tracker, naming_task=True)  # "继续报实训营" with the enrolment paused: where it stopped
+        if resumed is not None:
+            return resumed
         facts = message_facts(tracker, today())
         answered = await answer_before_form(dispatcher, tracker, facts, current_catalogue(), today(), await user_city(tracker))
         if answered and answered[-1] == FollowupAction("action_listen"):

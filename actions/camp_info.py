@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.camp import FORM, current_catalogue, today, user_city
 from actions.camp_eligibility import answer_eligibility, is_eligibility_question, message_facts
-from actions.flow_start import asks_to_be_enrolled
+from actions.flow_start import asks_to_be_enrolled, subscribe_said
 from bot.services.camp import camp_info_text
 from bot.services.camp_topics import camp_topic_answer
 
@@ -22,12 +22,12 @@ class ActionCampInfo(Action):
         return "action_camp_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        request = None if tracker.active_loop_name else asks_to_be_enrolled(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        request = None if tracker.active_loop_name else asks_to_be_enrolled(text) or subscribe_said(text)
         if request is not None:  # "实训营能给俺报上不": no description, the enrolment
             return request
         city = await user_city(tracker)
         facts = message_facts(tracker, today())
-        text = tracker.latest_message.get("text") or ""
         if is_eligibility_question(text, facts):
             return await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city)
         topic = camp_topic_answer(text, current_catalogue().open_cohorts(today(), city))

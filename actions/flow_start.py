@@ -20,6 +20,10 @@ TOPIC_WORDS = r"(指导|咨询|辅导|老师|职业规划|简历|面试)"
 BOOKING_VERB = r"(预约|约个|约一下|约一个|约下|约位)(?![的了过])"
 # What users call the camp ("训练营" as often as its name).
 CAMP = r"(?:实训营|训练营)"
+# practising with someone ("练练", "陪练", "模拟一下")
+PRACTICE = r"(练练|练一练|练一下|练习|陪练|陪着练|陪(我|俺)练|模拟)"
+# "订阅" as the bot's instruction says it (回复“订阅”可重新开启), ending a message NLU may read otherwise
+SUBSCRIBE_SAID = re.compile(r"(?<![退消不别])订阅(吧|一下|上|回来|$|\s)(?!.{0,3}(吗|么|[?？]))")
 FLOWS = (
     # "你们那个实训营我能报不": whether one may join is answered before anyone enrols (action_camp_info
     # answers it from the facts given), so this comes before the wish to enrol
@@ -36,9 +40,13 @@ FLOWS = (
                 # "找个老师给俺看看", "找个老师帮我瞅瞅": a teacher asked to look at the user's things
                 + r"|找.{0,2}老师.{0,2}(给|帮)(我|俺|咱).{0,2}(看看|瞅瞅|看一下|瞧瞧|把把关|指导|辅导)"
                 # "想找个老师聊聊职业规划"
-                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,3}(聊聊|谈谈|说说|问问).{0,2}" + TOPIC_WORDS), BOOKING_FORM),
+                + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,3}(聊聊|谈谈|说说|问问).{0,2}" + TOPIC_WORDS
+                # "想找老师练练面试", "找个老师单独陪俺练练面试": someone to practise with is the booking
+                # the interview answer itself offers ("想模拟练一练，可以说“预约面试指导”")
+                + r"|找.{0,3}老师.{0,6}" + PRACTICE + r".{0,3}面试"
+                + r"|(陪|带|帮)(我|俺|咱).{0,2}" + PRACTICE + r".{0,3}面试|(想|要|找).{0,4}(模拟面试|面试陪练)"), BOOKING_FORM),
     # "算了 还是订阅吧": the bot's own instruction (回复“订阅”可重新开启) in the user's words
-    (re.compile(r"(?<![退消不别])订阅(吧|一下|上|回来|$|\s)(?!.{0,3}(吗|么|[?？]))"), "action_subscribe"),
+    (SUBSCRIBE_SAID, "action_subscribe"),
     (re.compile(r"(我|俺).{0,3}(报了|约了|预约了|报名了|报过).{0,3}(哪些|哪几|什么|啥|几个|几期|哪个)"
                 r"|(我|俺)(刚|刚刚|之前)?(报|约|预约|报名)的(东西|那个|那期|啥)?.{0,4}(在哪|哪儿|哪里|咋|怎么).{0,2}(看|查)"),
      "action_my_bookings"),
@@ -105,6 +113,11 @@ def asks_to_be_enrolled(text: str) -> Optional[List[EventType]]:
     meant = as_meant(text)
     asked = ASKED_TO_SIGN_UP.search(meant) or asks_to_enrol(meant) or asks_how_to_join(meant)
     return [FollowupAction(ENROL_START)] if asked else None
+
+
+def subscribe_said(text: str) -> Optional[List[EventType]]:
+    """"…实训营啥时候开新的 订阅": the bot's instruction word, whatever NLU read in the rest."""
+    return [FollowupAction("action_subscribe")] if SUBSCRIBE_SAID.search(text or "") else None
 
 
 # After the camp answer said 回复“报名”, a short yes to enrol in the user's own words ("行，那给我报上",

@@ -18,6 +18,8 @@ from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence, Text
 from rasa_sdk import Tracker
 
 from actions.camp_answers import parse_city
+from actions.form_pause import PAUSE_SLOT
+from actions.handoff import callback_phone
 from bot.services.phone import find_phone
 from bot.services.request_words import SOMEONE_ELSE
 
@@ -45,6 +47,8 @@ NAME_LEAD = re.compile(
 _SURNAME_ONLY = re.compile(r"^(?:免贵)?(?:我|俺)?姓[\u4e00-\u9fa5]{1,2}$")
 _NAME_TAIL = re.compile(r"(就行|就可以|就好|就成|吧|呀|啊|哈)$")
 _NOT_A_NAME = re.compile(r"^(我|俺|咱|在|今年|手机|电话|号码)|\d")
+# a yes or a no typed at the name question (a confirmation expected there) is no name: "姓名：确认"
+_YES_OR_NO = re.compile(r"^(确认|确定|对|对的|好的?|是的?|可以|行|中|嗯+|没问题|不对|不是|不用)$")
 
 
 def name_in_parts(text: str, valid: Pattern) -> Optional[str]:
@@ -64,7 +68,7 @@ def bare_name(text: str) -> Optional[str]:
     if _SURNAME_ONLY.match(text):
         return None
     name = _NAME_TAIL.sub("", NAME_LEAD.sub("", text)).strip()
-    return name if name and not _NOT_A_NAME.search(name) else None
+    return name if name and not _NOT_A_NAME.search(name) and not _YES_OR_NO.match(name) else None
 
 
 def said_name(text: str) -> Optional[str]:
@@ -101,6 +105,50 @@ def answers_ahead(text: str, entities: Sequence[Mapping[str, Any]], open_slots: 
         elif slot.endswith(CITY_ENDING) and len(set(cities)) == 1:
             found[slot] = cities[0]
     return found
+
+
+def _earlier_user_texts(events: Sequence[Mapping[str, Any]]) -> List[str]:
+    """What the user wrote in this session before the latest message, the newest first."""
+    texts: List[str] = []
+    for event in list(events or [])[::-1]:
+        if event.get("event") in ("session_started", "restart"):
+            break
+        if event.get("event") == "user":
+            texts.append(str(event.get("text") or ""))
+    return texts[1:]
+
+
+def _held_by_paused_form(tracker: Tracker, endings: Sequence[str]) -> Optional[str]:
+    """A value the form left for another flow holds for a slot of this kind (its name and phone)."""
+    held = (tracker.get_slot(PAUSE_SLOT) or {}).get("slots") or {}
+    return next((str(v) for k, v in held.items() if k.endswith(tuple(endings)) and v), None)
+
+
+def said_before(tracker: Tracker, open_slots: Sequence[str]) -> Dict[str, str]:
+    """Name and phone the user gave earlier in this conversation — in a side question ("俺叫刘志强
+    …有啥政策"), a handoff request ("转人工 俺电话139…") or a form now paused — for a form that starts
+    now: never asked again (the booking shows them at its confirmation)."""
+    earlier = _earlier_user_texts(tracker.events)
+    found: Dict[str, str] = {}
+    for slot in open_slots:
+        if slot.endswith(PHONE_ENDINGS):
+            value = _held_by_paused_form(tracker, PHONE_ENDINGS) or next(filter(None, map(find_phone, earlier)), None)
+        elif slot.endswith(NAME_ENDING):
+            value = _held_by_paused_form(tracker, (NAME_ENDING,)) or next(filter(None, map(said_name, earlier)), None)
+        else:
+            continue
+        if value:
+            found[slot] = value
+    return found
+
+
+async def known_before(tracker: Tracker, open_slots: Sequence[str]) -> Dict[str, str]:
+    """`said_before`, and the number left with a handoff request ("转人工 俺电话139…": kept by the
+    gateway, which Rasa never sees)."""
+    found = said_before(tracker, open_slots)
+    phone_slot = next((s for s in open_slots if s.endswith(PHONE_ENDINGS) and s not in found), None)
+    callback = await callback_phone(tracker.sender_id) if phone_slot else None
+    return {**found, **({phone_slot: callback} if callback else {})}
 
 
 # a later part of an answer that is a sentence about oneself, not the rest of a name ("王 强" is one)

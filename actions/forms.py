@@ -30,7 +30,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_early_answers import answers_ahead
+from actions.form_early_answers import CITY_ENDING, answers_ahead, known_before
 from actions.form_pause import (
     answers_in_words,
     names_task,
@@ -197,6 +197,7 @@ class DigressionAwareValidation(FormValidationAction):
         if resuming_after_digression(tracker):
             if quits_for_more(text) and intent in DIGRESSIONS:  # "算了，先看看招聘会": answered, now the quit
                 return await self.leave(requested, dispatcher, tracker, domain)
+            tracker.add_slots(await self.city_in_side_question(requested, dispatcher, tracker, domain))
             return await super().run(dispatcher, tracker, domain)
         answer_in_words = plainly_an_answer(text) or answers_in_words(self.form_name(), requested, text)
         if intent in switches_for(self.form_name()) and not answer_in_words and not self.wants_to_quit(text, intent, requested):
@@ -265,7 +266,18 @@ class DigressionAwareValidation(FormValidationAction):
         message = tracker.latest_message or {}
         found = answers_ahead(latest_text(tracker), message.get("entities") or [], open_slots)
         found.update(self.form_answers_ahead(latest_text(tracker), [s for s in open_slots if s not in found]))
+        if requested is None:  # the form starts: the name and phone said before it are not asked again
+            found.update(await known_before(tracker, [s for s in open_slots if s not in found]))
         return [SlotSet(slot, value) for slot, value in found.items()]
+
+    async def city_in_side_question(
+        self, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """"泰安泰山区这边有服务站没" answered mid-form: the city (only it) is kept for the form's question."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        open_cities = [s for s in required if s != requested and s.endswith(CITY_ENDING) and tracker.slots.get(s) is None]
+        entities = (tracker.latest_message or {}).get("entities") or []
+        return [SlotSet(slot, value) for slot, value in answers_ahead("", entities, open_cities).items()]
 
     def facts_stated(self, requested: str, tracker: Tracker) -> Dict[str, Any]:
         """Facts about the person a message that answers no question states, as this form's slots

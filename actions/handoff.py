@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -61,6 +61,16 @@ async def hand_to_human(
         logger.exception("handoff request failed")
         reply = BUSY_TEXT
     dispatcher.utter_message(text=reply)
+
+
+async def callback_phone(openid: str) -> Optional[str]:
+    """The number the user left for a counsellor's callback ("转人工 俺电话139…", kept by the gateway,
+    which Rasa never sees), for a form that asks for one; None when there is none or Redis is down."""
+    try:
+        return await asyncio.wait_for(_service().callback_phone(openid), REDIS_TIMEOUT_S) or None
+    except Exception:  # a form must go on without it: it asks
+        logger.exception("could not read the callback number")
+        return None
 
 
 class ActionRequestHuman(Action):

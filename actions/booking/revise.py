@@ -29,6 +29,8 @@ _LAST_CUE_RE = re.compile(r".*(?:换成|换到|改成|改到|改为|改在|改|�
 _CLEAR_TIME_RE = re.compile(r"星期|礼拜|下下?周|周末|上午|下午|晚上|中午|早上|[明后今]天|\d+\s*[号日月点]|[一二三四五六七八九十]+[号日月点]")
 _BARE_WORDS_RE = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
 _FILLERS_RE = re.compile(r"[吧呗啊呀哈的了。！!～~，,\s]+$")
+# The answer turned down ("不是简历", "不弄简历了"): what follows it up to the next pause names the old topic.
+_TURNED_DOWN_RE = re.compile(r"(?:不是|不要|不弄|不约|不想约|不做)[^，,。！!？?\s]*")
 # A topic named without a change word is a change only in a message this short ("面试技巧", "面试的吧").
 TOPIC_ALONE_MAX_CHARS = 8
 TIME_ALONE_MAX_CHARS = 8
@@ -50,7 +52,8 @@ def new_topic(text: str, current: Optional[str]) -> Optional[str]:
         return None
     if not CHANGE_RE.search(meant) and len(meant) > TOPIC_ALONE_MAX_CHARS:
         return None
-    topic = normalise_topic(_after_last_cue(meant)) or normalise_topic(meant)
+    kept = _TURNED_DOWN_RE.sub(" ", meant)  # "要约的是面试那个 不是简历": not the topic turned down
+    topic = normalise_topic(_after_last_cue(kept)) or normalise_topic(kept)
     return topic if topic and topic != current else None
 
 

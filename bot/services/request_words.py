@@ -53,9 +53,10 @@ def asks_to_enrol(text: str) -> bool:
 
 
 # "实训营咋报名啊", "俺想上实训营 咋弄": asking how to join is asking to join (as "咋预约…" asks to book);
-# not "能报不" (whether one may: answered first), nor what it costs
+# not "能报不" (whether one may: answered first), nor what it costs, needs or when it starts
 HOW_TO_JOIN = re.compile(r"(?:咋|怎么|怎样|如何)(?:样)?(?:报名|报|弄|整|办|参加|加入)(?!.{0,2}(?:钱|费))")
-MAY_I = re.compile(r"能报|能不能|能参加|能去|可以报|可以参加|符合|条件|资格|要求|收不收|还收|行不|行吗|中不")
+MAY_I = re.compile(r"能报|能不能|能参加|能去|可以报|可以参加|让(?:报|参加|去)|符合|够格|条件|资格|要求|收不收|还收|行不|行吗|中不"
+                   r"|材料|收费|多少钱|截止|什么时候|啥时候")
 
 
 def asks_how_to_join(text: str) -> bool:

@@ -336,3 +336,24 @@ async def test_a_code_named_without_a_cancel_is_shown_and_with_one_cancelled(env
     dispatcher = CollectingDispatcher()
     await answer_named_holding(dispatcher, make_tracker(f"{code} 有事去不了", "nlu_fallback", active=False))
     assert "已取消预约" in dispatcher.messages[0]["text"] and await env.my_bookings("u1") == []
+
+
+async def test_a_name_said_before_the_booking_is_not_asked_again(env):
+    earlier = [{"event": "user", "text": "俺叫孙德胜 想问问农民工返乡创业有啥扶持"}, {"event": "action", "name": "action_knowledge_answer"}]
+    tracker = make_tracker("那帮俺约个一对一咨询", "book_workshop", extracted={"booking_topic": "一对一咨询"}, sender="u-said")
+    tracker.events[:0] = earlier
+    slots, _ = await run(ValidateWorkshopBookingForm(), tracker)
+    assert slots["booking_topic"] == "一对一咨询" and slots["booking_name"] == "孙德胜"
+    assert slots.get("booking_phone") is None  # never said: asked
+
+
+async def test_the_number_left_for_a_callback_is_not_asked_again_by_the_booking(env):
+    from actions.handoff import _service
+
+    await _service().request("u-callback", kind="callback", phone="13906351234", first_message="转人工 俺电话13906351234")
+    tracker = make_tracker("帮俺闺女约个职业规划", "book_workshop", extracted={"booking_topic": "职业规划"}, sender="u-callback")
+    slots, _ = await run(ValidateWorkshopBookingForm(), tracker)
+    assert slots["booking_phone"] == "13906351234"
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker(
+        "帮俺约个职业规划", "book_workshop", extracted={"booking_topic": "职业规划"}, sender="u-nocallback"))
+    assert slots.get("booking_phone") is None

@@ -40,6 +40,8 @@ def test_names_numbers_and_yes_name_no_new_time(text):
     ("面试技巧", "面试技巧"),
     ("还是做个职业规划吧", "职业规划"),
     ("面适的吧", "面试技巧"),  # typed with a pinyin slip
+    ("说错了 俺想约的是面试辅导 不是简历", "面试技巧"),  # the topic turned down comes last
+    ("不对不对 不是改简历 是练面试", "面试技巧"),
 ])
 def test_a_new_topic_is_the_one_after_the_change(text, topic):
     assert revise.new_topic(text, "简历指导") == topic

@@ -135,7 +135,8 @@ def test_no_identity_in_an_answer_to_another_question(text):
     assert camp_actions.parse_identity(text, camp_actions.today()) is None
 
 
-@pytest.mark.parametrize("text", ["实训营能给俺报上不", "那个实训营帮我报一个呗"])
+@pytest.mark.parametrize("text", ["实训营能给俺报上不", "那个实训营帮我报一个呗",
+                                  "训练营怎么报名啊 俺在日照", "那个实训营咋报"])  # how to join: by joining
 async def test_a_request_to_be_signed_up_read_as_a_camp_question_starts_the_enrolment(text):
     dispatcher = CollectingDispatcher()
     events = await ActionCampInfo().run(dispatcher, make_tracker(text, "ask_camp_info"), {})
@@ -177,3 +178,15 @@ async def test_the_major_said_with_an_eligibility_question_is_kept_for_the_form(
 async def test_a_camp_question_about_a_full_cohort_or_what_to_bring_gets_its_own_answer(text, needle):
     messages, slots = await run_action(ActionCampInfo(), make_tracker(text, "ask_camp_info"))
     assert needle in said(messages) and "招收对象" not in said(messages) and slots == {}
+
+
+async def test_how_to_join_with_whether_one_may_is_answered_before_enrolling():
+    messages, _ = await run_action(ActionCampInfo(), make_tracker("实训营咋报 俺都30了还能报不", "ask_camp_info"))
+    assert said(messages).startswith("按您的情况（30岁）")  # the eligibility answer, not the enrolment's start
+
+
+async def test_the_subscribe_instruction_ending_a_camp_question_turns_pushes_back_on():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("还是想收到实训营开新班的消息 订阅", "ask_camp_info")
+    events = await ActionCampInfo().run(dispatcher, tracker, {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_subscribe"}]

@@ -122,3 +122,18 @@ async def test_a_change_of_cohort_without_an_enrolment_changes_nothing():
 async def test_a_name_said_for_someone_else_with_the_phone_answers_both(text: str, name: str, phone):
     result, _ = await validate({}, "camp_name", text, sender=f"o-{name}")
     assert result["camp_name"] == name and result.get("camp_mobile") == phone
+
+
+async def test_going_back_to_the_paused_enrolment_by_name_resumes_it_rather_than_starting_again():
+    from bot.clock import system_clock
+
+    paused = {"form": "camp_enrollment_form", "requested": "camp_school", "at": system_clock().timestamp(),
+              "slots": {**UNEMPLOYED_IN_JINAN, "camp_identity": "离校未就业毕业生"}}
+    dispatcher = CollectingDispatcher()
+    back = tracker("o-back", {"paused_form": paused, "form_paused": True}, text="接着报实训营吧", intent="enroll_camp", active=False)
+    events = await ActionCampEnrollStart().run(dispatcher, back, DOMAIN)
+    assert events == [FollowupAction("action_resume_form")] and texts(dispatcher) == ""
+    # a paused booking is no enrolment to go back to: the enrolment starts
+    booking = {**paused, "form": "workshop_booking_form", "slots": {"booking_topic": "简历指导"}}
+    other = tracker("o-back2", {"paused_form": booking, "form_paused": True}, text="接着报实训营吧", intent="enroll_camp", active=False)
+    assert FollowupAction("action_resume_form") not in await ActionCampEnrollStart().run(CollectingDispatcher(), other, DOMAIN)

@@ -30,6 +30,8 @@ from tests.helpers.action_tracker import bot_said, make_tracker
     ("有没有求职辅导啊 找个老师给俺看看 俺老是找不着活", "workshop_booking_form"),  # a teacher asked to look
     ("能不能找老师帮我瞅瞅 写的行不行", "workshop_booking_form"),
     ("俺想找老师瞅瞅简历中不中", "workshop_booking_form"),
+    ("想找个老师陪我练一练面试 老是紧张", "workshop_booking_form"),  # someone to practise with
+    ("能不能找老师帮俺练练面试 下周二有空", "workshop_booking_form"),
     ("恁这能约职业规化不 俺不知道学了这个专业以后干啥", "workshop_booking_form"),  # with a pinyin slip  # a wish that is a question: answered before enrolling  # the bot's own 回复“订阅” in other words
 ])
 def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
@@ -44,6 +46,8 @@ def test_a_wish_named_in_a_long_message_names_its_flow(text, start):
     ("取消订阅", "nlu_fallback"),
     ("咋订阅啊？", "nlu_fallback"),
     ("老师给我看看成绩单咋弄", "nlu_fallback"),  # nobody is asked to look at the user's things
+    ("模拟面试有啥用", "nlu_fallback"),  # a question about practising, nobody asked for
+    ("面试前自己在家咋练练", "nlu_fallback"),
 ])
 def test_no_flow_is_named_by_questions_or_messages_nlu_placed(text, intent):
     assert named_flow(text, intent) is None

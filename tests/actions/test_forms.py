@@ -101,6 +101,15 @@ async def test_back_in_the_form_after_the_side_question_it_asks_where_it_stopped
     assert messages == [] and slots == {"requested_slot": "camp_mobile"}
 
 
+async def test_a_city_named_in_the_side_question_is_kept_for_the_forms_own_question():
+    answered_by = [{"event": "action", "name": "action_find_service_point"}, {"event": "bot", "text": "…"}]
+    tracker = form_tracker(CAMP, "camp_mobile", "俺在莱芜这边 附近有就业服务站没", "find_service_point",
+                           after_user=answered_by, filled={"camp_name": "王海燕"})
+    tracker.latest_message["entities"] = [{"entity": "city", "value": "济南"}]
+    _, slots, _ = await validate(CAMP, tracker)
+    assert slots.get("camp_city") == "济南" and slots.get("camp_mobile") is None  # the phone is still asked
+
+
 def test_every_form_ignores_the_side_questions_and_every_explanation_belongs_to_a_form_slot():
     form_slots = set()
     for name, form in DOMAIN["forms"].items():

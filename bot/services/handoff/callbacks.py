@@ -73,6 +73,12 @@ class CallbackItems(ServiceParts):
             return None
         return item
 
+    async def callback_phone(self, openid: str) -> str:
+        """The number on the user's open callback item ("" when none): a form asking for a phone
+        takes it instead of asking for it again."""
+        item = await self.open_callback(await self._redis.get(self.callback_key(openid)) or "")
+        return (item or {}).get("phone", "")
+
     async def attach_phone(self, item_id: str, phone: str) -> None:
         """The user left a number for the callback item they already have."""
         await self._redis.hset(self.item_key(item_id), "phone", phone)

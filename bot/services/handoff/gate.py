@@ -166,7 +166,9 @@ class HandoffInterceptor:
         service = self.service
         phone = find_phone(text)
         if phone and not offer.get("phone"):
-            return await self._callback_number(openid, text, phone)
+            noted = await self._callback_number(openid, text, phone, offer)
+            # once the talk moved on (a booking asks for the number) it answers the bot too: not taken from it
+            return None if offer.get("moved_on") else noted
         kind = phone_step_kind(text, bool(phone), bool(offer.get("phone")))
         if kind is None or (offer.get("moved_on") and kind != CORRECT):
             if not offer.get("moved_on"):  # talk moved on: a later "为什么" or "算了" is about something else

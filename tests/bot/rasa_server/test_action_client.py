@@ -26,7 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
-from actions import done_already, experts, fallback, flow_start, form_pause, forms, jobs, profile_confirm, service_points
+from actions import done_already, experts, fallback, flow_start, form_early_answers, form_pause, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
 from actions.booking import quick as booking_quick
 from actions.booking import revise as booking_revise
@@ -78,7 +78,7 @@ def _answered(action: str, reply: str) -> List[Event]:
 MISS = {"decision": "none", "options": [{"id": "veterans_employment", "score": 0.1}]}
 CONVERSATION: List[Event] = [
     ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-    _user("想找电工的活", "find_job", [_entity("trade", "电工")], message_id="m1"),
+    _user("俺叫李强 电话13912345678 想找电工的活", "find_job", [_entity("trade", "电工")], message_id="m1"),
     *_answered("action_find_job", "您在哪个城市？"),
     _user("这补贴咋领啊", "nlu_fallback", knowledge=MISS, message_id="m2"),
     *_answered("action_knowledge_answer", "这个问题我还答不上"),
@@ -118,6 +118,8 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "flow_start.py:last_bot_action": flow_start.last_bot_action,
     "flow_start.py:last_bot_text": flow_start.last_bot_text,
     "flow_start.py:started_this_turn": flow_start.started_this_turn,
+    # the name and phone said before a form starts (a side question, a handoff request)
+    "form_early_answers.py:said_before": lambda t: form_early_answers.said_before(t, ["booking_name", "booking_phone"]),
     "forms.py:resuming_after_digression": forms.resuming_after_digression,
     # what stays of the latest turn once a mapping's candidate for the name is dropped
     "forms.py:drop_candidate": lambda t: _after_dropping(t, "camp_name"),

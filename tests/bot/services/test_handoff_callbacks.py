@@ -133,8 +133,22 @@ async def test_after_the_talk_moved_on_a_why_is_no_longer_about_the_callback(ser
     await gate.intercept(UserTurn("u-moved", "转人工"))
     assert await gate.intercept(UserTurn("u-moved", "报名实训营")) is None
     assert await gate.intercept(UserTurn("u-moved", "为什么要手机号")) is None  # the camp form's question now
-    [noted] = await gate.intercept(UserTurn("u-moved", "13812345678"))  # a number still goes onto the item
-    assert "138****5678" in noted
+    # the number answers the form's question (the bot gets it) and still goes onto the item, said once
+    assert await gate.intercept(UserTurn("u-moved", "13812345678")) is None
+    [item] = await service.snapshot()
+    assert item["phone"] == "13812345678"
+
+
+async def test_a_booking_started_after_the_offer_gets_its_phone_number(service, clock):
+    gate = HandoffInterceptor(service, history_of=lambda openid: _earlier())
+    await gate.intercept(UserTurn("u-book", "找个真人吧"))
+    assert await gate.intercept(UserTurn("u-book", "那先约个面试辅导 越快越好")) is None
+    assert await gate.intercept(UserTurn("u-book", "刘海燕")) is None  # the booking's name question
+    assert await gate.intercept(UserTurn("u-book", "139 0531 2468")) is None  # and its phone question
+    [item] = await service.snapshot()
+    assert item["phone"] == "13905312468"
+    [corrected] = await gate.intercept(UserTurn("u-book", "不对 回电打这个13905319999"))
+    assert "139****9999" in corrected  # a number said for the callback is still the callback's
 
 
 @pytest.mark.parametrize("moment", [(5, 20, 0), (2, 10, 0)])  # off hours; office hours, nobody online
