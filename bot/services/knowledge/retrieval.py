@@ -43,6 +43,11 @@ QUESTION_INTENT = "ask_policy"  # NLU is sure the message is a question for the 
 # 外卖 and 社保 with the 灵活就业 social-insurance subsidy but asks how to pay, so it gets a choice.
 MONEY_ITEM_TOPIC = "subsidies"
 ASKS_ABOUT_MONEY = re.compile(r"补|贴|返|报销|钱|费|资助")
+# A group's overview item yields to another item whose subject the message names, when that item is
+# among the next few and not far off (see the_named_subject_over_the_group).
+GROUP_TOPIC = "network_services"
+NAMED_SUBJECT_DEPTH = 5
+NAMED_SUBJECT_FLOOR = 0.02
 
 
 @dataclass(frozen=True)
@@ -95,13 +100,30 @@ def decision_from_payload(payload: Any, kb: KnowledgeBase) -> Optional[Decision]
 
 
 def asks_for_money_if_needed(decision: Decision, question: str, ranked: Sequence[Ranked], settings: MatcherSettings) -> Decision:
-    """`decision`, except that a subsidy answer to a message without a money word becomes a choice
-    between the close items (the subsidy among them)."""
-    item = decision.item
-    if item is None or item.topic != MONEY_ITEM_TOPIC or ASKS_ABOUT_MONEY.search(question or ""):
+    """`decision`, except when it offers a subsidy (as the answer or in a choice) to a message without a
+    money word: the items other than the subsidies, scored as if no subsidy were meant, answer when
+    one of them is then clear ("送外卖的社保自己咋交": paying it oneself); otherwise a subsidy answer
+    becomes a choice between the close items, the subsidy among them, and a choice stays."""
+    offers_a_subsidy = any(r.item.topic == MONEY_ITEM_TOPIC for r in decision.options) and decision.kind != NONE
+    if not offers_a_subsidy or ASKS_ABOUT_MONEY.search(question or ""):
         return decision
+    without = decide(without_subsidies(ranked), settings)
+    if without.kind == ANSWER:
+        return without
+    if decision.item is None or decision.item.topic != MONEY_ITEM_TOPIC:
+        return decision  # a choice stays the choice it was
     close = tuple(r for r in ranked[:MAX_OPTIONS] if r.score >= settings.choice_floor)
     return Decision(CHOOSE, close or (ranked[0],))
+
+
+def without_subsidies(ranked: Sequence[Ranked]) -> List[Ranked]:
+    """The ranking of the other items, their scores divided by the share the subsidies did not take
+    (the classifier's belief given that no subsidy is meant; the off-topic share stays in)."""
+    rest = [r for r in ranked if r.item.topic != MONEY_ITEM_TOPIC]
+    left = 1.0 - sum(r.score for r in ranked if r.item.topic == MONEY_ITEM_TOPIC)
+    if left <= 1e-6:
+        return []
+    return [Ranked(r.item, min(1.0, r.score / left)) for r in rest]
 
 
 def names_subject(item: KnowledgeItem, text: str, synonyms: Sequence[Tuple[str, str]] = ()) -> bool:
@@ -122,6 +144,28 @@ def answers_the_named_subject(decision: Decision, question: str, synonyms: Seque
     if len(named) == 1 and named[0] is decision.options[0]:
         return Decision(ANSWER, (named[0],))
     return decision
+
+
+def is_group_overview(item: KnowledgeItem) -> bool:
+    """An item about one group's services as a whole (退役军人, 残疾人, 农民工): the group word in a
+    message says who asks, not what is asked (docs/question_map.md, rule 7)."""
+    return item.topic == GROUP_TOPIC and len(item.audience) == 1
+
+
+def the_named_subject_over_the_group(
+    decision: Decision, question: str, ranked: Sequence[Ranked], synonyms: Sequence[Tuple[str, str]] = ()
+) -> Decision:
+    """When a group's overview leads (answer or choice) and the message names the subject of exactly
+    one other item near the top ("退役军人开修车铺 一次性创业补贴去哪申请": 一次性创业), that item is the
+    answer: the group word only says who asks."""
+    if decision.kind not in (ANSWER, CHOOSE) or not decision.options or not is_group_overview(decision.options[0].item):
+        return decision
+    text = normalise(question, synonyms)
+    named = [
+        r for r in ranked[1:NAMED_SUBJECT_DEPTH]
+        if r.score >= NAMED_SUBJECT_FLOOR and not is_group_overview(r.item) and names_subject(r.item, text, synonyms)
+    ]
+    return Decision(ANSWER, (named[0],)) if len(named) == 1 else decision
 
 
 def decide(ranked: Sequence[Ranked], settings: MatcherSettings) -> Decision:
@@ -245,7 +289,10 @@ class Retriever:
     def decide_many(self, questions: Sequence[str]) -> List[Decision]:
         return [
             asks_for_money_if_needed(
-                answers_the_named_subject(decide(ranked, self.settings), question, self.kb.synonyms),
+                the_named_subject_over_the_group(
+                    answers_the_named_subject(decide(ranked, self.settings), question, self.kb.synonyms),
+                    question, ranked, self.kb.synonyms,
+                ),
                 question, ranked, self.settings,
             )
             for question, ranked in zip(questions, self.rank_many(questions))

@@ -23,6 +23,7 @@ from bot.services.knowledge.retrieval import (
     decide,
     decision_from_payload,
     reply_kind,
+    the_named_subject_over_the_group,
     tune,
 )
 
@@ -181,8 +182,16 @@ def test_a_subsidy_answer_needs_a_question_about_money():
     sure = decide(ranking, settings)
     assert sure.kind == ANSWER
     assert asks_for_money_if_needed(sure, "灵活就业交社保有补贴吗", ranking, settings) is sure
+    # no money word, and once the subsidy is set aside paying it oneself is clear (0.25 of the 0.3 left)
     asked_how = asks_for_money_if_needed(sure, "送快递的社保自己咋交", ranking, settings)
-    assert asked_how.kind == CHOOSE and [r.item.id for r in asked_how.options] == [subsidy.id, paying.id]
+    assert asked_how.kind == ANSWER and asked_how.item is paying
+    even = [Ranked(subsidy, 0.5), Ranked(paying, 0.22), Ranked(KB.item("service_list"), 0.22)]
+    unsure = asks_for_money_if_needed(decide(even, settings), "送快递的社保自己咋交", even, settings)
+    assert unsure.kind == CHOOSE and [r.item.id for r in unsure.options] == [subsidy.id, paying.id, "service_list"]
+    offered = Decision(CHOOSE, (Ranked(subsidy, 0.45), Ranked(paying, 0.4)))
+    split = [Ranked(subsidy, 0.45), Ranked(paying, 0.4), Ranked(KB.item("service_list"), 0.05)]
+    assert asks_for_money_if_needed(offered, "灵活就业交社保档次咋选", split, settings).item is paying  # 0.4 of 0.55
+    assert asks_for_money_if_needed(offered, "灵活就业社保补贴咋选档次", split, settings) is offered
     other = [Ranked(paying, 0.7), Ranked(subsidy, 0.1)]
     assert asks_for_money_if_needed(decide(other, settings), "社保断了咋续", other, settings).kind == ANSWER
 
@@ -208,3 +217,18 @@ def test_key_terms_are_read_like_the_question():
     benefit = KB.item("unemployment_insurance_benefit")
     choice = Decision(CHOOSE, (Ranked(benefit, 0.2), Ranked(KB.item("unemployment_registration"), 0.18)))
     assert answers_the_named_subject(choice, "失叶金能领几个月", KB.synonyms).kind == ANSWER  # a synonym of 失业金
+
+
+def test_a_group_overview_yields_to_the_one_other_subject_the_message_names():
+    veterans, startup = KB.item("veterans_employment"), KB.item("startup_subsidy")
+    loan, exams = KB.item("startup_guaranteed_loan"), KB.item("public_sector_exams")
+    ranking = [Ranked(veterans, 0.8), Ranked(startup, 0.1), Ranked(loan, 0.05), Ranked(exams, 0.01)]
+    sure = decide(ranking, MatcherSettings(threshold=0.5, min_margin=0.1, choice_floor=0.2))
+    named = the_named_subject_over_the_group(sure, "退役军人开修车铺 一次性创业补贴去哪申请", ranking, KB.synonyms)
+    assert named.kind == ANSWER and named.item is startup
+    assert the_named_subject_over_the_group(sure, "退伍回来想学门技术", ranking, KB.synonyms) is sure  # none named
+    both = "退伍的 一次性创业补贴跟创业担保贷款能一块申请不"
+    assert the_named_subject_over_the_group(sure, both, ranking, KB.synonyms) is sure  # two named: who asks decides
+    assert the_named_subject_over_the_group(sure, "退伍兵能考公务员不", ranking, KB.synonyms) is sure  # too far off
+    topic_first = Decision(ANSWER, (Ranked(startup, 0.8),))
+    assert the_named_subject_over_the_group(topic_first, "退役军人一次性创业补贴", ranking, KB.synonyms) is topic_first
