@@ -140,22 +140,27 @@ def contact_said(text: str) -> Dict[str, str]:
     return {"booking_name": name, **({"booking_phone": phone} if phone else {})}
 
 
-async def known_contact(tracker: Tracker) -> Dict[str, str]:
-    """The name and phone a booking takes without asking (the confirmation step shows them): the
-    ones typed in an earlier booking of this conversation (also one the user left) or said in a
-    message ("俺叫…"), else the profile's (saved by a booking or the user's own camp enrolment)."""
-    profile = await profiles().get(tracker.sender_id)
-    known = {"booking_name": profile.get("name"), "booking_phone": normalise_phone(profile.get("phone") or "")}
+def contact_in_events(tracker: Tracker) -> Dict[str, str]:
+    """The user's name and phone this conversation gave (the latest wins): typed in a booking, also
+    one the user left, or said in a message ("俺叫… 手机号…")."""
+    known: Dict[str, str] = {}
     current: Dict[str, Any] = {}
     for event in tracker.events or []:
-        if event.get("event") == "user":  # "俺叫邢志强 手机号139…" said outside any form
+        if event.get("event") == "user":
             known.update(contact_said(str(event.get("text") or "")))
-        if event.get("event") != "slot":
-            continue
-        if event.get("name") in CONTACT_SLOTS:
+        elif event.get("event") == "slot" and event.get("name") in CONTACT_SLOTS:
             current[event["name"]] = event.get("value")
-        elif event.get("name") == "requested_slot":  # the form moved on: the answers it holds stood
-            known.update({slot: str(value) for slot, value in current.items() if value})  # the latest typed wins
+        elif event.get("event") == "slot" and event.get("name") == "requested_slot":  # the form moved on: they stood
+            known.update({slot: str(value) for slot, value in current.items() if value})
+    return known
+
+
+async def known_contact(tracker: Tracker) -> Dict[str, str]:
+    """The name and phone a booking takes without asking (the confirmation step shows them): what
+    this conversation gave (`contact_in_events`), else the profile's (saved by a booking or the
+    user's own camp enrolment)."""
+    profile = await profiles().get(tracker.sender_id)
+    known = {"booking_name": profile.get("name"), "booking_phone": profile.get("phone"), **contact_in_events(tracker)}
     known["booking_phone"] = normalise_phone(known.get("booking_phone") or "")
     return {slot: value for slot, value in known.items() if value}
 

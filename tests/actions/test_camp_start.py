@@ -122,3 +122,15 @@ async def test_a_change_of_cohort_without_an_enrolment_changes_nothing():
 async def test_a_name_said_for_someone_else_with_the_phone_answers_both(text: str, name: str, phone):
     result, _ = await validate({}, "camp_name", text, sender=f"o-{name}")
     assert result["camp_name"] == name and result.get("camp_mobile") == phone
+
+
+async def test_a_city_named_in_a_side_question_is_taken_at_the_city_question_and_said():
+    """"泰安泰山区这边有没有就业服务站" in the middle of the form (the `city` slot): the city question
+    that follows is answered with it, said with how to correct it."""
+    graduate = {"camp_name": "李晓雪", "camp_mobile": "13912340001", "camp_identity": "离校未就业毕业生",
+                "camp_grad_year": str(DAY.year - 1), "camp_school": "泰山学院", "city": "泰安市"}
+    result, said = await validate(graduate, "camp_major", "学的小学教育", sender="o-city")
+    assert result["camp_major"] and result["camp_city"] == "泰安"
+    assert result["requested_slot"] != "camp_city" and "按泰安" in said
+    result, said = await validate({**graduate, "city": None}, "camp_major", "学的小学教育", sender="o-nocity")
+    assert result["requested_slot"] == "camp_city" and "camp_city" not in result
