@@ -27,7 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
-from actions import camp_for_whom, done_already, experts, fallback, flow_start, form_pause, forms, jobs, profile_confirm, service_points
+from actions import camp_ahead, camp_for_whom, done_already, experts, fallback, flow_start, form_pause, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
 from actions.booking import quick as booking_quick
 from actions.booking import revise as booking_revise
@@ -115,6 +115,8 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     "booking/common.py:contact_in_events": booking_common.contact_in_events,
     # an enrolment for someone else: its run's messages, and the facts said about them
     "camp_for_whom.py:run_texts": camp_for_whom.run_texts,
+    # the city the user named in words, for the camp's city question
+    "camp_ahead.py:city_named": camp_ahead.city_named,
     "camp_for_whom.py:facts_said_for_them": lambda t: camp_for_whom.facts_said_for_them(t, date(2026, 12, 1)),
     "done_already.py:recent_enrolment_text": done_already.recent_enrolment_text,
     "experts.py:_request_text": experts._request_text,
