@@ -236,7 +236,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         if not city or not asked or asked[-1] != "camp_city" or tracker.get_slot("requested_slot") == "camp_city":
             return []
         tracker.add_slots(events)
-        dispatcher.utter_message(text=f"您前面提到在{city}，就按{city}为您匹配期次；如果不在{city}，直接告诉我您在哪个城市就行。")
+        dispatcher.utter_message(text=f"您前面提到在{city}，就按{city}为您匹配期次；不在{city}的话，说一下您现在在哪就行。")
         result = self.validate_camp_city(city, dispatcher, tracker, domain)
         return await self.go_on([SlotSet(k, v) for k, v in result.items()], dispatcher, tracker, domain)
 
