@@ -1,5 +1,5 @@
-"""Camp actions: the enrolment form (prefill, validation, submit); the camp's information is in
-`actions/camp_info.py`, 退订/订阅 in `actions/pushes.py`.
+"""Camp actions: the enrolment form (prefill, validation); the camp's information is in
+`actions/camp_info.py`, its submit in `actions/camp_submit.py`, 退订/订阅 in `actions/pushes.py`.
 
 Thin by design: parsing of the user's words and the dialogue glue live here, every rule and
 every write lives in `bot.services.camp` / `bot.services.eligibility` / `bot.services.push`.
@@ -16,8 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.camp_ahead import camp_answers_ahead, city_of_school, cohort_in_words, names_open_cohort, studies_in_passing
+from actions.camp_ahead import camp_answers_ahead, city_named, city_of_school, cohort_in_words, names_open_cohort, studies_in_passing
 from actions.camp_eligibility import answer_before_form, fact_slots, message_facts
+from actions.camp_for_whom import enrols_someone_else, facts_said_for_them, save_own_profile
 from actions.camp_answers import is_identity_answer, parse_age, only_a_place, parse_city, parse_city_answer, parse_identity, parse_year, school_and_major
 from actions.booking.common import choice_in_text
 from actions.flow_start import ENROL_START
@@ -33,7 +34,6 @@ from bot.services.camp import (
     EnrollmentStore,
     last_pushed_cohort,
     load_catalogue,
-    enrolment_reply,
 )
 from bot.services.cohort_words import named_cohort
 from bot.services.eligibility import check_eligibility, load_rules
@@ -145,10 +145,12 @@ class ActionCampEnrollStart(Action):
             return answered
         redis, settings = runtime.redis(), runtime.settings()
         openid = tracker.sender_id
-        profile = await ProfileStore(redis, settings).get(openid)
+        # for someone else ("给俺儿报一个"): what was said about them, not the user's own profile
+        other = enrols_someone_else(tracker, starting=True)
+        profile = {} if other else await ProfileStore(redis, settings).get(openid)
         events: List[EventType] = answered + [SlotSet("camp_refusal", None)]
         known = []
-        said = fact_slots(facts)  # "我是失业青年，24岁，报名": not asked again
+        said = {**(facts_said_for_them(tracker, today()) if other else {}), **fact_slots(facts)}  # not asked again
         prefilled: Dict[str, str] = {}
         for slot, field in PROFILE_FIELDS.items():
             value = said.get(slot) or tracker.get_slot(slot) or profile.get(field)
@@ -199,7 +201,22 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events = await super().run(dispatcher, tracker, domain)
+        events += await self.city_said_before(events, dispatcher, tracker, domain)
         return events + await self.sole_cohort(events, dispatcher, tracker)
+
+    async def city_said_before(
+        self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """About to ask the city the user named since the form started ("泰安泰山区这边有没有服务站" in a side
+        question): taken, said with how to correct it, and the form goes on."""
+        asked = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "requested_slot"]
+        city = city_named(tracker)
+        if not city or not asked or asked[-1] != "camp_city" or tracker.get_slot("requested_slot") == "camp_city":
+            return []
+        tracker.add_slots(events)
+        dispatcher.utter_message(text=f"您前面提到在{city}，就按{city}为您匹配期次；不在{city}的话，说一下您现在在哪就行。")
+        result = self.validate_camp_city(city, dispatcher, tracker, domain)
+        return await self.go_on([SlotSet(k, v) for k, v in result.items()], dispatcher, tracker, domain)
 
     async def sole_cohort(self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """When the form is about to ask the cohort and exactly one cohort fits a user who holds none of
@@ -258,7 +275,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             result = CONFIRM.validate(value, text, today(), dispatcher)
         if result.get(CONFIRM.confirm_slot):  # confirmed or corrected after the consent notice: keep them
             facts = {PROFILE_FIELDS[slot]: result.get(slot, tracker.get_slot(slot)) for slot in CONFIRM.slots}
-            await ProfileStore(runtime.redis(), runtime.settings()).update(tracker.sender_id, facts)
+            await save_own_profile(tracker, facts)
         return result
 
     def validate_camp_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -399,42 +416,3 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
             dispatcher.utter_message(text=f"您已报名{cohort.label}（编号{existing['code']}），无需重复报名。请选择其他期次，或说“取消”退出。")
             return {"camp_cohort": None}
         return {"camp_cohort": cohort.id}
-
-
-class ActionCampEnrollSubmit(Action):
-    def name(self) -> Text:
-        return "action_camp_enroll_submit"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        redis, settings = runtime.redis(), runtime.settings()
-        openid = tracker.sender_id
-        reset = [SlotSet(slot, None) for slot in ("camp_cohort", "camp_refusal")]
-        refusal = tracker.get_slot("camp_refusal")
-        if refusal == STOPPED:
-            dispatcher.utter_message(text="已退出实训营报名。想报名时说“报名实训营”即可。")
-            return reset
-        profile = profile_from_slots(tracker)
-        # save what the user told us (the consent notice was shown when the form started)
-        saved = {**profile, "education": tracker.get_slot("education")}
-        await ProfileStore(redis, settings).update(
-            openid, {**{k: v for k, v in saved.items() if v}, "consent_at": clock().isoformat()}
-        )
-        if refusal:
-            dispatcher.utter_message(text=refusal)
-            return reset
-        catalogue = current_catalogue()
-        cohort = catalogue.get(tracker.get_slot("camp_cohort") or "")
-        if cohort is None:
-            dispatcher.utter_message(text="报名未完成：没有选定期次。说“报名实训营”可重新开始。")
-            return reset
-        decision = check_eligibility(
-            profile, cohort, today(), other_cohorts=catalogue.open_cohorts(today(), profile.get("city"))
-        )
-        if not decision.eligible:
-            dispatcher.utter_message(text=decision.message())
-            return reset
-        result = await EnrollmentStore(redis, settings, clock).enroll(openid, cohort, profile)
-        dispatcher.utter_message(text=enrolment_reply(result, cohort, mask_phone(profile.get("phone") or "")))
-        # a pick from an earlier list ("要取消的是：1. …") is stale now: a "1" must not cancel the new enrolment
-        return reset + [SlotSet("booking_pending", None)]
-

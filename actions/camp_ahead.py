@@ -83,3 +83,16 @@ def city_of_school(school_name: Any, tracker: Tracker, dispatcher: CollectingDis
         return {}
     dispatcher.utter_message(text=f"已按学校所在地{city}为您匹配期次；如果您现在不在{city}，直接告诉我您现在在哪个城市就行。")
     return {"camp_city": city}
+
+
+def city_named(tracker: Tracker) -> Optional[str]:
+    """The Shandong city the user named in this conversation in so many words (the `city` slot, which a
+    nearby search or a job question fills), for the camp's city question; not the city of a school
+    named (a graduate who has left it may live elsewhere: actions/camp.py `AT_SCHOOL`)."""
+    city = parse_city(tracker.get_slot("city") or "")
+    for event in reversed(list(tracker.events or [])):
+        text = str(event.get("text") or "") if event.get("event") == "user" else ""
+        school = find_school(text)
+        if city and city in (text[:school.start] + text[school.end:] if school else text):
+            return city
+    return None

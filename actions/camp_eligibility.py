@@ -22,8 +22,9 @@ from actions.camp_answers import first_number
 from actions.flow_start import last_bot_text
 from bot.services.camp import CampCatalogue
 from bot.services.eligibility import load_rules
-from bot.services.eligibility_answer import eligibility_answer, ruled_out
+from bot.services.eligibility_answer import AGE_QUESTION, IDENTITY_QUESTION, YEAR_QUESTION, eligibility_answer, ruled_out
 from bot.services.eligibility_facts import QUESTION_FORM, Facts, parse_facts
+from bot.services.profile_facts import graduation_year_answer
 from bot.services.profiles import ProfileStore
 from bot.services.request_words import asks_bot_to_sign_up, enrols_if_allowed
 
@@ -36,21 +37,40 @@ ELIGIBILITY_WORDS = re.compile(
 )
 
 
-# "告诉我您的年龄，我帮您确认" (bot/services/eligibility_answer.py): a reply that is only a number is the age,
+# The one question the answer asked (bot/services/eligibility_answer.py `one_question`): a reply that is
+# only a number is the age, a year "2027"/"去年" the graduation year, a list number the identity listed,
 # whether or not NLU tagged it as one
-ASKED_FOR_AGE = re.compile(r"告诉我您的[^，。]*年龄")
+ASKED_FOR_AGE = re.compile(r"告诉我您的[^，。]*年龄|" + re.escape(AGE_QUESTION[:-1]))
+ASKED_FOR_YEAR = re.compile(re.escape(YEAR_QUESTION[:6]))
+LISTED_IDENTITY = re.compile(r"^(\d)\. (\S+)$", re.M)
 PLAUSIBLE_AGE = (14, 80)  # below: a list number, not an age
 BARE_AGE_REPLY = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:周?岁)?(?:了|吧|啊)?\s*$")
+SHORT_REPLY = 8
+
+
+def answered_entities(text: str, asked: str, day: date) -> List[Dict[str, str]]:
+    """What a short reply to the question `asked` answers, as entities."""
+    if len(text.strip()) > SHORT_REPLY:
+        return []
+    age = first_number(text) if BARE_AGE_REPLY.match(text) else None
+    if age and PLAUSIBLE_AGE[0] <= age <= PLAUSIBLE_AGE[1] and ASKED_FOR_AGE.search(asked):
+        return [{"entity": "age", "value": str(age)}]
+    year = graduation_year_answer(text, day, load_rules()) if ASKED_FOR_YEAR.search(asked) else None
+    if year:
+        return [{"entity": "graduation_year", "value": str(year)}]
+    listed = dict(LISTED_IDENTITY.findall(asked)) if IDENTITY_QUESTION in asked else {}
+    number = re.fullmatch(r"\s*(\d)\s*", text)
+    if number and number.group(1) in listed:
+        return [{"entity": "identity", "value": listed[number.group(1)]}]
+    return []
 
 
 def message_facts(tracker: Tracker, day: date) -> Facts:
     message = tracker.latest_message or {}
     text = message.get("text") or ""
     entities = list(message.get("entities") or [])
-    age = first_number(text) if BARE_AGE_REPLY.match(text) else None
-    if age and PLAUSIBLE_AGE[0] <= age <= PLAUSIBLE_AGE[1] and ASKED_FOR_AGE.search(last_bot_text(tracker)) \
-            and not any(e.get("entity") == "age" for e in entities):
-        entities.append({"entity": "age", "value": str(age)})
+    said = {e.get("entity") for e in entities}
+    entities += [e for e in answered_entities(text, last_bot_text(tracker), day) if e["entity"] not in said]
     return parse_facts(text, day, load_rules(), entities)
 
 
@@ -94,13 +114,14 @@ async def answer_eligibility(
     day: date,
     city: Optional[str],
     enrolling: bool = False,
+    offer: bool = False,
 ) -> List[EventType]:
     """Say whether the user may join (and which cohorts, why, what else; or that the enrolment
     follows: `enrolling`); remember the facts."""
     rules = load_rules()
     merged = facts.over(await _known(tracker))
     said = (tracker.latest_message or {}).get("text") or ""
-    text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules, said, enrolling)
+    text = eligibility_answer(merged, catalogue.open_cohorts(day, city), day, rules, said, enrolling, offer)
     dispatcher.utter_message(text=text)
     shown_back = fact_slots(facts)
     # the answer said the facts back ("按您的情况（23岁、失业青年）"): an enrolment that follows does not ask to confirm them again

@@ -12,8 +12,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.camp import FORM, current_catalogue, today, user_city
 from actions.camp_eligibility import answer_eligibility, is_eligibility_question, message_facts
-from actions.flow_start import asks_to_be_enrolled, subscribe_said
+from actions.flow_start import asks_to_be_enrolled, last_bot_text, subscribe_said
 from bot.services.camp import camp_info_text
+from bot.services.eligibility_answer import asked_one_question
 from bot.services.camp_topics import camp_topic_answer
 
 
@@ -29,7 +30,8 @@ class ActionCampInfo(Action):
         city = await user_city(tracker)
         facts = message_facts(tracker, today())
         if is_eligibility_question(text, facts):
-            return await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city)
+            return await answer_eligibility(dispatcher, tracker, facts, current_catalogue(), today(), city,
+                                            offer=asked_one_question(last_bot_text(tracker)))  # a reply to its question
         topic = camp_topic_answer(text, current_catalogue().open_cohorts(today(), city))
         dispatcher.utter_message(text=topic or camp_info_text(current_catalogue(), today(), city))
         return []

@@ -6,14 +6,19 @@ changes the booking's phone; nothing starts over."""
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.common import booking_service, profiles
+from actions.camp_ahead import major_in_text
+from actions.camp_answers import parse_city
+from actions.camp_for_whom import save_own_profile
 from actions.flow_start import last_bot_text
+from actions.profile_confirm import facts_in_entities, facts_summary
+from bot.services.profile_facts import speaks_of_self
 from bot.services.phone import mask_phone
 from bot.services.request_words import corrected_phone
 
@@ -68,3 +73,35 @@ async def correct_phone_just_given(dispatcher: CollectingDispatcher, tracker: Tr
     await profiles().update(tracker.sender_id, {"phone": phone})
     dispatcher.utter_message(text=f"好的，已把预约（预约码：{code}）登记的手机号改为{mask_phone(phone)}，预约本身不变。")
     return [UserUtteranceReverted()]
+
+
+# a question, not a statement of facts ("学园林的能找啥活")
+_ASKS_RE = re.compile(r"[?？]|吗|么|咋|怎么|什么|啥|哪|能不能|可不可以|有没有")
+
+
+def facts_after_enrolment(tracker: Tracker) -> Optional[Dict[str, str]]:
+    """Facts about oneself said right after an enrolment ("对了 俺是学园林的 现在人在泰安", "忘了说 俺今年22"),
+    as profile fields; None when the message is no such statement."""
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    if not recent_enrolment_text(tracker) or _ASKS_RE.search(text) or not speaks_of_self(text):
+        return None
+    found = facts_in_entities(message.get("entities"))
+    city = found.get("city") or parse_city(text)
+    major = major_in_text(text)
+    found.update({k: v for k, v in (("city", city), ("major", major)) if v})
+    return found or None
+
+
+async def note_facts_after_enrolment(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Those facts kept on the profile (the user's own enrolment) and said back, not "答不上来"; False:
+    the message is no such statement."""
+    found = facts_after_enrolment(tracker)
+    if found is None:
+        return False
+    await save_own_profile(tracker, found)
+    said = facts_summary(found)
+    major = f"专业是{found['major']}" if found.get("major") else ""
+    dispatcher.utter_message(text=f"好的，记下了：{'，'.join(p for p in (said, major) if p)}。已存入您的档案，之后办事不用再填；"
+                                  "刚才的报名不受影响，报名信息要改的话请说“转人工”。")
+    return True

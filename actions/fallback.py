@@ -19,8 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking.manage import answer_named_holding
-from actions.done_already import done_already_text
-from actions.flow_start import enrol_after_camp_answer, last_bot_text, start_named_flow, started_this_turn
+from actions.done_already import done_already_text, note_facts_after_enrolment
+from actions.flow_start import camp_follow_up, enrol_camp_named_before, enrol_after_camp_answer, last_bot_text, start_named_flow, started_this_turn
 from actions.form_pause import resume_asked
 from actions.trade_of_interest import trade_of_the_turn
 
@@ -40,6 +40,7 @@ PHONE_UNASKED = (
 # Slots filled from the user's own facts at every turn (domain.yml from_entity mappings).
 FACT_SLOTS = ("camp_identity", "camp_grad_year", "camp_age", "camp_school", "education", "city")
 NOTED = "好的，记下了（{facts}），之后办理时不用再说一遍。想办什么直接告诉我，" + NEXT_STEPS
+CORRECTED = "好的，已改过来了（{facts}），之后办理时按改过的来。想办什么直接告诉我，" + NEXT_STEPS
 
 
 def facts_of_the_turn(tracker: Tracker) -> List[SlotSet]:
@@ -70,19 +71,23 @@ class ActionCoreFallback(Action):
         if done:  # "确认" after a booking made on the last answer, "就报青岛那个" after the enrolment
             dispatcher.utter_message(text=done)
             return [UserUtteranceReverted()]
+        if await note_facts_after_enrolment(dispatcher, tracker):  # "忘了说 俺今年22" after the enrolment
+            return [UserUtteranceReverted()]
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         started = None if tracker.active_loop_name else start_named_flow((tracker.latest_message or {}).get("text") or "", intent)
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
         started = started or (None if tracker.active_loop_name else enrol_after_camp_answer(tracker))
+        started = started or (None if tracker.active_loop_name else camp_follow_up(tracker))
+        started = started or (None if tracker.active_loop_name else enrol_camp_named_before(tracker))
         if started is not None:  # the turn is kept: the flow reads the facts of the message
             return started
         facts = facts_of_the_turn(tracker)
         trade = trade_of_the_turn(tracker)  # said back too, though no slot holds it (actions/trade_of_interest.py)
         said = [str(f["value"]) for f in facts] + ([f"想做{trade}"] if trade else [])
         text = PHONE_UNASKED if intent == "inform" and has_phone(tracker) else NOTHING_PENDING.get(intent)
-        if said and intent in ("inform", "affirm", "nlu_fallback", ""):
+        if said and intent in ("inform", "affirm", "nlu_fallback", "", "deny"):  # deny: "不对 是去年毕业的" corrects
             noted = "、".join(dict.fromkeys(said))
-            dispatcher.utter_message(text=NOTED.format(facts=noted))
+            dispatcher.utter_message(text=(CORRECTED if intent == "deny" else NOTED).format(facts=noted))
         elif text:
             dispatcher.utter_message(text=text)
         else:

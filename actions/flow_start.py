@@ -11,7 +11,9 @@ from typing import List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 
+from bot.services.eligibility_answer import asked_one_question
 from bot.services.request_words import ASKED_TO_SIGN_UP, asks_bot_to_sign_up, asks_how_to_join, asks_to_enrol
+from bot.services.request_words import CAMP as CAMP_NAMES
 from bot.services.workshops import normalise_topic
 
 BOOKING_FORM, BOOKING_TOPIC = "workshop_booking_form", "booking_topic"
@@ -123,9 +125,9 @@ def subscribe_said(text: str) -> Optional[List[EventType]]:
 # After the camp answer said 回复“报名”, a short yes to enrol in the user's own words ("行，那给我报上",
 # "那就报一个吧", "中，就它了") that NLU could not place.
 # ("报线上的", "就报青岛那期": a cohort chosen is a yes too; the form then reads the cohort from it)
-ENROL_REPLY = re.compile(r"报(名|上|一个|个|了|吧)|参加|报$|报.{0,2}(线上|线下|网上|那期|这期)")
+ENROL_REPLY = re.compile(r"报(名|上|一个|个|了|吧)|参加|报$|报.{0,2}(线上|线下|网上|那期|这期)|报.{1,4}(的|那期|那个|那一期)吧?$")
 # a bare yes enrols only when the answer just said 回复“报名” (its verdict was yes or open)
-BARE_YES = re.compile(r"^(好|好的|行|中|可以|嗯|嗯嗯|那就这样|就它了)[吧啊呀。！!～~\s]*$")
+BARE_YES = re.compile(r"^(好|好的|行|中|可以|嗯|嗯嗯|那就这样|就它了|对|对的|是|是的|没错|确定)[吧啊呀。！!～~\s]*$")
 SAID_REPLY_ENROL = "回复“报名”"
 NOT_A_YES = re.compile(r"[?？]|吗|么|不报|别报|不参加|怎么|咋")
 ENROL_REPLY_MAX_CHARS = 12
@@ -172,16 +174,31 @@ def enrol_after_camp_answer(tracker: Tracker) -> Optional[List[EventType]]:
     return [FollowupAction(ENROL_START)] if last_bot_action(tracker) in CAMP_ANSWERS else None
 
 
+def enrol_camp_named_before(tracker: Tracker) -> Optional[List[EventType]]:
+    """"中 给她报上吧" right after a message that named the camp ("听说恁这有个求职实训营") or a reply
+    about it: a request to sign up for the camp, though it does not name it again."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if not ASKED_TO_SIGN_UP.search(text) or re.search(CAMP_NAMES, text):
+        return None
+    users = [e.get("text") or "" for e in tracker.events or [] if e.get("event") == "user"]  # the latest last
+    before = users[-2] if len(users) >= 2 else ""
+    return [FollowupAction(ENROL_START)] if re.search(CAMP_NAMES, before + last_bot_text(tracker)) else None
+
+
 # Right after the camp answer, a question about oneself that leaves the camp unsaid ("我都毕业3年了还行吗",
 # "那我这样的能参加不"): answered by the camp answer again, from the facts the message gives.
 FOLLOW_UP_QUESTION = re.compile(r"行吗|行不|还行|可以吗|可以不|能行|能报|能参加|能去|够格|符合|收吗|收不|[吗么不呢][?？。！!\s]*$|[?？]")
 FACT_ENTITIES = ("age", "graduation_year", "identity", "education")
+ONE_ANSWER_MAX_CHARS = 14  # a short reply to the one question an eligibility answer asked
 FOLLOW_UP_MAX_CHARS = 30
 
 
 def camp_follow_up(tracker: Tracker) -> Optional[List[EventType]]:
     message = tracker.latest_message or {}
     text = (message.get("text") or "").strip()
+    if last_bot_action(tracker) in CAMP_ANSWERS and asked_one_question(last_bot_text(tracker)) \
+            and len(text) <= ONE_ANSWER_MAX_CHARS and not NOT_A_YES.search(text):
+        return [FollowupAction("action_camp_info")]  # "大四了", "3", "去年" to the question it asked
     if len(text) > FOLLOW_UP_MAX_CHARS or not FOLLOW_UP_QUESTION.search(text):
         return None
     if not any(e.get("entity") in FACT_ENTITIES for e in message.get("entities") or ()):

@@ -22,8 +22,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.manage import answer_named_holding
 from actions.camp_info import camp_question_in_form
-from actions.done_already import done_already_text
-from actions.flow_start import camp_follow_up, enrol_after_camp_answer, last_bot_text, other_ways_again, start_named_flow
+from actions.done_already import done_already_text, note_facts_after_enrolment
+from actions.flow_start import camp_follow_up, enrol_camp_named_before, enrol_after_camp_answer, last_bot_text, other_ways_again, start_named_flow
 from actions.form_pause import resume_asked
 from actions.handoff import hand_to_human
 from actions.profile_confirm import told_facts_text
@@ -112,8 +112,11 @@ class ActionKnowledgeAnswer(Action):
         started = started or resume_asked(tracker)  # "继续报名" with a form paused (actions/form_pause.py)
         started = started or (None if tracker.active_loop_name else enrol_after_camp_answer(tracker))
         started = started or (None if tracker.active_loop_name else camp_follow_up(tracker))
+        started = started or (None if tracker.active_loop_name else enrol_camp_named_before(tracker))
         if started is not None:  # "…想参加实训营" NLU could not place: the flow it names starts
             return started
+        if await note_facts_after_enrolment(dispatcher, tracker):  # "对了 俺是学园林的": kept and said back
+            return [SlotSet(CHOICES_SLOT, None)]
         ways = other_ways_again(tracker) or done_already_text(tracker, last_bot_text(tracker))
         if ways:  # "有别的路子没" after a reply that listed them; "就报青岛那个" after the enrolment
             dispatcher.utter_message(text=ways)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime, timedelta
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -13,6 +13,9 @@ from rasa_sdk.events import EventType, SlotSet
 from actions import runtime
 from bot.clock import SHANGHAI, system_clock
 from bot.language.time_parser import parse_time_expression
+from actions.form_early_answers import said_name
+from bot.services.phone import find_phone, normalise_phone
+from bot.services.request_words import for_someone_else
 from bot.services.booking.service import BookingService
 from bot.services.profiles import ProfileStore
 from bot.services.workshops import TOPICS
@@ -119,6 +122,47 @@ def topic_menu() -> str:
 
 def reset_form() -> List[EventType]:
     return [SlotSet(name, None) for name in FORM_SLOTS]
+
+
+CONTACT_SLOTS = ("booking_name", "booking_phone")
+
+
+# "我叫…"/"俺叫…" (not "他叫…": someone else's name, a parent's "俺闺女叫…")
+_OWN_NAME = re.compile(r"(?:我|俺)叫|叫我|我的名字")
+
+
+def contact_said(text: str) -> Dict[str, str]:
+    """The user's own name said in a message, with the phone number said with it."""
+    name = said_name(text) if _OWN_NAME.search(text) and not for_someone_else(text) else None
+    if not name:
+        return {}
+    phone = find_phone(text)
+    return {"booking_name": name, **({"booking_phone": phone} if phone else {})}
+
+
+def contact_in_events(tracker: Tracker) -> Dict[str, str]:
+    """The user's name and phone this conversation gave (the latest wins): typed in a booking, also
+    one the user left, or said in a message ("俺叫… 手机号…")."""
+    known: Dict[str, str] = {}
+    current: Dict[str, Any] = {}
+    for event in tracker.events or []:
+        if event.get("event") == "user":
+            known.update(contact_said(str(event.get("text") or "")))
+        elif event.get("event") == "slot" and event.get("name") in CONTACT_SLOTS:
+            current[event["name"]] = event.get("value")
+        elif event.get("event") == "slot" and event.get("name") == "requested_slot":  # the form moved on: they stood
+            known.update({slot: str(value) for slot, value in current.items() if value})
+    return known
+
+
+async def known_contact(tracker: Tracker) -> Dict[str, str]:
+    """The name and phone a booking takes without asking (the confirmation step shows them): what
+    this conversation gave (`contact_in_events`), else the profile's (saved by a booking or the
+    user's own camp enrolment)."""
+    profile = await profiles().get(tracker.sender_id)
+    known = {"booking_name": profile.get("name"), "booking_phone": profile.get("phone"), **contact_in_events(tracker)}
+    known["booking_phone"] = normalise_phone(known.get("booking_phone") or "")
+    return {slot: value for slot, value in known.items() if value}
 
 
 async def user_city(tracker: Tracker) -> Optional[str]:

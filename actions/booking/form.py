@@ -30,7 +30,7 @@ from actions.form_early_answers import answered_name, said_name
 from actions.form_pause import kept_on_leaving
 from actions.form_repair import is_quit
 from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, plainly_an_answer
-from bot.services.phone import find_phone, mask_phone, normalise_phone
+from bot.services.phone import find_phone, mask_phone
 from bot.services.workshops import TOPICS, normalise_topic
 
 MAX_OFFERS = 5
@@ -72,7 +72,32 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
             # "再说一遍" right after the soonest was taken: the sessions again, then the name question
             dispatcher.utter_message(text=await quick.soonest_taken_text(offered))
             return [SlotSet("booking_name", None), SlotSet("requested_slot", "booking_name")]
-        return await super().run(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain)
+        return events + await self.contact_known(events, dispatcher, tracker, domain)
+
+    async def contact_known(
+        self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """About to ask the name or the phone that the user gave already (an earlier booking, one
+        left, the camp enrolment: common.known_contact): taken, the next question instead; the
+        confirmation step shows them before booking (quick.needs_confirmation)."""
+        if not events:  # the form rejected the turn (a side question): nothing is asked now
+            return []
+        slots = {**tracker.slots, **{e["name"]: e.get("value") for e in events if e.get("event") == "slot"}}
+        set_asked = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT]
+        if set_asked:  # the validation chose the next question (None: the form ends, also when the user left)
+            asked = set_asked[-1]
+        else:  # Rasa asks the first empty one
+            required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+            asked = next((s for s in required if slots.get(s) is None), None)
+        # only a question not asked yet in this run: one asked again (a "why", a repeat, "改一下名字", back
+        # from the quit question) stays the user's to answer
+        if asked not in common.CONTACT_SLOTS or quick.asked_in_this_run(tracker, asked):
+            return []
+        filled = {s: v for s, v in (await common.known_contact(tracker)).items() if slots.get(s) is None}
+        if not filled:
+            return []
+        return await self.go_on([SlotSet(s, v) for s, v in filled.items()], dispatcher, tracker, domain)
 
     async def repair(
         self, requested: str, text: str, intent: Optional[str],
@@ -149,12 +174,9 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
             )
             return {"booking_topic": None}
         result: Dict[Text, Any] = {"booking_topic": topic, "booking_pending": None, "booking_expert": expert}
-        # Prefill what the profile already knows; the confirmation shows it before booking.
-        profile = await profiles().get(tracker.sender_id)
-        if not tracker.get_slot("booking_name") and profile.get("name"):
-            result["booking_name"] = profile["name"]
-        if not tracker.get_slot("booking_phone") and normalise_phone(profile.get("phone", "")):
-            result["booking_phone"] = profile["phone"]
+        # Prefill what the user gave already; the confirmation shows it before booking.
+        known = await common.known_contact(tracker)
+        result.update({slot: value for slot, value in known.items() if not tracker.get_slot(slot)})
         return result
 
     async def validate_booking_when(

@@ -70,12 +70,17 @@ def typed_in_this_run(tracker: Tracker, phone: Optional[str]) -> bool:
     return any(find_phone(text) == phone for text in texts)
 
 
+def asked_in_this_run(tracker: Tracker, slot: str) -> bool:
+    """The form asked for `slot` in this run (it is the pending question, or was before)."""
+    if tracker.get_slot("requested_slot") == slot:
+        return True
+    return any(e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value") == slot
+               for e in run_events(tracker))
+
+
 def confirmation_asked(tracker: Tracker) -> bool:
     """The confirmation question was asked in this run (a number corrected there is confirmed again)."""
-    if tracker.get_slot("requested_slot") == "booking_confirm":
-        return True
-    return any(e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value") == "booking_confirm"
-               for e in run_events(tracker))
+    return asked_in_this_run(tracker, "booking_confirm")
 
 
 def needs_confirmation(tracker: Tracker) -> bool:

@@ -57,6 +57,9 @@ _DAY = re.compile(_NUM + r"[号日](?![子常])")
 _BARE_WEEKDAY = re.compile(r"(?<![上下这本])(周|星期)[一二三四五六日1-7]")
 _PART_OF_DAY = re.compile(r"[上下中]午|早上|晚上|傍晚|凌晨")
 _CLOCK = re.compile(_NUM + r"[点:]")
+# "下周下午都有空", "下礼拜上午": a week and a part of the day but no day, which jionlp cannot read; the
+# week is the window (the sessions offered are that week's, the user picks the afternoon one)
+_WEEK_NO_DAY = re.compile(r"(这|本|下下?)个?(周|星期)(?![一二三四五六日天末1-7])")
 
 
 def cn_to_int(token: str) -> Optional[int]:
@@ -169,6 +172,8 @@ def parse_time_expression(text: str, now: Optional[datetime] = None) -> Optional
     if _has_impossible_parts(cleaned):
         return None
     result = _jionlp_parse(cleaned, local_now)
+    if not result and _WEEK_NO_DAY.search(cleaned) and _PART_OF_DAY.search(cleaned):
+        result = _jionlp_parse(_PART_OF_DAY.sub("", cleaned), local_now)
     if not result or result.get("type") not in ("time_point", "time_span"):
         return None
     times = result.get("time") or []

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.services.eligibility import EligibilityRules, Group, group_checks, group_condition
 from bot.services.eligibility_facts import Facts
-from bot.services.reply_size import fit_lines
+from bot.services.reply_size import PASSIVE_REPLY_MAX_BYTES, byte_len, fit_lines
 
 YES, NO, OPEN = "yes", "no", "open"
 NEED_WORDS = {"identity": "身份", "graduation_year": "毕业年份", "age": "年龄"}
@@ -171,13 +171,18 @@ def ruled_out(facts: Facts, cohorts: Sequence[Any], today: date, rules: Eligibil
 
 # "能的话给俺报上": the answer is followed by the enrolment itself, not by how to start it
 THEN_ENROL = "下面直接为您报名。"
+# a yes reached by answering the question the last answer asked: the user is asked whether to enrol now
+# (a yes to it, or "报名", starts the form: actions/flow_start.py `enrol_after_camp_answer`)
+ENROL_NOW = "现在就为您报名吗？回复“是”开始报名（回复“报名”也可以）。"
 
 
 def eligibility_answer(
-    facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules, text: str = "", enrolling: bool = False
+    facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules, text: str = "", enrolling: bool = False,
+    offer: bool = False,
 ) -> str:
     """The reply to an eligibility question (`text`), ≤ 2,048 bytes: verdict, per-group reasons,
-    what the rules do not decide, next step (the enrolment, when it follows: `enrolling`)."""
+    what the rules do not decide, next step (the enrolment, when it follows: `enrolling`; asked
+    whether to enrol now on a yes: `offer`)."""
     notes = [note for pattern, note in ((RESIDENCE, RESIDENCE_NOTE), (SPECIAL_IDENTITY, SPECIAL_NOTE))
              if pattern.search(text or "")]
     if not cohorts:
@@ -191,21 +196,44 @@ def eligibility_answer(
     verdict = assessment.verdict
     if verdict == NO and facts.identity and len(lines) == 1:
         lines.append(f"实训营招收{rules.target_labels()}，“{facts.identity}”不在招收范围。")
+    closing = ""  # the next step, kept whole when the reasons above are cut to fit
     if verdict != NO and enrolling:
-        lines.append(THEN_ENROL)
+        closing = THEN_ENROL
+    elif verdict == YES and offer:
+        closing = ENROL_NOW
     elif verdict == YES:
-        lines.append("回复“报名”即可报名实训营。")
+        closing = "回复“报名”即可报名实训营。"
     elif verdict == OPEN:
         accepted = [i for i in rules.identities if any(i in g.identities for g in groups)]
-        words = [NEED_WORDS.get(n, n) for n in assessment.needs()]
-        if accepted and "identity" in assessment.needs():
-            words[0] += f"（{'/'.join(accepted)}）"  # identity is always the first need
-        lines.append(f"告诉我您的{_joined(words)}，我帮您确认；也可以直接回复“报名”。")
         if facts.stated():  # the answer may still be no: what else there is, as for a no
             lines.append("如果不符合条件，也可以考虑：\n" + _alternatives(rules))
+        closing = one_question(assessment.needs()[0], accepted) + "也可以直接回复“报名”。"  # last: what to answer
     else:
         lines.append("您可以考虑：\n" + _alternatives(rules))
-    return fit_lines("\n".join(lines), MORE)
+    if not closing:
+        return fit_lines("\n".join(lines), MORE)
+    return fit_lines("\n".join(lines), MORE, PASSIVE_REPLY_MAX_BYTES - byte_len("\n" + closing)) + "\n" + closing
+
+
+# The one question an open answer ends with: the first fact that decides it, asked as the enrolment
+# form asks it, so that the user sees a question to answer (the reply is read by actions/camp_eligibility.py).
+IDENTITY_QUESTION = "请选择您的身份（回复序号或直接说）："
+YEAR_QUESTION = "请问您哪一年毕业（在校生说预计毕业年份）？"
+AGE_QUESTION = "请问您今年多少周岁？"
+
+
+def asked_one_question(reply: str) -> bool:
+    """`reply` (an answer of this module) ended with one of the questions above."""
+    return any(q in (reply or "") for q in (IDENTITY_QUESTION, YEAR_QUESTION, AGE_QUESTION))
+
+
+def one_question(need: str, identities: Sequence[str]) -> str:
+    """The question for `need` (identity: the `identities` that can be taken, numbered)."""
+    if need == "identity" and identities:
+        return IDENTITY_QUESTION + "\n" + "\n".join(f"{i}. {name}" for i, name in enumerate(identities, 1)) + "\n"
+    if need in ("graduation_year", "age"):
+        return YEAR_QUESTION if need == "graduation_year" else AGE_QUESTION
+    return f"告诉我您的{NEED_WORDS.get(need, need)}，我帮您确认；"
 
 
 def _graduated_too_long_ago(facts: Facts, cohorts: Sequence[Any], today: date, rules: EligibilityRules) -> List[str]:

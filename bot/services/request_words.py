@@ -20,7 +20,7 @@ from bot.services.phone import find_phone
 CAMP = r"(?:实训营|训练营|求职营|实训班|(?:青年)?求职(?:能力)?的?(?:培训|训练)(?:班|营)?)"
 # someone the user enrols besides themselves ("给俺儿子", "帮俺弟", "替她"); the forms read the name said
 # for them ("俺闺女叫孟楠", "他叫魏子豪") and the eligibility facts their age ("他19", "俺闺女24了") by it too
-RELATIVE = r"(?:闺女|女儿|儿子|孩子|孩儿|小孩|娃|弟弟|妹妹|哥哥|姐姐|弟|妹|侄子|侄女|外甥女?|孙子|孙女)"
+RELATIVE = r"(?:闺女|女儿|儿子|孩子|孩儿|小孩|娃|弟弟|妹妹|哥哥|姐姐|弟|妹|侄子|侄女|外甥女?|孙子|孙女|儿(?![童时]))"
 SOMEONE_ELSE = rf"(?:(?:我|俺|咱)?(?:家|们家|家的)?{RELATIVE}|他|她)"
 FOR_WHOM = rf"(?:(?:我|俺|咱|她|他)(?:家|们家|家的)?{RELATIVE}?|{RELATIVE})"
 # signing up, in the words people use ("报个名", "报上", "整一个", "参加")
@@ -32,10 +32,15 @@ WISH = re.compile(
     rf"(?:想|要|准备|打算|我|俺|咱).{{0,6}}(?:{SIGN_UP}|去).{{0,8}}{CAMP}"
     rf"|{CAMP}.{{0,6}}(?:报名|报个名|报一个|报个|报一下|报下|报上)"
     rf"|{CAMP}[^?？吗]{{0,4}}(?:想|要|打算)(?:报|参加|去)"  # "听人说有个训练营 俺想报"
+    # "实训营还能报不 俺想去", "…现在还能报名不 俺挺想去的": the question, then the wish said outright
+    rf"|{CAMP}[^?？]{{0,10}}\s(?:我|俺|咱)(?:也|挺|很|真|还)?(?:想|要|打算)(?:报|参加|去)(?!问|看|了解)"
     rf"|(?:^|\s|，|,){SIGN_UP}.{{0,6}}{CAMP}"
 )
 # "能的话给俺报上", "可以的话直接报名", "行的话就报": enrol when the answer to the question is yes
-IF_ALLOWED = re.compile(r"(?:能|可以|行|中|符合|够格|要是能|要是可以)(?:去|报|参加)?的话.{0,10}(?:报|参加|整)|能报就报|能参加就参加")
+IF_ALLOWED = re.compile(
+    r"(?:能|可以|行|中|符合|够格|要是能|要是可以)(?:去|报|参加)?的话.{0,10}(?:报|参加|整)"
+    r"|能(?:报|参加)(?:我|俺|咱)?就(?:报|参加)"  # "能报就报", "能报俺就报"
+)
 # a question or a statement about the camp, not a request to join it
 QUESTION = re.compile(r"[吗么嘛不没否]\s*[？?。！!~～]*\s*$|[？?]|能不能|可不可以|行不行|能否|是否|怎么|咋|如何|啥时候|什么时候|多少钱|收费|在哪")
 NOT_A_SIGN_UP = re.compile(
@@ -64,6 +69,15 @@ def asks_how_to_join(text: str) -> bool:
     text = text or ""
     return (bool(re.search(CAMP, text)) and bool(HOW_TO_JOIN.search(text))
             and not NOT_A_SIGN_UP.search(text) and not MAY_I.search(text))
+
+
+# signing someone else up, or asking for them: "给俺儿报一个", "帮她报上", "俺是替俺儿问的"
+FOR_SOMEONE_ELSE = re.compile(rf"(?:给|帮|替){SOMEONE_ELSE}\s*(?:{SIGN_UP}|问)")
+
+
+def for_someone_else(text: str) -> bool:
+    """The message signs up (or asks for) someone other than the writer."""
+    return bool(FOR_SOMEONE_ELSE.search(text or ""))
 
 
 def enrols_if_allowed(text: str) -> bool:

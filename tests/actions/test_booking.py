@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.booking.common import parse_when
+from actions.booking.common import contact_said, parse_when
 from actions.booking.form import ActionAskBookingSlotId, ActionBookingSubmit, ValidateWorkshopBookingForm
 from actions.booking.manage import (
     ActionBookingFollowup,
@@ -357,3 +357,59 @@ async def test_the_number_left_for_a_callback_is_not_asked_again_by_the_booking(
     slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker(
         "帮俺约个职业规划", "book_workshop", extracted={"booking_topic": "职业规划"}, sender="u-nocallback"))
     assert slots.get("booking_phone") is None
+
+
+async def test_the_name_and_phone_the_user_gave_are_taken_when_the_form_would_ask_them(env):
+    """Enrolled in the camp since the booking started (the profile holds name and phone): the
+    session chosen, the confirmation comes next, showing them; nothing is asked again."""
+    await ProfileStore(runtime.redis(), runtime.settings()).update("u8", {"name": "吕思远", "phone": "13900139001"})
+    offered = [s.id for s, _, _ in await env.open_slots("职业规划", T0, None, None, limit=3)]
+    state = {"booking_topic": "职业规划", "booking_when": "下周", "booking_offered": offered, "requested_slot": "booking_slot_id"}
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker(
+        "1", slots=state, extracted={"booking_slot_id": "1"}, entities=[{"entity": "number", "value": "1"}], sender="u8"))
+    assert slots["booking_slot_id"] == offered[0]
+    assert slots["booking_name"] == "吕思远" and slots["booking_phone"] == "13900139001"
+    assert slots["requested_slot"] == "booking_confirm"
+
+
+async def test_a_name_and_phone_typed_in_a_booking_left_earlier_are_not_asked_again(env):
+    earlier = [
+        {"event": "slot", "name": "booking_name", "value": "邢志强"},
+        {"event": "slot", "name": "requested_slot", "value": "booking_phone"},
+        {"event": "slot", "name": "booking_phone", "value": "13900139002"},
+        {"event": "slot", "name": "requested_slot", "value": "booking_when"},
+        {"event": "slot", "name": "booking_name", "value": None},  # the form left: reset
+        {"event": "slot", "name": "booking_phone", "value": None},
+        {"event": "slot", "name": "requested_slot", "value": None},
+    ]
+    tracker = make_tracker("下周四", slots={"booking_topic": "简历指导", "requested_slot": "booking_when"},
+                           extracted={"booking_when": "下周四"}, sender="u9")
+    tracker.events = earlier + tracker.events
+    slots, _ = await run(ValidateWorkshopBookingForm(), tracker)
+    assert slots["booking_offered"] and "booking_name" not in slots  # the session list comes first
+    offered = slots["booking_offered"]
+    state = {"booking_topic": "简历指导", "booking_when": slots["booking_when"], "booking_offered": offered,
+             "requested_slot": "booking_slot_id"}
+    tracker = make_tracker("1", slots=state, extracted={"booking_slot_id": "1"},
+                           entities=[{"entity": "number", "value": "1"}], sender="u9")
+    tracker.events = earlier + tracker.events
+    slots, _ = await run(ValidateWorkshopBookingForm(), tracker)
+    assert slots["booking_name"] == "邢志强" and slots["booking_phone"] == "13900139002"
+    assert slots["requested_slot"] == "booking_confirm"
+
+
+async def test_leaving_at_the_name_question_is_not_undone_by_what_is_known(env):
+    await ProfileStore(runtime.redis(), runtime.settings()).update("u10", {"name": "曹文静", "phone": "13900139003"})
+    state = {"booking_topic": "简历指导", "booking_slot_id": "x", "requested_slot": "booking_name"}
+    slots, _ = await run(ValidateWorkshopBookingForm(), make_tracker("算了", "stop", slots=state, sender="u10"))
+    assert slots.get("requested_slot") in (None, "form_quit_confirm") and "booking_phone" not in slots
+
+
+@pytest.mark.parametrize("text, said", [
+    ("俺叫邢志强 手机号13996217773 有啥实训营能报的不", {"booking_name": "邢志强", "booking_phone": "13996217773"}),
+    ("我叫唐宁", {"booking_name": "唐宁"}),
+    ("他叫孙浩然 手机号13900001111", {}),  # someone else's
+    ("俺闺女叫孟楠", {}),
+])
+def test_the_users_own_name_said_in_a_message_is_known_to_the_booking(text, said):
+    assert contact_said(text) == said

@@ -17,11 +17,11 @@ from actions.fallback import ActionCoreFallback
 from actions.camp import (
     STOPPED,
     ActionCampEnrollStart,
-    ActionCampEnrollSubmit,
     ValidateCampEnrollmentForm,
 )
 from actions.camp_info import ActionCampInfo
 from actions.camp_questions import ActionAskCampCohort
+from actions.camp_submit import ActionCampEnrollSubmit
 from bot.clock import SHANGHAI, FrozenClock
 from bot.services.camp import EnrollmentStore, remember_pushed_cohort
 from bot.services.profiles import ProfileStore

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.camp as camp_actions
@@ -13,6 +14,9 @@ from actions.camp import CONSENT, ActionCampEnrollStart
 from actions.camp_info import ActionCampInfo
 from bot.clock import FrozenClock
 from bot.services.eligibility import check_eligibility, load_rules
+from actions.fallback import ActionCoreFallback
+from actions.flow_start import camp_follow_up
+from bot.services.eligibility_answer import AGE_QUESTION, ENROL_NOW, IDENTITY_QUESTION, YEAR_QUESTION
 from bot.services.profiles import ProfileStore
 from tests.helpers.action_tracker import SENDER, bot_said, entities, make_tracker, run_action
 
@@ -148,7 +152,7 @@ async def test_a_bare_number_after_the_answer_asked_for_the_age_is_the_age():
     first = "俺初中毕业在家待业，实训营收不收"
     messages, _ = await run_action(ActionCampInfo(), make_tracker(first, "ask_camp_info"))
     asked = said(messages)
-    assert any("告诉我您的" in line and "年龄" in line for line in asked.splitlines())
+    assert AGE_QUESTION in asked.splitlines()[-1]  # one question, the last line (the age decides it)
     earlier = [{"event": "user", "text": first, "parse_data": {"text": first}},
                {"event": "action", "name": "action_camp_info"}, {"event": "bot", "text": asked},
                {"event": "action", "name": "action_listen"}]
@@ -190,3 +194,37 @@ async def test_the_subscribe_instruction_ending_a_camp_question_turns_pushes_bac
     tracker = make_tracker("还是想收到实训营开新班的消息 订阅", "ask_camp_info")
     events = await ActionCampInfo().run(dispatcher, tracker, {})
     assert events == [{"event": "followup", "timestamp": None, "name": "action_subscribe"}]
+
+
+async def test_a_student_asked_one_question_whose_answer_says_yes_is_asked_whether_to_enrol_now():
+    """"俺是学生 能报…不": the year decides, asked as the form asks it; "{year}届" to it: a yes and the
+    offer to enrol now; "对" to that starts the enrolment (a question the user can answer at each step)."""
+    first = "俺是学生 能报那个求职实训营不"
+    messages, _ = await run_action(ActionCampInfo(), make_tracker(first, "ask_camp_info"))
+    asked = said(messages)
+    assert asked.splitlines()[-1].startswith(YEAR_QUESTION)
+    earlier = [{"event": "user", "text": first, "parse_data": {"text": first}},
+               {"event": "action", "name": "action_camp_info"}, {"event": "bot", "text": asked},
+               {"event": "action", "name": "action_listen"}]
+    final_year = camp_actions.today().year + (camp_actions.today().month >= 9)
+    reply = make_tracker(f"{final_year}届", "nlu_fallback", [], {"camp_identity": "在校生"}, earlier)
+    assert camp_follow_up(reply) == [FollowupAction("action_camp_info")]  # whatever NLU made of it
+    messages, slots = await run_action(ActionCampInfo(), make_tracker(f"{final_year}届", "inform", [], {"camp_identity": "在校生"}, earlier))
+    offered = said(messages)
+    assert "可以报名" in offered and offered.endswith(ENROL_NOW) and slots["camp_grad_year"] == str(final_year)
+    yes = make_tracker("对", "affirm", events=earlier[:1] + [{"event": "action", "name": "action_camp_info"},
+                                                                {"event": "bot", "text": offered}, {"event": "action", "name": "action_listen"}])
+    dispatcher = CollectingDispatcher()
+    assert FollowupAction("action_camp_enroll_start") in await ActionCoreFallback().run(dispatcher, yes, {})
+
+
+async def test_a_list_number_after_the_identity_question_is_the_identity_listed():
+    messages, _ = await run_action(ActionCampInfo(), make_tracker("俺22 实训营俺能报不", "ask_camp_info"))
+    asked = said(messages)
+    listed = dict(re.findall(r"^(\d)\. (\S+)$", asked, re.M))
+    assert IDENTITY_QUESTION in asked and listed
+    number = next(n for n, name in listed.items() if name == "失业青年")
+    earlier = [{"event": "user", "text": "俺22 实训营俺能报不"}, {"event": "action", "name": "action_camp_info"},
+               {"event": "bot", "text": asked}, {"event": "action", "name": "action_listen"}]
+    _, slots = await run_action(ActionCampInfo(), make_tracker(number, "inform", [], {"camp_age": "22"}, earlier))
+    assert slots["camp_identity"] == "失业青年"

@@ -137,3 +137,22 @@ async def test_going_back_to_the_paused_enrolment_by_name_resumes_it_rather_than
     booking = {**paused, "form": "workshop_booking_form", "slots": {"booking_topic": "简历指导"}}
     other = tracker("o-back2", {"paused_form": booking, "form_paused": True}, text="接着报实训营吧", intent="enroll_camp", active=False)
     assert FollowupAction("action_resume_form") not in await ActionCampEnrollStart().run(CollectingDispatcher(), other, DOMAIN)
+
+
+async def _after_saying(earlier: str, slots: Dict[str, Any], sender: str):
+    """The major answered at its question, `earlier` said before it in the conversation."""
+    t = tracker(sender, {**slots, "requested_slot": "camp_major"}, text="学的小学教育", candidates={"camp_major": "学的小学教育"})
+    t.events.insert(0, {"event": "user", "text": earlier})
+    dispatcher = CollectingDispatcher()
+    return slot_events(await ValidateCampEnrollmentForm().run(dispatcher, t, DOMAIN)), texts(dispatcher)
+
+
+async def test_a_city_named_in_a_side_question_is_taken_at_the_city_question_and_said():
+    """"泰安泰山区这边有没有就业服务站" in the middle of the form (the `city` slot): the city question
+    that follows is answered with it, said with how to correct it; a city that is only the school's is not."""
+    graduate = {"camp_name": "李晓雪", "camp_mobile": "13912340001", "camp_identity": "离校未就业毕业生",
+                "camp_grad_year": str(DAY.year - 1), "camp_school": "泰山学院", "city": "泰安市"}
+    result, said = await _after_saying("泰安泰山区这边有没有就业服务站啊", graduate, "o-city")
+    assert result["camp_city"] == "泰安" and result["requested_slot"] != "camp_city" and "按泰安" in said
+    result, _ = await _after_saying("泰山学院", graduate, "o-school-city")  # the school's city, not where she is
+    assert result["requested_slot"] == "camp_city" and "camp_city" not in result

@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionCoreFallback
-from actions.flow_start import as_meant, named_flow
+from actions.flow_start import as_meant, enrol_camp_named_before, named_flow
 from actions.service_points import ActionFindServicePoint
 from tests.helpers.action_tracker import bot_said, make_tracker
 
@@ -197,3 +197,34 @@ async def test_a_sign_up_read_as_my_bookings_after_the_camp_answer_starts_the_en
     assert dispatcher.messages == []
     listed = await ActionMyBookings().run(CollectingDispatcher(), make_tracker("我的报名", "my_bookings", events=bot_said("action_camp_info")), {})
     assert {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"} not in listed
+
+
+def _after(user_said: str, bot_said: str, action: str = "action_core_fallback") -> list:
+    return [{"event": "user", "text": user_said}, {"event": "action", "name": action},
+            {"event": "bot", "text": bot_said}, {"event": "action", "name": "action_listen"}]
+
+
+async def test_a_sign_up_for_her_right_after_the_camp_was_named_starts_the_enrolment():
+    """"中 给她报上吧" after "俺闺女…听说恁这有个求职实训营": the camp is what she is to be signed up for."""
+    earlier = _after("俺闺女在青岛科技大学上大四 听说恁这有个求职实训营", "好的，记下了（青岛市）")
+    events = await ActionCoreFallback().run(CollectingDispatcher(), make_tracker("中 给她报上吧", "nlu_fallback", events=earlier), {})
+    assert {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"} in events
+    unrelated = _after("附近有招聘会吗", "青岛市近30天招聘会共1场")
+    assert enrol_camp_named_before(make_tracker("中 给她报上吧", "nlu_fallback", events=unrelated)) is None
+
+
+@pytest.mark.parametrize("text", ["报线上的", "就报济南那期", "报线上那期吧"])
+async def test_a_cohort_named_right_after_the_camp_answer_starts_the_enrolment(text):
+    earlier = _after("俺大四了 有线上的吗", "按您的情况（在校生）：可以报名。\n回复“报名”即可报名实训营。", "action_camp_info")
+    events = await ActionCoreFallback().run(CollectingDispatcher(), make_tracker(text, "nlu_fallback", events=earlier), {})
+    assert {"event": "followup", "timestamp": None, "name": "action_camp_enroll_start"} in events
+
+
+async def test_a_fact_corrected_with_no_form_open_is_said_back_as_corrected():
+    earlier = _after("我前年毕业的 本科 德州学院", "好的，记下了：您是2024届离校未就业毕业生")
+    tracker = make_tracker("不对不对 说错了 是去年毕业 2025年的", "deny", events=earlier)
+    tracker.events.append({"event": "slot", "name": "camp_grad_year", "value": "2025"})
+    dispatcher = CollectingDispatcher()
+    await ActionCoreFallback().run(dispatcher, tracker, {})
+    said = dispatcher.messages[0]["text"]
+    assert said.startswith("好的，已改过来了") and "2025" in said and "不办了" not in said

@@ -62,7 +62,7 @@ async def test_a_quit_word_read_as_another_flow_still_quits():
     assert events and slots.get("requested_slot") is None
 
 
-async def test_a_plain_answer_stays_an_answer_whatever_nlu_made_of_it():
+async def test_a_plain_answer_stays_an_answer_whatever_nlu_made_of_it(action_runtime):  # the booking reads the profile
     tracker = form_tracker(BOOKING, "booking_phone", "13912345678", "enroll_camp", filled=BOOKED_SO_FAR)
     _, slots, _ = await validate(BOOKING, tracker)
     assert slots.get("booking_phone") == "13912345678"

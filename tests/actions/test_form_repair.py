@@ -62,7 +62,7 @@ async def test_a_quit_the_pending_free_text_question_took_as_its_answer_is_no_pr
 
 
 @pytest.mark.parametrize("text, intent", [("继续", "more"), ("不，我还要约", "deny"), ("接着来吧", "nlu_fallback")])
-async def test_going_on_after_the_quit_question_asks_the_pending_question_with_the_answers_kept(text, intent):
+async def test_going_on_after_the_quit_question_asks_the_pending_question_with_the_answers_kept(text, intent, action_runtime):
     messages, slots, _ = await validate(BOOKING, in_form(BOOKING, QUIT_SLOT, text, intent, BOOKED_SO_FAR))
     assert slots == {QUIT_SLOT: None, "requested_slot": "booking_name"}  # no answer reset
 
@@ -170,7 +170,7 @@ async def test_a_mistyped_phone_is_corrected_while_the_form_asks_something_else(
     assert "1391234" not in messages[0]["text"]  # shown masked
 
 
-async def test_redo_an_answer_without_the_new_value_asks_it_again():
+async def test_redo_an_answer_without_the_new_value_asks_it_again(action_runtime):
     answers = {**BOOKED_SO_FAR, "booking_name": "黄一鸣"}
     _, slots, _ = await validate(BOOKING, in_form(BOOKING, "booking_phone", "改一下名字", "nlu_fallback", answers))
     assert slots == {"booking_phone": None, "booking_name": None, "requested_slot": "booking_name"}
@@ -198,7 +198,7 @@ async def test_what_a_text_mapping_took_from_a_repair_is_not_the_pending_answer(
 
 
 @pytest.mark.parametrize("whole, part", [("钱多多", "钱"), ("黄一鸣", "一鸣")])  # too short / a valid name itself
-async def test_a_name_the_entity_covers_only_in_part_is_read_from_the_whole_answer(whole, part):
+async def test_a_name_the_entity_covers_only_in_part_is_read_from_the_whole_answer(whole, part, action_runtime):
     tracker = form_tracker(CAMP, "camp_name", whole, "inform", extracted={"camp_name": part}, filled={"camp_facts_confirm": True})
     messages, slots, _ = await validate(CAMP, tracker)
     assert slots["camp_name"] == whole and messages == []
@@ -245,7 +245,7 @@ async def test_a_fact_said_up_front_is_corrected_while_no_question_asks_it_and_i
     assert slots["requested_slot"] == "camp_identity"  # the form goes on where it was
 
 
-async def test_a_name_followed_by_facts_about_oneself_is_the_name_alone():
+async def test_a_name_followed_by_facts_about_oneself_is_the_name_alone(action_runtime):  # the phone comes next: the profile is read
     said = "苗雨涵 我是青岛大学的 去年毕业"  # the person_name entity holds only "雨涵"
     tracker = in_form(BOOKING, "booking_name", said, "inform", BOOKED_SO_FAR, extracted={"booking_name": "雨涵"})
     _, slots, _ = await validate(BOOKING, tracker)

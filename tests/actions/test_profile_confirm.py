@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.camp as camp_actions
 from actions import runtime
-from actions.camp import ActionCampEnrollStart, ActionCampEnrollSubmit, ValidateCampEnrollmentForm
+from actions.camp import ActionCampEnrollStart, ValidateCampEnrollmentForm
+from actions.camp_submit import ActionCampEnrollSubmit
 from actions.camp_questions import ActionAskCampFactsConfirm
 from actions.profile_confirm import fact_line
 from bot.clock import SHANGHAI, FrozenClock

@@ -33,6 +33,17 @@ def test_past_dates_without_year_mean_the_next_one():
     assert parse_time_expression("2027年1月3日", NOW)[0] == "2027-01-03T00:00:00+08:00"
 
 
+@pytest.mark.parametrize("text", ["俺下周下午都有空", "下礼拜上午都中", "想约个老师练练面试 俺下周下午都有空"])
+def test_a_week_with_a_part_of_the_day_but_no_day_is_that_week(text):
+    # NOW is Saturday 2026-11-28: next week is Mon 11-30 to Sun 12-06 (the user picks the afternoon session)
+    assert parse_time_expression(text, NOW) == ("2026-11-30T00:00:00+08:00", "2026-12-06T23:59:59+08:00")
+
+
+def test_a_part_of_the_day_alone_or_with_a_day_is_read_as_before():
+    assert parse_time_expression("下周三下午", NOW) == ("2026-12-02T13:00:00+08:00", "2026-12-02T17:59:59+08:00")
+    assert parse_time_expression("下午有空", NOW)[0] == "2026-11-28T13:00:00+08:00"
+
+
 def test_past_clock_time_without_a_day_means_tomorrow():
     # NOW is 10:00: 上午9点半 and 早上 are gone today, 下午3点 and 14:00 are still ahead.
     assert parse_time_expression("上午9点半", NOW)[0] == "2026-11-29T09:30:00+08:00"

@@ -4,6 +4,7 @@ session sends the same request over one connection."""
 from __future__ import annotations
 
 from copy import deepcopy
+from datetime import date
 
 import ast
 import json
@@ -26,7 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
-from actions import done_already, experts, fallback, flow_start, form_early_answers, form_pause, forms, jobs, profile_confirm, service_points
+from actions import camp_ahead, camp_for_whom, done_already, experts, fallback, flow_start, form_early_answers, form_pause, forms, jobs, profile_confirm, service_points
 from actions.booking import common as booking_common
 from actions.booking import quick as booking_quick
 from actions.booking import revise as booking_revise
@@ -110,11 +111,19 @@ READERS: Dict[str, Callable[[Tracker], Any]] = {
     # a changed topic offers the sessions of the time the user said earlier in the run (its opener too)
     "booking/form.py:revise": lambda t: (booking_revise.user_texts_of_run(t.events, booking_quick.FORM),
                                          booking_revise.topic_before(t.events)),
+    # the name and phone the user gave in the conversation, for the booking's questions
+    "booking/common.py:contact_in_events": booking_common.contact_in_events,
+    # an enrolment for someone else: its run's messages, and the facts said about them
+    "camp_for_whom.py:run_texts": camp_for_whom.run_texts,
+    # the city the user named in words, for the camp's city question
+    "camp_ahead.py:city_named": camp_ahead.city_named,
+    "camp_for_whom.py:facts_said_for_them": lambda t: camp_for_whom.facts_said_for_them(t, date(2026, 12, 1)),
     "done_already.py:recent_enrolment_text": done_already.recent_enrolment_text,
     "experts.py:_request_text": experts._request_text,
     # a form left at once keeps its answers for "继续", one left after "确定放弃吗" does not
     "form_pause.py:kept_on_leaving": lambda t: form_pause.asked_to_confirm(t.events, booking_quick.FORM),
     "fallback.py:facts_of_the_turn": fallback.facts_of_the_turn,
+    "flow_start.py:enrol_camp_named_before": flow_start.enrol_camp_named_before,
     "flow_start.py:last_bot_action": flow_start.last_bot_action,
     "flow_start.py:last_bot_text": flow_start.last_bot_text,
     "flow_start.py:started_this_turn": flow_start.started_this_turn,

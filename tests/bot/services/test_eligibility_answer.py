@@ -54,8 +54,10 @@ def test_an_age_alone_names_the_cohorts_it_fits_and_asks_for_the_identity():
     assert "乙期可报（16–30周岁）" in youth and "甲期不行：需在24周岁及以下（您28岁）" in youth
     student = next(line for line in lines if line.startswith("· 毕业年级在校生"))
     assert "甲期可报（不限年龄，2027年毕业）" in student and "乙期不招" in student
-    prompt = next(line for line in lines if line.startswith("告诉我"))
-    assert "告诉我您的身份（在校生/离校未就业毕业生/失业青年）" in prompt  # 在职人员 is never taken
+    # one question, the enrolment form's own, with the identities that can be taken (在职人员 never is)
+    asked = lines.index("请选择您的身份（回复序号或直接说）：")
+    assert lines[asked + 1:asked + 4] == ["1. 在校生", "2. 离校未就业毕业生", "3. 失业青年"]
+    assert "告诉我" not in text and lines[asked + 4].startswith("也可以直接回复“报名”")
 
 
 def test_complete_facts_say_yes_with_the_cohorts_and_no_form_question():
@@ -186,3 +188,17 @@ def test_an_answer_followed_by_the_enrolment_says_so_and_a_plain_no_is_ruled_out
     assert ruled_out(Facts(identity="失业青年", age=38), cohorts, day, rules)
     assert ruled_out(Facts(identity="在职人员"), cohorts, day, rules)
     assert ruled_out(young, [], day, rules)  # nothing open
+
+
+def test_an_open_answer_ends_with_one_question_the_simulated_user_would_read():
+    # the graduation year decides for a student: asked as the form asks it, on the last line
+    text = answer(identity="在校生")
+    assert text.splitlines()[-1].startswith("请问您哪一年毕业") and "告诉我" not in text
+    assert answer(identity="失业青年").splitlines()[-1].startswith("请问您今年多少周岁？")
+
+
+def test_a_yes_reached_by_answering_that_question_asks_whether_to_enrol_now():
+    offered = eligibility_answer(Facts(identity="失业青年", age=22), [A, B], TODAY, RULES, offer=True)
+    assert offered.endswith("现在就为您报名吗？回复“是”开始报名（回复“报名”也可以）。")
+    assert "现在就为您报名吗" not in answer(identity="失业青年", age=22)  # a first answer says how, asks nothing
+    assert "现在就为您报名吗" not in eligibility_answer(Facts(identity="失业青年", age=31), [A, B], TODAY, RULES, offer=True)

@@ -9,6 +9,7 @@ from bot.services.request_words import (
     cancels_a_code,
     corrected_phone,
     enrols_if_allowed,
+    for_someone_else,
 )
 
 
@@ -22,6 +23,9 @@ from bot.services.request_words import (
     "俺闺女24了 一直没工作 俺想给她报上恁那个实训营",
     "前年毕业的 听人说有个训练营 俺想报",
     "实训营 俺22了还能报不 能的话给俺报上",
+    "实训营还能报不 俺想去",  # the question, then the wish said outright
+    "那个训练营现在还能报名吗 俺挺想去的",
+    "俺23 实训营俺能报不 能报俺就报",
 ])
 def test_a_request_to_enrol_is_read_in_the_words_people_use(text: str) -> None:
     assert asks_to_enrol(text)
@@ -30,6 +34,7 @@ def test_a_request_to_enrol_is_read_in_the_words_people_use(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "恁们那个实训营俺能参加不 俺20 在家没活干",  # a question only: answered, nobody enrolled
     "俺35了还能报实训营不", "实训营怎么报名", "训练营要钱吗", "想问问实训营啥时候开班",
+    "实训营还能报吗 俺想去问问",  # going to ask is no wish to join
     "取消实训营报名", "我报的实训营在哪看", "我报了实训营", "不想报实训营了", "帮我报个名",  # no camp named
 ])
 def test_questions_cancellations_and_other_things_are_no_request(text: str) -> None:
@@ -81,3 +86,11 @@ def test_asking_how_to_join_the_camp_is_told_from_whether_one_may(text: str, how
     from bot.services.request_words import asks_how_to_join
 
     assert asks_how_to_join(text) == how
+
+
+@pytest.mark.parametrize("text, other", [
+    ("那个实训营 给俺儿报一个", True), ("帮俺弟报个实训营 他19", True), ("中 给她报上吧", True),
+    ("俺是替俺闺女问的", True), ("给俺报上吧", False), ("帮我报一个呗", False), ("俺儿童时期学过画画", False),
+])
+def test_a_sign_up_for_a_son_a_brother_or_her_is_for_someone_else(text: str, other: bool) -> None:
+    assert for_someone_else(text) is other
