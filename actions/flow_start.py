@@ -44,7 +44,7 @@ FLOWS = (
                 # "想找个老师聊聊职业规划"
                 + r"|(想|要|我|俺).{0,3}找.{0,3}老师.{0,3}(聊聊|谈谈|说说|问问).{0,2}" + TOPIC_WORDS
                 # "想找老师练练面试", "找个老师单独陪俺练练面试": someone to practise with is the booking
-                # the interview answer itself offers ("想模拟练一练，可以说“预约面试指导”")
+                # the interview answer itself offers (its text names the booking 预约面试指导)
                 + r"|找.{0,3}老师.{0,6}" + PRACTICE + r".{0,3}面试"
                 + r"|(陪|带|帮)(我|俺|咱).{0,2}" + PRACTICE + r".{0,3}面试|(想|要|找).{0,4}(模拟面试|面试陪练)"), BOOKING_FORM),
     # "算了 还是订阅吧": the bot's own instruction (回复“订阅”可重新开启) in the user's words
