@@ -201,7 +201,9 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events = await super().run(dispatcher, tracker, domain)
-        events += await self.city_said_before(events, dispatcher, tracker, domain)
+        city = await self.city_said_before(events, dispatcher, tracker, domain)
+        if city:  # Rasa asks the first requested_slot it gets: the city question it replaces must go
+            events = [e for e in events if not (e.get("event") == "slot" and e.get("name") == "requested_slot")] + city
         return events + await self.sole_cohort(events, dispatcher, tracker)
 
     async def city_said_before(

@@ -156,3 +156,15 @@ async def test_a_city_named_in_a_side_question_is_taken_at_the_city_question_and
     assert result["camp_city"] == "泰安" and result["requested_slot"] != "camp_city" and "按泰安" in said
     result, _ = await _after_saying("泰山学院", graduate, "o-school-city")  # the school's city, not where she is
     assert result["requested_slot"] == "camp_city" and "camp_city" not in result
+
+
+async def test_the_city_said_before_leaves_rasa_one_question_to_ask():
+    """Rasa asks the FIRST requested_slot a validation returns: the city question the form was about to
+    ask must not come before the next one, or the user hears the city said back and then asked."""
+    graduate = {"camp_name": "李晓雪", "camp_mobile": "13912340001", "camp_identity": "离校未就业毕业生",
+                "camp_grad_year": str(DAY.year - 1), "camp_school": "泰山学院", "city": "泰安市"}
+    t = tracker("o-one-ask", {**graduate, "requested_slot": "camp_major"}, text="学的小学教育", candidates={"camp_major": "学的小学教育"})
+    t.events.insert(0, {"event": "user", "text": "泰安泰山区这边有没有就业服务站啊"})
+    events = await ValidateCampEnrollmentForm().run(CollectingDispatcher(), t, DOMAIN)
+    asked = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "requested_slot"]
+    assert asked and "camp_city" not in asked
