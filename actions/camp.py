@@ -25,7 +25,7 @@ from actions.flow_start import ENROL_START
 from actions.form_early_answers import answered_name
 from actions.form_pause import ANSWERS_IN_WORDS, resume_asked
 from actions.form_repair import SKIPPED
-from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer
+from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer, then_ask
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
@@ -201,9 +201,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events = await super().run(dispatcher, tracker, domain)
-        city = await self.city_said_before(events, dispatcher, tracker, domain)
-        if city:  # Rasa asks the first requested_slot it gets: the city question it replaces must go
-            events = [e for e in events if not (e.get("event") == "slot" and e.get("name") == "requested_slot")] + city
+        events = then_ask(events, await self.city_said_before(events, dispatcher, tracker, domain))
         return events + await self.sole_cohort(events, dispatcher, tracker)
 
     async def city_said_before(

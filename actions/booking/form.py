@@ -29,7 +29,7 @@ from actions.flow_start import as_meant
 from actions.form_early_answers import answered_name, said_name
 from actions.form_pause import kept_on_leaving
 from actions.form_repair import is_quit
-from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, plainly_an_answer
+from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, plainly_an_answer, then_ask
 from bot.services.phone import find_phone, mask_phone
 from bot.services.workshops import TOPICS, normalise_topic
 
@@ -73,7 +73,7 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
             dispatcher.utter_message(text=await quick.soonest_taken_text(offered))
             return [SlotSet("booking_name", None), SlotSet("requested_slot", "booking_name")]
         events = await super().run(dispatcher, tracker, domain)
-        return events + await self.contact_known(events, dispatcher, tracker, domain)
+        return then_ask(events, await self.contact_known(events, dispatcher, tracker, domain))
 
     async def contact_known(
         self, events: List[EventType], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

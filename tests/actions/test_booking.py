@@ -370,6 +370,10 @@ async def test_the_name_and_phone_the_user_gave_are_taken_when_the_form_would_as
     assert slots["booking_slot_id"] == offered[0]
     assert slots["booking_name"] == "吕思远" and slots["booking_phone"] == "13900139001"
     assert slots["requested_slot"] == "booking_confirm"
+    # Rasa asks the FIRST requested_slot a validation returns: the name question must not be among them
+    events = await ValidateWorkshopBookingForm().run(CollectingDispatcher(), make_tracker(
+        "1", slots=state, extracted={"booking_slot_id": "1"}, entities=[{"entity": "number", "value": "1"}], sender="u8"), DOMAIN)
+    assert [e["value"] for e in events if e.get("event") == "slot" and e["name"] == "requested_slot"] == ["booking_confirm"]
 
 
 async def test_a_name_and_phone_typed_in_a_booking_left_earlier_are_not_asked_again(env):
