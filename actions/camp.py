@@ -25,7 +25,7 @@ from actions.flow_start import ENROL_START
 from actions.form_early_answers import answered_name
 from actions.form_pause import ANSWERS_IN_WORDS, resume_asked
 from actions.form_repair import SKIPPED
-from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer, then_ask
+from actions.forms import DigressionAwareValidation, looks_like_free_text_answer, plainly_an_answer, questions_chosen, then_ask
 from actions.profile_confirm import ConfirmFacts, pending
 from bot.clock import Clock, system_clock
 from bot.services.camp import (
@@ -209,7 +209,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
     ) -> List[EventType]:
         """About to ask the city the user named since the form started ("泰安泰山区这边有没有服务站" in a side
         question): taken, said with how to correct it, and the form goes on."""
-        asked = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "requested_slot"]
+        asked = questions_chosen(events)
         city = city_named(tracker)
         if not city or not asked or asked[-1] != "camp_city" or tracker.get_slot("requested_slot") == "camp_city":
             return []
@@ -222,7 +222,7 @@ class ValidateCampEnrollmentForm(DigressionAwareValidation):
         """When the form is about to ask the cohort and exactly one cohort fits a user who holds none of
         them, it is taken: a one-line list answered "1" is a question people do not see as one (the
         reply names the cohort and "取消报名" undoes it). Someone who holds a fitting cohort still chooses."""
-        asked = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "requested_slot"]
+        asked = questions_chosen(events)
         if not asked or asked[-1] != "camp_cohort" or tracker.get_slot("requested_slot") == "camp_cohort":
             return []
         slots = {**tracker.slots, **{e["name"]: e.get("value") for e in events if e.get("event") == "slot"}}

@@ -81,12 +81,22 @@ FALLBACK_INTENT = "nlu_fallback"
 REQUESTED_SLOT = "requested_slot"
 
 
+def _chooses_question(event: EventType) -> bool:
+    return event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT
+
+
+def questions_chosen(events: List[EventType]) -> List[Optional[str]]:
+    """The next questions a validation's events choose, in order (None: the form ends)."""
+    return [e.get("value") for e in events if _chooses_question(e)]
+
+
 def then_ask(events: List[EventType], more: List[EventType]) -> List[EventType]:
     """`events` a validation made, then `more` that chose another next question: Rasa asks the FIRST
     requested_slot it is given, so an earlier choice (a question now answered) is dropped."""
-    if not any(e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT for e in more):
+    if not questions_chosen(more):
         return events + more
-    return [e for e in events if not (e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT)] + more
+    return [e for e in events if not _chooses_question(e)] + more
+
 
 WHY_RE = re.compile(
     r"为什么|为啥|为何|干嘛|干啥|弄啥|凭什么|有什么用|有啥用|啥用|图啥|非得|非要|要.{0,8}(干什么|做什么|做啥)"

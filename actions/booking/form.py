@@ -29,7 +29,7 @@ from actions.flow_start import as_meant
 from actions.form_early_answers import answered_name, said_name
 from actions.form_pause import kept_on_leaving
 from actions.form_repair import is_quit
-from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, plainly_an_answer, then_ask
+from actions.forms import REQUESTED_SLOT, DigressionAwareValidation, plainly_an_answer, questions_chosen, then_ask
 from bot.services.phone import find_phone, mask_phone
 from bot.services.workshops import TOPICS, normalise_topic
 
@@ -84,7 +84,7 @@ class ValidateWorkshopBookingForm(DigressionAwareValidation):
         if not events:  # the form rejected the turn (a side question): nothing is asked now
             return []
         slots = {**tracker.slots, **{e["name"]: e.get("value") for e in events if e.get("event") == "slot"}}
-        set_asked = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT]
+        set_asked = questions_chosen(events)
         if set_asked:  # the validation chose the next question (None: the form ends, also when the user left)
             asked = set_asked[-1]
         else:  # Rasa asks the first empty one
